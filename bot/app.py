@@ -1,0 +1,104 @@
+"""The composition root: builds the whole application from `Settings`.
+
+Nothing is created at import time. `build_application` wires the PTB `Application` to the
+configured Bot API server; `post_init` opens the store, attaches the services, publishes the
+command lists and starts the outbox sender; `post_shutdown` stops and closes them in reverse.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
+
+from bot.commands import telegram_command_list
+from bot.context import App, AppContext, BotData, Services
+from bot.i18n import t
+from bot.outbox import OutboxSender
+from bot.settings import LANGUAGES, Language, Settings
+from bot.store import Store
+from handlers import errors, fallback, people, start
+from models.clock import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+
+def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
+    """The bot, ready for `bot.runtime.serve`; resources open in `post_init`."""
+    clock = clock or SystemClock()
+    store = Store(settings.database_path, clock)
+    context_types = ContextTypes(context=AppContext, bot_data=BotData)
+    app: App = (
+        ApplicationBuilder()  # type: ignore[assignment]  # PTB's builder types its JobQueue loosely
+        .token(settings.require_token())
+        .base_url(settings.bot_api_url)
+        .base_file_url(settings.bot_file_url)
+        .defaults(Defaults(tzinfo=settings.zone, parse_mode=ParseMode.HTML))
+        .context_types(context_types)
+        .concurrent_updates(False)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    outbox = OutboxSender(
+        store,
+        app.bot,
+        max_backoff=settings.outbox_max_backoff_seconds,
+        poll_interval=settings.outbox_poll_seconds,
+    )
+    app.bot_data.attach(Services(settings=settings, store=store, outbox=outbox, clock=clock))
+    register_handlers(app)
+    return app
+
+
+def register_handlers(app: App) -> None:
+    """Every handler of the bot, in the order PTB tries them."""
+    people.register(app)  # group -10: remember whoever sent the update
+    start.register(app)  # /start, /bantuan (/help)
+    fallback.register(app)  # group 100: unknown commands, stray text, stale buttons
+    errors.register(app)  # the one error handler
+
+
+async def _post_init(app: App) -> None:
+    services = app.bot_data.services
+    await services.store.open()
+    await publish_commands(app)
+    services.outbox.start()
+    log.info("siaga112 is up as @%s", app.bot.username)
+
+
+async def _post_shutdown(app: App) -> None:
+    services = app.bot_data.services
+    await services.outbox.stop()
+    await services.store.close()
+
+
+async def publish_commands(app: App) -> None:
+    """Tell Telegram the command lists: Indonesian by default, English for English users."""
+    default = app.bot_data.services.settings.default_language
+    try:
+        languages: tuple[Language, ...] = LANGUAGES
+        for language in languages:
+            for scope, private in (
+                (BotCommandScopeAllPrivateChats(), True),
+                (BotCommandScopeAllGroupChats(), False),
+            ):
+                commands = [
+                    BotCommand(name, description)
+                    for name, description in telegram_command_list(language, private=private)
+                ]
+                code = None if language == default else language
+                await app.bot.set_my_commands(commands, scope=scope, language_code=code)
+                if language == default:
+                    await app.bot.set_my_commands(commands, scope=scope, language_code=language)
+            code = None if language == default else language
+            await app.bot.set_my_short_description(
+                t(language, "bot.short_description"), language_code=code
+            )
+            await app.bot.set_my_description(t(language, "bot.description"), language_code=code)
+    except TelegramError as exc:
+        # The lists are a convenience; the bot works without them and retries at next start.
+        log.warning("could not publish the command lists: %s", exc)

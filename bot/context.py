@@ -1,0 +1,58 @@
+"""Typed shared state: what handlers reach through `context.services`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from telegram import User
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
+
+from bot.i18n import pick_language
+from bot.outbox import OutboxSender
+from bot.settings import Language, Settings
+from bot.store import Store
+from models.clock import Clock
+
+
+@dataclass(slots=True)
+class Services:
+    """Everything the handlers use, built once by the composition root."""
+
+    settings: Settings
+    store: Store
+    outbox: OutboxSender
+    clock: Clock
+
+    def language_of(self, user: User | None) -> Language:
+        code = user.language_code if user is not None else None
+        return pick_language(code, self.settings.default_language)
+
+
+class BotData:
+    """The application's `bot_data`: holds the services once `post_init` has opened them."""
+
+    def __init__(self) -> None:
+        self._services: Services | None = None
+
+    def attach(self, services: Services) -> None:
+        self._services = services
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("services are not attached yet (post_init has not run)")
+        return self._services
+
+
+class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """The callback context of every handler and job."""
+
+    @property
+    def services(self) -> Services:
+        return self.bot_data.services
+
+
+App: TypeAlias = Application[
+    ExtBot[None], AppContext, dict[Any, Any], dict[Any, Any], BotData, JobQueue[AppContext]
+]

@@ -1,0 +1,108 @@
+"""Translations (Babel .po catalogs) and locale-aware formatting of times.
+
+Messages are looked up by key, e.g. `t("id", "help.title")`. Indonesian is the default; English is
+complete. Parameters are HTML-escaped unless wrapped in `Html`, because every message is sent
+with parse_mode=HTML and user text is data, never markup.
+"""
+
+from __future__ import annotations
+
+import html
+import string
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_datetime
+from babel.dates import format_time as babel_format_time
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+from bot.settings import LANGUAGES, Language
+
+DOMAIN = "messages"
+BABEL_LOCALES: dict[str, str] = {"id": "id_ID", "en": "en_GB"}
+
+
+class Html(str):
+    """Text that is already safe HTML for Telegram and must not be escaped again."""
+
+    __slots__ = ()
+
+
+def escape(text: str) -> Html:
+    """Escape user text for Telegram's HTML parse mode."""
+    return Html(html.escape(text, quote=False))
+
+
+class MissingTranslation(KeyError):
+    pass
+
+
+@cache
+def catalog(language: str) -> dict[str, str]:
+    """All messages of one language, keyed by message id."""
+    path = resources.files("bot") / "locales" / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as handle:
+        parsed: Catalog = read_po(handle, locale=BABEL_LOCALES[language], domain=DOMAIN)
+    messages: dict[str, str] = {}
+    for message in parsed:
+        text = message.string
+        usable = isinstance(text, str) and text and not message.fuzzy
+        if usable and isinstance(message.id, str) and message.id:
+            messages[message.id] = str(text)
+    return messages
+
+
+def pick_language(language_code: str | None, default: Language) -> Language:
+    """The supported language closest to a Telegram `language_code` (e.g. "en-US" → "en")."""
+    if language_code:
+        primary = language_code.replace("_", "-").split("-", 1)[0].lower()
+        if primary in LANGUAGES:
+            return primary
+    return default
+
+
+def placeholders(template: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+def t(language: str, key: str, /, **params: object) -> str:
+    """The message `key` in `language`, with parameters filled in (escaped unless `Html`)."""
+    template = catalog(language).get(key)
+    if template is None:
+        raise MissingTranslation(f"no {language!r} translation for {key!r}")
+    if not params:
+        return template
+    safe = {
+        name: value if isinstance(value, Html) else html.escape(str(value), quote=False)
+        for name, value in params.items()
+    }
+    return template.format_map(safe)
+
+
+def format_time(moment: datetime, language: str, zone: ZoneInfo, fmt: str = "medium") -> str:
+    """A time as people in the configured zone read it, e.g. "27 Nov 2026 10.02.00"."""
+    return format_datetime(
+        moment, format=fmt, tzinfo=zone, locale=Locale.parse(BABEL_LOCALES[language])
+    )
+
+
+def format_clock(moment: datetime, language: str, zone: ZoneInfo) -> str:
+    """Hours and minutes with the zone abbreviation, e.g. "10.02 WIB"."""
+    local = moment.astimezone(zone)
+    clock = babel_format_time(local, "short", tzinfo=zone, locale=BABEL_LOCALES[language])
+    return f"{clock} {zone_label(zone, local)}"
+
+
+def zone_label(zone: ZoneInfo, moment: datetime) -> str:
+    # Indonesian zones have well-known names; tzdata only knows them as offsets.
+    names = {
+        "Asia/Jakarta": "WIB",
+        "Asia/Pontianak": "WIB",
+        "Asia/Makassar": "WITA",
+        "Asia/Jayapura": "WIT",
+    }
+    return names.get(zone.key) or moment.astimezone(zone).tzname() or zone.key

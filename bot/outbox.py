@@ -1,0 +1,217 @@
+"""The outbox sender: delivers what services wrote to the outbox, in order per chat.
+
+It runs as one background task owned by the application's lifecycle. Each pass takes the oldest
+pending message of every chat that is due, most urgent first, and sends it. Results are recorded
+in the store: the Telegram message id under the message's `ref`, a postponement after a 429 or a
+network fault (capped exponential backoff), or a parked row for an answer retrying cannot fix.
+Nothing is deleted, so a message still pending when the bot stops is sent after the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot, Message, MessageId
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from bot.store import Store
+from models.outbox import OutboxItem
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+NOT_MODIFIED = "message is not modified"
+
+
+def backoff(attempts: int, cap: float, rng: random.Random) -> float:
+    """Seconds to wait after `attempts` failures: 0.5, 1, 2, 4 … up to `cap`, with jitter."""
+    base: float = min(cap, 0.5 * 2 ** min(attempts, 20))
+    return base * (0.8 + 0.4 * rng.random())
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        store: Store,
+        bot: Bot,
+        *,
+        max_backoff: float = 60.0,
+        poll_interval: float = 1.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.bot = bot
+        self.max_backoff = max_backoff
+        self.poll_interval = poll_interval
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.sent_count = 0
+        store.on_outbox_write(self.wake)
+
+    def wake(self) -> None:
+        """Something was written to the outbox: look now instead of at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self) -> None:
+        """Finish the send in flight, then stop; pending rows stay for the next start."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            task, self._task = self._task, None
+            try:
+                await asyncio.wait_for(asyncio.shield(task), timeout=10)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                sent_any = await self.deliver_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The sender must outlive any single bad row or database hiccup.
+                log.exception("outbox pass failed; retrying")
+                sent_any = False
+            if not sent_any and not self._stopping:
+                await self._sleep_until_due()
+
+    async def _sleep_until_due(self) -> None:
+        async with self.store.read() as tx:
+            next_due = await tx.next_outbox_time()
+        timeout = self.poll_interval
+        if next_due is not None:
+            until = (next_due - self.store.clock.now()).total_seconds()
+            timeout = max(0.0, min(timeout, until))
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+
+    async def deliver_due(self) -> bool:
+        """One pass over the due head-of-chat messages. True when anything was attempted."""
+        async with self.store.read() as tx:
+            items = await tx.due_outbox(self.store.clock.now(), BATCH)
+        for item in items:
+            if self._stopping:
+                break
+            await self.deliver(item)
+        return bool(items)
+
+    async def deliver(self, item: OutboxItem) -> None:
+        params = dict(item.payload)
+        params["chat_id"] = item.chat_id
+        if item.target_ref is not None:
+            target = await self._resolve(item)
+            if target is None:
+                return
+            params["chat_id"], params["message_id"] = target
+        try:
+            result = await self.bot.do_api_request(item.method.value, api_kwargs=params)
+        except RetryAfter as exc:
+            wait = _seconds(exc.retry_after)
+            log.warning("429 for chat %s: waiting %.0f s", item.chat_id, wait)
+            await self._postpone(item, wait, f"retry after {wait:.0f} s")
+        except ChatMigrated as exc:
+            log.info("chat %s became %s; pending messages follow it", item.chat_id, exc.new_chat_id)
+            async with self.store.transaction() as tx:
+                await tx.retarget_chat(item.chat_id, exc.new_chat_id)
+        except (TimedOut, InvalidToken) as exc:
+            await self._postpone(item, self._backoff(item), type(exc).__name__ + ": " + str(exc))
+        except BadRequest as exc:
+            if NOT_MODIFIED in exc.message.lower():
+                await self._mark_sent(item, None)
+            else:
+                log.error(
+                    "Telegram refused outbox %s (%s %s): %s", item.id, item.method, params, exc
+                )
+                await self._park(item, f"BadRequest: {exc.message}")
+        except Forbidden as exc:
+            log.warning("Telegram forbids outbox %s to chat %s: %s", item.id, item.chat_id, exc)
+            await self._park(item, f"Forbidden: {exc.message}")
+        except NetworkError as exc:
+            await self._postpone(item, self._backoff(item), f"NetworkError: {exc.message}")
+        except TelegramError as exc:
+            await self._postpone(item, self._backoff(item), f"{type(exc).__name__}: {exc.message}")
+        else:
+            await self._mark_sent(item, _message_id(result))
+
+    async def _resolve(self, item: OutboxItem) -> tuple[int, int] | None:
+        """(chat_id, message_id) an edit applies to, or None when it cannot be sent now."""
+        assert item.target_ref is not None
+        async with self.store.read() as tx:
+            target = await tx.message_ref(item.target_ref)
+            still_coming = target is None and await tx.ref_is_pending(item.target_ref)
+        if target is not None:
+            return target
+        if still_coming:
+            # The message it edits waits in another chat's queue; try again shortly.
+            await self._postpone(
+                item, min(1.0, self.max_backoff), "target not sent yet", count=False
+            )
+        else:
+            await self._park(item, f"no sent message is known as {item.target_ref!r}")
+        return None
+
+    def _backoff(self, item: OutboxItem) -> float:
+        return backoff(item.attempts, self.max_backoff, self._rng)
+
+    async def _postpone(
+        self, item: OutboxItem, seconds: float, error: str, *, count: bool = True
+    ) -> None:
+        until = self.store.clock.now() + timedelta(seconds=seconds)
+        async with self.store.transaction() as tx:
+            await tx.postpone(item, until, error, count=count)
+
+    async def _park(self, item: OutboxItem, error: str) -> None:
+        async with self.store.transaction() as tx:
+            await tx.park(item, error)
+
+    async def _mark_sent(self, item: OutboxItem, message_id: int | None) -> None:
+        async with self.store.transaction() as tx:
+            await tx.mark_sent(item, message_id, self.store.clock.now())
+        self.sent_count += 1
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _message_id(result: Any) -> int | None:
+    if isinstance(result, Message | MessageId):
+        return result.message_id
+    if isinstance(result, Sequence) and result and isinstance(result[0], Message | MessageId):
+        return result[0].message_id
+    if isinstance(result, dict) and isinstance(result.get("message_id"), int):
+        return int(result["message_id"])
+    if isinstance(result, list) and result and isinstance(result[0], dict):
+        first = result[0].get("message_id")
+        return first if isinstance(first, int) else None
+    return None

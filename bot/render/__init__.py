@@ -1,0 +1,1 @@
+"""Pure functions from domain state and a language to message text and keyboards."""

@@ -1,0 +1,149 @@
+"""Configuration from the environment and `.env`, validated once at start-up."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+OFFICIAL_API_BASE_URL = "https://api.telegram.org"
+TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+Language = Literal["id", "en"]
+LANGUAGES: tuple[Language, ...] = ("id", "en")
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message tells the operator what to do."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot. Field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, description="Bot token from @BotFather."
+    )
+    telegram_api_base_url: str = Field(
+        default=OFFICIAL_API_BASE_URL,
+        description="Bot API server: the official one, a self-hosted one, or the simulator.",
+    )
+    database_path: Path = Field(
+        default=Path("data/siaga112.db"), description="SQLite database file."
+    )
+    timezone: str = Field(default="Asia/Jakarta", description="Time zone for displayed times.")
+    default_language: Language = Field(
+        default="id", description="Language for users whose Telegram language is not supported."
+    )
+    admin_user_ids: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=(), description="Telegram user ids of admins, comma-separated."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="Logging level."
+    )
+    outbox_max_backoff_seconds: float = Field(
+        default=60.0, gt=0, le=3600, description="Longest wait between retries of a failed send."
+    )
+    outbox_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How often the outbox sender looks for due messages when not woken.",
+    )
+
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _blank_token_is_missing(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not TOKEN_PATTERN.match(value.get_secret_value().strip()):
+            # Never echo the token itself back into logs or error output.
+            raise ValueError(
+                "does not look like a bot token (expected digits, a colon, then 35 characters)"
+            )
+        return value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL such as https://api.telegram.org")
+        return value.removesuffix("/bot")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use a name like Asia/Jakarta") from exc
+        return value
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _comma_separated_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.replace(";", ",").split(",")]
+            return tuple(part for part in parts if part)
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def bot_api_url(self) -> str:
+        """Base URL in the form PTB expects (the token is appended to it)."""
+        return f"{self.telegram_api_base_url}/bot"
+
+    @property
+    def bot_file_url(self) -> str:
+        return f"{self.telegram_api_base_url}/file/bot"
+
+    def require_token(self) -> str:
+        """The token, or a ConfigError telling the operator how to get one."""
+        if self.telegram_bot_token is None:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set. Talk to @BotFather in Telegram, send /newbot, "
+                "and put the token it gives you in the .env file as "
+                "TELEGRAM_BOT_TOKEN=123456789:AA... (see .env.example). To try the bot without "
+                "a token, run `make demo`, which uses the built-in Telegram simulator."
+            )
+        return self.telegram_bot_token.get_secret_value().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment and `.env`; turn validation errors into ConfigError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{name}: {message}")
+    return (
+        "The configuration is not valid. "
+        + "; ".join(problems)
+        + ". Fix these in the environment or in the .env file (see .env.example for every "
+        "setting and its meaning), then start again."
+    )

@@ -1,0 +1,145 @@
+"""The store: every SQL statement of the bot, behind one database class.
+
+`Store` owns the SQLite connection (WAL, synchronous=FULL, foreign keys on). Every operation runs
+inside `store.transaction()` (BEGIN IMMEDIATE: one writer, read-modify-write safe) or
+`store.read()`, and gets a `Tx` whose methods are the queries, grouped by concern in the modules
+of this package. A service operation is one `async with store.transaction() as tx:` block, so a
+state change and the messages it causes commit together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from bot.store.migrator import MigrationError, migrate, pending_migrations
+from bot.store.outbox import OutboxQueries
+from bot.store.users import UserQueries
+from models.clock import Clock, SystemClock
+
+__all__ = ["DatabaseError", "MigrationError", "Store", "Tx"]
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseError(Exception):
+    """The database file cannot be opened or used; the message says what to do."""
+
+
+class Tx(UserQueries, OutboxQueries):
+    """The queries available inside one transaction."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+        self.wrote_outbox = False
+
+
+class Store:
+    def __init__(self, path: Path | str, clock: Clock | None = None) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else path
+        self.clock: Clock = clock or SystemClock()
+        self._db: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+        self._outbox_listeners: list[Callable[[], None]] = []
+
+    async def open(self, *, apply_migrations: bool = True) -> list[str]:
+        """Open the database and (by default) migrate it; return the migrations applied."""
+        if isinstance(self.path, Path):
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(self._cannot_open(exc)) from None
+        try:
+            db = await aiosqlite.connect(str(self.path), isolation_level=None)
+        except sqlite3.Error as exc:
+            raise DatabaseError(self._cannot_open(exc)) from None
+        try:
+            await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA synchronous = FULL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            applied = await migrate(db, self.clock.now()) if apply_migrations else []
+        except sqlite3.Error as exc:
+            await db.close()
+            raise DatabaseError(self._cannot_open(exc)) from None
+        except BaseException:
+            await db.close()
+            raise
+        self._db = db
+        for name in applied:
+            log.info("applied migration %s", name)
+        return applied
+
+    def _cannot_open(self, exc: BaseException) -> str:
+        return (
+            f"Cannot open the database at {self.path}: {exc}. Check that DATABASE_PATH points "
+            "to a file in a directory this user may write to (the directory is created when "
+            "missing), and that the file is a siaga112 SQLite database."
+        )
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def __aenter__(self) -> Store:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("the store is not open")
+        return self._db
+
+    async def pending_migrations(self) -> list[str]:
+        async with self._lock:
+            return [migration.name for migration in await pending_migrations(self.db)]
+
+    async def pragma(self, name: str) -> object:
+        if not name.isidentifier():
+            raise ValueError(name)
+        async with self._lock, self.db.execute(f"PRAGMA {name}") as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else row[0]
+
+    def on_outbox_write(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every commit that wrote to the outbox (wakes the sender)."""
+        self._outbox_listeners.append(listener)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """One write transaction; commits on success, rolls back on any exception."""
+        async with self._lock:
+            tx = Tx(self.db)
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield tx
+            except BaseException:
+                await self.db.execute("ROLLBACK")
+                raise
+            await self.db.execute("COMMIT")
+        if tx.wrote_outbox:
+            for listener in self._outbox_listeners:
+                listener()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Tx]:
+        """A consistent read-only snapshot."""
+        async with self._lock:
+            await self.db.execute("BEGIN")
+            try:
+                yield Tx(self.db)
+            finally:
+                await self.db.execute("ROLLBACK")

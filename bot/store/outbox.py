@@ -1,0 +1,185 @@
+"""SQL of the transactional outbox and of the message references it records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from bot.store.codec import from_db_time, from_json, maybe_time, to_db_time, to_json
+from models.outbox import OutboxItem, OutboxStatus, OutgoingMessage, SendMethod
+
+_ITEM_COLUMNS = (
+    "id, chat_id, method, payload, priority, ref, target_ref, status, attempts, not_before, "
+    "created_at, sent_at, message_id, last_error"
+)
+
+
+def _item(row: aiosqlite.Row) -> OutboxItem:
+    return OutboxItem(
+        id=row[0],
+        chat_id=row[1],
+        method=SendMethod(row[2]),
+        payload=from_json(row[3]),
+        priority=row[4],
+        ref=row[5],
+        target_ref=row[6],
+        status=OutboxStatus(row[7]),
+        attempts=row[8],
+        not_before=from_db_time(row[9]),
+        created_at=from_db_time(row[10]),
+        sent_at=maybe_time(row[11]),
+        message_id=row[12],
+        last_error=row[13],
+    )
+
+
+class OutboxQueries:
+    db: aiosqlite.Connection
+    wrote_outbox: bool
+
+    async def enqueue(self, message: OutgoingMessage, now: datetime) -> int:
+        """Write a message to the outbox; it is sent once the transaction commits."""
+        at = to_db_time(now)
+        cursor = await self.db.execute(
+            """
+            INSERT INTO outbox (chat_id, method, payload, priority, ref, target_ref,
+                                not_before, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            (
+                message.chat_id,
+                message.method.value,
+                to_json(message.payload),
+                int(message.priority),
+                message.ref,
+                message.target_ref,
+                at,
+                at,
+            ),
+        )
+        self.wrote_outbox = True
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    async def due_outbox(self, now: datetime, limit: int) -> list[OutboxItem]:
+        """The oldest pending message of each chat whose time has come, most urgent first.
+
+        Only the head of each chat's queue is eligible, so messages to one chat keep their order
+        and a chat waiting out a retry does not hold up any other chat.
+        """
+        async with self.db.execute(
+            f"""
+            SELECT {_ITEM_COLUMNS} FROM outbox
+            WHERE id IN (SELECT MIN(id) FROM outbox WHERE status = 'pending' GROUP BY chat_id)
+              AND not_before <= ?
+            ORDER BY priority, id
+            LIMIT ?
+            """,
+            (to_db_time(now), limit),
+        ) as cursor:
+            return [_item(row) async for row in cursor]
+
+    async def next_outbox_time(self) -> datetime | None:
+        """When the earliest pending head-of-chat message becomes due."""
+        async with self.db.execute(
+            """
+            SELECT MIN(not_before) FROM outbox
+            WHERE id IN (SELECT MIN(id) FROM outbox WHERE status = 'pending' GROUP BY chat_id)
+            """
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None or row[0] is None else from_db_time(row[0])
+
+    async def outbox_item(self, item_id: int) -> OutboxItem | None:
+        async with self.db.execute(
+            f"SELECT {_ITEM_COLUMNS} FROM outbox WHERE id = ?", (item_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _item(row)
+
+    async def outbox_items(
+        self, statuses: tuple[OutboxStatus, ...], limit: int = 1000
+    ) -> list[OutboxItem]:
+        marks = ", ".join("?" for _ in statuses)
+        async with self.db.execute(
+            f"SELECT {_ITEM_COLUMNS} FROM outbox WHERE status IN ({marks}) ORDER BY id LIMIT ?",
+            (*(status.value for status in statuses), limit),
+        ) as cursor:
+            return [_item(row) async for row in cursor]
+
+    async def count_outbox(self, status: OutboxStatus) -> int:
+        async with self.db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE status = ?", (status.value,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return 0 if row is None else int(row[0])
+
+    async def mark_sent(self, item: OutboxItem, message_id: int | None, now: datetime) -> None:
+        at = to_db_time(now)
+        await self.db.execute(
+            """
+            UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?,
+                              attempts = attempts + 1, last_error = NULL
+            WHERE id = ? AND status = 'pending'
+            """,
+            (at, message_id, item.id),
+        )
+        if item.ref is not None and message_id is not None:
+            await self.db.execute(
+                """
+                INSERT INTO message_refs (ref, chat_id, message_id, updated_at)
+                VALUES (?, ?, ?, ?)
+                ON CONFLICT (ref) DO UPDATE SET
+                    chat_id = excluded.chat_id,
+                    message_id = excluded.message_id,
+                    updated_at = excluded.updated_at
+                """,
+                (item.ref, item.chat_id, message_id, at),
+            )
+
+    async def postpone(
+        self, item: OutboxItem, until: datetime, error: str, *, count: bool = True
+    ) -> None:
+        """Try again at `until`; `count` says whether this was a failed attempt."""
+        await self.db.execute(
+            """
+            UPDATE outbox SET not_before = ?, attempts = attempts + ?, last_error = ?
+            WHERE id = ? AND status = 'pending'
+            """,
+            (to_db_time(until), 1 if count else 0, error[:1000], item.id),
+        )
+
+    async def park(self, item: OutboxItem, error: str) -> None:
+        await self.db.execute(
+            """
+            UPDATE outbox SET status = 'parked', attempts = attempts + 1, last_error = ?
+            WHERE id = ? AND status = 'pending'
+            """,
+            (error[:1000], item.id),
+        )
+
+    async def retarget_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: its pending messages and references follow it."""
+        await self.db.execute(
+            "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'",
+            (new_chat_id, old_chat_id),
+        )
+        await self.db.execute(
+            "UPDATE message_refs SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
+        )
+
+    async def message_ref(self, ref: str) -> tuple[int, int] | None:
+        """(chat_id, message_id) of the message sent under `ref`, once it has been sent."""
+        async with self.db.execute(
+            "SELECT chat_id, message_id FROM message_refs WHERE ref = ?", (ref,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    async def ref_is_pending(self, ref: str) -> bool:
+        """Whether a send that will create `ref` is still waiting in the outbox."""
+        async with self.db.execute(
+            "SELECT 1 FROM outbox WHERE ref = ? AND status = 'pending' LIMIT 1", (ref,)
+        ) as cursor:
+            return await cursor.fetchone() is not None

@@ -1,0 +1,45 @@
+"""/start and /bantuan (/help): what the bot is and what this person can do with it."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import CommandHandler, filters
+
+from bot.commands import HELP, START
+from bot.context import App, AppContext
+from bot.people import remember_person
+from bot.render.help import group_start_text, help_text, open_private_keyboard, welcome_text
+
+
+async def start(update: Update, context: AppContext) -> None:
+    """Greet a person in private (they can now receive messages) or point a group to private."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = context.services
+    language = services.language_of(user)
+    if message.chat.type == "private":
+        await remember_person(services.store, services.clock, user, started=True)
+        await message.reply_text(welcome_text(language, user.first_name), parse_mode=ParseMode.HTML)
+    else:
+        await message.reply_text(
+            group_start_text(language),
+            parse_mode=ParseMode.HTML,
+            reply_markup=open_private_keyboard(language, context.bot.username),
+        )
+
+
+async def show_help(update: Update, context: AppContext) -> None:
+    """List what the bot does and the commands this person may use here."""
+    message = update.effective_message
+    if message is None:
+        return
+    language = context.services.language_of(update.effective_user)
+    private = message.chat.type == "private"
+    await message.reply_text(help_text(language, private=private), parse_mode=ParseMode.HTML)
+
+
+def register(app: App) -> None:
+    app.add_handler(CommandHandler(START.names, start, filters=~filters.UpdateType.EDITED))
+    app.add_handler(CommandHandler(HELP.names, show_help, filters=~filters.UpdateType.EDITED))

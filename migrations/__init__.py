@@ -1,0 +1,1 @@
+"""Numbered SQL migrations; the only place the schema is defined."""

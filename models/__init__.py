@@ -1,0 +1,1 @@
+"""Pure domain: enums, value objects and state machines. No I/O."""

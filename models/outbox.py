@@ -1,0 +1,99 @@
+"""Outgoing messages as data: what to send, where, how urgently, and how it went."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum, StrEnum
+from typing import Any
+
+
+class Priority(IntEnum):
+    """Lower goes first. Incident traffic is never held up behind broadcasts or digests."""
+
+    URGENT = 10  # incident cards, their edits, escalations, answers people wait for
+    NOTICE = 20  # confirmations and notifications to one person
+    REMINDER = 30
+    BROADCAST = 50
+    DIGEST = 70
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    PARKED = "parked"  # refused by Telegram for a reason retrying will not fix
+    DROPPED = "dropped"  # made moot before it was sent (e.g. a cancelled broadcast)
+
+
+class SendMethod(StrEnum):
+    """The Bot API methods the outbox may call."""
+
+    SEND_MESSAGE = "sendMessage"
+    SEND_PHOTO = "sendPhoto"
+    SEND_MEDIA_GROUP = "sendMediaGroup"
+    SEND_LOCATION = "sendLocation"
+    SEND_VENUE = "sendVenue"
+    SEND_DOCUMENT = "sendDocument"
+    EDIT_MESSAGE_TEXT = "editMessageText"
+    EDIT_MESSAGE_REPLY_MARKUP = "editMessageReplyMarkup"
+    EDIT_MESSAGE_CAPTION = "editMessageCaption"
+    DELETE_MESSAGE = "deleteMessage"
+    PIN_CHAT_MESSAGE = "pinChatMessage"
+
+    @property
+    def targets_existing_message(self) -> bool:
+        return self in _TARGETING
+
+
+_TARGETING = frozenset(
+    {
+        SendMethod.EDIT_MESSAGE_TEXT,
+        SendMethod.EDIT_MESSAGE_REPLY_MARKUP,
+        SendMethod.EDIT_MESSAGE_CAPTION,
+        SendMethod.DELETE_MESSAGE,
+        SendMethod.PIN_CHAT_MESSAGE,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A message to be written to the outbox.
+
+    `ref` names the message this send creates so later edits can find it; `target_ref` names
+    the message an edit, delete or pin applies to. Edits never carry raw message ids because
+    the message may not have been sent yet when the edit is written.
+    """
+
+    chat_id: int
+    method: SendMethod
+    payload: dict[str, Any] = field(default_factory=dict)
+    priority: Priority = Priority.URGENT
+    ref: str | None = None
+    target_ref: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.method.targets_existing_message and not self.target_ref:
+            raise ValueError(f"{self.method} needs target_ref")
+        if "chat_id" in self.payload or "message_id" in self.payload:
+            raise ValueError("chat_id and message_id are set by the outbox, not the payload")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A row of the outbox as the sender sees it."""
+
+    id: int
+    chat_id: int
+    method: SendMethod
+    payload: dict[str, Any]
+    priority: int
+    ref: str | None
+    target_ref: str | None
+    status: OutboxStatus
+    attempts: int
+    not_before: datetime
+    created_at: datetime
+    sent_at: datetime | None
+    message_id: int | None
+    last_error: str | None
