@@ -1,0 +1,33 @@
+"""Telegram Bot API simulator for tests, the demo and benchmarks.
+
+A local HTTP server speaking the Bot API shapes PTB parses (`server.TelegramSimulator`), holding
+people, chats and messages (`state`), with Telegram's validation (`methods`, `entities`), group
+privacy mode, flood limits and injectable faults (`limits`).
+"""
+
+from bot.simulator.limits import Faults, RateLimits
+from bot.simulator.models import (
+    ApiCall,
+    ApiError,
+    SimCallbackQuery,
+    SimChat,
+    SimEvent,
+    SimMessage,
+    SimStats,
+    SimUser,
+)
+from bot.simulator.server import TelegramSimulator
+
+__all__ = [
+    "ApiCall",
+    "ApiError",
+    "Faults",
+    "RateLimits",
+    "SimCallbackQuery",
+    "SimChat",
+    "SimEvent",
+    "SimMessage",
+    "SimStats",
+    "SimUser",
+    "TelegramSimulator",
+]
