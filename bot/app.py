@@ -8,11 +8,13 @@ command lists and starts the outbox sender; `post_shutdown` stops and closes the
 from __future__ import annotations
 
 import logging
+import warnings
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
+from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.commands import telegram_command_list
 from bot.context import App, AppContext, BotData, Services
@@ -20,7 +22,7 @@ from bot.i18n import t
 from bot.outbox import OutboxSender
 from bot.settings import LANGUAGES, Language, Settings
 from bot.store import Store
-from handlers import errors, fallback, people, start
+from handlers import agencies, errors, fallback, membership, people, privacy, roles, routing, start
 from models.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,13 @@ log = logging.getLogger(__name__)
 
 def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
     """The bot, ready for `bot.runtime.serve`; resources open in `post_init`."""
+    # The outbox calls Bot API methods by name (its rows name them); PTB would rather we used
+    # its typed methods and warns about every such call.
+    warnings.filterwarnings("ignore", message="Please use 'Bot.", category=PTBUserWarning)
+    # PTB 22 announces that RetryAfter.retry_after becomes a timedelta; the outbox takes both.
+    warnings.filterwarnings(
+        "ignore", message=".*attribute `retry_after`", category=PTBDeprecationWarning
+    )
     clock = clock or SystemClock()
     store = Store(settings.database_path, clock)
     context_types = ContextTypes(context=AppContext, bot_data=BotData)
@@ -58,6 +67,11 @@ def register_handlers(app: App) -> None:
     """Every handler of the bot, in the order PTB tries them."""
     people.register(app)  # group -10: remember whoever sent the update
     start.register(app)  # /start, /bantuan (/help)
+    agencies.register(app)  # /daftar, /nonaktifkan, the bot added/removed, group migrations
+    routing.register(app)  # /rute
+    roles.register(app)  # /peran
+    membership.register(app)  # /gabung, /keluar, /keluarkan, /siaga, /lepassiaga, /piket
+    privacy.register(app)  # /saya, /lupakan
     fallback.register(app)  # group 100: unknown commands, stray text, stale buttons
     errors.register(app)  # the one error handler
 

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.i18n import t
+from bot.i18n import N_, t
 from bot.settings import LANGUAGES, Language
-
-
-def N_(key: str) -> str:
-    """Marks a message key for the translation completeness check; returns it unchanged."""
-    return key
+from models.access import Action, Actor, ChatKind, Place, decide
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +20,7 @@ class Command:
     description_key: str
     in_private: bool = True
     in_groups: bool = False
+    action: Action | None = None  # the policy decides who sees it in /bantuan; None: everyone
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -41,22 +38,86 @@ class Command:
         return t(language, self.description_key)
 
 
-START = Command("start", None, N_("cmd.start"), in_private=True, in_groups=True)
-HELP = Command("bantuan", "help", N_("cmd.help"), in_private=True, in_groups=True)
+START = Command("start", None, N_("cmd.start"), in_groups=True)
+HELP = Command("bantuan", "help", N_("cmd.help"), in_groups=True)
+ME = Command("saya", "me", N_("cmd.me"), in_groups=True, action=Action.VIEW_SELF)
+FORGET = Command("lupakan", "forget", N_("cmd.forget"), action=Action.FORGET_SELF)
+REGISTER = Command(
+    "daftar",
+    "register",
+    N_("cmd.register"),
+    in_private=False,
+    in_groups=True,
+    action=Action.REGISTER_AGENCY,
+)
+UNREGISTER = Command(
+    "nonaktifkan",
+    "unregister",
+    N_("cmd.unregister"),
+    in_private=False,
+    in_groups=True,
+    action=Action.UNREGISTER_AGENCY,
+)
+ROUTE = Command("rute", "route", N_("cmd.route"), in_groups=True, action=Action.VIEW_ROUTES)
+ROLE = Command("peran", "role", N_("cmd.role"), in_groups=True, action=Action.VIEW_ROLES)
+JOIN = Command(
+    "gabung", "join", N_("cmd.join"), in_private=False, in_groups=True, action=Action.JOIN_AGENCY
+)
+LEAVE = Command(
+    "keluar", "leave", N_("cmd.leave"), in_private=False, in_groups=True, action=Action.LEAVE_AGENCY
+)
+REMOVE = Command(
+    "keluarkan", "remove", N_("cmd.remove"), in_groups=True, action=Action.REMOVE_MEMBER
+)
+ON_DUTY = Command("siaga", "onduty", N_("cmd.onduty"), in_groups=True, action=Action.SET_DUTY)
+OFF_DUTY = Command(
+    "lepassiaga", "offduty", N_("cmd.offduty"), in_groups=True, action=Action.SET_DUTY
+)
+ROSTER = Command("piket", "roster", N_("cmd.roster"), in_groups=True, action=Action.VIEW_ROSTER)
 
-ALL_COMMANDS: tuple[Command, ...] = (START, HELP)
+ALL_COMMANDS: tuple[Command, ...] = (
+    START,
+    HELP,
+    ME,
+    FORGET,
+    REGISTER,
+    UNREGISTER,
+    ROUTE,
+    ROLE,
+    JOIN,
+    LEAVE,
+    REMOVE,
+    ON_DUTY,
+    OFF_DUTY,
+    ROSTER,
+)
 
 
-def visible_commands(*, private: bool) -> list[Command]:
-    """Commands a person can use in this kind of chat (roles narrow this in later features)."""
-    return [c for c in ALL_COMMANDS if (c.in_private if private else c.in_groups)]
+def visible_commands(
+    *, private: bool, actor: Actor | None = None, place: Place | None = None
+) -> list[Command]:
+    """Commands usable in this kind of chat; with an actor, only those the policy allows them."""
+    commands = [c for c in ALL_COMMANDS if (c.in_private if private else c.in_groups)]
+    if actor is None:
+        return commands
+    where = place or Place(ChatKind.PRIVATE if private else ChatKind.AGENCY_GROUP)
+    return [c for c in commands if c.action is None or decide(actor, c.action, where).allowed]
+
+
+# Telegram's lists are per chat kind and language, not per person: they show what a person with
+# no role may use in private, and what an agency member may use in the agency's group.
+_ANYONE = Actor(0)
+_MEMBER = Actor(0, agency_ids=frozenset({0}))
 
 
 def telegram_command_list(language: Language, *, private: bool) -> list[tuple[str, str]]:
     """(command, description) pairs for setMyCommands in one language."""
-    return [
-        (c.name_in(language), c.description(language)) for c in visible_commands(private=private)
-    ]
+    if private:
+        shown = visible_commands(private=True, actor=_ANYONE, place=Place(ChatKind.PRIVATE))
+    else:
+        place = Place(ChatKind.AGENCY_GROUP, agency_id=0)
+        shown = visible_commands(private=False, actor=_MEMBER, place=place)
+    return [(c.name_in(language), c.description(language)) for c in shown]
 
 
-__all__ = ["ALL_COMMANDS", "HELP", "LANGUAGES", "N_", "START", "Command", "telegram_command_list"]
+__all__ = ["ALL_COMMANDS", "LANGUAGES", "Command", "telegram_command_list", "visible_commands"]

@@ -41,18 +41,32 @@ class MissingTranslation(KeyError):
     pass
 
 
+def N_(key: str) -> str:
+    """Marks a message key chosen at run time, so the completeness check finds it."""
+    return key
+
+
 @cache
 def catalog(language: str) -> dict[str, str]:
-    """All messages of one language, keyed by message id."""
-    path = resources.files("bot") / "locales" / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with path.open("rb") as handle:
-        parsed: Catalog = read_po(handle, locale=BABEL_LOCALES[language], domain=DOMAIN)
+    """All messages of one language, keyed by message id, from every .po file of the language.
+
+    Each feature keeps its messages in its own file (core.po, agencies.po, …); a key defined in
+    two files is an error.
+    """
+    folder = resources.files("bot") / "locales" / language / "LC_MESSAGES"
     messages: dict[str, str] = {}
-    for message in parsed:
-        text = message.string
-        usable = isinstance(text, str) and text and not message.fuzzy
-        if usable and isinstance(message.id, str) and message.id:
-            messages[message.id] = str(text)
+    for entry in sorted(folder.iterdir(), key=lambda item: item.name):
+        if not entry.name.endswith(".po"):
+            continue
+        with entry.open("rb") as handle:
+            parsed: Catalog = read_po(handle, locale=BABEL_LOCALES[language], domain=DOMAIN)
+        for message in parsed:
+            text = message.string
+            usable = isinstance(text, str) and text and not message.fuzzy
+            if usable and isinstance(message.id, str) and message.id:
+                if message.id in messages:
+                    raise ValueError(f"{language}: {message.id!r} is defined twice ({entry.name})")
+                messages[message.id] = str(text)
     return messages
 
 

@@ -60,6 +60,8 @@ class OutboxSender:
         self.poll_interval = poll_interval
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._wake = asyncio.Event()
+        # Set while a pass found nothing due; lets tests and the demo wait for quiet.
+        self.idle = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.sent_count = 0
@@ -67,6 +69,7 @@ class OutboxSender:
 
     def wake(self) -> None:
         """Something was written to the outbox: look now instead of at the next poll."""
+        self.idle.clear()
         self._wake.set()
 
     def start(self) -> None:
@@ -102,6 +105,7 @@ class OutboxSender:
                 log.exception("outbox pass failed; retrying")
                 sent_any = False
             if not sent_any and not self._stopping:
+                self.idle.set()
                 await self._sleep_until_due()
 
     async def _sleep_until_due(self) -> None:
@@ -119,6 +123,8 @@ class OutboxSender:
         """One pass over the due head-of-chat messages. True when anything was attempted."""
         async with self.store.read() as tx:
             items = await tx.due_outbox(self.store.clock.now(), BATCH)
+        if items:
+            self.idle.clear()
         for item in items:
             if self._stopping:
                 break

@@ -12,8 +12,7 @@ from bot.i18n import t
 
 log = logging.getLogger(__name__)
 
-# After every feature's handlers.
-GROUP = 100
+# These are registered last in PTB's default group, so they see only what no feature handled.
 
 
 async def unknown_command(update: Update, context: AppContext) -> None:
@@ -50,11 +49,10 @@ async def stale_button(update: Update, context: AppContext) -> None:
 
 
 def register(app: App) -> None:
-    app.add_handler(MessageHandler(filters.COMMAND, unknown_command), group=GROUP)
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     app.add_handler(
         MessageHandler(
             filters.ChatType.PRIVATE & ~filters.COMMAND & filters.UpdateType.MESSAGE, stray_text
         ),
-        group=GROUP,
     )
-    app.add_handler(CallbackQueryHandler(stale_button), group=GROUP)
+    app.add_handler(CallbackQueryHandler(stale_button))

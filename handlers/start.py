@@ -6,10 +6,12 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CommandHandler, filters
 
+from bot.access import actor_and_place
 from bot.commands import HELP, START
 from bot.context import App, AppContext
 from bot.people import remember_person
 from bot.render.help import group_start_text, help_text, open_private_keyboard, welcome_text
+from handlers.guard import topic_of
 
 
 async def start(update: Update, context: AppContext) -> None:
@@ -21,7 +23,17 @@ async def start(update: Update, context: AppContext) -> None:
     language = services.language_of(user)
     if message.chat.type == "private":
         await remember_person(services.store, services.clock, user, started=True)
-        await message.reply_text(welcome_text(language, user.first_name), parse_mode=ParseMode.HTML)
+        actor, _place = await actor_and_place(
+            services.store,
+            services.settings,
+            user_id=user.id,
+            chat_id=message.chat_id,
+            chat_type=message.chat.type,
+            thread_id=None,
+        )
+        await message.reply_text(
+            welcome_text(language, user.first_name, actor), parse_mode=ParseMode.HTML
+        )
     else:
         await message.reply_text(
             group_start_text(language),
@@ -32,12 +44,20 @@ async def start(update: Update, context: AppContext) -> None:
 
 async def show_help(update: Update, context: AppContext) -> None:
     """List what the bot does and the commands this person may use here."""
-    message = update.effective_message
-    if message is None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
         return
-    language = context.services.language_of(update.effective_user)
-    private = message.chat.type == "private"
-    await message.reply_text(help_text(language, private=private), parse_mode=ParseMode.HTML)
+    services = context.services
+    actor, place = await actor_and_place(
+        services.store,
+        services.settings,
+        user_id=user.id,
+        chat_id=message.chat_id,
+        chat_type=message.chat.type,
+        thread_id=topic_of(message),
+    )
+    language = services.language_of(user)
+    await message.reply_text(help_text(language, actor, place), parse_mode=ParseMode.HTML)
 
 
 def register(app: App) -> None:

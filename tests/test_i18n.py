@@ -38,7 +38,21 @@ def used_keys() -> set[str]:
                 keys.add(message)
             else:
                 keys.update(part for part in message if part)
-    return keys
+    return keys | enum_keys()
+
+
+def enum_keys() -> set[str]:
+    """Keys built from enum values at run time (labels of chat kinds, roles, types, denials)."""
+    from models.access import ChatKind, Denial
+    from models.agencies import Role
+    from models.incident_types import IncidentType
+
+    return (
+        {f"chat.{kind.value}" for kind in ChatKind}
+        | {denial.message_key for denial in Denial}
+        | {role.label_key for role in Role}
+        | {kind.label_key for kind in IncidentType}
+    )
 
 
 def test_extraction_finds_the_code_keys() -> None:

@@ -69,7 +69,7 @@ async def test_failing_migration_is_rolled_back_whole(tmp_path: Path) -> None:
     good = Migration("0001_a.sql", "CREATE TABLE a (x INTEGER);\n")
     bad = Migration("0002_b.sql", "CREATE TABLE b (y INTEGER);\nINSERT INTO nowhere VALUES (1);\n")
     async with aiosqlite.connect(tmp_path / "m.db", isolation_level=None) as db:
-        with pytest.raises(MigrationError, match="0002_b.sql"):
+        with pytest.raises(MigrationError, match=r"0002_b\.sql"):
             await migrate(db, NOW, [good, bad])
         async with db.execute("SELECT name FROM sqlite_master WHERE name = 'b'") as cursor:
             assert await cursor.fetchone() is None, "half a migration was left behind"

@@ -7,6 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.commands import Command, visible_commands
 from bot.i18n import Html, t
 from bot.settings import Language
+from models.access import Actor, ChatKind, Place
 
 
 def command_lines(language: Language, commands: list[Command]) -> Html:
@@ -25,17 +26,18 @@ def command_lines(language: Language, commands: list[Command]) -> Html:
     return Html("\n".join(lines))
 
 
-def welcome_text(language: Language, name: str) -> str:
-    commands = command_lines(language, visible_commands(private=True))
-    return t(language, "start.welcome", name=name, commands=commands)
+def welcome_text(language: Language, name: str, actor: Actor) -> str:
+    commands = visible_commands(private=True, actor=actor, place=Place(ChatKind.PRIVATE))
+    return t(language, "start.welcome", name=name, commands=command_lines(language, commands))
 
 
-def help_text(language: Language, *, private: bool) -> str:
+def help_text(language: Language, actor: Actor, place: Place) -> str:
+    private = place.kind is ChatKind.PRIVATE
     return "\n\n".join(
         (
             t(language, "help.title"),
             t(language, "help.intro"),
-            command_lines(language, visible_commands(private=private)),
+            command_lines(language, visible_commands(private=private, actor=actor, place=place)),
             t(language, "help.emergency"),
         )
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.store.agencies import AgencyQueries
 from bot.store.migrator import MigrationError, migrate, pending_migrations
 from bot.store.outbox import OutboxQueries
 from bot.store.users import UserQueries
@@ -34,7 +35,7 @@ class DatabaseError(Exception):
     """The database file cannot be opened or used; the message says what to do."""
 
 
-class Tx(UserQueries, OutboxQueries):
+class Tx(UserQueries, AgencyQueries, OutboxQueries):
     """The queries available inside one transaction."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:

@@ -7,14 +7,25 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import from_db_time, maybe_time, to_db_time
+from models.agencies import Role
 from models.users import Person
 
-_PERSON_COLUMNS = (
-    "id, first_name, last_name, username, language_code, started_at, first_seen_at, last_seen_at"
+PERSON_COLUMNS = (
+    "id",
+    "first_name",
+    "last_name",
+    "username",
+    "language_code",
+    "started_at",
+    "first_seen_at",
+    "last_seen_at",
+    "phone",
+    "forgotten_at",
 )
+_PERSON_COLUMNS = ", ".join(PERSON_COLUMNS)
 
 
-def _person(row: aiosqlite.Row) -> Person:
+def person_from_row(row: aiosqlite.Row) -> Person:
     return Person(
         id=row[0],
         first_name=row[1],
@@ -24,6 +35,8 @@ def _person(row: aiosqlite.Row) -> Person:
         started_at=maybe_time(row[5]),
         first_seen_at=from_db_time(row[6]),
         last_seen_at=from_db_time(row[7]),
+        phone=row[8],
+        forgotten_at=maybe_time(row[9]),
     )
 
 
@@ -73,4 +86,62 @@ class UserQueries:
             f"SELECT {_PERSON_COLUMNS} FROM users WHERE id = ?", (user_id,)
         ) as cursor:
             row = await cursor.fetchone()
-        return None if row is None else _person(row)
+        return None if row is None else person_from_row(row)
+
+    async def person_by_username(self, username: str) -> Person | None:
+        async with self.db.execute(
+            f"SELECT {_PERSON_COLUMNS} FROM users WHERE username = ? COLLATE NOCASE "
+            "ORDER BY last_seen_at DESC LIMIT 1",
+            (username.removeprefix("@"),),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else person_from_row(row)
+
+    async def set_phone(self, user_id: int, phone: str | None) -> None:
+        await self.db.execute("UPDATE users SET phone = ? WHERE id = ?", (phone, user_id))
+
+    async def forget_person(self, user_id: int, now: datetime) -> None:
+        """Erase a person's name, username and phone; their id stays for past records."""
+        await self.db.execute(
+            """
+            UPDATE users SET first_name = NULL, last_name = NULL, username = NULL, phone = NULL,
+                             forgotten_at = ?
+            WHERE id = ?
+            """,
+            (to_db_time(now), user_id),
+        )
+
+    # --- roles ---
+
+    async def roles_of(self, user_id: int) -> frozenset[Role]:
+        async with self.db.execute(
+            "SELECT role FROM user_roles WHERE user_id = ?", (user_id,)
+        ) as cursor:
+            return frozenset([Role(row[0]) async for row in cursor])
+
+    async def grant_role(self, user_id: int, role: Role, by_user: int, now: datetime) -> bool:
+        """Give a role; False when the person already held it."""
+        cursor = await self.db.execute(
+            """
+            INSERT INTO user_roles (user_id, role, granted_by, granted_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (user_id, role) DO NOTHING
+            """,
+            (user_id, role.value, by_user, to_db_time(now)),
+        )
+        return cursor.rowcount == 1
+
+    async def revoke_role(self, user_id: int, role: Role) -> bool:
+        cursor = await self.db.execute(
+            "DELETE FROM user_roles WHERE user_id = ? AND role = ?", (user_id, role.value)
+        )
+        return cursor.rowcount == 1
+
+    async def role_holders(self) -> list[tuple[Person, Role]]:
+        async with self.db.execute(
+            f"""
+            SELECT {", ".join(f"u.{column}" for column in PERSON_COLUMNS)}, r.role
+            FROM user_roles r JOIN users u ON u.id = r.user_id
+            ORDER BY r.role, u.first_name COLLATE NOCASE, u.id
+            """
+        ) as cursor:
+            return [(person_from_row(row), Role(row[10])) async for row in cursor]

@@ -1,0 +1,204 @@
+"""Agencies and their chats: registration, moving, deactivation, and what happens to chats.
+
+Each function is one transaction. Messages to other people (an admin told that the bot was
+removed from a group, an unregistered group told once what it is) go through the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.i18n import pick_language, t
+from bot.render.organisation import unknown_group_text
+from bot.settings import Settings
+from bot.store import Store, Tx
+from models.agencies import (
+    COORDINATORS_ALIASES,
+    COORDINATORS_CODE,
+    Agency,
+    AgencyKind,
+)
+from models.clock import Clock
+from models.outbox import OutgoingMessage, Priority, SendMethod
+
+
+class Registration(StrEnum):
+    REGISTERED = "registered"
+    RENAMED = "renamed"
+    MOVE_NEEDS_CONFIRMATION = "move_needs_confirmation"
+    PLACE_TAKEN = "place_taken"  # this chat or topic is already another agency's
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationResult:
+    outcome: Registration
+    agency: Agency  # the agency registered, or the one in the way
+
+
+def normalize_code(code: str) -> tuple[str, AgencyKind]:
+    """The stored code and kind for a code typed in /daftar."""
+    lowered = code.strip().lower()
+    if lowered in COORDINATORS_ALIASES:
+        return COORDINATORS_CODE, AgencyKind.COORDINATORS
+    return lowered, AgencyKind.AGENCY
+
+
+def text_message(
+    chat_id: int, text: str, *, thread_id: int | None = None, priority: Priority = Priority.NOTICE
+) -> OutgoingMessage:
+    payload: dict[str, object] = {"text": text, "parse_mode": "HTML"}
+    if thread_id is not None:
+        payload["message_thread_id"] = thread_id
+    return OutgoingMessage(chat_id, SendMethod.SEND_MESSAGE, payload, priority)
+
+
+async def register_agency(
+    store: Store,
+    clock: Clock,
+    *,
+    code: str,
+    name: str,
+    chat_id: int,
+    thread_id: int | None,
+    by_user: int,
+) -> RegistrationResult:
+    stored_code, kind = normalize_code(code)
+    async with store.transaction() as tx:
+        here = await tx.agency_at(chat_id, thread_id, exact=True)
+        if here is not None and here.code != stored_code:
+            return RegistrationResult(Registration.PLACE_TAKEN, here)
+        existing = await tx.agency_by_code(stored_code)
+        if existing is not None and existing.active and here is None:
+            return RegistrationResult(Registration.MOVE_NEEDS_CONFIRMATION, existing)
+        agency = await tx.save_agency(
+            code=stored_code,
+            name=name,
+            kind=kind,
+            chat_id=chat_id,
+            thread_id=thread_id,
+            by_user=by_user,
+            now=clock.now(),
+        )
+    outcome = Registration.RENAMED if here is not None else Registration.REGISTERED
+    return RegistrationResult(outcome, agency)
+
+
+async def move_agency(
+    store: Store,
+    clock: Clock,
+    settings: Settings,
+    *,
+    agency_id: int,
+    chat_id: int,
+    thread_id: int | None,
+    by_user: int,
+) -> RegistrationResult | None:
+    """Move a registration to this chat after the admin confirmed; None if it vanished."""
+    async with store.transaction() as tx:
+        agency = await tx.agency(agency_id)
+        if agency is None:
+            return None
+        here = await tx.agency_at(chat_id, thread_id, exact=True)
+        if here is not None and here.id != agency.id:
+            return RegistrationResult(Registration.PLACE_TAKEN, here)
+        if agency.active and (agency.chat_id, agency.thread_id) != (chat_id, thread_id):
+            language = settings.default_language
+            await tx.enqueue(
+                text_message(
+                    agency.chat_id,
+                    t(language, "agency.moved_away", code=agency.code),
+                    thread_id=agency.thread_id,
+                ),
+                clock.now(),
+            )
+        moved = await tx.save_agency(
+            code=agency.code,
+            name=agency.name,
+            kind=agency.kind,
+            chat_id=chat_id,
+            thread_id=thread_id,
+            by_user=by_user,
+            now=clock.now(),
+        )
+    return RegistrationResult(Registration.REGISTERED, moved)
+
+
+async def unregister_agency(
+    store: Store, clock: Clock, *, chat_id: int, thread_id: int | None
+) -> Agency | None:
+    """Deactivate the agency registered exactly here; None when there is none."""
+    async with store.transaction() as tx:
+        agency = await tx.agency_at(chat_id, thread_id, exact=True)
+        if agency is None:
+            return None
+        await tx.deactivate_agency(agency.id, clock.now())
+    return agency
+
+
+async def bot_joined_group(
+    store: Store,
+    clock: Clock,
+    settings: Settings,
+    *,
+    chat_id: int,
+    chat_type: str,
+    title: str | None,
+    status: str,
+) -> None:
+    """The bot was added or promoted: greet an unknown group once; mark agencies reachable."""
+    async with store.transaction() as tx:
+        now = clock.now()
+        await tx.record_chat(chat_id, chat_type, title, status, now)
+        if await tx.agencies_in_chat(chat_id):
+            await tx.set_chat_reachable(chat_id, True, now)
+            return
+        if await tx.mark_greeted(chat_id, now):
+            text = await unknown_group_greeting(tx, settings)
+            await tx.enqueue(text_message(chat_id, text), now)
+
+
+async def unknown_group_greeting(tx: Tx, settings: Settings) -> str:
+    admins = []
+    for user_id in sorted(set(settings.admin_user_ids)):
+        person = await tx.person(user_id)
+        if person is not None:
+            admins.append(person.display_name)
+    for person, role in await tx.role_holders():
+        if role.value == "admin" and person.display_name not in admins:
+            admins.append(person.display_name)
+    return unknown_group_text(settings.default_language, admins)
+
+
+async def bot_left_group(
+    store: Store,
+    clock: Clock,
+    settings: Settings,
+    *,
+    chat_id: int,
+    chat_type: str,
+    title: str | None,
+    status: str,
+) -> list[Agency]:
+    """The bot was removed: its agencies there are unreachable and admins are told in private."""
+    async with store.transaction() as tx:
+        now = clock.now()
+        await tx.record_chat(chat_id, chat_type, title, status, now)
+        lost = await tx.set_chat_reachable(chat_id, False, now)
+        if lost:
+            for admin_id in await tx.admins_to_notify(settings.admin_user_ids):
+                admin = await tx.person(admin_id)
+                language = pick_language(
+                    admin.language_code if admin else None, settings.default_language
+                )
+                names = ", ".join(f"{agency.name} ({agency.code})" for agency in lost)
+                text = t(language, "agency.unreachable", agencies=names, chat=title or str(chat_id))
+                await tx.enqueue(text_message(admin_id, text, priority=Priority.URGENT), now)
+    return lost
+
+
+async def group_migrated(store: Store, clock: Clock, *, old_chat_id: int, new_chat_id: int) -> None:
+    """A group became a supergroup with a new id: agencies, chats and pending messages follow."""
+    async with store.transaction() as tx:
+        await tx.move_chat(old_chat_id, new_chat_id, clock.now())
+        await tx.retarget_chat(old_chat_id, new_chat_id)

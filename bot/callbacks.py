@@ -1,0 +1,62 @@
+"""Callback data as a versioned schema: `<version>|<action>|<id>|<id>…`, at most 64 bytes.
+
+Only ids travel in a button; everything else is read from the store when the button is pressed
+and the press is authorized again, so a forged or stale button can do no harm. Anything that
+does not parse is a stale button and gets a polite answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+VERSION = "1"
+MAX_BYTES = 64
+_PATTERN = re.compile(
+    r"^(?P<version>[0-9]+)\|(?P<action>[a-z][a-z0-9_.]{0,15})(?P<ids>(\|-?[0-9]{1,19})*)$"
+)
+
+
+class ButtonAction(StrEnum):
+    """Every kind of button the bot sends. Values are short: they travel in callback data."""
+
+    AGENCY_MOVE = "ag.mv"  # move an agency's registration to this chat
+    AGENCY_KEEP = "ag.keep"  # leave it where it is
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackData:
+    action: ButtonAction
+    ids: tuple[int, ...] = ()
+
+    def encode(self) -> str:
+        data = "|".join((VERSION, self.action.value, *(str(i) for i in self.ids)))
+        if len(data.encode()) > MAX_BYTES:
+            raise ValueError(f"callback data too long: {data!r}")
+        return data
+
+
+def encode(action: ButtonAction, *ids: int) -> str:
+    return CallbackData(action, ids).encode()
+
+
+def decode(data: str | None) -> CallbackData | None:
+    """The button's meaning, or None for anything stale, forged or from another version."""
+    if not data or len(data.encode()) > MAX_BYTES:
+        return None
+    match = _PATTERN.match(data)
+    if match is None or match.group("version") != VERSION:
+        return None
+    try:
+        action = ButtonAction(match.group("action"))
+    except ValueError:
+        return None
+    ids = tuple(int(part) for part in match.group("ids").split("|") if part)
+    return CallbackData(action, ids)
+
+
+def pattern_for(*actions: ButtonAction) -> re.Pattern[str]:
+    """A CallbackQueryHandler pattern matching these actions of the current version."""
+    names = "|".join(re.escape(action.value) for action in actions)
+    return re.compile(rf"^{VERSION}\|(?:{names})(?:\||$)")

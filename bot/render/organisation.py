@@ -1,0 +1,193 @@
+"""Texts about agencies, routing, roles, membership and duty."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.callbacks import ButtonAction, encode
+from bot.i18n import N_, Html, escape, format_clock, t
+from bot.settings import Language
+from models.access import ChatKind, Decision, Denial
+from models.agencies import Agency, Member, Role
+from models.incident_types import IncidentType
+from models.users import Person
+
+
+def chat_kind_label(language: Language, kind: ChatKind) -> str:
+    return t(language, f"chat.{kind.value}")
+
+
+def denial_text(language: Language, decision: Decision) -> str:
+    denial = decision.denial or Denial.NOT_PERMITTED
+    if denial is Denial.WRONG_CHAT:
+        places = ", ".join(
+            chat_kind_label(language, kind) for kind in ChatKind if kind in decision.allowed_chats
+        )
+        return t(language, denial.message_key, places=places)
+    return t(language, denial.message_key)
+
+
+def role_label(language: Language, role: Role) -> str:
+    return t(language, role.label_key)
+
+
+def type_label(language: Language, kind: IncidentType) -> str:
+    return f"{kind.emoji} {t(language, kind.label_key)}"
+
+
+def agency_label(agency: Agency) -> Html:
+    return Html(f"<b>{escape(agency.name)}</b> ({escape(agency.code)})")
+
+
+def unknown_group_text(language: Language, admins: list[str]) -> str:
+    names = ", ".join(admins) if admins else t(language, "agency.no_admins")
+    return t(language, "agency.unknown_group", admins=names)
+
+
+def registered_text(language: Language, agency: Agency, *, renamed: bool, topic: bool) -> str:
+    if agency.is_coordinators:
+        key = N_("agency.coordinators_registered")
+    else:
+        key = N_("agency.renamed") if renamed else N_("agency.registered")
+    text = t(language, key, agency=agency_label(agency))
+    if topic:
+        text += "\n" + t(language, "agency.topic_bound")
+    return text
+
+
+def move_question(language: Language, agency: Agency) -> tuple[str, InlineKeyboardMarkup]:
+    text = t(language, "agency.code_taken", agency=agency_label(agency))
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(language, "agency.move_here"),
+                    callback_data=encode(ButtonAction.AGENCY_MOVE, agency.id),
+                ),
+                InlineKeyboardButton(
+                    t(language, "agency.keep_there"),
+                    callback_data=encode(ButtonAction.AGENCY_KEEP, agency.id),
+                ),
+            ]
+        ]
+    )
+    return text, keyboard
+
+
+def routes_text(
+    language: Language, routes: dict[IncidentType, list[str]], registered: dict[str, Agency]
+) -> str:
+    lines = [t(language, "route.title")]
+    for kind in IncidentType:
+        codes = routes.get(kind, [])
+        if not codes:
+            target = t(language, "route.fallback")
+        else:
+            parts: list[str] = []
+            for code in codes:
+                if code in registered:
+                    parts.append(escape(code))
+                else:
+                    parts.append(t(language, "route.not_registered", code=code))
+            target = ", ".join(parts)
+        lines.append(f"{type_label(language, kind)} <code>{kind.value}</code> → {target}")
+    lines.append("")
+    lines.append(t(language, "route.how_to"))
+    return "\n".join(lines)
+
+
+def duty_line(language: Language, member: Member, zone: ZoneInfo) -> str:
+    name = escape(member.display_name)
+    if not member.on_duty:
+        return t(language, "duty.off_line", name=name)
+    if member.duty_until is not None:
+        until = format_clock(member.duty_until, language, zone)
+        return t(language, "duty.on_until_line", name=name, until=until)
+    return t(language, "duty.on_line", name=name)
+
+
+def roster_text(
+    language: Language, rosters: list[tuple[Agency, list[Member]]], zone: ZoneInfo
+) -> str:
+    if not rosters:
+        return t(language, "roster.no_agencies")
+    blocks = []
+    for agency, members in rosters:
+        on_duty = sum(1 for m in members if m.on_duty)
+        head = t(
+            language,
+            "roster.agency",
+            agency=agency_label(agency),
+            on_duty=on_duty,
+            total=len(members),
+        )
+        if not agency.reachable:
+            head += " " + t(language, "agency.unreachable_mark")
+        lines = [head]
+        lines += [duty_line(language, m, zone) for m in members] or [t(language, "roster.empty")]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def roles_text(language: Language, holders: list[tuple[str, Role, bool]]) -> str:
+    lines = [t(language, "role.title")]
+    for role in Role:
+        names = [
+            escape(name) + (" " + t(language, "role.configured") if configured else "")
+            for name, held, configured in holders
+            if held is role
+        ]
+        shown = ", ".join(names) if names else t(language, "role.nobody")
+        lines.append(f"• {role_label(language, role)}: {shown}")
+    lines.append("")
+    lines.append(t(language, "role.how_to"))
+    return "\n".join(lines)
+
+
+def self_text(
+    language: Language,
+    person: Person | None,
+    roles: frozenset[Role],
+    memberships: list[tuple[Agency, list[Member]]],
+    zone: ZoneInfo,
+) -> str:
+    name = person.display_name if person else "?"
+    role_names = ", ".join(role_label(language, r) for r in Role if r in roles)
+    lines = [
+        t(language, "me.title", name=name),
+        t(language, "me.roles", roles=role_names or t(language, "me.no_roles")),
+    ]
+    if memberships:
+        lines.append(t(language, "me.agencies"))
+        for agency, members in memberships:
+            status = duty_line(language, members[0], zone) if members else ""
+            lines.append(f"• {agency_label(agency)} — {status}")
+    else:
+        lines.append(t(language, "me.no_agencies"))
+    phone = person.phone if person else None
+    lines.append(t(language, "me.phone", phone=phone) if phone else t(language, "me.no_phone"))
+    lines.append("")
+    lines.append(t(language, "me.forget_hint"))
+    return "\n".join(lines)
+
+
+def duty_changed_text(
+    language: Language,
+    agencies: list[Agency],
+    on_duty: bool,
+    until: datetime | None,
+    zone: ZoneInfo,
+) -> str:
+    if not agencies:
+        return t(language, "duty.no_agencies")
+    names = Html(", ".join(agency_label(a) for a in agencies))
+    if not on_duty:
+        return t(language, "duty.now_off", agencies=names)
+    if until is not None:
+        return t(
+            language, "duty.now_on_until", agencies=names, until=format_clock(until, language, zone)
+        )
+    return t(language, "duty.now_on", agencies=names)

@@ -1,0 +1,299 @@
+"""SQL about agencies, their chats, routing rules, memberships and duty."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from bot.store.codec import from_db_time, maybe_time, to_db_time
+from bot.store.users import PERSON_COLUMNS, person_from_row
+from models.agencies import Agency, AgencyKind, Member
+from models.incident_types import IncidentType
+
+_AGENCY_COLUMNS = "id, code, name, kind, chat_id, thread_id, active, reachable, registered_at"
+
+
+def _agency(row: aiosqlite.Row) -> Agency:
+    return Agency(
+        id=row[0],
+        code=row[1],
+        name=row[2],
+        kind=AgencyKind(row[3]),
+        chat_id=row[4],
+        thread_id=row[5],
+        active=bool(row[6]),
+        reachable=bool(row[7]),
+        registered_at=from_db_time(row[8]),
+    )
+
+
+# Duty with an automatic end counts only until then; no job is needed to end it.
+_ON_DUTY = "(m.on_duty = 1 AND (m.duty_until IS NULL OR m.duty_until > ?))"
+
+
+class AgencyQueries:
+    db: aiosqlite.Connection
+
+    async def _agencies(self, where: str, params: tuple[object, ...]) -> list[Agency]:
+        async with self.db.execute(
+            f"SELECT {_AGENCY_COLUMNS} FROM agencies WHERE {where} ORDER BY kind DESC, code",
+            params,
+        ) as cursor:
+            return [_agency(row) async for row in cursor]
+
+    async def agency_by_code(self, code: str) -> Agency | None:
+        found = await self._agencies("code = ?", (code,))
+        return found[0] if found else None
+
+    async def agency(self, agency_id: int) -> Agency | None:
+        found = await self._agencies("id = ?", (agency_id,))
+        return found[0] if found else None
+
+    async def agency_at(
+        self, chat_id: int, thread_id: int | None, *, exact: bool = False
+    ) -> Agency | None:
+        """The active agency living in this chat (or in this forum topic of it).
+
+        A message in a topic of a group registered as a whole belongs to that agency, unless
+        `exact` asks for the registration of exactly this place.
+        """
+        found = await self._agencies(
+            "active = 1 AND chat_id = ? AND COALESCE(thread_id, 0) = ?",
+            (chat_id, thread_id or 0),
+        )
+        if found:
+            return found[0]
+        if thread_id is not None and not exact:
+            found = await self._agencies(
+                "active = 1 AND chat_id = ? AND thread_id IS NULL", (chat_id,)
+            )
+        return found[0] if found else None
+
+    async def agencies_in_chat(self, chat_id: int) -> list[Agency]:
+        return await self._agencies("active = 1 AND chat_id = ?", (chat_id,))
+
+    async def active_agencies(self) -> list[Agency]:
+        return await self._agencies("active = 1", ())
+
+    async def coordinators_agency(self) -> Agency | None:
+        found = await self._agencies("active = 1 AND kind = 'coordinators'", ())
+        return found[0] if found else None
+
+    async def save_agency(
+        self,
+        *,
+        code: str,
+        name: str,
+        kind: AgencyKind,
+        chat_id: int,
+        thread_id: int | None,
+        by_user: int,
+        now: datetime,
+    ) -> Agency:
+        """Register `code` at this chat (or topic): new, renamed, moved or reactivated."""
+        at = to_db_time(now)
+        await self.db.execute(
+            """
+            INSERT INTO agencies (code, name, kind, chat_id, thread_id, active, reachable,
+                                  registered_by, registered_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, 1, 1, ?, ?, ?)
+            ON CONFLICT (code) DO UPDATE SET
+                name = excluded.name, kind = excluded.kind, chat_id = excluded.chat_id,
+                thread_id = excluded.thread_id, active = 1, reachable = 1,
+                registered_by = excluded.registered_by, updated_at = excluded.updated_at
+            """,
+            (code, name, kind.value, chat_id, thread_id, by_user, at, at),
+        )
+        agency = await self.agency_by_code(code)
+        assert agency is not None
+        return agency
+
+    async def deactivate_agency(self, agency_id: int, now: datetime) -> None:
+        await self.db.execute(
+            "UPDATE agencies SET active = 0, updated_at = ? WHERE id = ?",
+            (to_db_time(now), agency_id),
+        )
+
+    async def set_chat_reachable(
+        self, chat_id: int, reachable: bool, now: datetime
+    ) -> list[Agency]:
+        """Mark every active agency in this chat (un)reachable; return those that changed."""
+        changed = await self._agencies(
+            "active = 1 AND chat_id = ? AND reachable = ?", (chat_id, int(not reachable))
+        )
+        await self.db.execute(
+            "UPDATE agencies SET reachable = ?, updated_at = ? WHERE chat_id = ? AND active = 1",
+            (int(reachable), to_db_time(now), chat_id),
+        )
+        return changed
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int, now: datetime) -> None:
+        """A group became a supergroup: everything about it follows the new id."""
+        at = to_db_time(now)
+        await self.db.execute(
+            "UPDATE agencies SET chat_id = ?, updated_at = ? WHERE chat_id = ?",
+            (new_chat_id, at, old_chat_id),
+        )
+        await self.db.execute(
+            """
+            INSERT INTO known_chats (chat_id, type, title, bot_status, greeted_at, updated_at)
+            SELECT ?, 'supergroup', title, bot_status, greeted_at, ? FROM known_chats
+            WHERE chat_id = ?
+            ON CONFLICT (chat_id) DO NOTHING
+            """,
+            (new_chat_id, at, old_chat_id),
+        )
+        await self.db.execute(
+            "UPDATE known_chats SET migrated_to = ?, updated_at = ? WHERE chat_id = ?",
+            (new_chat_id, at, old_chat_id),
+        )
+
+    # --- chats the bot is in ---
+
+    async def record_chat(
+        self, chat_id: int, chat_type: str, title: str | None, bot_status: str, now: datetime
+    ) -> bool:
+        """Remember a group and the bot's status there; True when the group was new to us."""
+        async with self.db.execute(
+            "SELECT 1 FROM known_chats WHERE chat_id = ?", (chat_id,)
+        ) as cursor:
+            known = await cursor.fetchone() is not None
+        await self.db.execute(
+            """
+            INSERT INTO known_chats (chat_id, type, title, bot_status, updated_at)
+            VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (chat_id) DO UPDATE SET
+                type = excluded.type, title = excluded.title,
+                bot_status = excluded.bot_status, updated_at = excluded.updated_at
+            """,
+            (chat_id, chat_type, title, bot_status, to_db_time(now)),
+        )
+        return not known
+
+    async def mark_greeted(self, chat_id: int, now: datetime) -> bool:
+        """Record that an unregistered group was told so; False when it already was."""
+        cursor = await self.db.execute(
+            "UPDATE known_chats SET greeted_at = ? WHERE chat_id = ? AND greeted_at IS NULL",
+            (to_db_time(now), chat_id),
+        )
+        return cursor.rowcount == 1
+
+    # --- routing ---
+
+    async def routes(self) -> dict[IncidentType, list[str]]:
+        table: dict[IncidentType, list[str]] = {kind: [] for kind in IncidentType}
+        async with self.db.execute(
+            "SELECT incident_type, agency_code FROM routes ORDER BY incident_type, agency_code"
+        ) as cursor:
+            async for row in cursor:
+                kind = IncidentType.parse(row[0])
+                if kind is not None:
+                    table[kind].append(row[1])
+        return table
+
+    async def set_route(self, kind: IncidentType, codes: list[str]) -> None:
+        await self.db.execute("DELETE FROM routes WHERE incident_type = ?", (kind.value,))
+        await self.db.executemany(
+            "INSERT INTO routes (incident_type, agency_code) VALUES (?, ?)",
+            [(kind.value, code) for code in codes],
+        )
+
+    async def routed_agencies(self, kind: IncidentType) -> list[Agency]:
+        """The active, registered agencies an incident of this type goes to."""
+        return await self._agencies(
+            "active = 1 AND kind = 'agency' AND code IN "
+            "(SELECT agency_code FROM routes WHERE incident_type = ?)",
+            (kind.value,),
+        )
+
+    # --- membership and duty ---
+
+    async def join(self, agency_id: int, user_id: int, now: datetime) -> bool:
+        """Add a member; False when they already were one."""
+        cursor = await self.db.execute(
+            """
+            INSERT INTO memberships (agency_id, user_id, joined_at) VALUES (?, ?, ?)
+            ON CONFLICT (agency_id, user_id) DO NOTHING
+            """,
+            (agency_id, user_id, to_db_time(now)),
+        )
+        return cursor.rowcount == 1
+
+    async def leave(self, agency_id: int, user_id: int) -> bool:
+        cursor = await self.db.execute(
+            "DELETE FROM memberships WHERE agency_id = ? AND user_id = ?", (agency_id, user_id)
+        )
+        return cursor.rowcount == 1
+
+    async def agency_ids_of(self, user_id: int) -> frozenset[int]:
+        async with self.db.execute(
+            """
+            SELECT m.agency_id FROM memberships m JOIN agencies a ON a.id = m.agency_id
+            WHERE m.user_id = ? AND a.active = 1
+            """,
+            (user_id,),
+        ) as cursor:
+            return frozenset([row[0] async for row in cursor])
+
+    async def agencies_of(self, user_id: int) -> list[Agency]:
+        return await self._agencies(
+            "active = 1 AND id IN (SELECT agency_id FROM memberships WHERE user_id = ?)",
+            (user_id,),
+        )
+
+    async def set_duty(
+        self,
+        agency_ids: frozenset[int],
+        user_id: int,
+        on_duty: bool,
+        until: datetime | None,
+        now: datetime,
+    ) -> int:
+        marks = ", ".join("?" for _ in agency_ids)
+        cursor = await self.db.execute(
+            f"""
+            UPDATE memberships SET on_duty = ?, duty_until = ?, duty_changed_at = ?
+            WHERE user_id = ? AND agency_id IN ({marks})
+            """,
+            (
+                int(on_duty),
+                None if until is None else to_db_time(until),
+                to_db_time(now),
+                user_id,
+                *agency_ids,
+            ),
+        )
+        return cursor.rowcount
+
+    async def members(self, agency_id: int, now: datetime) -> list[Member]:
+        """The agency's members, on-duty first, then by name."""
+        columns = ", ".join(f"u.{column}" for column in PERSON_COLUMNS)
+        async with self.db.execute(
+            f"""
+            SELECT {columns}, {_ON_DUTY} AS duty, m.duty_until, m.agency_id
+            FROM memberships m JOIN users u ON u.id = m.user_id
+            WHERE m.agency_id = ?
+            ORDER BY duty DESC, u.first_name COLLATE NOCASE, u.id
+            """,
+            (to_db_time(now), agency_id),
+        ) as cursor:
+            members = []
+            async for row in cursor:
+                on_duty = bool(row[len(PERSON_COLUMNS)])
+                until = maybe_time(row[len(PERSON_COLUMNS) + 1]) if on_duty else None
+                members.append(Member(row[-1], person_from_row(row), on_duty, until))
+            return members
+
+    async def admins_to_notify(self, configured: tuple[int, ...]) -> list[int]:
+        """Admins (configured or granted) who started the bot, so it may message them."""
+        marks = ", ".join("?" for _ in configured) or "NULL"
+        async with self.db.execute(
+            f"""
+            SELECT id FROM users WHERE started_at IS NOT NULL AND (
+                id IN ({marks}) OR id IN (SELECT user_id FROM user_roles WHERE role = 'admin'))
+            ORDER BY id
+            """,
+            configured,
+        ) as cursor:
+            return [row[0] async for row in cursor]

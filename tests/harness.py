@@ -1,0 +1,125 @@
+"""Running the real bot against the simulator in a test, and waiting for it to settle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.ext import TypeHandler
+
+from bot.app import build_application
+from bot.context import App, AppContext, Services
+from bot.runtime import running
+from bot.settings import Settings, load_settings
+from bot.simulator import SimChat, SimMessage, SimUser, TelegramSimulator
+from models.clock import Clock
+
+LAST_GROUP = 10_000
+TIMEOUT = 10.0
+
+
+class BotHarness:
+    """The bot as the tests see it: started, restarted and stopped like a real process."""
+
+    def __init__(self, sim: TelegramSimulator, workdir: Path) -> None:
+        self.sim = sim
+        self.workdir = workdir
+        self.database_path = workdir / "siaga112.db"
+        self.app: App | None = None
+        self._stack: AsyncExitStack | None = None
+        self._handled: set[int] = set()
+        self._changed = asyncio.Condition()
+        self.settings: Settings | None = None
+
+    def make_settings(self, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "_env_file": None,
+            "telegram_bot_token": self.sim.token,
+            "telegram_api_base_url": self.sim.base_url,
+            "database_path": self.database_path,
+            "outbox_poll_seconds": 0.2,
+            "outbox_max_backoff_seconds": 0.5,
+        }
+        values.update(overrides)
+        return load_settings(**values)
+
+    async def start(
+        self, *, admins: list[SimUser] | None = None, clock: Clock | None = None, **overrides: Any
+    ) -> App:
+        if admins is not None:
+            overrides["admin_user_ids"] = tuple(user.id for user in admins)
+        self.settings = self.make_settings(**overrides)
+        self.app = build_application(self.settings, clock=clock)
+        self.app.add_handler(TypeHandler(Update, self._mark_handled), group=LAST_GROUP)
+        self._stack = AsyncExitStack()
+        await self._stack.enter_async_context(running(self.app, poll_timeout=1))
+        return self.app
+
+    async def stop(self) -> None:
+        if self._stack is not None:
+            stack, self._stack = self._stack, None
+            await stack.aclose()
+        self.app = None
+
+    async def restart(self, **overrides: Any) -> App:
+        settings = self.settings
+        await self.stop()
+        assert settings is not None
+        self.settings = None
+        kwargs = {"admin_user_ids": settings.admin_user_ids, **overrides}
+        return await self.start(**kwargs)
+
+    @property
+    def services(self) -> Services:
+        assert self.app is not None, "the bot is not running"
+        return self.app.bot_data.services
+
+    async def _mark_handled(self, update: Update, context: AppContext) -> None:
+        async with self._changed:
+            self._handled.add(update.update_id)
+            self._changed.notify_all()
+
+    async def settle(self, timeout: float = TIMEOUT) -> None:
+        """Wait until every update issued so far is handled and nothing due is left to send."""
+        last = self.sim.last_update_id
+        async with asyncio.timeout(timeout):
+            async with self._changed:
+                await self._changed.wait_for(
+                    lambda: last is None or all(u in self._handled for u in self._pending_ids(last))
+                )
+            await self.services.outbox.idle.wait()
+
+    def _pending_ids(self, last: int) -> range:
+        first = self.sim.first_update_id
+        return range(first, last + 1)
+
+    async def says(self, user: SimUser, text: str, chat: SimChat | None = None) -> SimMessage:
+        """Send text as `user` and return the bot's answer in that chat."""
+        where = chat or self.sim.private_chat(user)
+        before = len(self.sim.bot_messages(where))
+        await self.sim.send_message(user, text, chat=chat)
+        await self.sim.wait_for(
+            lambda: len(self.sim.bot_messages(where)) > before,
+            timeout=TIMEOUT,
+            what=f"an answer to {text!r} in {where.title or where.id}",
+        )
+        return self.sim.bot_messages(where)[-1]
+
+    async def handled_quietly(self, user: SimUser, text: str, chat: SimChat) -> None:
+        """Send text and wait until it was handled (for messages that get no answer)."""
+        await self.sim.send_message(user, text, chat=chat)
+        await self.settle()
+
+
+@contextlib.asynccontextmanager
+async def harness_for(sim: TelegramSimulator, workdir: Path) -> AsyncIterator[BotHarness]:
+    harness = BotHarness(sim, workdir)
+    try:
+        yield harness
+    finally:
+        await harness.stop()

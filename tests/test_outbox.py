@@ -1,0 +1,208 @@
+"""The outbox: what is written is delivered, in order, across faults and restarts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from bot.simulator import SimUser, TelegramSimulator
+from bot.store import Store
+from models.outbox import OutboxStatus, OutgoingMessage, Priority, SendMethod
+from tests.harness import BotHarness
+
+
+def text(chat_id: int, body: str, **extra: object) -> OutgoingMessage:
+    return OutgoingMessage(chat_id, SendMethod.SEND_MESSAGE, {"text": body, **extra})
+
+
+async def enqueue(store: Store, *messages: OutgoingMessage) -> list[int]:
+    async with store.transaction() as tx:
+        return [await tx.enqueue(message, store.clock.now()) for message in messages]
+
+
+async def started_user(sim: TelegramSimulator, harness: BotHarness, name: str = "Sari") -> SimUser:
+    user = sim.add_user(name, language_code="id")
+    await harness.says(user, "/start")
+    return user
+
+
+def texts_in(sim: TelegramSimulator, user: SimUser) -> list[str]:
+    return [m.text or "" for m in sim.bot_messages(sim.private_chat(user))]
+
+
+async def test_message_written_while_the_bot_is_down_is_sent_at_start(
+    sim: TelegramSimulator, harness: BotHarness, tmp_path: Path
+) -> None:
+    await harness.start()
+    sari = await started_user(sim, harness)
+    await harness.stop()
+
+    store = Store(harness.database_path)
+    await store.open()
+    await enqueue(store, text(sari.id, "Kartu kejadian #1"))
+    await store.close()
+
+    await harness.start()
+    await sim.wait_for(
+        lambda: "Kartu kejadian #1" in texts_in(sim, sari), what="the queued message"
+    )
+    await harness.settle()
+    assert texts_in(sim, sari).count("Kartu kejadian #1") == 1
+
+
+async def test_message_pending_through_an_outage_and_a_restart_is_sent_once(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    await harness.start()
+    sari = await started_user(sim, harness)
+    sim.faults.outage = True
+    [item_id] = await enqueue(harness.services.store, text(sari.id, "Peringatan banjir"))
+    await sim.wait_for(
+        lambda: any(call.method == "sendMessage" and not call.ok for call in sim.calls),
+        what="a send attempt during the outage",
+    )
+    await harness.stop()  # the bot stops with the message still pending
+    assert "Peringatan banjir" not in texts_in(sim, sari)
+
+    sim.faults.outage = False
+    await harness.start()
+    await sim.wait_for(
+        lambda: "Peringatan banjir" in texts_in(sim, sari), what="delivery after restart"
+    )
+    await harness.settle()
+    assert texts_in(sim, sari).count("Peringatan banjir") == 1
+    async with harness.services.store.read() as tx:
+        item = await tx.outbox_item(item_id)
+    assert item is not None
+    assert item.status is OutboxStatus.SENT
+    assert item.attempts >= 2
+    assert item.message_id == sim.bot_messages(sim.private_chat(sari))[-1].message_id
+
+
+async def test_server_errors_are_retried(sim: TelegramSimulator, harness: BotHarness) -> None:
+    await harness.start()
+    sari = await started_user(sim, harness)
+    sim.faults.fail_next(3, status=502)
+    await enqueue(harness.services.store, text(sari.id, "Setelah tiga kegagalan"))
+    await sim.wait_for(lambda: "Setelah tiga kegagalan" in texts_in(sim, sari), what="retried send")
+    failures = [c for c in sim.calls if c.method == "sendMessage" and c.error_code == 502]
+    assert len(failures) == 3
+
+
+async def test_retry_after_holds_back_only_that_chat(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    await harness.start()
+    sari = await started_user(sim, harness, "Sari")
+    budi = await started_user(sim, harness, "Budi")
+    sim.faults.retry_after = 1
+    sim.faults.fail_next(1, status=429)
+    store = harness.services.store
+    await enqueue(store, text(sari.id, "satu"), text(sari.id, "dua"), text(budi.id, "untuk Budi"))
+    await sim.wait_for(lambda: "dua" in texts_in(sim, sari), what="sari's messages after the 429")
+    # Order within the chat survived the 429; the other chat was not held up behind it.
+    assert texts_in(sim, sari)[-2:] == ["satu", "dua"]
+    budi_call = next(c for c in sim.calls if c.ok and c.params.get("text") == "untuk Budi")
+    sari_call = next(c for c in sim.calls if c.ok and c.params.get("text") == "satu")
+    assert budi_call.at < sari_call.at
+    assert any(c.error_code == 429 for c in sim.calls)
+
+
+async def test_edit_finds_the_message_by_its_ref(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    await harness.start()
+    sari = await started_user(sim, harness)
+    store = harness.services.store
+    await enqueue(
+        store,
+        OutgoingMessage(
+            sari.id, SendMethod.SEND_MESSAGE, {"text": "Status: menunggu"}, ref="card:1:x"
+        ),
+        OutgoingMessage(
+            sari.id,
+            SendMethod.EDIT_MESSAGE_TEXT,
+            {"text": "Status: diterima"},
+            target_ref="card:1:x",
+        ),
+        # The same edit again: Telegram answers "message is not modified", which is success.
+        OutgoingMessage(
+            sari.id,
+            SendMethod.EDIT_MESSAGE_TEXT,
+            {"text": "Status: diterima"},
+            target_ref="card:1:x",
+        ),
+    )
+    await harness.settle()
+    shown = texts_in(sim, sari)
+    assert "Status: diterima" in shown and "Status: menunggu" not in shown
+    async with store.read() as tx:
+        assert await tx.count_outbox(OutboxStatus.PENDING) == 0
+        assert await tx.count_outbox(OutboxStatus.PARKED) == 0
+        assert await tx.message_ref("card:1:x") is not None
+
+
+async def test_refused_message_is_parked_and_the_chat_moves_on(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    await harness.start()
+    sari = await started_user(sim, harness)
+    store = harness.services.store
+    [bad, _good] = await enqueue(
+        store,
+        text(sari.id, "<b>tidak ditutup", parse_mode="HTML"),
+        text(sari.id, "berikutnya"),
+    )
+    await sim.wait_for(lambda: "berikutnya" in texts_in(sim, sari), what="the next message")
+    async with store.read() as tx:
+        parked = await tx.outbox_item(bad)
+    assert parked is not None and parked.status is OutboxStatus.PARKED
+    assert parked.last_error is not None
+    assert "can't parse entities" in parked.last_error.lower()
+
+
+async def test_person_who_never_started_the_bot_is_parked_not_retried_forever(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    await harness.start()
+    stranger = sim.add_user("Stranger", language_code="id")
+    [item_id] = await enqueue(harness.services.store, text(stranger.id, "halo"))
+    await harness.settle()
+    async with harness.services.store.read() as tx:
+        item = await tx.outbox_item(item_id)
+    assert item is not None and item.status is OutboxStatus.PARKED
+    assert item.last_error is not None and item.last_error.startswith("Forbidden")
+
+
+async def test_urgent_messages_go_before_digests(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    await harness.start()
+    sari = await started_user(sim, harness, "Sari")
+    budi = await started_user(sim, harness, "Budi")
+    await harness.stop()
+    store = Store(harness.database_path)
+    await store.open()
+    await enqueue(
+        store,
+        OutgoingMessage(sari.id, SendMethod.SEND_MESSAGE, {"text": "ringkasan"}, Priority.DIGEST),
+        OutgoingMessage(budi.id, SendMethod.SEND_MESSAGE, {"text": "kartu"}, Priority.URGENT),
+    )
+    await store.close()
+    await harness.start()
+    await harness.settle()
+    order = [c.params.get("text") for c in sim.calls if c.ok and c.method == "sendMessage"]
+    assert order.index("kartu") < order.index("ringkasan")
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    import random
+
+    from bot.outbox import backoff
+
+    rng = random.Random(1)
+    waits = [backoff(attempt, 60.0, rng) for attempt in range(12)]
+    assert waits[0] < 1.0
+    assert waits[3] > waits[0]
+    assert max(waits) <= 60.0 * 1.2
+    assert timedelta(seconds=waits[-1]) >= timedelta(seconds=48)
