@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 from bot.app import build_application
@@ -26,6 +27,21 @@ class Script:
 
     def __init__(self, sim: TelegramSimulator) -> None:
         self.sim = sim
+        self.groups: dict[str, SimChat] = {}
+        self.people: dict[str, SimUser] = {}
+
+    def person(self, first_name: str, **details: str) -> SimUser:
+        """A person of the scenario; the same name is the same person across scenes."""
+        if first_name not in self.people:
+            details.setdefault("username", first_name.lower())
+            self.people[first_name] = self.sim.add_user(first_name, **details)
+        return self.people[first_name]
+
+    def username_of(self, first_name: str) -> str:
+        return self.people[first_name].username or first_name
+
+    async def add_bot(self, group: SimChat, by: SimUser) -> None:
+        self.sim.add_bot_to_group(group, by=by)
 
     async def expect_answer(self, chat: SimChat, action: Callable[[], Awaitable[object]]) -> None:
         before = len(self.sim.bot_messages(chat))
@@ -42,9 +58,8 @@ class Script:
 
 async def scene_first_contact(script: Script) -> None:
     """A volunteer and a visiting English-speaking medic meet the bot."""
-    sim = script.sim
-    sari = sim.add_user("Sari", last_name="Relawan", username="sari_relawan", language_code="id")
-    john = sim.add_user("John", username="john_medic", language_code="en")
+    sari = script.person("Sari", last_name="Relawan", language_code="id")
+    john = script.person("John", language_code="en")
     await script.says(sari, "/start")
     await script.says(sari, "/bantuan")
     await script.says(john, "/start")
@@ -53,7 +68,36 @@ async def scene_first_contact(script: Script) -> None:
     await script.says(sari, "halo, ada kebakaran?")
 
 
-SCENES = (scene_first_contact,)
+async def scene_agencies(script: Script) -> None:
+    """An admin registers the agencies' groups; members join and go on duty; routing is shown."""
+    sim = script.sim
+    admin = script.person("Yusuf")
+    await script.says(admin, "/start")
+    crews = {
+        "damkar": ("Damkar Kota Palangka Raya", [script.person("Rudi", language_code="id")]),
+        "dinkes": ("PSC 119 Dinkes", [script.person("Dewi", language_code="id")]),
+        "bpbd": ("BPBD Kota Palangka Raya", [script.person("Bayu", language_code="id")]),
+        "relawan": (
+            "Relawan Damkar",
+            [script.person("Sari", language_code="id"), script.person("Tom", language_code="en")],
+        ),
+        "koordinator": ("Koordinator 112", [script.person("Kiki", language_code="id")]),
+    }
+    for code, (title, members) in crews.items():
+        group = sim.add_group(title, members=[admin, *members])
+        script.groups[code] = group
+        await script.expect_answer(group, partial(script.add_bot, group, admin))
+        await script.says(admin, f"/daftar {code} {title}", chat=group)
+        for member in members:
+            command = "/join" if member.language_code == "en" else "/gabung"
+            await script.says(member, command, chat=group)
+        await script.says(members[0], "/siaga 8j", chat=group)
+    await script.says(admin, "/peran beri koordinator @" + script.username_of("Kiki"))
+    await script.says(admin, "/rute")
+    await script.says(crews["relawan"][1][0], "/piket", chat=script.groups["relawan"])
+
+
+SCENES = (scene_first_contact, scene_agencies)
 
 
 def chat_name(sim: TelegramSimulator, chat: SimChat) -> str:
@@ -85,8 +129,11 @@ async def run_demo(*, quiet: bool = False) -> int:
     configure_logging("WARNING" if quiet else "INFO", [])
     async with TelegramSimulator() as sim:
         with tempfile.TemporaryDirectory(prefix="siaga112-demo-") as workdir:
+            script = Script(sim)
+            admin = script.person("Yusuf", last_name="Admin112", language_code="id")
             settings = load_settings(
                 _env_file=None,
+                admin_user_ids=(admin.id,),
                 telegram_bot_token=sim.token,
                 telegram_api_base_url=sim.base_url,
                 database_path=Path(workdir) / "demo.db",
@@ -95,7 +142,6 @@ async def run_demo(*, quiet: bool = False) -> int:
             configure_logging("WARNING" if quiet else "INFO", [sim.token])
             app = build_application(settings)
             async with running(app, poll_timeout=1):
-                script = Script(sim)
                 for scene in SCENES:
                     log.info("scene: %s", (scene.__doc__ or scene.__name__).strip())
                     await scene(script)

@@ -180,6 +180,9 @@ def decide(actor: Actor, action: Action, place: Place, target: Target | None = N
             return Decision(True, allowed_chats=rule.chats)
         if mine:
             return Decision(True, allowed_chats=rule.chats)
+        if scope is None and not actor.agency_ids and rule.roles:
+            # Nobody in particular asked about nothing in particular: a matter of permission.
+            return Decision(False, Denial.NOT_PERMITTED, rule.chats)
         return Decision(False, Denial.NOT_MEMBER, rule.chats)
     return Decision(False, Denial.NOT_PERMITTED, rule.chats)
 

@@ -109,3 +109,20 @@ def test_times_are_shown_in_the_configured_zone() -> None:
     assert format_clock(moment, "en", zone) == "10:02 WIB"
     assert "27 Nov 2026" in format_time(moment, "id", zone)
     assert format_clock(moment, "en", ZoneInfo("Asia/Makassar")) == "11:02 WITA"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_message_is_valid_telegram_html(language: str) -> None:
+    """Filled with hostile parameters, every message still parses as Telegram HTML."""
+    from bot.simulator.entities import EntityParseError, parse_html
+
+    hostile = "<script>&x</b>"
+    for key, template in catalog(language).items():
+        params = dict.fromkeys(placeholders(template), hostile)
+        text = t(language, key, **params)
+        try:
+            plain, _entities = parse_html(text)
+        except EntityParseError as error:
+            pytest.fail(f"{language} {key}: {error}")
+        if params:
+            assert hostile in plain, f"{language} {key}: a parameter did not survive escaping"

@@ -104,3 +104,11 @@ def test_env_example_lists_every_setting() -> None:
     example = (Path(__file__).parent.parent / ".env.example").read_text()
     for field in Settings.model_fields:
         assert f"\n{field.upper()}=" in example, f"{field.upper()} missing from .env.example"
+
+
+def test_readme_documents_every_setting() -> None:
+    from bot.settings import Settings
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    for field in Settings.model_fields:
+        assert f"`{field.upper()}`" in readme, f"{field.upper()} missing from the README table"

@@ -93,7 +93,7 @@ def routes_text(
                 else:
                     parts.append(t(language, "route.not_registered", code=code))
             target = ", ".join(parts)
-        lines.append(f"{type_label(language, kind)} <code>{kind.value}</code> → {target}")
+        lines.append(f"{type_label(language, kind)} (<code>{kind.value}</code>) → {target}")
     lines.append("")
     lines.append(t(language, "route.how_to"))
     return "\n".join(lines)

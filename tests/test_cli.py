@@ -1,0 +1,179 @@
+"""The `siaga112` command: helpful exits for configuration mistakes, and each subcommand."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import __version__
+from bot.cli import main
+from bot.simulator import TelegramSimulator
+
+ROOT = Path(__file__).parent.parent
+SETTING_NAMES = (
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_API_BASE_URL",
+    "DATABASE_PATH",
+    "TIMEZONE",
+    "DEFAULT_LANGUAGE",
+    "ADMIN_USER_IDS",
+    "LOG_LEVEL",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """The installed command as an operator runs it, in a fresh process."""
+    clean = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    clean.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env=clean,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_run_without_token_exits_2_with_botfather_advice(tmp_path: Path) -> None:
+    result = run_cli("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "@BotFather" in result.stderr
+    assert "make demo" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_malformed_token_exits_2_without_echoing_it(tmp_path: Path) -> None:
+    result = run_cli("run", env={"TELEGRAM_BOT_TOKEN": "12345:short-and-wrong"}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr
+    assert "short-and-wrong" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_setting_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    os.environ["TIMEZONE"] = "Nowhere/Land"
+    try:
+        assert main(["migrate"]) == 2
+    finally:
+        del os.environ["TIMEZONE"]
+    err = capsys.readouterr().err
+    assert "TIMEZONE" in err
+    assert "Traceback" not in err
+
+
+def test_unwritable_database_path_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "blocker").write_text("a file, not a directory")
+    os.environ["DATABASE_PATH"] = str(tmp_path / "blocker" / "db.sqlite")
+    try:
+        assert main(["migrate"]) == 2
+    finally:
+        del os.environ["DATABASE_PATH"]
+    assert "DATABASE_PATH" in capsys.readouterr().err
+
+
+def test_migrate_creates_then_reports_up_to_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    os.environ["DATABASE_PATH"] = str(tmp_path / "data" / "x.db")
+    try:
+        assert main(["migrate"]) == 0
+        assert "0001_initial.sql" in capsys.readouterr().out
+        assert main(["migrate"]) == 0
+        assert "up to date" in capsys.readouterr().out
+    finally:
+        del os.environ["DATABASE_PATH"]
+
+
+def test_version(tmp_path: Path) -> None:
+    result = run_cli("--version", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"siaga112 {__version__}"
+
+
+async def test_check_against_the_simulator(tmp_path: Path) -> None:
+    async with TelegramSimulator() as sim:
+        env = {
+            "TELEGRAM_BOT_TOKEN": sim.token,
+            "TELEGRAM_API_BASE_URL": sim.base_url,
+            "DATABASE_PATH": str(tmp_path / "check.db"),
+        }
+        unmigrated = await asyncio.to_thread(run_cli, "check", env=env, cwd=tmp_path)
+        assert unmigrated.returncode == 1
+        assert "siaga112 migrate" in unmigrated.stdout
+        migrated = await asyncio.to_thread(run_cli, "migrate", env=env, cwd=tmp_path)
+        assert migrated.returncode == 0
+        result = await asyncio.to_thread(run_cli, "check", env=env, cwd=tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"@{sim.bot_username}" in result.stdout
+        assert any(call.method == "getMe" for call in sim.calls)
+
+
+async def test_check_with_a_rejected_token_exits_2(tmp_path: Path) -> None:
+    async with TelegramSimulator() as sim:
+        env = {
+            "TELEGRAM_BOT_TOKEN": "999999999:AAE" + "z" * 32,
+            "TELEGRAM_API_BASE_URL": sim.base_url,
+            "DATABASE_PATH": str(tmp_path / "check.db"),
+        }
+        result = await asyncio.to_thread(run_cli, "check", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "rejected" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_runs_to_the_end(tmp_path: Path) -> None:
+    result = run_cli("demo", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Halo, Sari!" in result.stdout
+    assert "Hello, John!" in result.stdout
+    assert "The demo ended by itself" in result.stdout
+
+
+def test_wheel_carries_migrations_and_catalogs(tmp_path: Path) -> None:
+    """A non-editable install finds the SQL files and translations."""
+    import zipfile
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    [wheel] = list(tmp_path.glob("siaga112-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "migrations/0001_initial.sql" in names
+    assert "migrations/0002_agencies.sql" in names
+    assert "bot/locales/id/LC_MESSAGES/core.po" in names
+    assert "bot/locales/en/LC_MESSAGES/core.po" in names
+    assert "bot/simulator/server.py" in names
