@@ -21,8 +21,43 @@ _PATTERN = re.compile(
 class ButtonAction(StrEnum):
     """Every kind of button the bot sends. Values are short: they travel in callback data."""
 
-    AGENCY_MOVE = "ag.mv"  # move an agency's registration to this chat
-    AGENCY_KEEP = "ag.keep"  # leave it where it is
+    AGENCY_MOVE = "ag.mv"  # move an agency's registration to this chat: |agency
+    AGENCY_KEEP = "ag.keep"  # leave it where it is: |agency
+
+    # incident cards in agency chats: |incident|agency
+    ACKNOWLEDGE = "ack"
+    ASSIGN = "asg"  # open the assign picker
+    EN_ROUTE = "rs.go"
+    ON_SCENE = "rs.at"
+    AGENCY_DONE = "rs.done"
+    MANAGE = "mg"  # |incident: a dispatcher opens the management card in private
+
+    # the assign picker: |incident|agency|user, |incident|agency
+    ASSIGN_TO = "asg.to"
+    ASSIGN_SELF = "asg.me"
+    ASSIGN_CLOSE = "asg.x"
+
+    # a person's task card: |assignment
+    TASK_ACCEPT = "tk.ok"
+    TASK_DECLINE = "tk.no"
+    TASK_EN_ROUTE = "tk.go"
+    TASK_ON_SCENE = "tk.at"
+    TASK_DONE = "tk.done"
+
+    # the dispatcher's management card: |incident|…
+    SET_SEVERITY = "sev"  # |incident|severity rank (0 critical … 3 low)
+    ADD_AGENCY = "addag"  # |incident|agency
+    CANCEL_INCIDENT = "cx"  # |incident|reason index (models.incidents.CANCEL_REASONS)
+    REOPEN = "reo"  # |incident
+
+    # the guided report (the draft is the person's own; no ids needed)
+    REPORT_TYPE = "rp.t"  # |index in IncidentType
+    REPORT_FAR_OK = "rp.far"  # |1 keep the far location, |0 send another
+    REPORT_PHOTOS_DONE = "rp.ph"
+    REPORT_HURT = "rp.h"  # |index in Hurt
+    REPORT_SUBMIT = "rp.ok"
+    REPORT_EDIT = "rp.e"  # |index in the report's fields
+    REPORT_CANCEL = "rp.x"
 
 
 @dataclass(frozen=True, slots=True)
