@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.i18n import pick_language, t
+from bot.messages import text_message
 from bot.render.organisation import unknown_group_text
 from bot.settings import Settings
 from bot.store import Store, Tx
@@ -20,7 +21,7 @@ from models.agencies import (
     AgencyKind,
 )
 from models.clock import Clock
-from models.outbox import OutgoingMessage, Priority, SendMethod
+from models.outbox import Priority
 
 
 class Registration(StrEnum):
@@ -42,15 +43,6 @@ def normalize_code(code: str) -> tuple[str, AgencyKind]:
     if lowered in COORDINATORS_ALIASES:
         return COORDINATORS_CODE, AgencyKind.COORDINATORS
     return lowered, AgencyKind.AGENCY
-
-
-def text_message(
-    chat_id: int, text: str, *, thread_id: int | None = None, priority: Priority = Priority.NOTICE
-) -> OutgoingMessage:
-    payload: dict[str, object] = {"text": text, "parse_mode": "HTML"}
-    if thread_id is not None:
-        payload["message_thread_id"] = thread_id
-    return OutgoingMessage(chat_id, SendMethod.SEND_MESSAGE, payload, priority)
 
 
 async def register_agency(

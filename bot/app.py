@@ -19,10 +19,28 @@ from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 from bot.commands import telegram_command_list
 from bot.context import App, AppContext, BotData, Services
 from bot.i18n import t
+from bot.incidents import IncidentService
 from bot.outbox import OutboxSender
+from bot.reporting import Reporting
 from bot.settings import LANGUAGES, Language, Settings
 from bot.store import Store
-from handlers import agencies, errors, fallback, membership, people, privacy, roles, routing, start
+from handlers import (
+    agencies,
+    errors,
+    fallback,
+    membership,
+    people,
+    privacy,
+    roles,
+    routing,
+    start,
+)
+from handlers import (
+    incidents as incident_handlers,
+)
+from handlers import (
+    reporting as reporting_handlers,
+)
 from models.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -58,7 +76,18 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
         max_backoff=settings.outbox_max_backoff_seconds,
         poll_interval=settings.outbox_poll_seconds,
     )
-    app.bot_data.attach(Services(settings=settings, store=store, outbox=outbox, clock=clock))
+    incidents = IncidentService(store, clock, settings)
+    reporting = Reporting(store, clock, settings, incidents)
+    app.bot_data.attach(
+        Services(
+            settings=settings,
+            store=store,
+            outbox=outbox,
+            clock=clock,
+            incidents=incidents,
+            reporting=reporting,
+        )
+    )
     register_handlers(app)
     return app
 
@@ -72,6 +101,8 @@ def register_handlers(app: App) -> None:
     roles.register(app)  # /peran
     membership.register(app)  # /gabung, /keluar, /keluarkan, /siaga, /lepassiaga, /piket
     privacy.register(app)  # /saya, /lupakan
+    incident_handlers.register(app)  # card, picker, task and manage buttons; /kejadian, /terbuka…
+    reporting_handlers.register(app)  # /lapor, /baru, /batal, and every other private message
     fallback.register(app)  # group 100: unknown commands, stray text, stale buttons
     errors.register(app)  # the one error handler
 

@@ -75,9 +75,30 @@ OFF_DUTY = Command(
 )
 ROSTER = Command("piket", "roster", N_("cmd.roster"), in_groups=True, action=Action.VIEW_ROSTER)
 
+REPORT = Command("lapor", "report", N_("cmd.report"), in_groups=True, action=Action.REPORT_INCIDENT)
+CANCEL = Command("batal", "cancel", N_("cmd.cancel"), action=Action.REPORT_INCIDENT)
+NEW_CALL = Command("baru", "new", N_("cmd.new"), action=Action.ENTER_CALL)
+INCIDENT = Command(
+    "kejadian", "incident", N_("cmd.incident"), in_groups=True, action=Action.VIEW_OPEN
+)
+OPEN = Command("terbuka", "open", N_("cmd.open"), in_groups=True, action=Action.VIEW_OPEN)
+MERGE = Command("gabungkan", "merge", N_("cmd.merge"), in_groups=True, action=Action.MERGE)
+REOPEN = Command("bukalagi", "reopen", N_("cmd.reopen"), in_groups=True, action=Action.REOPEN)
+SEVERITY = Command(
+    "keparahan", "severity", N_("cmd.severity"), in_groups=True, action=Action.CHANGE_SEVERITY
+)
+
 ALL_COMMANDS: tuple[Command, ...] = (
     START,
+    REPORT,
+    CANCEL,
     HELP,
+    NEW_CALL,
+    INCIDENT,
+    OPEN,
+    MERGE,
+    REOPEN,
+    SEVERITY,
     ME,
     FORGET,
     REGISTER,

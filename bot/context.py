@@ -9,7 +9,9 @@ from telegram import User
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.i18n import pick_language
+from bot.incidents import IncidentService
 from bot.outbox import OutboxSender
+from bot.reporting import Reporting
 from bot.settings import Language, Settings
 from bot.store import Store
 from models.clock import Clock
@@ -23,6 +25,8 @@ class Services:
     store: Store
     outbox: OutboxSender
     clock: Clock
+    incidents: IncidentService
+    reporting: Reporting
 
     def language_of(self, user: User | None) -> Language:
         code = user.language_code if user is not None else None

@@ -161,7 +161,7 @@ class OutboxSender:
                 await self._park(item, f"BadRequest: {exc.message}")
         except Forbidden as exc:
             log.warning("Telegram forbids outbox %s to chat %s: %s", item.id, item.chat_id, exc)
-            await self._park(item, f"Forbidden: {exc.message}")
+            await self._park(item, f"Forbidden: {exc.message}", fallback=True)
         except NetworkError as exc:
             await self._postpone(item, self._backoff(item), f"NetworkError: {exc.message}")
         except TelegramError as exc:
@@ -196,9 +196,11 @@ class OutboxSender:
         async with self.store.transaction() as tx:
             await tx.postpone(item, until, error, count=count)
 
-    async def _park(self, item: OutboxItem, error: str) -> None:
+    async def _park(self, item: OutboxItem, error: str, *, fallback: bool = False) -> None:
         async with self.store.transaction() as tx:
             await tx.park(item, error)
+            if fallback and item.fallback is not None:
+                await tx.enqueue(item.fallback, self.store.clock.now())
 
     async def _mark_sent(self, item: OutboxItem, message_id: int | None) -> None:
         async with self.store.transaction() as tx:

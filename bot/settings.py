@@ -60,6 +60,28 @@ class Settings(BaseSettings):
         description="How often the outbox sender looks for due messages when not woken.",
     )
 
+    service_area_latitude: float = Field(
+        default=-2.2136, ge=-90, le=90, description="Centre of the service area (latitude)."
+    )
+    service_area_longitude: float = Field(
+        default=113.9108, ge=-180, le=180, description="Centre of the service area (longitude)."
+    )
+    service_area_radius_km: float = Field(
+        default=60.0,
+        gt=0,
+        le=2000,
+        description="Reports farther than this from the centre ask the reporter to confirm.",
+    )
+    report_draft_expiry_minutes: int = Field(
+        default=60, ge=5, le=24 * 60, description="An untouched report draft expires after this."
+    )
+    report_limit_count: int = Field(
+        default=3, ge=1, le=100, description="Reports one person may submit per window."
+    )
+    report_limit_window_minutes: int = Field(
+        default=10, ge=1, le=24 * 60, description="The window of REPORT_LIMIT_COUNT, in minutes."
+    )
+
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
     def _blank_token_is_missing(cls, value: object) -> object:

@@ -1,4 +1,4 @@
-"""Answers to what no feature handled: unknown commands, stray text, stale buttons."""
+"""Answers to what no feature handled: unknown commands and stale buttons."""
 
 from __future__ import annotations
 
@@ -29,15 +29,6 @@ async def unknown_command(update: Update, context: AppContext) -> None:
     await message.reply_text(t(language, "unknown.command", command=command[:64]))
 
 
-async def stray_text(update: Update, context: AppContext) -> None:
-    """Private text no conversation is waiting for: point to the help."""
-    message = update.effective_message
-    if message is None:
-        return
-    language = context.services.language_of(update.effective_user)
-    await message.reply_text(t(language, "unknown.text"))
-
-
 async def stale_button(update: Update, context: AppContext) -> None:
     """A button no feature recognised (old, forged or from a removed feature)."""
     query = update.callback_query
@@ -50,9 +41,4 @@ async def stale_button(update: Update, context: AppContext) -> None:
 
 def register(app: App) -> None:
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
-    app.add_handler(
-        MessageHandler(
-            filters.ChatType.PRIVATE & ~filters.COMMAND & filters.UpdateType.MESSAGE, stray_text
-        ),
-    )
     app.add_handler(CallbackQueryHandler(stale_button))

@@ -11,7 +11,9 @@ from bot.commands import HELP, START
 from bot.context import App, AppContext
 from bot.people import remember_person
 from bot.render.help import group_start_text, help_text, open_private_keyboard, welcome_text
+from bot.reporting import Mode
 from handlers.guard import topic_of
+from handlers.reporting import start_report
 
 
 async def start(update: Update, context: AppContext) -> None:
@@ -23,6 +25,10 @@ async def start(update: Update, context: AppContext) -> None:
     language = services.language_of(user)
     if message.chat.type == "private":
         await remember_person(services.store, services.clock, user, started=True)
+        if context.args and context.args[0] == "report":
+            # The deep link of a group's "report in private" button.
+            await start_report(update, context, Mode.REPORT)
+            return
         actor, _place = await actor_and_place(
             services.store,
             services.settings,

@@ -71,6 +71,7 @@ class OutgoingMessage:
     priority: Priority = Priority.URGENT
     ref: str | None = None
     target_ref: str | None = None
+    fallback: OutgoingMessage | None = None  # sent instead if Telegram refuses this for good
 
     def __post_init__(self) -> None:
         if self.method.targets_existing_message and not self.target_ref:
@@ -97,3 +98,26 @@ class OutboxItem:
     sent_at: datetime | None
     message_id: int | None
     last_error: str | None
+    fallback: OutgoingMessage | None = None
+
+
+def message_to_dict(message: OutgoingMessage) -> dict[str, Any]:
+    return {
+        "chat_id": message.chat_id,
+        "method": message.method.value,
+        "payload": message.payload,
+        "priority": int(message.priority),
+        "ref": message.ref,
+        "target_ref": message.target_ref,
+    }
+
+
+def message_from_dict(data: dict[str, Any]) -> OutgoingMessage:
+    return OutgoingMessage(
+        chat_id=int(data["chat_id"]),
+        method=SendMethod(data["method"]),
+        payload=dict(data["payload"]),
+        priority=Priority(int(data["priority"])),
+        ref=data.get("ref"),
+        target_ref=data.get("target_ref"),
+    )

@@ -22,14 +22,19 @@ class Person:
 
     @property
     def display_name(self) -> str:
-        if self.first_name is None and self.username is None and self.forgotten_at is not None:
-            return anonymous_label(self.id)
-        name = " ".join(part for part in (self.first_name, self.last_name) if part)
-        if name:
-            return name
-        if self.username:
-            return f"@{self.username}"
-        return anonymous_label(self.id)
+        return display_name(self.id, self.first_name, self.last_name, self.username)
+
+
+def display_name(
+    user_id: int, first_name: str | None, last_name: str | None, username: str | None
+) -> str:
+    """How a person is named to others; an anonymous label once their data was erased."""
+    name = " ".join(part for part in (first_name, last_name) if part)
+    if name:
+        return name
+    if username:
+        return f"@{username}"
+    return anonymous_label(user_id)
 
 
 def anonymous_label(user_id: int) -> str:

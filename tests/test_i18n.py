@@ -43,12 +43,16 @@ def used_keys() -> set[str]:
 
 def enum_keys() -> set[str]:
     """Keys built from enum values at run time (labels of chat kinds, roles, types, denials)."""
+    from bot.reporting import Notice
     from models.access import ChatKind, Denial
     from models.agencies import Role
     from models.incident_types import IncidentType
+    from models.report import Problem
 
     return (
-        {f"chat.{kind.value}" for kind in ChatKind}
+        {problem.value for problem in Problem}
+        | {notice.value for notice in Notice}
+        | {f"chat.{kind.value}" for kind in ChatKind}
         | {denial.message_key for denial in Denial}
         | {role.label_key for role in Role}
         | {kind.label_key for kind in IncidentType}

@@ -19,12 +19,13 @@ from pathlib import Path
 import aiosqlite
 
 from bot.store.agencies import AgencyQueries
+from bot.store.incidents import Draft, IncidentQueries, Post
 from bot.store.migrator import MigrationError, migrate, pending_migrations
 from bot.store.outbox import OutboxQueries
 from bot.store.users import UserQueries
 from models.clock import Clock, SystemClock
 
-__all__ = ["DatabaseError", "MigrationError", "Store", "Tx"]
+__all__ = ["DatabaseError", "Draft", "MigrationError", "Post", "Store", "Tx"]
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class DatabaseError(Exception):
     """The database file cannot be opened or used; the message says what to do."""
 
 
-class Tx(UserQueries, AgencyQueries, OutboxQueries):
+class Tx(UserQueries, AgencyQueries, IncidentQueries, OutboxQueries):
     """The queries available inside one transaction."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:

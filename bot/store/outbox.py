@@ -7,11 +7,18 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import from_db_time, from_json, maybe_time, to_db_time, to_json
-from models.outbox import OutboxItem, OutboxStatus, OutgoingMessage, SendMethod
+from models.outbox import (
+    OutboxItem,
+    OutboxStatus,
+    OutgoingMessage,
+    SendMethod,
+    message_from_dict,
+    message_to_dict,
+)
 
 _ITEM_COLUMNS = (
     "id, chat_id, method, payload, priority, ref, target_ref, status, attempts, not_before, "
-    "created_at, sent_at, message_id, last_error"
+    "created_at, sent_at, message_id, last_error, fallback"
 )
 
 
@@ -31,6 +38,7 @@ def _item(row: aiosqlite.Row) -> OutboxItem:
         sent_at=maybe_time(row[11]),
         message_id=row[12],
         last_error=row[13],
+        fallback=None if row[14] is None else message_from_dict(from_json(row[14])),
     )
 
 
@@ -44,8 +52,8 @@ class OutboxQueries:
         cursor = await self.db.execute(
             """
             INSERT INTO outbox (chat_id, method, payload, priority, ref, target_ref,
-                                not_before, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                                not_before, created_at, fallback)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (
                 message.chat_id,
@@ -56,6 +64,7 @@ class OutboxQueries:
                 message.target_ref,
                 at,
                 at,
+                None if message.fallback is None else to_json(message_to_dict(message.fallback)),
             ),
         )
         self.wrote_outbox = True

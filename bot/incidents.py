@@ -1,0 +1,714 @@
+"""The incident loop's operations: submit, acknowledge, assign, progress, close, look up.
+
+Each public function is one transaction: it checks the state inside the transaction, moves the
+state machines of `models.incidents` with conditional updates (the row count decides who won a
+race), records timeline events, and writes every message the change causes to the outbox — the
+re-rendered card in every chat it was posted to, the task card, the word to the reporter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from bot.i18n import pick_language
+from bot.messages import edit_message, text_message
+from bot.render.cards import (
+    assignee_unreachable_text,
+    card_keyboard,
+    card_text,
+    reporter_confirmation,
+    reporter_update,
+    routed_to_nobody_text,
+    task_card,
+)
+from bot.settings import Language, Settings
+from bot.store import Store, Tx
+from models.agencies import Agency, Role
+from models.clock import Clock
+from models.incident_types import IncidentType
+from models.incidents import (
+    ASSIGNMENT_DRIVES_RESPONSE,
+    AssignmentEvent,
+    AssignmentStatus,
+    CancelReason,
+    EventKind,
+    Hurt,
+    IllegalTransition,
+    IncidentView,
+    Lifecycle,
+    LifecycleEvent,
+    Location,
+    ResponseEvent,
+    ResponseStatus,
+    Severity,
+    Source,
+    all_done,
+    initial_severity,
+    next_assignment,
+    next_lifecycle,
+    next_response,
+)
+from models.outbox import OutgoingMessage, Priority, SendMethod
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    ALREADY = "already"  # somebody else got there first, or nothing to change
+    CLOSED = "closed"  # the incident is resolved, cancelled or merged
+    NOT_FOUND = "not_found"
+    NOT_ROUTED = "not_routed"  # the agency has no part in this incident
+    ILLEGAL = "illegal"  # the state machine does not allow it from here
+    NOT_YOURS = "not_yours"  # a task card pressed by someone else
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    outcome: Outcome
+    view: IncidentView | None = None
+    by_name: str | None = None
+    at: datetime | None = None
+    assignment_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.DONE
+
+
+@dataclass(frozen=True, slots=True)
+class NewIncident:
+    kind: IncidentType
+    location: Location
+    description: str
+    hurt: Hurt = Hurt.UNKNOWN
+    hurt_count: int | None = None
+    photos: list[str] = field(default_factory=list)
+    phone: str | None = None
+    source: Source = Source.REPORT
+    reporter_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    incident_id: int
+    agency_names: list[str]
+    fallback: bool  # no agency registered for the type: dispatchers and coordinators got it
+
+
+OPERATOR_ROLES = (Role.DISPATCHER.value, Role.COORDINATOR.value)
+
+
+class IncidentService:
+    """The incident operations, bound to the store, the clock and the settings."""
+
+    def __init__(self, store: Store, clock: Clock, settings: Settings) -> None:
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+
+    @property
+    def group_language(self) -> Language:
+        # Groups have no language of their own; the service's default speaks to them.
+        return self.settings.default_language
+
+    # --- submission ---
+
+    async def submit(self, report: NewIncident) -> Submitted:
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            severity = initial_severity(report.kind, report.hurt, report.hurt_count)
+            incident_id = await tx.create_incident(
+                kind=report.kind,
+                severity=severity,
+                source=report.source,
+                reporter_id=report.reporter_id,
+                reporter_phone=report.phone,
+                location=report.location,
+                description=report.description,
+                hurt=report.hurt,
+                hurt_count=report.hurt_count,
+                photos=report.photos,
+                now=now,
+            )
+            await tx.add_event(
+                incident_id,
+                EventKind.REPORTED,
+                now,
+                actor_id=report.reporter_id,
+                detail={"source": report.source.value},
+            )
+            agencies = await tx.routed_agencies(report.kind)
+            for agency in agencies:
+                await tx.add_response(incident_id, agency.id, now)
+            view = await tx.incident_view(incident_id)
+            assert view is not None
+            if agencies:
+                names = ", ".join(a.name for a in agencies)
+                await tx.add_event(incident_id, EventKind.ROUTED, now, detail={"agency": names})
+                for agency in agencies:
+                    await self._post_card(tx, view, agency, now)
+            else:
+                await tx.add_event(incident_id, EventKind.ROUTED_TO_NOBODY, now)
+                await self._post_to_operators(tx, view, now)
+            if report.reporter_id is not None and report.source is Source.REPORT:
+                language = await self._language_of(tx, report.reporter_id)
+                text = reporter_confirmation(
+                    language, incident_id, [a.name for a in agencies], not agencies
+                )
+                await tx.enqueue(text_message(report.reporter_id, text), now)
+        return Submitted(incident_id, [a.name for a in agencies], not agencies)
+
+    async def _post_card(self, tx: Tx, view: IncidentView, agency: Agency, now: datetime) -> None:
+        incident = view.incident
+        ref = f"card:{incident.id}:{agency.id}"
+        language = self.group_language
+        await tx.enqueue(
+            text_message(
+                agency.chat_id,
+                card_text(language, view, self.settings.zone, show_phone=True),
+                priority=Priority.URGENT,
+                keyboard=card_keyboard(language, view, agency.id),
+                thread_id=agency.thread_id,
+                ref=ref,
+            ),
+            now,
+        )
+        await tx.add_post(incident.id, ref, "card", agency.chat_id, agency_id=agency.id)
+        await self._post_attachments(tx, view, agency.chat_id, agency.thread_id, now)
+
+    async def _post_attachments(
+        self, tx: Tx, view: IncidentView, chat_id: int, thread_id: int | None, now: datetime
+    ) -> None:
+        """The map pin and the photos, after the card."""
+        incident = view.incident
+        extra: dict[str, object] = {} if thread_id is None else {"message_thread_id": thread_id}
+        location = incident.location
+        if location.has_point:
+            payload: dict[str, object] = {
+                "latitude": location.latitude,
+                "longitude": location.longitude,
+                **extra,
+            }
+            method = SendMethod.SEND_LOCATION
+            if location.address:
+                method = SendMethod.SEND_VENUE
+                payload["title"] = f"#{incident.id}"
+                payload["address"] = location.address[:200]
+            await tx.enqueue(OutgoingMessage(chat_id, method, payload, Priority.URGENT), now)
+        photos = list(incident.photos)
+        if len(photos) == 1:
+            await tx.enqueue(
+                OutgoingMessage(
+                    chat_id,
+                    SendMethod.SEND_PHOTO,
+                    {"photo": photos[0], "caption": f"#{incident.id}", **extra},
+                    Priority.URGENT,
+                ),
+                now,
+            )
+        elif photos:
+            media = [{"type": "photo", "media": file_id} for file_id in photos]
+            media[0]["caption"] = f"#{incident.id}"
+            await tx.enqueue(
+                OutgoingMessage(
+                    chat_id, SendMethod.SEND_MEDIA_GROUP, {"media": media, **extra}, Priority.URGENT
+                ),
+                now,
+            )
+
+    async def _post_to_operators(self, tx: Tx, view: IncidentView, now: datetime) -> None:
+        """Nobody is registered for this type: the coordinators' group and every dispatcher and
+        coordinator get it instead, and admins if there are none — never nobody."""
+        incident = view.incident
+        targets: list[tuple[int, int | None, Language]] = []
+        coordinators = await tx.coordinators_agency()
+        if coordinators is not None:
+            targets.append((coordinators.chat_id, coordinators.thread_id, self.group_language))
+        people = await tx.user_ids_with_roles(OPERATOR_ROLES)
+        if not people and coordinators is None:
+            people = await tx.admins_to_notify(self.settings.admin_user_ids)
+        for user_id in people:
+            targets.append((user_id, None, await self._language_of(tx, user_id)))
+        for chat_id, thread_id, language in targets:
+            ref = f"ops:{incident.id}:{chat_id}"
+            await tx.enqueue(
+                text_message(
+                    chat_id,
+                    self._ops_text(language, view),
+                    priority=Priority.URGENT,
+                    keyboard=card_keyboard(language, view, None),
+                    thread_id=thread_id,
+                    ref=ref,
+                ),
+                now,
+            )
+            await tx.add_post(incident.id, ref, "ops", chat_id)
+            await self._post_attachments(tx, view, chat_id, thread_id, now)
+
+    # --- re-rendering everywhere ---
+
+    def _ops_text(self, language: Language, view: IncidentView) -> str:
+        """The copy for dispatchers and coordinators; headed as such while no agency has it."""
+        card = card_text(language, view, self.settings.zone, show_phone=True)
+        if view.responses:
+            return card
+        return routed_to_nobody_text(language, view) + "\n\n" + card
+
+    async def refresh(self, tx: Tx, incident_id: int, now: datetime) -> IncidentView | None:
+        """Re-render the incident in every chat it was posted to."""
+        view = await tx.incident_view(incident_id)
+        if view is None:
+            return None
+        for post in await tx.posts(incident_id):
+            if post.kind == "task":
+                assignment = next((a for a in view.assignments if a.id == post.assignment_id), None)
+                if assignment is None:
+                    continue
+                language = await self._language_of(tx, assignment.user_id)
+                text, keyboard = task_card(language, view, assignment, self.settings.zone)
+            elif post.kind == "ops":
+                language = await self._chat_language(tx, post.chat_id)
+                text = self._ops_text(language, view)
+                keyboard = card_keyboard(language, view, None)
+            else:
+                language = self.group_language
+                text = card_text(language, view, self.settings.zone, show_phone=True)
+                keyboard = card_keyboard(language, view, post.agency_id)
+            await tx.enqueue(edit_message(post.chat_id, post.ref, text, keyboard), now)
+        return view
+
+    async def _chat_language(self, tx: Tx, chat_id: int) -> Language:
+        # Private chats have their person's id; groups (negative ids) speak the default.
+        return self.group_language if chat_id < 0 else await self._language_of(tx, chat_id)
+
+    # --- acknowledge and progress by an agency ---
+
+    async def acknowledge(
+        self, incident_id: int, agency_id: int, user_id: int, *, on_behalf: bool = False
+    ) -> Result:
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            view = await tx.incident_view(incident_id)
+            if view is None:
+                return Result(Outcome.NOT_FOUND)
+            response = view.response_of(agency_id)
+            if response is None:
+                return Result(Outcome.NOT_ROUTED, view)
+            if view.incident.lifecycle.closed:
+                return Result(Outcome.CLOSED, view)
+            if not await tx.acknowledge(incident_id, agency_id, user_id, on_behalf, now):
+                return Result(
+                    Outcome.ALREADY, view, response.acknowledged_by_name, response.acknowledged_at
+                )
+            first = all(r.status is ResponseStatus.WAITING for r in view.responses)
+            kind = EventKind.ACKNOWLEDGED_ON_BEHALF if on_behalf else EventKind.ACKNOWLEDGED
+            await tx.add_event(
+                incident_id,
+                kind,
+                now,
+                actor_id=user_id,
+                agency_id=agency_id,
+                detail={"agency": response.agency_name},
+            )
+            if first:
+                await self._tell_reporter(tx, view, "acknowledged", now, by=response.agency_name)
+            view = await self.refresh(tx, incident_id, now)
+        return Result(Outcome.DONE, view)
+
+    async def agency_progress(
+        self, incident_id: int, agency_id: int, user_id: int, event: ResponseEvent
+    ) -> Result:
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            view = await tx.incident_view(incident_id)
+            if view is None:
+                return Result(Outcome.NOT_FOUND)
+            response = view.response_of(agency_id)
+            if response is None:
+                return Result(Outcome.NOT_ROUTED, view)
+            if view.incident.lifecycle.closed:
+                return Result(Outcome.CLOSED, view)
+            changed = await self._move_response(tx, view, agency_id, event, user_id, now)
+            if changed is None:
+                return Result(Outcome.ILLEGAL, view)
+            view = await self.refresh(tx, incident_id, now)
+        return Result(Outcome.DONE, view)
+
+    async def _move_response(
+        self,
+        tx: Tx,
+        view: IncidentView,
+        agency_id: int,
+        event: ResponseEvent,
+        user_id: int,
+        now: datetime,
+    ) -> ResponseStatus | None:
+        """Move one agency's response; on the last agency done, resolve the incident."""
+        response = view.response_of(agency_id)
+        assert response is not None
+        try:
+            target = next_response(response.status, event)
+        except IllegalTransition:
+            return None
+        ack_by = user_id if response.status is ResponseStatus.WAITING else None
+        if not await tx.move_response(
+            view.incident.id, agency_id, response.status, target, now, acknowledged_by=ack_by
+        ):
+            return None
+        incident_id = view.incident.id
+        detail = {"agency": response.agency_name}
+        if ack_by is not None:
+            await tx.add_event(
+                incident_id,
+                EventKind.ACKNOWLEDGED,
+                now,
+                actor_id=user_id,
+                agency_id=agency_id,
+                detail=detail,
+            )
+        kind = {
+            ResponseStatus.DISPATCHED: EventKind.EN_ROUTE,
+            ResponseStatus.ON_SCENE: EventKind.ON_SCENE,
+            ResponseStatus.DONE: EventKind.AGENCY_RESOLVED,
+            ResponseStatus.ACKNOWLEDGED: EventKind.REOPENED,
+        }[target]
+        if target is not ResponseStatus.ACKNOWLEDGED or ack_by is None:
+            await tx.add_event(
+                incident_id, kind, now, actor_id=user_id, agency_id=agency_id, detail=detail
+            )
+        if target is ResponseStatus.DISPATCHED and not any(
+            r.status.progress >= ResponseStatus.DISPATCHED.progress for r in view.responses
+        ):
+            await self._tell_reporter(tx, view, "en_route", now, by=response.agency_name)
+        if target is ResponseStatus.DONE:
+            statuses = [target if r.agency_id == agency_id else r.status for r in view.responses]
+            if all_done(statuses):
+                await self._close(tx, view, LifecycleEvent.RESOLVE, user_id, now)
+        return target
+
+    # --- assignments ---
+
+    async def assign(
+        self, incident_id: int, agency_id: int, assignee_id: int, by_user: int
+    ) -> Result:
+        now = self.clock.now()
+        myself = assignee_id == by_user
+        async with self.store.transaction() as tx:
+            view = await tx.incident_view(incident_id)
+            if view is None:
+                return Result(Outcome.NOT_FOUND)
+            response = view.response_of(agency_id)
+            if response is None:
+                return Result(Outcome.NOT_ROUTED, view)
+            if view.incident.lifecycle.closed:
+                return Result(Outcome.CLOSED, view)
+            status = AssignmentStatus.ACCEPTED if myself else AssignmentStatus.OFFERED
+            assignment_id = await tx.offer_assignment(
+                incident_id, agency_id, assignee_id, status, by_user, now
+            )
+            if assignment_id is None:
+                return Result(Outcome.ALREADY, view)
+            if response.status is ResponseStatus.WAITING and await tx.acknowledge(
+                incident_id, agency_id, by_user, False, now
+            ):
+                await tx.add_event(
+                    incident_id,
+                    EventKind.ACKNOWLEDGED,
+                    now,
+                    actor_id=by_user,
+                    agency_id=agency_id,
+                    detail={"agency": response.agency_name},
+                )
+                if all(r.status is ResponseStatus.WAITING for r in view.responses):
+                    await self._tell_reporter(
+                        tx, view, "acknowledged", now, by=response.agency_name
+                    )
+            assignee = await tx.person(assignee_id)
+            assignee_name = assignee.display_name if assignee else "?"
+            kind = EventKind.TOOK_TASK if myself else EventKind.ASSIGNED
+            await tx.add_event(
+                incident_id,
+                kind,
+                now,
+                actor_id=by_user,
+                agency_id=agency_id,
+                detail={"to": assignee_name, "agency": response.agency_name},
+            )
+            view = await tx.incident_view(incident_id)
+            assert view is not None
+            assignment = next(a for a in view.assignments if a.id == assignment_id)
+            language = await self._language_of(tx, assignee_id)
+            text, keyboard = task_card(language, view, assignment, self.settings.zone)
+            agency = await tx.agency(agency_id)
+            fallback = None
+            if agency is not None:
+                fallback = text_message(
+                    agency.chat_id,
+                    assignee_unreachable_text(self.group_language, assignee_name),
+                    priority=Priority.URGENT,
+                    thread_id=agency.thread_id,
+                )
+            ref = f"task:{assignment_id}"
+            await tx.enqueue(
+                text_message(
+                    assignee_id,
+                    text,
+                    priority=Priority.URGENT,
+                    keyboard=keyboard,
+                    ref=ref,
+                    fallback=fallback,
+                ),
+                now,
+            )
+            await tx.add_post(
+                incident_id,
+                ref,
+                "task",
+                assignee_id,
+                agency_id=agency_id,
+                assignment_id=assignment_id,
+            )
+            view = await self.refresh(tx, incident_id, now)
+        return Result(Outcome.DONE, view, assignment_id=assignment_id)
+
+    async def task_progress(
+        self, assignment_id: int, user_id: int, event: AssignmentEvent
+    ) -> Result:
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            assignment = await tx.assignment(assignment_id)
+            if assignment is None:
+                return Result(Outcome.NOT_FOUND)
+            view = await tx.incident_view(assignment.incident_id)
+            assert view is not None
+            if assignment.user_id != user_id:
+                return Result(Outcome.NOT_YOURS, view)
+            if view.incident.lifecycle.closed:
+                return Result(Outcome.CLOSED, view)
+            try:
+                target = next_assignment(assignment.status, event)
+            except IllegalTransition:
+                return Result(Outcome.ILLEGAL, view)
+            if not await tx.move_assignment(assignment_id, assignment.status, target, now):
+                return Result(Outcome.ALREADY, view)
+            kind = {
+                AssignmentStatus.ACCEPTED: EventKind.ACCEPTED,
+                AssignmentStatus.DECLINED: EventKind.DECLINED,
+                AssignmentStatus.EN_ROUTE: EventKind.EN_ROUTE,
+                AssignmentStatus.ON_SCENE: EventKind.ON_SCENE,
+                AssignmentStatus.DONE: EventKind.DONE,
+            }[target]
+            response = view.response_of(assignment.agency_id)
+            agency_name = response.agency_name if response else "?"
+            drives = ASSIGNMENT_DRIVES_RESPONSE.get(event)
+            moved = None
+            if drives is not None and response is not None:
+                moved = await self._move_response(
+                    tx, view, assignment.agency_id, drives, user_id, now
+                )
+            if moved is None or kind in (EventKind.ACCEPTED, EventKind.DECLINED, EventKind.DONE):
+                # The agency's line did not move (or the event is the person's own): record it.
+                await tx.add_event(
+                    view.incident.id,
+                    kind,
+                    now,
+                    actor_id=user_id,
+                    agency_id=assignment.agency_id,
+                    detail={"agency": agency_name},
+                )
+            view = await self.refresh(tx, view.incident.id, now)
+        return Result(Outcome.DONE, view)
+
+    # --- dispatcher operations ---
+
+    async def cancel(self, incident_id: int, reason: CancelReason, by_user: int) -> Result:
+        return await self._lifecycle(incident_id, LifecycleEvent.CANCEL, by_user, reason=reason)
+
+    async def reopen(self, incident_id: int, by_user: int) -> Result:
+        return await self._lifecycle(incident_id, LifecycleEvent.REOPEN, by_user)
+
+    async def resolve(self, incident_id: int, by_user: int) -> Result:
+        return await self._lifecycle(incident_id, LifecycleEvent.RESOLVE, by_user)
+
+    async def _lifecycle(
+        self,
+        incident_id: int,
+        event: LifecycleEvent,
+        by_user: int,
+        *,
+        reason: CancelReason | None = None,
+    ) -> Result:
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            view = await tx.incident_view(incident_id)
+            if view is None:
+                return Result(Outcome.NOT_FOUND)
+            try:
+                next_lifecycle(view.incident.lifecycle, event)
+            except IllegalTransition:
+                return Result(Outcome.ILLEGAL, view)
+            if not await self._close(tx, view, event, by_user, now, reason=reason):
+                return Result(Outcome.ALREADY, view)
+            view = await self.refresh(tx, incident_id, now)
+        return Result(Outcome.DONE, view)
+
+    async def _close(
+        self,
+        tx: Tx,
+        view: IncidentView,
+        event: LifecycleEvent,
+        by_user: int,
+        now: datetime,
+        *,
+        reason: CancelReason | None = None,
+        merged_into: int | None = None,
+    ) -> bool:
+        """Move the lifecycle (resolve, cancel, merge or reopen) with its side effects."""
+        incident = view.incident
+        target = next_lifecycle(incident.lifecycle, event)
+        if not await tx.set_lifecycle(
+            incident.id,
+            incident.lifecycle,
+            target,
+            now,
+            reason=reason.value if reason else None,
+            merged_into=merged_into,
+        ):
+            return False
+        if target.closed:
+            for assignment in view.assignments:
+                if assignment.status.active:
+                    await tx.move_assignment(
+                        assignment.id, assignment.status, AssignmentStatus.WITHDRAWN, now
+                    )
+        kind = {
+            Lifecycle.RESOLVED: EventKind.RESOLVED,
+            Lifecycle.CANCELLED: EventKind.CANCELLED,
+            Lifecycle.MERGED: EventKind.MERGED,
+            Lifecycle.OPEN: EventKind.REOPENED,
+        }[target]
+        detail: dict[str, object] = {}
+        if reason is not None:
+            detail["reason"] = reason.value
+        if merged_into is not None:
+            detail["other"] = merged_into
+        await tx.add_event(incident.id, kind, now, actor_id=by_user, detail=detail)
+        if target is Lifecycle.OPEN:
+            for response in view.responses:
+                if response.status is ResponseStatus.DONE:
+                    await tx.move_response(
+                        incident.id,
+                        response.agency_id,
+                        ResponseStatus.DONE,
+                        ResponseStatus.ACKNOWLEDGED,
+                        now,
+                    )
+        elif target is Lifecycle.RESOLVED:
+            await self._tell_reporter(tx, view, "resolved", now)
+        elif target is Lifecycle.CANCELLED:
+            await self._tell_reporter(tx, view, "cancelled", now, reason=reason)
+        elif target is Lifecycle.MERGED:
+            await self._tell_reporter(tx, view, "merged", now, other=merged_into)
+        return True
+
+    async def merge(self, duplicate_id: int, into_id: int, by_user: int) -> Result:
+        """Mark `duplicate_id` a duplicate of `into_id`; both cards say so and link each other."""
+        now = self.clock.now()
+        if duplicate_id == into_id:
+            return Result(Outcome.ILLEGAL)
+        async with self.store.transaction() as tx:
+            duplicate = await tx.incident_view(duplicate_id)
+            target = await tx.incident_view(into_id)
+            if duplicate is None or target is None:
+                return Result(Outcome.NOT_FOUND)
+            if target.incident.lifecycle is Lifecycle.MERGED:
+                return Result(Outcome.ILLEGAL, target)
+            if duplicate.incident.lifecycle is not Lifecycle.OPEN:
+                return Result(Outcome.CLOSED, duplicate)
+            if not await self._close(
+                tx, duplicate, LifecycleEvent.MERGE, by_user, now, merged_into=into_id
+            ):
+                return Result(Outcome.ALREADY, duplicate)
+            await tx.add_event(
+                into_id,
+                EventKind.MERGED_FROM,
+                now,
+                actor_id=by_user,
+                detail={"other": duplicate_id},
+            )
+            await self.refresh(tx, duplicate_id, now)
+            view = await self.refresh(tx, into_id, now)
+        return Result(Outcome.DONE, view)
+
+    async def set_severity(self, incident_id: int, severity: Severity, by_user: int) -> Result:
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            view = await tx.incident_view(incident_id)
+            if view is None:
+                return Result(Outcome.NOT_FOUND)
+            if view.incident.lifecycle.closed:
+                return Result(Outcome.CLOSED, view)
+            if view.incident.severity is severity:
+                return Result(Outcome.ALREADY, view)
+            await tx.set_severity(incident_id, severity, now)
+            await tx.add_event(
+                incident_id,
+                EventKind.SEVERITY_CHANGED,
+                now,
+                actor_id=by_user,
+                detail={"severity": severity.value},
+            )
+            view = await self.refresh(tx, incident_id, now)
+        return Result(Outcome.DONE, view)
+
+    async def add_agency(self, incident_id: int, agency_id: int, by_user: int) -> Result:
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            view = await tx.incident_view(incident_id)
+            agency = await tx.agency(agency_id)
+            if view is None or agency is None or not agency.active or agency.is_coordinators:
+                return Result(Outcome.NOT_FOUND)
+            if view.incident.lifecycle.closed:
+                return Result(Outcome.CLOSED, view)
+            if not await tx.add_response(incident_id, agency_id, now):
+                return Result(Outcome.ALREADY, view)
+            await tx.add_event(
+                incident_id,
+                EventKind.AGENCY_ADDED,
+                now,
+                actor_id=by_user,
+                agency_id=agency_id,
+                detail={"agency": agency.name},
+            )
+            view = await tx.incident_view(incident_id)
+            assert view is not None
+            await self._post_card(tx, view, agency, now)
+            view = await self.refresh(tx, incident_id, now)
+        return Result(Outcome.DONE, view)
+
+    # --- the reporter ---
+
+    async def _tell_reporter(
+        self,
+        tx: Tx,
+        view: IncidentView,
+        kind: str,
+        now: datetime,
+        *,
+        by: str | None = None,
+        reason: CancelReason | None = None,
+        other: int | None = None,
+    ) -> None:
+        incident = view.incident
+        if incident.reporter_id is None or incident.source is not Source.REPORT:
+            return
+        language = await self._language_of(tx, incident.reporter_id)
+        text = reporter_update(language, incident.id, kind, by=by, reason=reason, other=other)
+        await tx.enqueue(text_message(incident.reporter_id, text), now)
+
+    async def _language_of(self, tx: Tx, user_id: int) -> Language:
+        person = await tx.person(user_id)
+        return pick_language(
+            person.language_code if person else None, self.settings.default_language
+        )

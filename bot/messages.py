@@ -1,0 +1,44 @@
+"""Building outbox messages: the one place that knows the payload of a text message."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup
+
+from models.outbox import OutgoingMessage, Priority, SendMethod
+
+NO_KEYBOARD: dict[str, object] = {"inline_keyboard": []}
+
+
+def text_message(
+    chat_id: int,
+    text: str,
+    *,
+    priority: Priority = Priority.NOTICE,
+    keyboard: InlineKeyboardMarkup | None = None,
+    thread_id: int | None = None,
+    ref: str | None = None,
+    fallback: OutgoingMessage | None = None,
+) -> OutgoingMessage:
+    """A sendMessage in HTML, optionally remembered under `ref` for later edits."""
+    payload: dict[str, object] = {"text": text, "parse_mode": "HTML"}
+    if keyboard is not None:
+        payload["reply_markup"] = keyboard.to_dict()
+    if thread_id is not None:
+        payload["message_thread_id"] = thread_id
+    return OutgoingMessage(
+        chat_id, SendMethod.SEND_MESSAGE, payload, priority, ref=ref, fallback=fallback
+    )
+
+
+def edit_message(
+    chat_id: int, ref: str, text: str, keyboard: InlineKeyboardMarkup | None
+) -> OutgoingMessage:
+    """Replace the text and buttons of the message sent under `ref` (no buttons: removes them)."""
+    payload: dict[str, object] = {
+        "text": text,
+        "parse_mode": "HTML",
+        "reply_markup": keyboard.to_dict() if keyboard is not None else NO_KEYBOARD,
+    }
+    return OutgoingMessage(
+        chat_id, SendMethod.EDIT_MESSAGE_TEXT, payload, Priority.URGENT, target_ref=ref
+    )

@@ -1,0 +1,868 @@
+"""Texts and keyboards of the incident loop: the agency card, the assign picker, the task card,
+the dispatcher's management card, the timeline, the open list, and what the reporter is told.
+
+Every function is pure (same state and language, same output) so tests check cards without
+Telegram. Texts are Telegram HTML: user text (descriptions, addresses, names, phones) only ever
+enters escaped. Lengths are counted as Telegram does, in UTF-16 units of the text after entity
+parsing, because that is what its 4096-character limit is measured in.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.callbacks import ButtonAction, encode
+from bot.i18n import N_, Html, escape, format_clock, t
+from bot.render.organisation import agency_label, type_label
+from bot.settings import Language
+from models.agencies import Agency, Member
+from models.incidents import (
+    CANCEL_REASONS,
+    Assignment,
+    AssignmentStatus,
+    CancelReason,
+    EventKind,
+    Hurt,
+    Incident,
+    IncidentStatus,
+    IncidentView,
+    Lifecycle,
+    Response,
+    ResponseStatus,
+    Severity,
+    Source,
+    TimelineEvent,
+)
+
+MESSAGE_LIMIT = 4096  # Telegram's limit, after entity parsing
+CARD_LIMIT = 3500  # agency cards leave headroom: they are re-rendered as the state grows
+INCIDENT_CARD_LIMIT = 4000  # /kejadian: the card part, before the timeline
+TASK_DESCRIPTION_LIMIT = 1000
+TOAST_LIMIT = 200
+TIMELINE_MAX_LINES = 60
+OPEN_LIST_MAX_LINES = 30
+PICKER_MAX_MEMBERS = 20
+MANAGE_MAX_AGENCIES = 8
+NAME_MAX = 48  # names are people's own text; long ones must not crowd out the card
+ADDRESS_MAX = 400
+SHORT_ADDRESS_MAX = 40
+ASSIGNEES_SHOWN = 4  # per agency line on the card
+MIN_DESCRIPTION_ROOM = 200  # below this, agency lines give way to the description
+
+# Every label key spelled out, so the catalog completeness test sees the enum-built keys.
+SEVERITY_LABELS: dict[Severity, str] = {
+    Severity.CRITICAL: N_("severity.kritis"),
+    Severity.HIGH: N_("severity.tinggi"),
+    Severity.MEDIUM: N_("severity.sedang"),
+    Severity.LOW: N_("severity.rendah"),
+}
+STATUS_LABELS: dict[IncidentStatus, str] = {
+    IncidentStatus.REPORTED: N_("status.dilaporkan"),
+    IncidentStatus.ACKNOWLEDGED: N_("status.diterima"),
+    IncidentStatus.DISPATCHED: N_("status.berangkat"),
+    IncidentStatus.ON_SCENE: N_("status.di_lokasi"),
+    IncidentStatus.RESOLVED: N_("status.selesai"),
+    IncidentStatus.CANCELLED: N_("status.dibatalkan"),
+    IncidentStatus.MERGED: N_("status.digabung"),
+}
+HURT_LABELS: dict[Hurt, str] = {
+    Hurt.NONE: N_("hurt.tidak"),
+    Hurt.YES: N_("hurt.ya"),
+    Hurt.UNKNOWN: N_("hurt.tidak_tahu"),
+}
+SOURCE_LABELS: dict[Source, str] = {
+    Source.REPORT: N_("source.laporan"),
+    Source.CALL: N_("source.telepon"),
+}
+CANCEL_LABELS: dict[CancelReason, str] = {
+    CancelReason.FALSE_ALARM: N_("cancel.laporan_palsu"),
+    CancelReason.HANDLED_ELSEWHERE: N_("cancel.sudah_ditangani"),
+    CancelReason.NOT_AN_EMERGENCY: N_("cancel.bukan_darurat"),
+    CancelReason.OTHER: N_("cancel.lainnya"),
+}
+EVENT_LABELS: dict[EventKind, str] = {
+    EventKind.REPORTED: N_("event.reported"),
+    EventKind.ROUTED: N_("event.routed"),
+    EventKind.ROUTED_TO_NOBODY: N_("event.routed_to_nobody"),
+    EventKind.ACKNOWLEDGED: N_("event.acknowledged"),
+    EventKind.ACKNOWLEDGED_ON_BEHALF: N_("event.acknowledged_on_behalf"),
+    EventKind.ASSIGNED: N_("event.assigned"),
+    EventKind.TOOK_TASK: N_("event.took_task"),
+    EventKind.ACCEPTED: N_("event.accepted"),
+    EventKind.DECLINED: N_("event.declined"),
+    EventKind.EN_ROUTE: N_("event.en_route"),
+    EventKind.ON_SCENE: N_("event.on_scene"),
+    EventKind.DONE: N_("event.done"),
+    EventKind.AGENCY_RESOLVED: N_("event.agency_resolved"),
+    EventKind.RESOLVED: N_("event.resolved"),
+    EventKind.CANCELLED: N_("event.cancelled"),
+    EventKind.MERGED: N_("event.merged"),
+    EventKind.MERGED_FROM: N_("event.merged_from"),
+    EventKind.REOPENED: N_("event.reopened"),
+    EventKind.SEVERITY_CHANGED: N_("event.severity_changed"),
+    EventKind.AGENCY_ADDED: N_("event.agency_added"),
+    EventKind.ASSIGNEE_UNREACHABLE: N_("event.assignee_unreachable"),
+}
+RESPONSE_LABELS: dict[ResponseStatus, str] = {
+    ResponseStatus.WAITING: N_("card.response.menunggu"),
+    ResponseStatus.ACKNOWLEDGED: N_("card.response.diterima"),
+    ResponseStatus.DISPATCHED: N_("card.response.berangkat"),
+    ResponseStatus.ON_SCENE: N_("card.response.di_lokasi"),
+    ResponseStatus.DONE: N_("card.response.selesai"),
+}
+RESPONSE_EMOJI: dict[ResponseStatus, str] = {
+    ResponseStatus.WAITING: "⏳",
+    ResponseStatus.ACKNOWLEDGED: "✅",
+    ResponseStatus.DISPATCHED: "🚒",
+    ResponseStatus.ON_SCENE: "📍",
+    ResponseStatus.DONE: "🏁",
+}
+ASSIGNMENT_LABELS: dict[AssignmentStatus, str] = {
+    AssignmentStatus.OFFERED: N_("card.assignment.ditawarkan"),
+    AssignmentStatus.ACCEPTED: N_("card.assignment.diterima"),
+    AssignmentStatus.DECLINED: N_("card.assignment.ditolak"),
+    AssignmentStatus.EN_ROUTE: N_("card.assignment.berangkat"),
+    AssignmentStatus.ON_SCENE: N_("card.assignment.di_lokasi"),
+    AssignmentStatus.DONE: N_("card.assignment.selesai"),
+    AssignmentStatus.WITHDRAWN: N_("card.assignment.ditarik"),
+}
+TASK_STATE_TEXTS: dict[AssignmentStatus, str] = {
+    AssignmentStatus.OFFERED: N_("task.state.ditawarkan"),
+    AssignmentStatus.ACCEPTED: N_("task.state.diterima"),
+    AssignmentStatus.DECLINED: N_("task.state.ditolak"),
+    AssignmentStatus.EN_ROUTE: N_("task.state.berangkat"),
+    AssignmentStatus.ON_SCENE: N_("task.state.di_lokasi"),
+    AssignmentStatus.DONE: N_("task.state.selesai"),
+    AssignmentStatus.WITHDRAWN: N_("task.state.ditarik"),
+}
+REPORTER_UPDATES: dict[str, tuple[str, str]] = {
+    # kind → (message with `by`/`reason`/`other`, message without it)
+    "acknowledged": (N_("reporter.acknowledged_by"), N_("reporter.acknowledged")),
+    "en_route": (N_("reporter.en_route_by"), N_("reporter.en_route")),
+    "resolved": (N_("reporter.resolved"), N_("reporter.resolved")),
+    "cancelled": (N_("reporter.cancelled_reason"), N_("reporter.cancelled")),
+    "merged": (N_("reporter.merged_into"), N_("reporter.merged")),
+}
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+# --- measuring and cutting ---
+
+
+def utf16_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units."""
+    return sum(2 if ord(char) > 0xFFFF else 1 for char in text)
+
+
+def plain_length(text: str) -> int:
+    """UTF-16 length of our HTML after Telegram parses it (user text inside is always escaped)."""
+    return utf16_length(html.unescape(_TAG.sub("", text)))
+
+
+def cut(text: str, budget: int) -> str:
+    """The longest prefix of `text` of at most `budget` UTF-16 units (never half a character)."""
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > budget:
+            return text[:index]
+    return text
+
+
+def short(text: str, limit: int) -> str:
+    """People's text shortened for a line or a button, marked with an ellipsis when cut."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _plain(message: str) -> str:
+    """A catalog message as plain text, for toasts (answerCallbackQuery has no parse mode)."""
+    return html.unescape(_TAG.sub("", message))
+
+
+# --- labels ---
+
+
+def severity_label(language: Language, severity: Severity) -> str:
+    return t(language, SEVERITY_LABELS[severity])
+
+
+def status_label(language: Language, status: IncidentStatus) -> str:
+    return t(language, STATUS_LABELS[status])
+
+
+def cancel_label(language: Language, reason: str | None) -> str:
+    """The reason's label; an unknown stored value is shown as it is, escaped."""
+    try:
+        return t(language, CANCEL_LABELS[CancelReason(reason or "")])
+    except ValueError:
+        return escape(reason or "?")
+
+
+def _is_closed(incident: Incident) -> bool:
+    return incident.lifecycle.closed
+
+
+def _header(language: Language, incident: Incident) -> str:
+    severity = incident.severity
+    return (
+        f"{severity.emoji} <b>#{incident.id} · {type_label(language, incident.type)}</b>"
+        f" · {severity_label(language, severity)}"
+    )
+
+
+def _location_lines(language: Language, incident: Incident) -> list[str]:
+    location = incident.location
+    lines: list[str] = []
+    if location.address:
+        lines.append(t(language, "card.location", address=short(location.address, ADDRESS_MAX)))
+    if location.map_url is not None and location.has_point:
+        url = html.escape(location.map_url, quote=True)
+        point = f"{location.latitude:.5f}, {location.longitude:.5f}"
+        lines.append(t(language, "card.map", point=Html(f'<a href="{url}">{escape(point)}</a>')))
+    if not lines:
+        lines.append(t(language, "card.no_location"))
+    return lines
+
+
+def _hurt_text(language: Language, incident: Incident) -> str:
+    if incident.hurt is Hurt.YES and incident.hurt_count is not None:
+        return t(language, "card.hurt_count", count=incident.hurt_count)
+    return t(language, HURT_LABELS[incident.hurt])
+
+
+def _reporter_line(language: Language, incident: Incident, *, show_phone: bool) -> str:
+    name = short(incident.reporter_name, NAME_MAX) if incident.reporter_name else None
+    line = t(language, "card.reporter", name=name or t(language, "card.unknown_reporter"))
+    if show_phone and incident.reporter_phone:
+        line += " · " + t(language, "card.phone", phone=short(incident.reporter_phone, NAME_MAX))
+    return line
+
+
+def _closed_line(language: Language, incident: Incident) -> str | None:
+    match incident.lifecycle:
+        case Lifecycle.RESOLVED:
+            return t(language, "card.closed_resolved")
+        case Lifecycle.CANCELLED:
+            if incident.cancel_reason:
+                reason = cancel_label(language, incident.cancel_reason)
+                return t(language, "card.closed_cancelled", reason=Html(reason))
+            return t(language, "card.closed_cancelled_plain")
+        case Lifecycle.MERGED:
+            if incident.merged_into is not None:
+                return t(language, "card.closed_merged", other=incident.merged_into)
+            return t(language, "card.closed_merged_plain")
+        case _:
+            return None
+
+
+def _merged_from_line(language: Language, view: IncidentView) -> str | None:
+    if not view.merged_from:
+        return None
+    ids = ", ".join(f"#{other}" for other in sorted(view.merged_from))
+    return t(language, "card.merged_from", ids=ids)
+
+
+def _assignee(language: Language, assignment: Assignment) -> str:
+    state = t(language, ASSIGNMENT_LABELS[assignment.status])
+    return f"{escape(short(assignment.user_name, NAME_MAX))} ({state})"
+
+
+def agency_status_line(
+    language: Language, view: IncidentView, response: Response, zone: ZoneInfo
+) -> str:
+    """One agency's part of the response: its state, who acknowledged, whom it assigned."""
+    acknowledged = ""
+    if response.status is not ResponseStatus.WAITING and response.acknowledged_at is not None:
+        key = (
+            N_("card.acknowledged_on_behalf") if response.on_behalf else N_("card.acknowledged_by")
+        )
+        name = short(response.acknowledged_by_name or "?", NAME_MAX)
+        clock = format_clock(response.acknowledged_at, language, zone)
+        acknowledged = t(language, key, name=name, time=clock)
+    parts = [
+        f"{RESPONSE_EMOJI[response.status]} <b>{escape(short(response.agency_name, NAME_MAX))}</b>:"
+    ]
+    # "acknowledged by X" already says the state; later states say both.
+    if response.status is not ResponseStatus.ACKNOWLEDGED or not acknowledged:
+        parts[0] += " " + t(language, RESPONSE_LABELS[response.status])
+    else:
+        parts[0] += " " + acknowledged
+        acknowledged = ""
+    if acknowledged:
+        parts.append(acknowledged)
+    active = [a for a in view.assignments_of(response.agency_id) if a.status.active]
+    if active:
+        people = ", ".join(_assignee(language, a) for a in active[:ASSIGNEES_SHOWN])
+        hidden = len(active) - ASSIGNEES_SHOWN
+        if hidden > 0:
+            people += " " + t(language, "card.assignees_more", count=hidden)
+        parts.append(t(language, "card.assigned_to", people=Html(people)))
+    return " · ".join(parts)
+
+
+# --- the agency card ---
+
+
+def _description_line(
+    language: Language, incident: Incident, budget: int, notice: str
+) -> str | None:
+    """The description, cut with `notice` when it does not fit `budget` UTF-16 units."""
+    description = incident.description.strip()
+    if not description:
+        return None
+    prefix = "📝 "
+    if utf16_length(prefix) + utf16_length(description) <= budget:
+        return prefix + escape(description)
+    room = budget - utf16_length(prefix) - plain_length(notice) - 1
+    kept = cut(description, max(room, 0)).rstrip()
+    return f"{prefix}{escape(kept)} {notice}"
+
+
+def _card(
+    language: Language,
+    view: IncidentView,
+    zone: ZoneInfo,
+    *,
+    show_phone: bool,
+    limit: int,
+    notice: str,
+) -> str:
+    """The card with its description cut so the whole text stays within `limit`."""
+    incident = view.incident
+    before = [
+        _header(language, incident),
+        t(language, "card.status", status=Html(status_label(language, view.status))),
+    ]
+    closed = _closed_line(language, incident)
+    if closed is not None:
+        before.append(closed)
+    before += _location_lines(language, incident)
+
+    after: list[str] = []
+    if incident.photos:
+        after.append(t(language, "card.photos", count=len(incident.photos)))
+    after.append(t(language, "card.hurt", hurt=Html(_hurt_text(language, incident))))
+    after.append(_reporter_line(language, incident, show_phone=show_phone))
+    after.append(
+        t(
+            language,
+            "card.reported",
+            time=format_clock(incident.created_at, language, zone),
+            source=Html(t(language, SOURCE_LABELS[incident.source])),
+        )
+    )
+    merged_from = _merged_from_line(language, view)
+    if merged_from is not None:
+        after.append(merged_from)
+    agency_lines = [agency_status_line(language, view, r, zone) for r in view.responses]
+
+    def room_for_description(lines: list[str]) -> int:
+        fixed = "\n".join([*before, "", *after, "", *lines])
+        return limit - plain_length(fixed) - 1  # the description's own line break
+
+    # Many agencies with many assignees must not squeeze the description out of the card.
+    hidden = 0
+    while agency_lines and room_for_description(agency_lines) < MIN_DESCRIPTION_ROOM:
+        agency_lines.pop()
+        hidden += 1
+    if hidden:
+        agency_lines.append(t(language, "card.agencies_more", count=hidden))
+    description = _description_line(language, incident, room_for_description(agency_lines), notice)
+    body = [*before, *([description] if description else []), *after]
+    if agency_lines:
+        body += ["", *agency_lines]
+    return "\n".join(body)
+
+
+def card_text(language: Language, view: IncidentView, zone: ZoneInfo, *, show_phone: bool) -> str:
+    """The incident card posted in every routed agency's group (at most 3500 characters)."""
+    notice = t(language, "card.description_cut", id=view.incident.id)
+    return _card(language, view, zone, show_phone=show_phone, limit=CARD_LIMIT, notice=notice)
+
+
+def _button(label: str, action: ButtonAction, *ids: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=encode(action, *ids))
+
+
+def card_keyboard(
+    language: Language, view: IncidentView, agency_id: int | None
+) -> InlineKeyboardMarkup | None:
+    """Buttons for one agency's copy of the card; `None` agency is the dispatchers' copy."""
+    incident = view.incident
+    if _is_closed(incident):
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    response = view.response_of(agency_id) if agency_id is not None else None
+    if response is not None and agency_id is not None:
+        ids = (incident.id, agency_id)
+        assign = _button(t(language, "card.button.assign"), ButtonAction.ASSIGN, *ids)
+        status = response.status
+        if status is ResponseStatus.WAITING:
+            acknowledge = t(language, "card.button.acknowledge")
+            rows.append([_button(acknowledge, ButtonAction.ACKNOWLEDGE, *ids), assign])
+        elif status is not ResponseStatus.DONE:
+            rows.append([assign])
+            progress: list[InlineKeyboardButton] = []
+            if status is ResponseStatus.ACKNOWLEDGED:
+                progress.append(
+                    _button(t(language, "card.button.en_route"), ButtonAction.EN_ROUTE, *ids)
+                )
+            if status in (ResponseStatus.ACKNOWLEDGED, ResponseStatus.DISPATCHED):
+                progress.append(
+                    _button(t(language, "card.button.on_scene"), ButtonAction.ON_SCENE, *ids)
+                )
+            progress.append(
+                _button(t(language, "card.button.done"), ButtonAction.AGENCY_DONE, *ids)
+            )
+            rows.append(progress)
+    rows.append([_button(t(language, "card.button.manage"), ButtonAction.MANAGE, incident.id)])
+    return InlineKeyboardMarkup(rows)
+
+
+# --- assigning people ---
+
+
+def assign_picker(
+    language: Language, view: IncidentView, agency: Agency, members: list[Member]
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Whom to assign: on-duty members first, those already on the task marked ✔."""
+    incident = view.incident
+    assigned = {a.user_id for a in view.assignments_of(agency.id) if a.status.active}
+    ordered = sorted(members, key=lambda member: not member.on_duty)  # stable: caller's order
+    shown = ordered[:PICKER_MAX_MEMBERS]
+    lines = [
+        t(
+            language,
+            "assign.title",
+            id=incident.id,
+            type=Html(type_label(language, incident.type)),
+            agency=agency_label(agency),
+        ),
+        t(language, "assign.hint") if members else t(language, "assign.no_members"),
+    ]
+    if len(ordered) > len(shown):
+        lines.append(t(language, "assign.more", count=len(ordered) - len(shown)))
+    off_duty = _plain(t(language, "assign.off_duty"))
+    rows: list[list[InlineKeyboardButton]] = []
+    for member in shown:
+        # Button labels are plain text: names go in unescaped.
+        label = ("🟢 " if member.on_duty else "⚪ ") + short(member.display_name, NAME_MAX)
+        if not member.on_duty:
+            label += f" {off_duty}"
+        if member.user_id in assigned:
+            label = "✔ " + label
+        rows.append(
+            [_button(label, ButtonAction.ASSIGN_TO, incident.id, agency.id, member.user_id)]
+        )
+    rows.append(
+        [
+            _button(
+                _plain(t(language, "assign.myself")),
+                ButtonAction.ASSIGN_SELF,
+                incident.id,
+                agency.id,
+            ),
+            _button(
+                _plain(t(language, "assign.close")),
+                ButtonAction.ASSIGN_CLOSE,
+                incident.id,
+                agency.id,
+            ),
+        ]
+    )
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def _task_buttons(language: Language, assignment: Assignment) -> InlineKeyboardMarkup | None:
+    status = assignment.status
+    task = assignment.id
+    if status is AssignmentStatus.OFFERED:
+        return InlineKeyboardMarkup(
+            [
+                [
+                    _button(t(language, "task.button.accept"), ButtonAction.TASK_ACCEPT, task),
+                    _button(t(language, "task.button.decline"), ButtonAction.TASK_DECLINE, task),
+                ]
+            ]
+        )
+    row: list[InlineKeyboardButton] = []
+    if status is AssignmentStatus.ACCEPTED:
+        row.append(_button(t(language, "card.button.en_route"), ButtonAction.TASK_EN_ROUTE, task))
+    if status in (AssignmentStatus.ACCEPTED, AssignmentStatus.EN_ROUTE):
+        row.append(_button(t(language, "card.button.on_scene"), ButtonAction.TASK_ON_SCENE, task))
+    if status in (AssignmentStatus.ACCEPTED, AssignmentStatus.EN_ROUTE, AssignmentStatus.ON_SCENE):
+        row.append(_button(t(language, "card.button.done"), ButtonAction.TASK_DONE, task))
+    return InlineKeyboardMarkup([row]) if row else None
+
+
+def _assigner_line(
+    language: Language, view: IncidentView, assignment: Assignment, name: str | None
+) -> str:
+    if assignment.assigned_by is not None and assignment.assigned_by == assignment.user_id:
+        return t(language, "task.took_it_yourself")
+    if name is None and assignment.assigned_by is not None:
+        # The person who acknowledged is the usual assigner; their name is on the response.
+        name = next(
+            (
+                r.acknowledged_by_name
+                for r in view.responses
+                if r.acknowledged_by == assignment.assigned_by and r.acknowledged_by_name
+            ),
+            None,
+        )
+    if name is None:
+        return t(language, "task.assigned_by_unknown")
+    return t(language, "task.assigned_by", name=short(name, NAME_MAX))
+
+
+def task_card(
+    language: Language,
+    view: IncidentView,
+    assignment: Assignment,
+    zone: ZoneInfo,
+    *,
+    assigned_by_name: str | None = None,
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The private task card of one assignee, with the buttons their task's state allows."""
+    incident = view.incident
+    response = view.response_of(assignment.agency_id)
+    agency = short(response.agency_name, NAME_MAX) if response else "?"
+    lines = [
+        t(language, "task.title", agency=agency),
+        _header(language, incident),
+        *_location_lines(language, incident),
+    ]
+    notice = t(language, "card.description_cut", id=incident.id)
+    description = _description_line(language, incident, TASK_DESCRIPTION_LIMIT, notice)
+    if description is not None:
+        lines.append(description)
+    lines.append(t(language, "card.hurt", hurt=Html(_hurt_text(language, incident))))
+    lines.append(_reporter_line(language, incident, show_phone=True))
+    lines.append(
+        t(
+            language,
+            "card.reported",
+            time=format_clock(incident.created_at, language, zone),
+            source=Html(t(language, SOURCE_LABELS[incident.source])),
+        )
+    )
+    lines.append(_assigner_line(language, view, assignment, assigned_by_name))
+    lines.append("")
+    closed = _closed_line(language, incident)
+    # Once the incident closes an active task is moot, even before its withdrawal is recorded.
+    if closed is None or not assignment.status.active:
+        lines.append(t(language, TASK_STATE_TEXTS[assignment.status]))
+    if closed is not None:
+        lines.append(closed)
+        return "\n".join(lines), None
+    return "\n".join(lines), _task_buttons(language, assignment)
+
+
+# --- the dispatcher's management card ---
+
+
+def manage_card(
+    language: Language,
+    view: IncidentView,
+    addable: list[Agency],
+    *,
+    zone: ZoneInfo | None = None,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Severity, more agencies, cancel — or, once closed, reopen. Merging is a command.
+
+    With `zone`, the card also shows each agency's status line (their times need the zone).
+    """
+    incident = view.incident
+    lines = [
+        t(language, "manage.title"),
+        _header(language, incident),
+        t(language, "card.status", status=Html(status_label(language, view.status))),
+    ]
+    rows: list[list[InlineKeyboardButton]] = []
+    closed = _closed_line(language, incident)
+    if closed is not None:
+        lines.append(closed)
+        if incident.lifecycle is Lifecycle.MERGED:
+            lines.append(t(language, "manage.merged_hint"))
+        else:
+            lines.append(t(language, "manage.closed_hint"))
+            rows.append(
+                [_button(t(language, "manage.button.reopen"), ButtonAction.REOPEN, incident.id)]
+            )
+        return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+    if zone is not None:
+        lines += [agency_status_line(language, view, r, zone) for r in view.responses]
+    lines.append("")
+    lines.append(t(language, "manage.hint"))
+    lines.append(t(language, "manage.merge_hint", id=incident.id))
+    severity_row = []
+    for severity in Severity:
+        label = f"{severity.emoji} {severity_label(language, severity)}"
+        if severity is incident.severity:
+            label = "✔ " + label
+        severity_row.append(_button(label, ButtonAction.SET_SEVERITY, incident.id, severity.rank))
+    rows.append(severity_row)
+
+    shown = addable[:MANAGE_MAX_AGENCIES]
+    if len(addable) > len(shown):
+        lines.append(t(language, "manage.more_agencies", count=len(addable) - len(shown)))
+    add_buttons = [
+        _button(
+            _plain(t(language, "manage.button.add_agency", agency=short(agency.name, NAME_MAX))),
+            ButtonAction.ADD_AGENCY,
+            incident.id,
+            agency.id,
+        )
+        for agency in shown
+    ]
+    rows += _pairs(add_buttons)
+    cancel_buttons = [
+        _button(
+            _plain(
+                t(language, "manage.button.cancel", reason=Html(cancel_label(language, reason)))
+            ),
+            ButtonAction.CANCEL_INCIDENT,
+            incident.id,
+            index,
+        )
+        for index, reason in enumerate(CANCEL_REASONS)
+    ]
+    rows += _pairs(cancel_buttons)
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def _pairs(buttons: Sequence[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
+    return [list(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+
+
+# --- the timeline ---
+
+
+def _detail(event: TimelineEvent, name: str) -> str | None:
+    value = event.detail.get(name)
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def _event_params(language: Language, event: TimelineEvent) -> dict[str, object]:
+    """Every parameter any event message may use; what the event lacks reads "?"."""
+    severity = _detail(event, "severity")
+    severity_text: str = escape(severity or "?")
+    parsed = Severity.parse(severity) if severity else None
+    if parsed is not None:
+        severity_text = severity_label(language, parsed)
+    reason = _detail(event, "reason")
+    return {
+        "agency": short(_detail(event, "agency") or event.agency_code or "?", NAME_MAX),
+        "to": short(_detail(event, "to") or "?", NAME_MAX),
+        "severity": Html(severity_text),
+        "reason": Html(cancel_label(language, reason) if reason else "?"),
+        "other": _detail(event, "other") or "?",
+    }
+
+
+def timeline_line(language: Language, event: TimelineEvent, zone: ZoneInfo) -> str:
+    """ "10.02 WIB · actor · what happened"."""
+    actor = (
+        escape(short(event.actor_name, NAME_MAX))
+        if event.actor_name
+        else t(language, "timeline.system")
+    )
+    try:
+        what = t(language, EVENT_LABELS[EventKind(event.kind)], **_event_params(language, event))
+    except ValueError:  # a kind this version does not know: show it rather than fail
+        what = escape(event.kind)
+    return f"{format_clock(event.at, language, zone)} · {actor} · {what}"
+
+
+def _timeline_lines(
+    language: Language, events: list[TimelineEvent], zone: ZoneInfo, budget: int
+) -> list[str] | None:
+    """The newest lines that fit `budget` (and the line cap), oldest first, with a note of how
+    many earlier ones were left out; None when not even the note fits."""
+    ordered = sorted(events, key=lambda event: (event.at, event.id))
+    if not ordered:
+        lines = [t(language, "timeline.empty")]
+        return lines if plain_length(lines[0]) <= budget else None
+    lines = [timeline_line(language, event, zone) for event in ordered[-TIMELINE_MAX_LINES:]]
+    omitted = len(ordered) - len(lines)
+
+    def with_note() -> list[str]:
+        return ([t(language, "timeline.omitted", count=omitted)] if omitted else []) + lines
+
+    while lines and plain_length("\n".join(with_note())) > budget:
+        lines.pop(0)
+        omitted += 1
+    result = with_note()
+    return result if plain_length("\n".join(result)) <= budget else None
+
+
+def timeline_text(language: Language, events: list[TimelineEvent], zone: ZoneInfo) -> str:
+    """One line per event, newest last; at most 60 lines and one message."""
+    lines = _timeline_lines(language, events, zone, MESSAGE_LIMIT)
+    return "\n".join(lines or [])
+
+
+def incident_text(
+    language: Language,
+    view: IncidentView,
+    events: list[TimelineEvent],
+    zone: ZoneInfo,
+    *,
+    show_phone: bool,
+) -> str:
+    """`/kejadian N`: the card with the full description, then the timeline, in one message."""
+    notice = t(language, "card.description_cut_here")
+    card = _card(
+        language, view, zone, show_phone=show_phone, limit=INCIDENT_CARD_LIMIT, notice=notice
+    )
+    title = t(language, "timeline.title")
+    budget = MESSAGE_LIMIT - plain_length(card) - plain_length(title) - 3  # the line breaks
+    lines = _timeline_lines(language, events, zone, budget)
+    if lines is None:
+        return card
+    return "\n".join([card, "", title, *lines])
+
+
+# --- the open list ---
+
+
+def age_text(language: Language, created_at: datetime, now: datetime) -> str:
+    minutes = max(0, int((now - created_at).total_seconds() // 60))
+    if minutes < 60:
+        return t(language, "open.age_minutes", minutes=minutes)
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return t(language, "open.age_hours", hours=hours, minutes=minutes)
+    days, hours = divmod(hours, 24)
+    return t(language, "open.age_days", days=days, hours=hours)
+
+
+def _short_location(language: Language, incident: Incident) -> str:
+    location = incident.location
+    if location.address:
+        return escape(short(location.address, SHORT_ADDRESS_MAX))
+    if location.has_point:
+        return escape(f"{location.latitude:.4f}, {location.longitude:.4f}")
+    return t(language, "open.no_location")
+
+
+def open_list_text(
+    language: Language, views: list[IncidentView], zone: ZoneInfo, now: datetime
+) -> str:
+    """`/terbuka`: one line per open incident, in the caller's order, at most 30."""
+    del zone  # ages need no zone; kept so every list renderer takes the same arguments
+    if not views:
+        return t(language, "open.empty")
+    lines = [t(language, "open.title", count=len(views))]
+    for view in views[:OPEN_LIST_MAX_LINES]:
+        incident = view.incident
+        lines.append(
+            f"{incident.severity.emoji} <b>#{incident.id}</b> {type_label(language, incident.type)}"
+            f" · {age_text(language, incident.created_at, now)}"
+            f" · {status_label(language, view.status)}"
+            f" · {_short_location(language, incident)}"
+        )
+    if len(views) > OPEN_LIST_MAX_LINES:
+        lines.append(t(language, "open.more", count=len(views) - OPEN_LIST_MAX_LINES))
+    lines.append(t(language, "open.hint"))
+    return "\n".join(lines)
+
+
+# --- the reporter ---
+
+
+def reporter_confirmation(
+    language: Language, incident_id: int, agency_names: list[str], fallback: bool
+) -> str:
+    """What the reporter is told on submitting: the number and who was notified."""
+    lines = [t(language, "reporter.received", id=incident_id)]
+    if fallback or not agency_names:
+        lines.append(t(language, "reporter.sent_to_dispatchers"))
+    else:
+        names = Html(", ".join(f"<b>{escape(name)}</b>" for name in agency_names))
+        lines.append(t(language, "reporter.sent_to", agencies=names))
+    lines.append("")
+    lines.append(t(language, "reporter.call_112"))
+    return "\n".join(lines)
+
+
+def reporter_update(
+    language: Language,
+    incident_id: int,
+    kind: str,
+    *,
+    by: str | None = None,
+    reason: CancelReason | None = None,
+    other: int | None = None,
+) -> str:
+    """Progress the reporter hears about: acknowledged, en_route, resolved, cancelled, merged."""
+    try:
+        detailed, plain = REPORTER_UPDATES[kind]
+    except KeyError:
+        raise ValueError(f"no reporter update for {kind!r}") from None
+    params: dict[str, object] = {"id": incident_id}
+    if kind in ("acknowledged", "en_route") and by:
+        params["by"] = short(by, NAME_MAX)
+    elif kind == "cancelled" and reason is not None:
+        params["reason"] = Html(cancel_label(language, reason))
+    elif kind == "merged" and other is not None:
+        params["other"] = other
+    return t(language, detailed if len(params) > 1 else plain, **params)
+
+
+# --- notes and toasts ---
+
+
+def routed_to_nobody_text(language: Language, view: IncidentView) -> str:
+    """Heading above the card sent to dispatchers and coordinators when no agency has the type."""
+    return t(
+        language,
+        "card.routed_to_nobody",
+        id=view.incident.id,
+        type=Html(type_label(language, view.incident.type)),
+    )
+
+
+def assignee_unreachable_text(language: Language, name: str) -> str:
+    return t(language, "assign.unreachable", name=short(name, NAME_MAX))
+
+
+def already_acknowledged_text(language: Language, by: str, at: datetime, zone: ZoneInfo) -> str:
+    """Toast (plain text, at most 200 characters)."""
+    text = _plain(
+        t(
+            language,
+            "card.already_acknowledged",
+            name=short(by, NAME_MAX),
+            time=format_clock(at, language, zone),
+        )
+    )
+    return cut(text, TOAST_LIMIT)
+
+
+def illegal_transition_text(language: Language) -> str:
+    """Toast: the button is from an earlier state of the card."""
+    return _plain(t(language, "card.illegal_transition"))
+
+
+def incident_closed_text(language: Language) -> str:
+    """Toast: the incident is already closed."""
+    return _plain(t(language, "card.incident_closed"))
+
+
+def not_found_text(language: Language, incident_id: int) -> str:
+    """No markup, so it serves both as a message and as a toast."""
+    return t(language, "card.not_found", id=incident_id)

@@ -1,0 +1,557 @@
+"""SQL about incidents: the incident, each agency's response, assignments, the timeline, posts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.store.codec import from_db_time, from_json, maybe_time, to_db_time, to_json
+from models.incident_types import IncidentType
+from models.incidents import (
+    Assignment,
+    AssignmentStatus,
+    Hurt,
+    Incident,
+    IncidentView,
+    Lifecycle,
+    Location,
+    Response,
+    ResponseStatus,
+    Severity,
+    Source,
+    TimelineEvent,
+)
+from models.users import display_name
+
+_INCIDENT_COLUMNS = """
+    i.id, i.type, i.severity, i.lifecycle, i.source, i.reporter_id, i.reporter_phone,
+    i.latitude, i.longitude, i.address, i.description, i.hurt, i.hurt_count, i.photos,
+    i.merged_into, i.cancel_reason, i.created_at, i.updated_at, i.closed_at,
+    u.first_name, u.last_name, u.username, u.forgotten_at
+"""
+
+# The columns display_name() needs, for a joined users row.
+_NAME_COLUMNS = "first_name, last_name, username, forgotten_at, id"
+
+
+def _name(
+    first: str | None,
+    last: str | None,
+    username: str | None,
+    _forgotten: str | None,
+    user_id: int | None,
+) -> str | None:
+    return None if user_id is None else display_name(user_id, first, last, username)
+
+
+def _incident(row: aiosqlite.Row) -> Incident:
+    return Incident(
+        id=row[0],
+        type=IncidentType(row[1]),
+        severity=Severity(row[2]),
+        lifecycle=Lifecycle(row[3]),
+        source=Source(row[4]),
+        reporter_id=row[5],
+        reporter_name=_name(row[19], row[20], row[21], row[22], row[5]),
+        reporter_phone=row[6],
+        location=Location(row[7], row[8], row[9]),
+        description=row[10],
+        hurt=Hurt(row[11]),
+        hurt_count=row[12],
+        photos=tuple(from_json(row[13])),
+        merged_into=row[14],
+        cancel_reason=row[15],
+        created_at=from_db_time(row[16]),
+        updated_at=from_db_time(row[17]),
+        closed_at=maybe_time(row[18]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    incident_id: int
+    ref: str
+    kind: str  # card (an agency's chat), ops (dispatchers/coordinators), task (an assignee)
+    chat_id: int
+    agency_id: int | None
+    assignment_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    user_id: int
+    mode: str
+    step: str
+    data: dict[str, Any]
+    language: str
+    started_at: datetime
+    updated_at: datetime
+
+
+class IncidentQueries:
+    db: aiosqlite.Connection
+
+    # --- incidents ---
+
+    async def create_incident(
+        self,
+        *,
+        kind: IncidentType,
+        severity: Severity,
+        source: Source,
+        reporter_id: int | None,
+        reporter_phone: str | None,
+        location: Location,
+        description: str,
+        hurt: Hurt,
+        hurt_count: int | None,
+        photos: list[str],
+        now: datetime,
+    ) -> int:
+        at = to_db_time(now)
+        cursor = await self.db.execute(
+            """
+            INSERT INTO incidents (type, severity, source, reporter_id, reporter_phone, latitude,
+                                   longitude, address, description, hurt, hurt_count, photos,
+                                   created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            (
+                kind.value,
+                severity.value,
+                source.value,
+                reporter_id,
+                reporter_phone,
+                location.latitude,
+                location.longitude,
+                location.address,
+                description,
+                hurt.value,
+                hurt_count,
+                to_json(photos),
+                at,
+                at,
+            ),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    async def incident(self, incident_id: int) -> Incident | None:
+        async with self.db.execute(
+            f"SELECT {_INCIDENT_COLUMNS} FROM incidents i "
+            "LEFT JOIN users u ON u.id = i.reporter_id WHERE i.id = ?",
+            (incident_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _incident(row)
+
+    async def incident_view(self, incident_id: int) -> IncidentView | None:
+        incident = await self.incident(incident_id)
+        if incident is None:
+            return None
+        return IncidentView(
+            incident,
+            await self.responses(incident_id),
+            await self.assignments(incident_id),
+            await self.merged_from(incident_id),
+        )
+
+    async def touch(self, incident_id: int, now: datetime) -> None:
+        await self.db.execute(
+            "UPDATE incidents SET updated_at = ? WHERE id = ?", (to_db_time(now), incident_id)
+        )
+
+    async def set_lifecycle(
+        self,
+        incident_id: int,
+        expected: Lifecycle,
+        new: Lifecycle,
+        now: datetime,
+        *,
+        reason: str | None = None,
+        merged_into: int | None = None,
+    ) -> bool:
+        """Move the lifecycle only if it is still `expected`; the row count decides who won."""
+        at = to_db_time(now)
+        cursor = await self.db.execute(
+            """
+            UPDATE incidents SET lifecycle = ?, updated_at = ?, closed_at = ?,
+                   cancel_reason = ?, merged_into = ?
+            WHERE id = ? AND lifecycle = ?
+            """,
+            (
+                new.value,
+                at,
+                None if new is Lifecycle.OPEN else at,
+                reason,
+                merged_into,
+                incident_id,
+                expected.value,
+            ),
+        )
+        return cursor.rowcount == 1
+
+    async def set_severity(self, incident_id: int, severity: Severity, now: datetime) -> None:
+        await self.db.execute(
+            "UPDATE incidents SET severity = ?, updated_at = ? WHERE id = ?",
+            (severity.value, to_db_time(now), incident_id),
+        )
+
+    async def merged_from(self, incident_id: int) -> list[int]:
+        async with self.db.execute(
+            "SELECT id FROM incidents WHERE merged_into = ? ORDER BY id", (incident_id,)
+        ) as cursor:
+            return [row[0] async for row in cursor]
+
+    async def open_incident_ids(self, agency_ids: frozenset[int] | None) -> list[int]:
+        """Open incidents, most severe first, then oldest; only these agencies' when given."""
+        order = (
+            "CASE i.severity WHEN 'kritis' THEN 0 WHEN 'tinggi' THEN 1 "
+            "WHEN 'sedang' THEN 2 ELSE 3 END, i.created_at"
+        )
+        if agency_ids is None:
+            sql = f"SELECT i.id FROM incidents i WHERE i.lifecycle = 'terbuka' ORDER BY {order}"
+            params: tuple[object, ...] = ()
+        else:
+            marks = ", ".join("?" for _ in agency_ids) or "NULL"
+            sql = (
+                f"SELECT i.id FROM incidents i WHERE i.lifecycle = 'terbuka' AND i.id IN "
+                f"(SELECT incident_id FROM responses WHERE agency_id IN ({marks})) "
+                f"ORDER BY {order}"
+            )
+            params = tuple(agency_ids)
+        async with self.db.execute(sql, params) as cursor:
+            return [row[0] async for row in cursor]
+
+    async def reports_since(self, reporter_id: int, since: datetime) -> list[datetime]:
+        async with self.db.execute(
+            """
+            SELECT created_at FROM incidents
+            WHERE reporter_id = ? AND source = 'laporan' AND created_at >= ?
+            ORDER BY created_at
+            """,
+            (reporter_id, to_db_time(since)),
+        ) as cursor:
+            return [from_db_time(row[0]) async for row in cursor]
+
+    # --- responses ---
+
+    async def add_response(self, incident_id: int, agency_id: int, now: datetime) -> bool:
+        cursor = await self.db.execute(
+            """
+            INSERT INTO responses (incident_id, agency_id, updated_at) VALUES (?, ?, ?)
+            ON CONFLICT (incident_id, agency_id) DO NOTHING
+            """,
+            (incident_id, agency_id, to_db_time(now)),
+        )
+        return cursor.rowcount == 1
+
+    async def responses(self, incident_id: int) -> list[Response]:
+        async with self.db.execute(
+            f"""
+            SELECT r.incident_id, r.agency_id, a.code, a.name, r.status, r.acknowledged_by,
+                   r.acknowledged_at, r.on_behalf, r.updated_at,
+                   {", ".join("u." + c.strip() for c in _NAME_COLUMNS.split(","))}
+            FROM responses r JOIN agencies a ON a.id = r.agency_id
+            LEFT JOIN users u ON u.id = r.acknowledged_by
+            WHERE r.incident_id = ? ORDER BY a.code
+            """,
+            (incident_id,),
+        ) as cursor:
+            return [
+                Response(
+                    incident_id=row[0],
+                    agency_id=row[1],
+                    agency_code=row[2],
+                    agency_name=row[3],
+                    status=ResponseStatus(row[4]),
+                    acknowledged_by=row[5],
+                    acknowledged_by_name=_name(row[9], row[10], row[11], row[12], row[5]),
+                    acknowledged_at=maybe_time(row[6]),
+                    on_behalf=bool(row[7]),
+                    updated_at=from_db_time(row[8]),
+                )
+                async for row in cursor
+            ]
+
+    async def acknowledge(
+        self, incident_id: int, agency_id: int, user_id: int, on_behalf: bool, now: datetime
+    ) -> bool:
+        """First press wins: only a waiting response can be acknowledged."""
+        at = to_db_time(now)
+        cursor = await self.db.execute(
+            """
+            UPDATE responses SET status = 'diterima', acknowledged_by = ?, acknowledged_at = ?,
+                   on_behalf = ?, updated_at = ?
+            WHERE incident_id = ? AND agency_id = ? AND status = 'menunggu'
+            """,
+            (user_id, at, int(on_behalf), at, incident_id, agency_id),
+        )
+        return cursor.rowcount == 1
+
+    async def move_response(
+        self,
+        incident_id: int,
+        agency_id: int,
+        expected: ResponseStatus,
+        new: ResponseStatus,
+        now: datetime,
+        *,
+        acknowledged_by: int | None = None,
+    ) -> bool:
+        """Change a response only if it is still `expected` (a progress press implies the
+        acknowledgement; record who made it when it was still missing)."""
+        at = to_db_time(now)
+        cursor = await self.db.execute(
+            """
+            UPDATE responses SET status = ?, updated_at = ?,
+                   acknowledged_by = COALESCE(acknowledged_by, ?),
+                   acknowledged_at = COALESCE(acknowledged_at,
+                                              CASE WHEN ? IS NULL THEN NULL ELSE ? END)
+            WHERE incident_id = ? AND agency_id = ? AND status = ?
+            """,
+            (
+                new.value,
+                at,
+                acknowledged_by,
+                acknowledged_by,
+                at,
+                incident_id,
+                agency_id,
+                expected.value,
+            ),
+        )
+        return cursor.rowcount == 1
+
+    # --- assignments ---
+
+    async def assignments(self, incident_id: int) -> list[Assignment]:
+        return await self._assignments("s.incident_id = ?", (incident_id,))
+
+    async def assignment(self, assignment_id: int) -> Assignment | None:
+        found = await self._assignments("s.id = ?", (assignment_id,))
+        return found[0] if found else None
+
+    async def _assignments(self, where: str, params: tuple[object, ...]) -> list[Assignment]:
+        async with self.db.execute(
+            f"""
+            SELECT s.id, s.incident_id, s.agency_id, s.user_id, s.status, s.assigned_by,
+                   s.created_at, s.updated_at,
+                   {", ".join("u." + c.strip() for c in _NAME_COLUMNS.split(","))}
+            FROM assignments s JOIN users u ON u.id = s.user_id
+            WHERE {where} ORDER BY s.id
+            """,
+            params,
+        ) as cursor:
+            return [
+                Assignment(
+                    id=row[0],
+                    incident_id=row[1],
+                    agency_id=row[2],
+                    user_id=row[3],
+                    user_name=_name(row[8], row[9], row[10], row[11], row[3]) or "?",
+                    status=AssignmentStatus(row[4]),
+                    assigned_by=row[5],
+                    created_at=from_db_time(row[6]),
+                    updated_at=from_db_time(row[7]),
+                )
+                async for row in cursor
+            ]
+
+    async def offer_assignment(
+        self,
+        incident_id: int,
+        agency_id: int,
+        user_id: int,
+        status: AssignmentStatus,
+        by_user: int,
+        now: datetime,
+    ) -> int | None:
+        """Create (or renew a declined or withdrawn) assignment; None when one is active."""
+        at = to_db_time(now)
+        cursor = await self.db.execute(
+            """
+            INSERT INTO assignments (incident_id, agency_id, user_id, status, assigned_by,
+                                     created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (incident_id, agency_id, user_id) DO UPDATE SET
+                status = excluded.status, assigned_by = excluded.assigned_by,
+                updated_at = excluded.updated_at
+            WHERE assignments.status IN ('ditolak', 'ditarik', 'selesai')
+            """,
+            (incident_id, agency_id, user_id, status.value, by_user, at, at),
+        )
+        if cursor.rowcount != 1:
+            return None
+        async with self.db.execute(
+            "SELECT id FROM assignments WHERE incident_id = ? AND agency_id = ? AND user_id = ?",
+            (incident_id, agency_id, user_id),
+        ) as found:
+            row = await found.fetchone()
+        return None if row is None else int(row[0])
+
+    async def move_assignment(
+        self, assignment_id: int, expected: AssignmentStatus, new: AssignmentStatus, now: datetime
+    ) -> bool:
+        cursor = await self.db.execute(
+            "UPDATE assignments SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+            (new.value, to_db_time(now), assignment_id, expected.value),
+        )
+        return cursor.rowcount == 1
+
+    # --- timeline ---
+
+    async def add_event(
+        self,
+        incident_id: int,
+        kind: str,
+        now: datetime,
+        *,
+        actor_id: int | None = None,
+        agency_id: int | None = None,
+        detail: Mapping[str, object] | None = None,
+    ) -> None:
+        await self.db.execute(
+            """
+            INSERT INTO incident_events (incident_id, at, actor_id, kind, agency_id, detail)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """,
+            (incident_id, to_db_time(now), actor_id, kind, agency_id, to_json(dict(detail or {}))),
+        )
+
+    async def events(self, incident_id: int) -> list[TimelineEvent]:
+        async with self.db.execute(
+            f"""
+            SELECT e.id, e.incident_id, e.at, e.actor_id, e.kind, a.code, e.detail,
+                   {", ".join("u." + c.strip() for c in _NAME_COLUMNS.split(","))}
+            FROM incident_events e
+            LEFT JOIN users u ON u.id = e.actor_id
+            LEFT JOIN agencies a ON a.id = e.agency_id
+            WHERE e.incident_id = ? ORDER BY e.id
+            """,
+            (incident_id,),
+        ) as cursor:
+            return [
+                TimelineEvent(
+                    id=row[0],
+                    incident_id=row[1],
+                    at=from_db_time(row[2]),
+                    actor_id=row[3],
+                    actor_name=_name(row[7], row[8], row[9], row[10], row[3]),
+                    kind=row[4],
+                    agency_code=row[5],
+                    detail=from_json(row[6]),
+                )
+                async for row in cursor
+            ]
+
+    async def count_events(self, incident_id: int, kind: str) -> int:
+        async with self.db.execute(
+            "SELECT COUNT(*) FROM incident_events WHERE incident_id = ? AND kind = ?",
+            (incident_id, kind),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return 0 if row is None else int(row[0])
+
+    # --- where the incident was posted ---
+
+    async def add_post(
+        self,
+        incident_id: int,
+        ref: str,
+        kind: str,
+        chat_id: int,
+        *,
+        agency_id: int | None = None,
+        assignment_id: int | None = None,
+    ) -> None:
+        await self.db.execute(
+            """
+            INSERT INTO incident_posts (incident_id, ref, kind, chat_id, agency_id, assignment_id)
+            VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (incident_id, ref) DO NOTHING
+            """,
+            (incident_id, ref, kind, chat_id, agency_id, assignment_id),
+        )
+
+    async def posts(self, incident_id: int) -> list[Post]:
+        async with self.db.execute(
+            """
+            SELECT incident_id, ref, kind, chat_id, agency_id, assignment_id
+            FROM incident_posts WHERE incident_id = ? ORDER BY rowid
+            """,
+            (incident_id,),
+        ) as cursor:
+            return [Post(*row) async for row in cursor]
+
+    # --- drafts ---
+
+    async def draft(self, user_id: int) -> Draft | None:
+        async with self.db.execute(
+            "SELECT user_id, mode, step, data, language, started_at, updated_at FROM drafts "
+            "WHERE user_id = ?",
+            (user_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return Draft(
+            row[0],
+            row[1],
+            row[2],
+            from_json(row[3]),
+            row[4],
+            from_db_time(row[5]),
+            from_db_time(row[6]),
+        )
+
+    async def save_draft(
+        self, user_id: int, mode: str, step: str, data: dict[str, Any], language: str, now: datetime
+    ) -> None:
+        at = to_db_time(now)
+        await self.db.execute(
+            """
+            INSERT INTO drafts (user_id, mode, step, data, language, started_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (user_id) DO UPDATE SET
+                mode = excluded.mode, step = excluded.step, data = excluded.data,
+                language = excluded.language, updated_at = excluded.updated_at
+            """,
+            (user_id, mode, step, to_json(data), language, at, at),
+        )
+
+    async def delete_draft(self, user_id: int) -> bool:
+        cursor = await self.db.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+        return cursor.rowcount == 1
+
+    async def stale_drafts(self, before: datetime) -> list[Draft]:
+        async with self.db.execute(
+            "SELECT user_id FROM drafts WHERE updated_at < ? ORDER BY updated_at",
+            (to_db_time(before),),
+        ) as cursor:
+            ids = [row[0] async for row in cursor]
+        drafts = [await self.draft(user_id) for user_id in ids]
+        return [d for d in drafts if d is not None]
+
+    # --- people to tell ---
+
+    async def user_ids_with_roles(
+        self, roles: tuple[str, ...], configured: tuple[int, ...] = ()
+    ) -> list[int]:
+        """People holding any of `roles` (plus `configured` ids) who started the bot."""
+        role_marks = ", ".join("?" for _ in roles) or "NULL"
+        id_marks = ", ".join("?" for _ in configured) or "NULL"
+        async with self.db.execute(
+            f"""
+            SELECT id FROM users WHERE started_at IS NOT NULL AND (
+                id IN (SELECT user_id FROM user_roles WHERE role IN ({role_marks}))
+                OR id IN ({id_marks}))
+            ORDER BY id
+            """,
+            (*roles, *configured),
+        ) as cursor:
+            return [row[0] async for row in cursor]

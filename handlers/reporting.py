@@ -1,0 +1,265 @@
+"""/lapor (/report), /baru (/new), /batal (/cancel): the guided report and a 112 call entry.
+
+Every private message that is not a command goes through here: into the person's draft when
+they have one, otherwise to a pointer towards /lapor and /bantuan.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, ReplyKeyboardRemove, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.callbacks import ButtonAction, decode, pattern_for
+from bot.commands import CANCEL, NEW_CALL, REPORT
+from bot.context import App, AppContext
+from bot.i18n import t
+from bot.incidents import NewIncident
+from bot.render.report import (
+    already_running_text,
+    call_created_text,
+    cancelled_text,
+    expired_text,
+    limited_text,
+    no_draft_text,
+    open_private_for_report,
+    problem_text,
+    question,
+    skip_label,
+)
+from bot.reporting import (
+    Button,
+    Input,
+    Mode,
+    Photo,
+    Point,
+    Prompt,
+    SharedContact,
+    Text,
+    TypeChosen,
+    Unsupported,
+)
+from bot.settings import Language
+from handlers.guard import authorize, reply
+from models.access import Action
+from models.incident_types import IncidentType
+from models.incidents import Location, Source
+from models.report import CallLine, Problem, parse_call_line
+
+log = logging.getLogger(__name__)
+
+ENDS = filters.UpdateType.MESSAGE
+
+
+async def send_prompt(
+    message: Message, language: Language, prompt: Prompt, context: AppContext
+) -> None:
+    """Say what the draft needs now (or what became of it)."""
+    zone = context.services.settings.zone
+    if prompt.limited_until is not None:
+        await message.reply_text(
+            limited_text(language, prompt.limited_until, zone), reply_markup=ReplyKeyboardRemove()
+        )
+        return
+    if prompt.cancelled:
+        await message.reply_text(cancelled_text(language), reply_markup=ReplyKeyboardRemove())
+        return
+    if prompt.expired:
+        await message.reply_text(expired_text(language), reply_markup=ReplyKeyboardRemove())
+        return
+    if prompt.submitted is not None:
+        submitted = prompt.submitted
+        if prompt.mode is Mode.CALL:
+            text = call_created_text(
+                language, submitted.incident_id, submitted.agency_names, submitted.fallback
+            )
+            await message.reply_text(text, reply_markup=ReplyKeyboardRemove())
+        # A reporter's confirmation comes through the outbox with the submission itself.
+        return
+    if prompt.step is None:
+        return
+    text, markup = question(language, prompt)
+    before = problem_text(language, prompt)
+    if prompt.already_running:
+        before = already_running_text(language)
+    if before:
+        text = before + "\n\n" + text
+    await message.reply_text(text, reply_markup=markup)
+
+
+async def report(update: Update, context: AppContext) -> None:
+    """Start a report in private; in a group, point to the private chat."""
+    message = update.effective_message
+    if message is None or update.effective_user is None:
+        return
+    language = context.services.language_of(update.effective_user)
+    if message.chat.type != "private":
+        text, keyboard = open_private_for_report(language, context.bot.username)
+        await message.reply_text(text, reply_markup=keyboard)
+        return
+    await start_report(update, context, Mode.REPORT)
+
+
+async def start_report(update: Update, context: AppContext, mode: Mode) -> None:
+    action = Action.REPORT_INCIDENT if mode is Mode.REPORT else Action.ENTER_CALL
+    request = await authorize(update, context, action)
+    if request is None or request.message is None:
+        return
+    prompt = await context.services.reporting.start(request.user.id, mode, request.language)
+    await send_prompt(request.message, request.language, prompt, context)
+
+
+async def new_call(update: Update, context: AppContext) -> None:
+    """A dispatcher logs a 112 call: `/baru type | place | what | phone`, or the short form."""
+    request = await authorize(update, context, Action.ENTER_CALL)
+    if request is None or request.message is None:
+        return
+    line = " ".join(context.args or []).strip()
+    if not line:
+        await start_report(update, context, Mode.CALL)
+        return
+    parsed = parse_call_line(line)
+    language = request.language
+    if isinstance(parsed, Problem):
+        await reply(update, t(language, parsed.value) + "\n\n" + t(language, "report.call_usage"))
+        return
+    submitted = await context.services.incidents.submit(_call(parsed))
+    log.info("call entered as incident %s by %s", submitted.incident_id, request.user.id)
+    await reply(
+        update,
+        call_created_text(
+            language, submitted.incident_id, submitted.agency_names, submitted.fallback
+        ),
+    )
+
+
+def _call(line: CallLine) -> NewIncident:
+    return NewIncident(
+        kind=line.type,
+        location=Location(None, None, line.address),
+        description=line.description,
+        phone=line.phone,
+        source=Source.CALL,
+    )
+
+
+async def cancel(update: Update, context: AppContext) -> None:
+    """Drop the report in progress."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    language = context.services.language_of(user)
+    cancelled = await context.services.reporting.cancel(user.id)
+    text = cancelled_text(language) if cancelled else no_draft_text(language)
+    await message.reply_text(text, reply_markup=ReplyKeyboardRemove())
+
+
+def input_of(message: Message, language: Language) -> Input:
+    """What a private message contributes to a draft."""
+    if message.location is not None:
+        return Point(message.location.latitude, message.location.longitude)
+    if message.venue is not None:
+        venue = message.venue
+        return Point(
+            venue.location.latitude, venue.location.longitude, f"{venue.title}, {venue.address}"
+        )
+    if message.contact is not None:
+        contact = message.contact
+        own = (
+            contact.user_id is not None
+            and message.from_user is not None
+            and contact.user_id == message.from_user.id
+        )
+        return SharedContact(contact.phone_number, own)
+    if message.photo:
+        return Photo(message.photo[-1].file_id, message.caption)
+    if message.text is not None:
+        if message.text.strip() == skip_label(language):
+            return Button("skip_contact")
+        return Text(message.text)
+    return Unsupported()
+
+
+async def private_message(update: Update, context: AppContext) -> None:
+    """A private message that is not a command: an answer for the draft, or a pointer."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    language = context.services.language_of(user)
+    prompt = await context.services.reporting.answer(user.id, input_of(message, language))
+    if prompt is None:
+        await message.reply_text(t(language, "unknown.text"), reply_markup=ReplyKeyboardRemove())
+        return
+    await send_prompt(message, language, prompt, context)
+
+
+BUTTONS = {
+    ButtonAction.REPORT_PHOTOS_DONE: "photos_done",
+    ButtonAction.REPORT_SUBMIT: "submit",
+    ButtonAction.REPORT_CANCEL: "cancel",
+    ButtonAction.REPORT_EDIT: "edit",
+}
+
+
+async def report_button(update: Update, context: AppContext) -> None:
+    """A press on a draft's button. The draft is the presser's own, so nobody else's is touched."""
+    query = update.callback_query
+    if query is None or not isinstance(query.message, Message):
+        return
+    language = context.services.language_of(query.from_user)
+    data = decode(query.data)
+    given: Input | None = None
+    if data is not None:
+        value = data.ids[0] if data.ids else 0
+        if data.action is ButtonAction.REPORT_TYPE and 0 <= value < len(IncidentType):
+            given = TypeChosen(list(IncidentType)[value])
+        elif data.action is ButtonAction.REPORT_FAR_OK:
+            given = Button("far_ok" if value == 1 else "far_again")
+        elif data.action is ButtonAction.REPORT_HURT:
+            given = Button("hurt_unknown") if value == -1 else Button("hurt", value)
+        elif data.action in BUTTONS:
+            given = Button(BUTTONS[data.action], value)
+    prompt = (
+        None
+        if given is None
+        else await context.services.reporting.answer(query.from_user.id, given)
+    )
+    if prompt is None:
+        await query.answer(t(language, "callback.stale"))
+        return
+    await query.answer()
+    # The pressed question is answered: its buttons go, so an old one cannot be pressed again.
+    await query.edit_message_reply_markup(reply_markup=None)
+    if prompt.submitted is not None and prompt.mode is Mode.REPORT:
+        await query.edit_message_text(
+            t(language, "report.submitted", number=prompt.submitted.incident_id)
+        )
+        return
+    await send_prompt(query.message, language, prompt, context)
+
+
+def register(app: App) -> None:
+    app.add_handler(CommandHandler(REPORT.names, report, filters=ENDS))
+    app.add_handler(CommandHandler(NEW_CALL.names, new_call, filters=ENDS))
+    app.add_handler(CommandHandler(CANCEL.names, cancel, filters=ENDS))
+    app.add_handler(
+        CallbackQueryHandler(
+            report_button,
+            pattern=pattern_for(
+                ButtonAction.REPORT_TYPE,
+                ButtonAction.REPORT_FAR_OK,
+                ButtonAction.REPORT_PHOTOS_DONE,
+                ButtonAction.REPORT_HURT,
+                ButtonAction.REPORT_SUBMIT,
+                ButtonAction.REPORT_EDIT,
+                ButtonAction.REPORT_CANCEL,
+            ),
+        )
+    )
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & ~filters.COMMAND & filters.UpdateType.MESSAGE,
+            private_message,
+        )
+    )

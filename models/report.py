@@ -1,0 +1,376 @@
+"""Validating what a reporter or a dispatcher types: addresses, descriptions, counts, phones.
+
+Every validator is a pure function that returns either the cleaned value or a `Problem`, whose
+value is the message key the bot answers with. The catalogs must hold every one of them:
+
+* ``report.problem.address_too_short`` — fewer than 3 words and fewer than 12 characters
+* ``report.problem.address_too_long`` — more than 300 characters
+* ``report.problem.address_is_command`` — a command (``/…``) where an address was expected
+* ``report.problem.description_too_short`` — fewer than 8 characters
+* ``report.problem.description_too_long`` — more than 4000 characters
+* ``report.problem.hurt_count_unreadable`` — no number (or more than one) in the answer
+* ``report.problem.hurt_count_out_of_range`` — a number, but not between 1 and 999
+* ``report.problem.phone_invalid`` — not an Indonesian phone number
+* ``report.problem.phone_not_indonesian`` — an international number of another country
+* ``report.problem.call_missing_parts`` — a call line without type, location and description
+* ``report.problem.call_too_many_parts`` — a call line with more than four ``|``-separated parts
+* ``report.problem.call_unknown_type`` — a call line whose first part is no incident type
+
+Also here: the service area and the check of a shared location, the fields of the guided report
+(`ReportField`, whose order is part of the button schema) and the reporters' rate limit.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from models.incident_types import IncidentType
+
+
+class ReportField(StrEnum):
+    """The guided report's fields, in the order they are asked.
+
+    The index of a field travels in the "edit field" buttons of the summary, so this order is
+    part of the callback schema: append new fields at the end, never reorder or remove.
+    """
+
+    TYPE = "type"  # 0
+    LOCATION = "location"  # 1
+    DESCRIPTION = "description"  # 2
+    HURT = "hurt"  # 3
+    CONTACT = "contact"  # 4
+
+    @property
+    def position(self) -> int:
+        """The index carried in buttons (`index` is taken by `str`)."""
+        return REPORT_FIELDS.index(self)
+
+    @property
+    def label_key(self) -> str:
+        return f"report.field.{self.value}"
+
+    @classmethod
+    def at(cls, position: int) -> ReportField | None:
+        """The field at `position`, or None for a stale or forged button."""
+        if 0 <= position < len(REPORT_FIELDS):
+            return REPORT_FIELDS[position]
+        return None
+
+
+REPORT_FIELDS: tuple[ReportField, ...] = tuple(ReportField)
+
+
+class Problem(StrEnum):
+    """Why a typed answer was refused; the value is the message key of the reply."""
+
+    ADDRESS_TOO_SHORT = "report.problem.address_too_short"
+    ADDRESS_TOO_LONG = "report.problem.address_too_long"
+    ADDRESS_IS_COMMAND = "report.problem.address_is_command"
+    DESCRIPTION_TOO_SHORT = "report.problem.description_too_short"
+    DESCRIPTION_TOO_LONG = "report.problem.description_too_long"
+    HURT_COUNT_UNREADABLE = "report.problem.hurt_count_unreadable"
+    HURT_COUNT_OUT_OF_RANGE = "report.problem.hurt_count_out_of_range"
+    PHONE_INVALID = "report.problem.phone_invalid"
+    PHONE_NOT_INDONESIAN = "report.problem.phone_not_indonesian"
+    CALL_MISSING_PARTS = "report.problem.call_missing_parts"
+    CALL_TOO_MANY_PARTS = "report.problem.call_too_many_parts"
+    CALL_UNKNOWN_TYPE = "report.problem.call_unknown_type"
+
+    @property
+    def field(self) -> ReportField | None:
+        """The field the problem is about, so a reply can name the failing part of a call line.
+
+        None for problems of the line as a whole.
+        """
+        return _PROBLEM_FIELD.get(self)
+
+
+_PROBLEM_FIELD: dict[Problem, ReportField] = {
+    Problem.ADDRESS_TOO_SHORT: ReportField.LOCATION,
+    Problem.ADDRESS_TOO_LONG: ReportField.LOCATION,
+    Problem.ADDRESS_IS_COMMAND: ReportField.LOCATION,
+    Problem.DESCRIPTION_TOO_SHORT: ReportField.DESCRIPTION,
+    Problem.DESCRIPTION_TOO_LONG: ReportField.DESCRIPTION,
+    Problem.HURT_COUNT_UNREADABLE: ReportField.HURT,
+    Problem.HURT_COUNT_OUT_OF_RANGE: ReportField.HURT,
+    Problem.PHONE_INVALID: ReportField.CONTACT,
+    Problem.PHONE_NOT_INDONESIAN: ReportField.CONTACT,
+    Problem.CALL_UNKNOWN_TYPE: ReportField.TYPE,
+}
+
+
+# --- free text ---
+
+# Line breaks other than "\n" (CR, vertical tab, form feed, NEL, the Unicode separators) count
+# as "\n"; everything else of category Cc goes, tabs becoming spaces so words stay apart.
+_LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\n{4,}")  # four newlines make three blank lines
+
+
+def _keep(char: str) -> bool:
+    # Lone surrogates cannot be encoded for the database or Telegram; format characters (Cf:
+    # zero-width joiners of emoji, direction marks of RTL text) are kept.
+    category = unicodedata.category(char)
+    return char == "\n" or category not in ("Cc", "Cs")
+
+
+def clean_text(text: str) -> str:
+    """Text as stored: stripped, control characters dropped (newlines kept), runs of spaces
+    collapsed, at most two blank lines in a row.
+
+    Emoji, right-to-left text and HTML characters stay as they are: rendering escapes.
+    """
+    text = _LINE_BREAKS.sub("\n", text).replace("\t", " ")
+    text = "".join(char for char in text if _keep(char))
+    lines = (_HORIZONTAL_SPACE.sub(" ", line).strip(" ") for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n\n", "\n".join(lines)).strip()
+
+
+ADDRESS_MIN_WORDS = 3
+ADDRESS_MIN_CHARS = 12
+ADDRESS_MAX_CHARS = 300
+DESCRIPTION_MIN_CHARS = 8
+DESCRIPTION_MAX_CHARS = 4000  # under Telegram's 4096; the card shows a shortened copy
+
+
+def validate_address(text: str) -> str | Problem:
+    """A typed address or landmark a crew can find: "depan Pasar Besar" is one, "sini" is not."""
+    address = clean_text(text)
+    if address.startswith("/"):
+        # A command typed mid-conversation: "/batal" as an address helps no one.
+        return Problem.ADDRESS_IS_COMMAND
+    if len(address) > ADDRESS_MAX_CHARS:
+        return Problem.ADDRESS_TOO_LONG
+    # Only words with a letter or digit count, so ". . ." or a row of emoji is no address.
+    words = [word for word in address.split() if any(char.isalnum() for char in word)]
+    if not words or (len(words) < ADDRESS_MIN_WORDS and len(address) < ADDRESS_MIN_CHARS):
+        return Problem.ADDRESS_TOO_SHORT
+    return address
+
+
+def validate_description(text: str) -> str | Problem:
+    """What is happening, in the reporter's words; kept whole even when the card shortens it."""
+    description = clean_text(text)
+    if len(description) < DESCRIPTION_MIN_CHARS:
+        return Problem.DESCRIPTION_TOO_SHORT
+    if len(description) > DESCRIPTION_MAX_CHARS:
+        return Problem.DESCRIPTION_TOO_LONG
+    return description
+
+
+# --- where ---
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceArea:
+    """A circle around the city: shared locations outside it are probably a mistake."""
+
+    center_lat: float
+    center_lon: float
+    radius_km: float
+
+
+PALANGKA_RAYA = ServiceArea(-2.2136, 113.9108, 60.0)
+EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
+
+
+class LocationCheck(StrEnum):
+    INSIDE = "inside"
+    FAR = "far"  # a real place, but outside the service area: ask the reporter to confirm
+    INVALID = "invalid"  # not a place on Earth, or a broken GPS fix
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance by the haversine formula."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    half_dphi = (phi2 - phi1) / 2
+    half_dlambda = math.radians(lon2 - lon1) / 2
+    a = math.sin(half_dphi) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(half_dlambda) ** 2
+    # Rounding can push `a` a hair past 1 for antipodal points; asin would then raise.
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
+
+
+def check_location(lat: float, lon: float, area: ServiceArea = PALANGKA_RAYA) -> LocationCheck:
+    """Whether a shared point can be used as it is."""
+    if not (math.isfinite(lat) and math.isfinite(lon)) or abs(lat) > 90 or abs(lon) > 180:
+        return LocationCheck.INVALID
+    if lat == 0 and lon == 0:
+        return LocationCheck.INVALID  # "null island": what broken GPS stacks send
+    if distance_km(area.center_lat, area.center_lon, lat, lon) > area.radius_km:
+        return LocationCheck.FAR
+    return LocationCheck.INSIDE
+
+
+# --- how many hurt ---
+
+HURT_COUNT_MAX = 999
+_NUMBER_WORDS: dict[str, int] = {
+    "nol": 0,
+    "satu": 1,
+    "seorang": 1,
+    "dua": 2,
+    "tiga": 3,
+    "empat": 4,
+    "lima": 5,
+    "enam": 6,
+    "tujuh": 7,
+    "delapan": 8,
+    "sembilan": 9,
+    "sepuluh": 10,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
+_TOKEN = re.compile(r"[0-9]+|[^\W\d_]+")
+
+
+def _numbers_in(tokens: Iterable[str]) -> list[int]:
+    numbers: list[int] = []
+    for token in tokens:
+        if token.isascii() and token.isdigit():
+            # Long runs of digits are out of range anyway; int() of thousands of digits raises.
+            digits = token.lstrip("0") or "0"
+            numbers.append(int(digits) if len(digits) <= 4 else HURT_COUNT_MAX + 1)
+        elif token in _NUMBER_WORDS:
+            numbers.append(_NUMBER_WORDS[token])
+    return numbers
+
+
+def parse_hurt_count(text: str) -> int | Problem:
+    """How many people are hurt, from "3", "3 orang", "tiga orang" or "about 3 people"."""
+    numbers = _numbers_in(_TOKEN.findall(clean_text(text).lower()))
+    if len(numbers) != 1:
+        # None, or "2 atau 3": ask again rather than guess.
+        return Problem.HURT_COUNT_UNREADABLE
+    count = numbers[0]
+    if not 1 <= count <= HURT_COUNT_MAX:
+        return Problem.HURT_COUNT_OUT_OF_RANGE
+    return count
+
+
+# --- phone ---
+
+_PHONE_SEPARATORS = re.compile(r"[\s\-.()/]")
+_PHONE_CHARS = re.compile(r"\+?[0-9]+", re.ASCII)
+_SUBSCRIBER = re.compile(r"[1-9][0-9]{7,12}", re.ASCII)  # 8–13 digits after +62
+_COUNTRY = "62"
+
+
+def normalize_phone(text: str) -> str | Problem:
+    """An Indonesian phone number in E.164: "0812-3456-7890" → "+6281234567890".
+
+    Accepts the national form with its leading 0 (mobiles and landlines with area code),
+    "+62…", "0062…", and "62…" as a shared Telegram contact carries it.
+    """
+    compact = _PHONE_SEPARATORS.sub("", clean_text(text))
+    if len(compact) > 24 or not _PHONE_CHARS.fullmatch(compact):
+        return Problem.PHONE_INVALID
+    if compact.startswith("+") or compact.startswith("00"):
+        international = compact.removeprefix("+") if compact[0] == "+" else compact[2:]
+        if not international.startswith(_COUNTRY):
+            return Problem.PHONE_NOT_INDONESIAN
+        # "+62 (0)812…": the national 0 written after the country code is dropped.
+        subscriber = international.removeprefix(_COUNTRY).removeprefix("0")
+    elif compact.startswith("0"):
+        subscriber = compact[1:]
+    elif compact.startswith(_COUNTRY):
+        subscriber = compact.removeprefix(_COUNTRY).removeprefix("0")
+    else:
+        return Problem.PHONE_INVALID
+    if not _SUBSCRIBER.fullmatch(subscriber):
+        return Problem.PHONE_INVALID
+    return f"+{_COUNTRY}{subscriber}"
+
+
+# --- a dispatcher's call line ---
+
+
+@dataclass(frozen=True, slots=True)
+class CallLine:
+    """A 112 call as a dispatcher entered it: `type | location | description | phone`."""
+
+    type: IncidentType
+    address: str
+    description: str
+    phone: str | None
+
+
+def parse_call_line(text: str) -> CallLine | Problem:
+    """The text after the command, every part validated.
+
+    Returns the first failing part's Problem; its `field` names the part.
+    """
+    parts = [part.strip() for part in text.split("|")]
+    if len(parts) > 4:
+        return Problem.CALL_TOO_MANY_PARTS
+    if len(parts) < 3 or not all(parts[:3]):
+        return Problem.CALL_MISSING_PARTS
+    kind = IncidentType.parse(parts[0])
+    if kind is None:
+        return Problem.CALL_UNKNOWN_TYPE
+    address = validate_address(parts[1])
+    if isinstance(address, Problem):
+        return address
+    description = validate_description(parts[2])
+    if isinstance(description, Problem):
+        return description
+    phone: str | None = None
+    if len(parts) == 4 and parts[3]:  # a trailing "|" with nothing after it means no phone
+        checked = normalize_phone(parts[3])
+        if isinstance(checked, Problem):
+            return checked
+        phone = checked
+    return CallLine(kind, address, description, phone)
+
+
+# --- how often a reporter may report ---
+
+
+@dataclass(frozen=True, slots=True)
+class ReportLimit:
+    """At most `max_reports` reports by one reporter in any `window_minutes`."""
+
+    max_reports: int = 3
+    window_minutes: int = 10
+
+    def __post_init__(self) -> None:
+        if self.max_reports < 1 or self.window_minutes < 1:
+            raise ValueError("a report limit needs at least one report in at least one minute")
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(minutes=self.window_minutes)
+
+
+DEFAULT_REPORT_LIMIT = ReportLimit()
+
+
+def next_allowed(
+    submitted_at: list[datetime], now: datetime, limit: ReportLimit = DEFAULT_REPORT_LIMIT
+) -> datetime | None:
+    """None when the reporter may submit now, otherwise when they may.
+
+    With exactly `max_reports` reports in the window, that is when the oldest leaves it.
+    """
+    # A report at t is in the window while now < t + window.
+    recent = sorted(at for at in submitted_at if at > now - limit.window)
+    if len(recent) < limit.max_reports:
+        return None
+    # More than the limit can be in the window (the limit was lowered): wait until one fewer
+    # than the limit is left in it.
+    return recent[len(recent) - limit.max_reports] + limit.window
