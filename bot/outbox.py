@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, Message, MessageId
+from telegram import Bot, InputMediaDocument, InputMediaPhoto, Message, MessageId
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -134,6 +134,9 @@ class OutboxSender:
     async def deliver(self, item: OutboxItem) -> None:
         params = dict(item.payload)
         params["chat_id"] = item.chat_id
+        if isinstance(params.get("media"), list):
+            # PTB expects its own InputMedia objects in a media group (it fills in defaults).
+            params["media"] = [_input_media(entry) for entry in params["media"]]
         if item.target_ref is not None:
             target = await self._resolve(item)
             if target is None:
@@ -206,6 +209,11 @@ class OutboxSender:
         async with self.store.transaction() as tx:
             await tx.mark_sent(item, message_id, self.store.clock.now())
         self.sent_count += 1
+
+
+def _input_media(entry: dict[str, Any]) -> InputMediaPhoto | InputMediaDocument:
+    kind = InputMediaDocument if entry.get("type") == "document" else InputMediaPhoto
+    return kind(media=entry["media"], caption=entry.get("caption"))
 
 
 def _seconds(value: int | timedelta) -> float:
