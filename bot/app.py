@@ -112,7 +112,21 @@ async def _post_init(app: App) -> None:
     await services.store.open()
     await publish_commands(app)
     services.outbox.start()
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(
+        expire_drafts, interval=DRAFT_SWEEP_SECONDS, first=DRAFT_SWEEP_SECONDS, name="expire-drafts"
+    )
     log.info("siaga112 is up as @%s", app.bot.username)
+
+
+DRAFT_SWEEP_SECONDS = 60
+
+
+async def expire_drafts(context: AppContext) -> None:
+    """Drop report drafts nobody touched for too long, telling their owners."""
+    expired = await context.services.reporting.expire_stale()
+    if expired:
+        log.info("expired %d abandoned report drafts", expired)
 
 
 async def _post_shutdown(app: App) -> None:

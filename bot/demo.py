@@ -17,7 +17,8 @@ from bot.app import build_application
 from bot.logs import configure_logging
 from bot.runtime import running
 from bot.settings import load_settings
-from bot.simulator import SimChat, SimUser, TelegramSimulator
+from bot.settle import Settler
+from bot.simulator import SimChat, SimMessage, SimUser, TelegramSimulator
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ class Script:
 
     def __init__(self, sim: TelegramSimulator) -> None:
         self.sim = sim
+        self.settler = Settler(sim)
         self.groups: dict[str, SimChat] = {}
         self.people: dict[str, SimUser] = {}
 
@@ -54,6 +56,30 @@ class Script:
     async def says(self, user: SimUser, text: str, chat: SimChat | None = None) -> None:
         where = chat or self.sim.private_chat(user)
         await self.expect_answer(where, lambda: self.sim.send_message(user, text, chat=chat))
+        await self.settler.settle()
+
+    async def does(self, action: Awaitable[object]) -> None:
+        """Send a location, contact or photo, and wait for the bot to take it in."""
+        await action
+        await self.settler.settle()
+
+    async def press(self, user: SimUser, message: SimMessage, label: str) -> None:
+        """Press the button whose label contains `label`, and wait for everything it causes."""
+        text = next(t for row in message.buttons for t in row if label in t)
+        press = await self.sim.press_button(user, message, text=text)
+        await self.sim.wait_for(lambda: press.answered, what=f"the press on {text!r} answered")
+        await self.settler.settle()
+
+    def card(self, chat: SimChat, number: int) -> SimMessage:
+        """The card of incident `number` in `chat` (its first line names the number)."""
+        marker = f" #{number} "
+        return next(
+            m for m in self.sim.bot_messages(chat) if marker in (m.text or "").split("\n", 1)[0]
+        )
+
+    def last(self, chat: SimChat, contains: str = "") -> SimMessage:
+        """The newest bot message in `chat` containing `contains`."""
+        return next(m for m in reversed(self.sim.bot_messages(chat)) if contains in (m.text or ""))
 
 
 async def scene_first_contact(script: Script) -> None:
@@ -97,7 +123,54 @@ async def scene_agencies(script: Script) -> None:
     await script.says(crews["relawan"][1][0], "/piket", chat=script.groups["relawan"])
 
 
-SCENES = (scene_first_contact, scene_agencies)
+async def scene_incident(script: Script) -> None:
+    """A house fire from report to resolution, with a duplicate merged by the dispatcher."""
+    sim = script.sim
+    admin, dita = script.person("Yusuf"), script.person("Dita", language_code="id")
+    await script.says(dita, "/start")
+    await script.says(admin, "/peran beri dispatcher @dita")
+    await script.says(admin, "/peran beri petugas @rudi")
+    rudi, tom, sari = script.person("Rudi"), script.person("Tom"), script.person("Sari")
+    damkar, relawan = script.groups["damkar"], script.groups["relawan"]
+    sim.add_member(damkar, tom)  # Tom volunteers with the fire service too
+    await script.says(tom, "/join", chat=damkar)
+
+    ani = script.person("Ani", language_code="id")
+    inbox = sim.private_chat(ani)
+    await script.says(ani, "/lapor")
+    await script.press(ani, script.last(inbox), "Kebakaran")
+    await script.does(sim.send_location(ani, -2.2096, 113.9139))
+    await script.does(sim.send_photo(ani, caption="Rumah kayu terbakar di Jl. Rajawali, api besar"))
+    await script.press(ani, script.last(inbox), "Lanjut")
+    await script.press(ani, script.last(inbox), "Ada")
+    await script.says(ani, "2 orang")
+    await script.does(sim.send_contact(ani, "+62 812-5555-0101"))
+    await script.press(ani, script.last(inbox), "Kirim laporan")
+
+    bram = script.person("Bram", language_code="id")
+    await script.says(bram, "/lapor")
+    await script.press(bram, script.last(sim.private_chat(bram)), "Kebakaran")
+    await script.says(bram, "Jl. Rajawali dekat pasar, rumah kayu")
+    await script.says(bram, "Ada rumah terbakar, asapnya tinggi sekali")
+    await script.press(bram, script.last(sim.private_chat(bram)), "Tidak tahu")
+    await script.says(bram, "Lewati")
+    await script.press(bram, script.last(sim.private_chat(bram)), "Kirim laporan")
+    await script.says(dita, "/gabungkan 2 1")
+
+    await script.press(rudi, script.card(damkar, 1), "Terima")
+    await script.press(sari, script.card(relawan, 1), "Terima")
+    await script.press(rudi, script.card(damkar, 1), "Tugaskan")
+    await script.press(rudi, script.last(damkar, "Tugaskan #1"), "Tom")
+    # Tom never opened a private chat with the bot: Damkar's chat is asked to tell him.
+    await script.says(tom, "/start")
+    task = script.last(sim.private_chat(tom), "#1")
+    for step in ("Accept", "En route", "On scene", "Done"):
+        await script.press(tom, task, step)
+    await script.press(sari, script.card(relawan, 1), "Selesai")
+    await script.says(ani, "/kejadian 1")
+
+
+SCENES = (scene_first_contact, scene_agencies, scene_incident)
 
 
 def chat_name(sim: TelegramSimulator, chat: SimChat) -> str:
@@ -141,6 +214,7 @@ async def run_demo(*, quiet: bool = False) -> int:
             )
             configure_logging("WARNING" if quiet else "INFO", [sim.token])
             app = build_application(settings)
+            script.settler.attach(app)
             async with running(app, poll_timeout=1):
                 for scene in SCENES:
                     log.info("scene: %s", (scene.__doc__ or scene.__name__).strip())

@@ -27,6 +27,9 @@ async def remember_person(store: Store, clock: Clock, user: User, *, started: bo
             now=clock.now(),
             started=started,
         )
+        if started:
+            # Whatever the bot could not deliver before they pressed Start (a task card) goes now.
+            await tx.requeue_refused(user.id, clock.now())
 
 
 class RoleChange(StrEnum):

@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from bot.i18n import t
 from bot.incidents import IncidentService, NewIncident, Submitted
+from bot.messages import text_message
 from bot.settings import Language, Settings
 from bot.store import Draft, Store, Tx
 from models.clock import Clock
@@ -258,14 +260,18 @@ class Reporting:
                 await tx.set_phone(user_id, str(data["phone"]))
         return Prompt(None, mode, data, submitted=submitted)
 
-    async def expire_stale(self) -> list[tuple[int, str]]:
-        """Delete drafts untouched for too long; return (user, language) to tell."""
+    async def expire_stale(self) -> int:
+        """Delete drafts untouched for too long and tell their owners; return how many."""
         now = self.clock.now()
         async with self.store.transaction() as tx:
             stale = await tx.stale_drafts(now - self.expiry)
             for draft in stale:
                 await tx.delete_draft(draft.user_id)
-        return [(draft.user_id, draft.language) for draft in stale]
+                text = t(draft.language, "report.expired")
+                message = text_message(draft.user_id, text)
+                message.payload["reply_markup"] = {"remove_keyboard": True}
+                await tx.enqueue(message, now)
+        return len(stale)
 
     async def _live_draft(self, tx: Tx, user_id: int, now: datetime) -> Draft | None:
         draft = await tx.draft(user_id)
@@ -368,6 +374,8 @@ class Reporting:
                 described = validate_description(given.caption)
                 if not isinstance(described, Problem):
                     data["description"] = described
+            if "description" in data:
+                return Prompt(Step.DESCRIPTION, mode, data)  # the question counts the photos
             return Prompt(
                 Step.DESCRIPTION,
                 mode,

@@ -229,13 +229,12 @@ async def report_button(update: Update, context: AppContext) -> None:
         await query.answer(t(language, "callback.stale"))
         return
     await query.answer()
+    if prompt.submitted is not None and prompt.mode is Mode.REPORT:
+        number = prompt.submitted.incident_id
+        await query.edit_message_text(t(language, "report.submitted", number=number))
+        return
     # The pressed question is answered: its buttons go, so an old one cannot be pressed again.
     await query.edit_message_reply_markup(reply_markup=None)
-    if prompt.submitted is not None and prompt.mode is Mode.REPORT:
-        await query.edit_message_text(
-            t(language, "report.submitted", number=prompt.submitted.incident_id)
-        )
-        return
     await send_prompt(query.message, language, prompt, context)
 
 

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-from telegram import Update
-from telegram.ext import TypeHandler
-
 from bot.app import build_application
-from bot.context import App, AppContext, Services
+from bot.context import App, Services
 from bot.runtime import running
 from bot.settings import Settings, load_settings
+from bot.settle import Settler
 from bot.simulator import SimChat, SimMessage, SimUser, TelegramSimulator
 from models.clock import Clock
 
-LAST_GROUP = 10_000
 TIMEOUT = 10.0
 
 
@@ -32,8 +28,7 @@ class BotHarness:
         self.database_path = workdir / "siaga112.db"
         self.app: App | None = None
         self._stack: AsyncExitStack | None = None
-        self._handled: set[int] = set()
-        self._changed = asyncio.Condition()
+        self.settler = Settler(sim)
         self.settings: Settings | None = None
 
     def make_settings(self, **overrides: Any) -> Settings:
@@ -55,7 +50,7 @@ class BotHarness:
             overrides["admin_user_ids"] = tuple(user.id for user in admins)
         self.settings = self.make_settings(**overrides)
         self.app = build_application(self.settings, clock=clock)
-        self.app.add_handler(TypeHandler(Update, self._mark_handled), group=LAST_GROUP)
+        self.settler.attach(self.app)
         self._stack = AsyncExitStack()
         await self._stack.enter_async_context(running(self.app, poll_timeout=1))
         return self.app
@@ -79,24 +74,9 @@ class BotHarness:
         assert self.app is not None, "the bot is not running"
         return self.app.bot_data.services
 
-    async def _mark_handled(self, update: Update, context: AppContext) -> None:
-        async with self._changed:
-            self._handled.add(update.update_id)
-            self._changed.notify_all()
-
     async def settle(self, timeout: float = TIMEOUT) -> None:
         """Wait until every update issued so far is handled and nothing due is left to send."""
-        last = self.sim.last_update_id
-        async with asyncio.timeout(timeout):
-            async with self._changed:
-                await self._changed.wait_for(
-                    lambda: last is None or all(u in self._handled for u in self._pending_ids(last))
-                )
-            await self.services.outbox.idle.wait()
-
-    def _pending_ids(self, last: int) -> range:
-        first = self.sim.first_update_id
-        return range(first, last + 1)
+        await self.settler.settle(timeout)
 
     async def says(self, user: SimUser, text: str, chat: SimChat | None = None) -> SimMessage:
         """Send text as `user` and return the bot's answer in that chat."""

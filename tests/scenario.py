@@ -108,7 +108,7 @@ async def report(
         before = len(sim.bot_messages(chat))
         await sim.send_photo(reporter, caption=description if index == 0 else None)
         await sim.wait_for(
-            lambda: len(sim.bot_messages(chat)) > before, what="the photo acknowledged"
+            lambda seen=before: len(sim.bot_messages(chat)) > seen, what="the photo acknowledged"
         )
     if photos:
         await sim.press_button(reporter, sim.bot_messages(chat)[-1], text="Lanjut ➡️")
@@ -138,9 +138,12 @@ async def report(
         what="the submission",
     )
     await harness.settle()
-    async with harness.services.store.read() as tx, tx.db.execute(
-        "SELECT MAX(id) FROM incidents WHERE reporter_id = ?", (reporter.id,)
-    ) as cursor:
+    async with (
+        harness.services.store.read() as tx,
+        tx.db.execute(
+            "SELECT MAX(id) FROM incidents WHERE reporter_id = ?", (reporter.id,)
+        ) as cursor,
+    ):
         row = await cursor.fetchone()
     assert row is not None and row[0] is not None
     return int(row[0])

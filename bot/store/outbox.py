@@ -168,6 +168,21 @@ class OutboxQueries:
             (error[:1000], item.id),
         )
 
+    async def requeue_refused(self, chat_id: int, now: datetime) -> int:
+        """Send again what this chat refused (it blocked the bot, or never started it) and what
+        could not follow: the person has now pressed Start."""
+        cursor = await self.db.execute(
+            """
+            UPDATE outbox SET status = 'pending', not_before = ?, last_error = NULL
+            WHERE chat_id = ? AND status = 'parked'
+              AND (last_error LIKE 'Forbidden%' OR last_error LIKE 'no sent message%')
+            """,
+            (to_db_time(now), chat_id),
+        )
+        if cursor.rowcount:
+            self.wrote_outbox = True
+        return cursor.rowcount
+
     async def retarget_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: its pending messages and references follow it."""
         await self.db.execute(

@@ -1,0 +1,43 @@
+"""Waiting for the bot to go quiet, for the demo and the tests: every update issued by the
+simulator handled, and nothing due left in the outbox. Awaits conditions; never sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Update
+from telegram.ext import TypeHandler
+
+from bot.context import App, AppContext
+from bot.simulator import TelegramSimulator
+
+LAST_GROUP = 10_000
+
+
+class Settler:
+    def __init__(self, sim: TelegramSimulator) -> None:
+        self.sim = sim
+        self._handled: set[int] = set()
+        self._changed = asyncio.Condition()
+        self._app: App | None = None
+
+    def attach(self, app: App) -> None:
+        """Watch `app`: a handler in the last group marks each update as handled."""
+        self._app = app
+        app.add_handler(TypeHandler(Update, self._mark), group=LAST_GROUP)
+
+    async def _mark(self, update: Update, context: AppContext) -> None:
+        async with self._changed:
+            self._handled.add(update.update_id)
+            self._changed.notify_all()
+
+    async def settle(self, within: float = 10.0) -> None:
+        last = self.sim.last_update_id
+        first = self.sim.first_update_id
+        assert self._app is not None, "attach() the application first"
+        async with asyncio.timeout(within):
+            async with self._changed:
+                await self._changed.wait_for(
+                    lambda: last is None or all(u in self._handled for u in range(first, last + 1))
+                )
+            await self._app.bot_data.services.outbox.idle.wait()
