@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from datetime import timedelta
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.constants import ParseMode
@@ -18,10 +19,13 @@ from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.commands import telegram_command_list
 from bot.context import App, AppContext, BotData, Services
+from bot.digest import DigestService
 from bot.i18n import t
 from bot.incidents import IncidentService
 from bot.outbox import OutboxSender
+from bot.reminders import ReminderService
 from bot.reporting import Reporting
+from bot.scheduler import ReminderScheduler
 from bot.settings import LANGUAGES, Language, Settings
 from bot.store import Store
 from handlers import (
@@ -34,6 +38,7 @@ from handlers import (
     roles,
     routing,
     start,
+    stats,
 )
 from handlers import (
     incidents as incident_handlers,
@@ -78,6 +83,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
     )
     incidents = IncidentService(store, clock, settings)
     reporting = Reporting(store, clock, settings, incidents)
+    reminders = ReminderService(store, clock, settings)
     app.bot_data.attach(
         Services(
             settings=settings,
@@ -86,8 +92,19 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
             clock=clock,
             incidents=incidents,
             reporting=reporting,
+            reminders=reminders,
+            digest=DigestService(store, clock, settings),
         )
     )
+    assert app.job_queue is not None
+    scheduler = ReminderScheduler(
+        app.job_queue,
+        reminders,
+        store,
+        clock,
+        timedelta(seconds=settings.reminder_sweep_seconds),
+    )
+    app.bot_data.attach_scheduler(scheduler)
     register_handlers(app)
     return app
 
@@ -101,6 +118,7 @@ def register_handlers(app: App) -> None:
     roles.register(app)  # /peran
     membership.register(app)  # /gabung, /keluar, /keluarkan, /siaga, /lepassiaga, /piket
     privacy.register(app)  # /saya, /lupakan
+    stats.register(app)  # /statistik (/stats)
     incident_handlers.register(app)  # card, picker, task and manage buttons; /kejadian, /terbuka…
     reporting_handlers.register(app)  # /lapor, /baru, /batal, and every other private message
     fallback.register(app)  # group 100: unknown commands, stray text, stale buttons
@@ -112,10 +130,13 @@ async def _post_init(app: App) -> None:
     await services.store.open()
     await publish_commands(app)
     services.outbox.start()
+    await app.bot_data.scheduler.start()
     assert app.job_queue is not None
     app.job_queue.run_repeating(
         expire_drafts, interval=DRAFT_SWEEP_SECONDS, first=DRAFT_SWEEP_SECONDS, name="expire-drafts"
     )
+    if services.settings.digest_enabled:
+        stats.schedule_digest(app, services.settings.digest_time)
     log.info("siaga112 is up as @%s", app.bot.username)
 
 

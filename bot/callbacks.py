@@ -50,6 +50,10 @@ class ButtonAction(StrEnum):
     CANCEL_INCIDENT = "cx"  # |incident|reason index (models.incidents.CANCEL_REASONS)
     REOPEN = "reo"  # |incident
 
+    # escalations to coordinators
+    ACK_ON_BEHALF = "ack.for"  # |incident|agency
+    OPEN_INCIDENT = "open"  # |incident: send the full card and timeline in private
+
     # the guided report (the draft is the person's own; no ids needed)
     REPORT_TYPE = "rp.t"  # |index in IncidentType
     REPORT_FAR_OK = "rp.far"  # |1 keep the far location, |0 send another
@@ -88,6 +92,8 @@ def decode(data: str | None) -> CallbackData | None:
     except ValueError:
         return None
     ids = tuple(int(part) for part in match.group("ids").split("|") if part)
+    if any(not -(2**63) <= i < 2**63 for i in ids):
+        return None  # no id of ours is that large: forged, and SQLite could not take it
     return CallbackData(action, ids)
 
 

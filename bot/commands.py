@@ -84,6 +84,7 @@ INCIDENT = Command(
 OPEN = Command("terbuka", "open", N_("cmd.open"), in_groups=True, action=Action.VIEW_OPEN)
 MERGE = Command("gabungkan", "merge", N_("cmd.merge"), in_groups=True, action=Action.MERGE)
 REOPEN = Command("bukalagi", "reopen", N_("cmd.reopen"), in_groups=True, action=Action.REOPEN)
+STATS = Command("statistik", "stats", N_("cmd.stats"), in_groups=True, action=Action.VIEW_STATS)
 SEVERITY = Command(
     "keparahan", "severity", N_("cmd.severity"), in_groups=True, action=Action.CHANGE_SEVERITY
 )
@@ -99,6 +100,7 @@ ALL_COMMANDS: tuple[Command, ...] = (
     MERGE,
     REOPEN,
     SEVERITY,
+    STATS,
     ME,
     FORGET,
     REGISTER,

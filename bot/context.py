@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from telegram import User
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from bot.digest import DigestService
 from bot.i18n import pick_language
 from bot.incidents import IncidentService
 from bot.outbox import OutboxSender
+from bot.reminders import ReminderService
 from bot.reporting import Reporting
 from bot.settings import Language, Settings
 from bot.store import Store
 from models.clock import Clock
+
+if TYPE_CHECKING:
+    from bot.scheduler import ReminderScheduler
 
 
 @dataclass(slots=True)
@@ -27,6 +32,8 @@ class Services:
     clock: Clock
     incidents: IncidentService
     reporting: Reporting
+    reminders: ReminderService
+    digest: DigestService
 
     def language_of(self, user: User | None) -> Language:
         code = user.language_code if user is not None else None
@@ -38,6 +45,16 @@ class BotData:
 
     def __init__(self) -> None:
         self._services: Services | None = None
+        self._scheduler: ReminderScheduler | None = None
+
+    def attach_scheduler(self, scheduler: ReminderScheduler) -> None:
+        self._scheduler = scheduler
+
+    @property
+    def scheduler(self) -> ReminderScheduler:
+        if self._scheduler is None:
+            raise RuntimeError("the scheduler is not attached")
+        return self._scheduler
 
     def attach(self, services: Services) -> None:
         self._services = services

@@ -10,15 +10,18 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
 from bot.app import build_application
+from bot.context import App
 from bot.logs import configure_logging
 from bot.runtime import running
 from bot.settings import load_settings
 from bot.settle import Settler
 from bot.simulator import SimChat, SimMessage, SimUser, TelegramSimulator
+from models.clock import ManualClock
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,8 @@ class Script:
     def __init__(self, sim: TelegramSimulator) -> None:
         self.sim = sim
         self.settler = Settler(sim)
+        self.clock: ManualClock | None = None
+        self.app: App | None = None
         self.groups: dict[str, SimChat] = {}
         self.people: dict[str, SimUser] = {}
 
@@ -68,6 +73,13 @@ class Script:
         text = next(t for row in message.buttons for t in row if label in t)
         press = await self.sim.press_button(user, message, text=text)
         await self.sim.wait_for(lambda: press.answered, what=f"the press on {text!r} answered")
+        await self.settler.settle()
+
+    async def pass_time(self, delta: timedelta) -> None:
+        """Move the demo's clock on and run what fell due, as the scheduler would."""
+        assert self.clock is not None and self.app is not None
+        self.clock.advance(delta)
+        await self.app.bot_data.services.reminders.sweep()
         await self.settler.settle()
 
     def card(self, chat: SimChat, number: int) -> SimMessage:
@@ -170,7 +182,29 @@ async def scene_incident(script: Script) -> None:
     await script.says(ani, "/kejadian 1")
 
 
-SCENES = (scene_first_contact, scene_agencies, scene_incident)
+async def scene_escalation(script: Script) -> None:
+    """Nobody answers a flood report: reminders in BPBD's group, then the coordinators are
+    alerted, and a coordinator acknowledges on BPBD's behalf. The clock runs fast here."""
+    sim = script.sim
+    bayu, kiki = script.person("Bayu"), script.person("Kiki")
+    await script.says(kiki, "/start")
+    await script.says(bayu, "/lepassiaga", chat=script.groups["bpbd"])
+    lina = script.person("Lina", language_code="id")
+    inbox = sim.private_chat(lina)
+    await script.says(lina, "/lapor")
+    await script.press(lina, script.last(inbox), "Banjir")
+    await script.says(lina, "Jl. Mahir Mahar gang Sepakat 3, dekat sekolah")
+    await script.says(lina, "Air sungai meluap, setinggi lutut, masuk ke rumah warga")
+    await script.press(lina, script.last(inbox), "Tidak ada")
+    await script.says(lina, "Lewati")
+    await script.press(lina, script.last(inbox), "Kirim laporan")
+    for minutes in (5, 5, 5):  # a flood is of medium severity: 5 minutes per step
+        await script.pass_time(timedelta(minutes=minutes))
+    escalation = script.last(sim.private_chat(kiki), "Eskalasi")
+    await script.press(kiki, escalation, "Terima atas nama")
+
+
+SCENES = (scene_first_contact, scene_agencies, scene_incident, scene_escalation)
 
 
 def chat_name(sim: TelegramSimulator, chat: SimChat) -> str:
@@ -213,7 +247,10 @@ async def run_demo(*, quiet: bool = False) -> int:
                 log_level="WARNING",
             )
             configure_logging("WARNING" if quiet else "INFO", [sim.token])
-            app = build_application(settings)
+            # The demo's clock starts now and is moved on by scenes that need time to pass.
+            script.clock = ManualClock(datetime.now(UTC))
+            app = build_application(settings, clock=script.clock)
+            script.app = app
             script.settler.attach(app)
             async with running(app, poll_timeout=1):
                 for scene in SCENES:

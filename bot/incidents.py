@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from bot.i18n import pick_language
 from bot.messages import edit_message, text_message
+from bot.reminders import reconcile
 from bot.render.cards import (
     assignee_unreachable_text,
     card_keyboard,
@@ -106,6 +107,7 @@ class IncidentService:
         self.store = store
         self.clock = clock
         self.settings = settings
+        self.reminder_policy = settings.reminder_policy()
 
     @property
     def group_language(self) -> Language:
@@ -151,6 +153,7 @@ class IncidentService:
             else:
                 await tx.add_event(incident_id, EventKind.ROUTED_TO_NOBODY, now)
                 await self._post_to_operators(tx, view, now)
+            await reconcile(tx, view, self.reminder_policy, now)
             if report.reporter_id is not None and report.source is Source.REPORT:
                 language = await self._language_of(tx, report.reporter_id)
                 text = reporter_confirmation(
@@ -276,6 +279,7 @@ class IncidentService:
                 text = card_text(language, view, self.settings.zone, show_phone=True)
                 keyboard = card_keyboard(language, view, post.agency_id)
             await tx.enqueue(edit_message(post.chat_id, post.ref, text, keyboard), now)
+        await reconcile(tx, view, self.reminder_policy, now)
         return view
 
     async def _chat_language(self, tx: Tx, chat_id: int) -> Language:

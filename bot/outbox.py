@@ -10,14 +10,22 @@ Nothing is deleted, so a message still pending when the bot stops is sent after 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import random
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
-from telegram import Bot, InputMediaDocument, InputMediaPhoto, Message, MessageId
+from telegram import (
+    Bot,
+    InputFile,
+    InputMediaDocument,
+    InputMediaPhoto,
+    Message,
+    MessageId,
+)
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -134,14 +142,28 @@ class OutboxSender:
     async def deliver(self, item: OutboxItem) -> None:
         params = dict(item.payload)
         params["chat_id"] = item.chat_id
+        for field in ("photo", "document"):
+            if isinstance(params.get(field), dict):
+                # A file made by the bot (a chart) travels in the row as base64; upload it.
+                params[field] = _upload(params[field])
         if isinstance(params.get("media"), list):
             # PTB expects its own InputMedia objects in a media group (it fills in defaults).
             params["media"] = [_input_media(entry) for entry in params["media"]]
-        if item.target_ref is not None:
+        if item.target_ref is not None and item.method.targets_existing_message:
             target = await self._resolve(item)
-            if target is None:
+            if not target:
                 return
             params["chat_id"], params["message_id"] = target
+        elif item.target_ref is not None:
+            # A new message that replies to an earlier one (a reminder under its card).
+            replied = await self._resolve(item, required=False)
+            if replied is False:
+                return
+            if replied is not None and replied[0] == item.chat_id:
+                params["reply_parameters"] = {
+                    "message_id": replied[1],
+                    "allow_sending_without_reply": True,
+                }
         try:
             result = await self.bot.do_api_request(item.method.value, api_kwargs=params)
         except RetryAfter as exc:
@@ -172,8 +194,14 @@ class OutboxSender:
         else:
             await self._mark_sent(item, _message_id(result))
 
-    async def _resolve(self, item: OutboxItem) -> tuple[int, int] | None:
-        """(chat_id, message_id) an edit applies to, or None when it cannot be sent now."""
+    async def _resolve(
+        self, item: OutboxItem, *, required: bool = True
+    ) -> tuple[int, int] | Literal[False] | None:
+        """(chat_id, message_id) of the message `item` edits or replies to.
+
+        False when the item must wait (the target is still queued) or was parked; None when a
+        reply's target is unknown, so it goes out as a plain message.
+        """
         assert item.target_ref is not None
         async with self.store.read() as tx:
             target = await tx.message_ref(item.target_ref)
@@ -181,13 +209,15 @@ class OutboxSender:
         if target is not None:
             return target
         if still_coming:
-            # The message it edits waits in another chat's queue; try again shortly.
+            # The message it needs waits in another chat's queue; try again shortly.
             await self._postpone(
                 item, min(1.0, self.max_backoff), "target not sent yet", count=False
             )
-        else:
-            await self._park(item, f"no sent message is known as {item.target_ref!r}")
-        return None
+            return False
+        if not required:
+            return None
+        await self._park(item, f"no sent message is known as {item.target_ref!r}")
+        return False
 
     def _backoff(self, item: OutboxItem) -> float:
         return backoff(item.attempts, self.max_backoff, self._rng)
@@ -209,6 +239,10 @@ class OutboxSender:
         async with self.store.transaction() as tx:
             await tx.mark_sent(item, message_id, self.store.clock.now())
         self.sent_count += 1
+
+
+def _upload(spec: dict[str, Any]) -> InputFile:
+    return InputFile(base64.b64decode(spec["base64"]), filename=str(spec.get("filename", "file")))
 
 
 def _input_media(entry: dict[str, Any]) -> InputMediaPhoto | InputMediaDocument:

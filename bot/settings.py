@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from models.incidents import Severity
+from models.reminders import ReminderPolicy
 
 OFFICIAL_API_BASE_URL = "https://api.telegram.org"
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
@@ -82,6 +86,48 @@ class Settings(BaseSettings):
         default=10, ge=1, le=24 * 60, description="The window of REPORT_LIMIT_COUNT, in minutes."
     )
 
+    ack_timeout_critical_seconds: int = Field(
+        default=120, ge=10, le=3600, description="Reminder to a silent agency: critical calls."
+    )
+    ack_timeout_high_seconds: int = Field(
+        default=180, ge=10, le=3600, description="Reminder to a silent agency: high severity."
+    )
+    ack_timeout_medium_seconds: int = Field(
+        default=300, ge=10, le=3600, description="Reminder to a silent agency: medium severity."
+    )
+    ack_timeout_low_seconds: int = Field(
+        default=600, ge=10, le=7200, description="Reminder to a silent agency: low severity."
+    )
+    group_reminders: int = Field(
+        default=2, ge=0, le=10, description="Reminders in the agency's chat before escalation."
+    )
+    escalation_repeat_seconds: int = Field(
+        default=300, ge=30, le=3600, description="Escalations to coordinators repeat this often."
+    )
+    escalation_max_repeats: int = Field(
+        default=0, ge=0, le=1000, description="Stop escalating after this many (0: never stop)."
+    )
+    followup_not_accepted_seconds: int = Field(
+        default=300, ge=30, le=86400, description="Assigned but not accepted: re-offer after."
+    )
+    followup_not_en_route_seconds: int = Field(
+        default=600, ge=30, le=86400, description="Accepted but not en route: ask after."
+    )
+    followup_not_on_scene_seconds: int = Field(
+        default=1800, ge=30, le=86400, description="En route but not on scene: ask after."
+    )
+    open_too_long_seconds: int = Field(
+        default=7200, ge=60, le=7 * 86400, description="Open this long: tell dispatchers."
+    )
+    reminder_sweep_seconds: int = Field(
+        default=30, ge=1, le=300, description="How often the scheduler's safety sweep runs."
+    )
+
+    digest_time: time = Field(
+        default=time(7, 0), description="When coordinators get yesterday's digest (HH:MM, local)."
+    )
+    digest_enabled: bool = Field(default=True, description="Send the daily digest.")
+
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
     def _blank_token_is_missing(cls, value: object) -> object:
@@ -136,6 +182,23 @@ class Settings(BaseSettings):
     @property
     def bot_file_url(self) -> str:
         return f"{self.telegram_api_base_url}/file/bot"
+
+    def reminder_policy(self) -> ReminderPolicy:
+        return ReminderPolicy(
+            ack_timeouts={
+                Severity.CRITICAL: timedelta(seconds=self.ack_timeout_critical_seconds),
+                Severity.HIGH: timedelta(seconds=self.ack_timeout_high_seconds),
+                Severity.MEDIUM: timedelta(seconds=self.ack_timeout_medium_seconds),
+                Severity.LOW: timedelta(seconds=self.ack_timeout_low_seconds),
+            },
+            group_reminders=self.group_reminders,
+            escalation_every=timedelta(seconds=self.escalation_repeat_seconds),
+            escalation_max=self.escalation_max_repeats,
+            offered_after=timedelta(seconds=self.followup_not_accepted_seconds),
+            accepted_after=timedelta(seconds=self.followup_not_en_route_seconds),
+            en_route_after=timedelta(seconds=self.followup_not_on_scene_seconds),
+            open_after=timedelta(seconds=self.open_too_long_seconds),
+        )
 
     def require_token(self) -> str:
         """The token, or a ConfigError telling the operator how to get one."""

@@ -242,6 +242,51 @@ async def task_button(update: Update, context: AppContext) -> None:
     await _answer_outcome(update, context, request, result)
 
 
+# --- coordinators, from an escalation ---
+
+
+async def acknowledge_on_behalf(update: Update, context: AppContext) -> None:
+    """A coordinator owns the call for an agency that did not answer (recorded as such)."""
+    query = update.callback_query
+    assert query is not None
+    ids = _ids(decode(query.data), 2)
+    if ids is None:
+        await _stale(update, context)
+        return
+    incident_id, agency_id = ids
+    request = await authorize(update, context, Action.ACKNOWLEDGE_ON_BEHALF)
+    if request is None:
+        return
+    result = await context.services.incidents.acknowledge(
+        incident_id, agency_id, request.user.id, on_behalf=True
+    )
+    await _answer_outcome(update, context, request, result)
+
+
+async def open_incident(update: Update, context: AppContext) -> None:
+    """Send the full card and timeline to the presser's private chat."""
+    query = update.callback_query
+    assert query is not None
+    ids = _ids(decode(query.data), 1)
+    view = None if ids is None else await _view(context, ids[0])
+    if view is None:
+        await _stale(update, context)
+        return
+    request = await authorize(update, context, Action.VIEW_INCIDENT, _target(view))
+    if request is None:
+        return
+    async with context.services.store.read() as tx:
+        events = await tx.events(view.incident.id)
+    zone = context.services.settings.zone
+    text = incident_text(request.language, view, events, zone, show_phone=True)
+    try:
+        await context.bot.send_message(request.user.id, text)
+    except Forbidden:
+        await query.answer(t(request.language, "loop.manage_start_first"), show_alert=True)
+        return
+    await query.answer(t(request.language, "loop.sent_private"))
+
+
 # --- dispatchers ---
 
 
@@ -449,6 +494,12 @@ def register(app: App) -> None:
     )
     app.add_handler(CallbackQueryHandler(task_button, pattern=pattern_for(*TASK_EVENTS)))
     app.add_handler(CallbackQueryHandler(manage_button, pattern=pattern_for(ButtonAction.MANAGE)))
+    app.add_handler(
+        CallbackQueryHandler(acknowledge_on_behalf, pattern=pattern_for(ButtonAction.ACK_ON_BEHALF))
+    )
+    app.add_handler(
+        CallbackQueryHandler(open_incident, pattern=pattern_for(ButtonAction.OPEN_INCIDENT))
+    )
     app.add_handler(
         CallbackQueryHandler(
             manage_action,

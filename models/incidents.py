@@ -440,6 +440,9 @@ class EventKind(StrEnum):
     SEVERITY_CHANGED = "severity_changed"
     AGENCY_ADDED = "agency_added"
     ASSIGNEE_UNREACHABLE = "assignee_unreachable"
+    REMINDED = "reminded"  # the agency's chat was reminded of an unacknowledged call
+    ESCALATED = "escalated"  # coordinators were alerted
+    FOLLOW_UP = "follow_up"  # a stale assignment or a long-open incident was chased
 
     @property
     def message_key(self) -> str:

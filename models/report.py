@@ -137,7 +137,7 @@ ADDRESS_MIN_WORDS = 3
 ADDRESS_MIN_CHARS = 12
 ADDRESS_MAX_CHARS = 300
 DESCRIPTION_MIN_CHARS = 8
-DESCRIPTION_MAX_CHARS = 4000  # under Telegram's 4096; the card shows a shortened copy
+DESCRIPTION_MAX_CHARS = 3000  # so /kejadian can show it whole; the card shows a shortened copy
 
 
 def validate_address(text: str) -> str | Problem:

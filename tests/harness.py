@@ -39,6 +39,7 @@ class BotHarness:
             "database_path": self.database_path,
             "outbox_poll_seconds": 0.2,
             "outbox_max_backoff_seconds": 0.5,
+            "digest_enabled": False,  # tests that want the digest ask for it
         }
         values.update(overrides)
         return load_settings(**values)

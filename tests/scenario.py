@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.simulator import SimChat, SimMessage, SimUser, TelegramSimulator
+from models.clock import Clock
 from tests.harness import BotHarness
 
 CARD_HEADER = re.compile(r"^\S+ #\d+")
@@ -49,11 +51,13 @@ class City:
         return found[0]
 
 
-async def build_city(sim: TelegramSimulator, harness: BotHarness) -> City:
+async def build_city(
+    sim: TelegramSimulator, harness: BotHarness, *, clock: Clock | None = None, **settings: Any
+) -> City:
     admin = sim.add_user("Yusuf", username="yusuf", language_code="id")
     dispatcher = sim.add_user("Dita", username="dita", language_code="id")
     coordinator = sim.add_user("Kiki", username="kiki", language_code="id")
-    await harness.start(admins=[admin])
+    await harness.start(admins=[admin], clock=clock, **settings)
     city = City(sim, harness, admin, dispatcher, coordinator)
     for person in (admin, dispatcher, coordinator):
         await harness.says(person, "/start")

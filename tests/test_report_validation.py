@@ -125,8 +125,8 @@ def test_refused_addresses(raw: str, problem: Problem) -> None:
         ("api!", Problem.DESCRIPTION_TOO_SHORT),
         ("help", Problem.DESCRIPTION_TOO_SHORT),
         ("   ", Problem.DESCRIPTION_TOO_SHORT),
-        ("a" * 4000, "a" * 4000),
-        ("a" * 4001, Problem.DESCRIPTION_TOO_LONG),
+        ("a" * 3000, "a" * 3000),
+        ("a" * 3001, Problem.DESCRIPTION_TOO_LONG),
     ],
 )
 def test_validate_description(raw: str, result: str | Problem) -> None:

@@ -44,6 +44,7 @@ MESSAGE_LIMIT = 4096  # Telegram's limit, after entity parsing
 CARD_LIMIT = 3500  # agency cards leave headroom: they are re-rendered as the state grows
 INCIDENT_CARD_LIMIT = 4000  # /kejadian: the card part, before the timeline
 TASK_DESCRIPTION_LIMIT = 1000
+CARD_DESCRIPTION_LIMIT = 1200
 TOAST_LIMIT = 200
 TIMELINE_MAX_LINES = 60
 OPEN_LIST_MAX_LINES = 30
@@ -108,6 +109,9 @@ EVENT_LABELS: dict[EventKind, str] = {
     EventKind.SEVERITY_CHANGED: N_("event.severity_changed"),
     EventKind.AGENCY_ADDED: N_("event.agency_added"),
     EventKind.ASSIGNEE_UNREACHABLE: N_("event.assignee_unreachable"),
+    EventKind.REMINDED: N_("event.reminded"),
+    EventKind.ESCALATED: N_("event.escalated"),
+    EventKind.FOLLOW_UP: N_("event.follow_up"),
 }
 RESPONSE_LABELS: dict[ResponseStatus, str] = {
     ResponseStatus.WAITING: N_("card.response.menunggu"),
@@ -334,8 +338,10 @@ def _card(
     show_phone: bool,
     limit: int,
     notice: str,
+    description_max: int | None = None,
 ) -> str:
-    """The card with its description cut so the whole text stays within `limit`."""
+    """The card with its description cut so the whole text stays within `limit` (and the
+    description within `description_max`, when given)."""
     incident = view.incident
     before = [
         _header(language, incident),
@@ -375,7 +381,10 @@ def _card(
         hidden += 1
     if hidden:
         agency_lines.append(t(language, "card.agencies_more", count=hidden))
-    description = _description_line(language, incident, room_for_description(agency_lines), notice)
+    room = room_for_description(agency_lines)
+    if description_max is not None:
+        room = min(room, description_max)
+    description = _description_line(language, incident, room, notice)
     body = [*before, *([description] if description else []), *after]
     if agency_lines:
         body += ["", *agency_lines]
@@ -383,9 +392,20 @@ def _card(
 
 
 def card_text(language: Language, view: IncidentView, zone: ZoneInfo, *, show_phone: bool) -> str:
-    """The incident card posted in every routed agency's group (at most 3500 characters)."""
+    """The incident card posted in every routed agency's group (at most 3500 characters).
+
+    The description is kept short enough to read on a phone in a busy group; the whole of it
+    is in /kejadian."""
     notice = t(language, "card.description_cut", id=view.incident.id)
-    return _card(language, view, zone, show_phone=show_phone, limit=CARD_LIMIT, notice=notice)
+    return _card(
+        language,
+        view,
+        zone,
+        show_phone=show_phone,
+        limit=CARD_LIMIT,
+        notice=notice,
+        description_max=CARD_DESCRIPTION_LIMIT,
+    )
 
 
 def _button(label: str, action: ButtonAction, *ids: int) -> InlineKeyboardButton:
@@ -670,6 +690,7 @@ def _event_params(language: Language, event: TimelineEvent) -> dict[str, object]
         "severity": Html(severity_text),
         "reason": Html(cancel_label(language, reason) if reason else "?"),
         "other": _detail(event, "other") or "?",
+        "what": short(_detail(event, "what") or "?", NAME_MAX),
     }
 
 

@@ -14,6 +14,7 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 import aiosqlite
@@ -22,6 +23,8 @@ from bot.store.agencies import AgencyQueries
 from bot.store.incidents import Draft, IncidentQueries, Post
 from bot.store.migrator import MigrationError, migrate, pending_migrations
 from bot.store.outbox import OutboxQueries
+from bot.store.reminders import ReminderQueries
+from bot.store.stats import StatsQueries
 from bot.store.users import UserQueries
 from models.clock import Clock, SystemClock
 
@@ -36,12 +39,13 @@ class DatabaseError(Exception):
     """The database file cannot be opened or used; the message says what to do."""
 
 
-class Tx(UserQueries, AgencyQueries, IncidentQueries, OutboxQueries):
+class Tx(UserQueries, AgencyQueries, IncidentQueries, ReminderQueries, OutboxQueries, StatsQueries):
     """The queries available inside one transaction."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self.db = db
         self.wrote_outbox = False
+        self.scheduled_reminders: list[tuple[int, datetime]] = []
 
 
 class Store:
@@ -51,6 +55,7 @@ class Store:
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._outbox_listeners: list[Callable[[], None]] = []
+        self._reminder_listeners: list[Callable[[list[tuple[int, datetime]]], None]] = []
 
     async def open(self, *, apply_migrations: bool = True) -> list[str]:
         """Open the database and (by default) migrate it; return the migrations applied."""
@@ -120,6 +125,12 @@ class Store:
         """Call `listener` after every commit that wrote to the outbox (wakes the sender)."""
         self._outbox_listeners.append(listener)
 
+    def on_reminders_scheduled(
+        self, listener: Callable[[list[tuple[int, datetime]]], None]
+    ) -> None:
+        """Call `listener` with (id, due) after every commit that scheduled reminders."""
+        self._reminder_listeners.append(listener)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """One write transaction; commits on success, rolls back on any exception."""
@@ -135,6 +146,9 @@ class Store:
         if tx.wrote_outbox:
             for listener in self._outbox_listeners:
                 listener()
+        if tx.scheduled_reminders:
+            for reminder_listener in self._reminder_listeners:
+                reminder_listener(tx.scheduled_reminders)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:

@@ -1,0 +1,390 @@
+"""Reminders and escalation that never sleep.
+
+The reminders table is the truth. `reconcile` runs inside every incident transaction and makes
+the pending reminders match what the incident needs now (a waiting agency needs an ACK reminder,
+an offered task an OFFERED follow-up…), so a reminder is created and cancelled in the same
+transaction as the change that makes it due or moot. `fire` runs one reminder in one
+transaction and checks its condition there, so an acknowledgement that lands in the same
+instant wins and no reminder goes out after it. The scheduler only decides *when* to call
+`fire`; after a restart an overdue reminder fires once, says it is late, and is rescheduled
+from now — never once per missed interval.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.callbacks import ButtonAction, encode
+from bot.i18n import N_, Html, escape, pick_language, t
+from bot.messages import text_message
+from bot.render.cards import card_text
+from bot.render.organisation import type_label
+from bot.settings import Language, Settings
+from bot.store import Store, Tx
+from models.agencies import Agency
+from models.clock import Clock
+from models.incidents import AssignmentStatus, EventKind, IncidentView, ResponseStatus
+from models.outbox import OutgoingMessage, Priority
+from models.reminders import Reminder, ReminderKind, ReminderPolicy, wanted_reminders
+
+log = logging.getLogger(__name__)
+
+COORDINATOR_ROLES = ("koordinator",)
+OPERATOR_ROLES = ("dispatcher", "koordinator")
+SWEEP_BATCH = 200
+
+
+async def reconcile(tx: Tx, view: IncidentView, policy: ReminderPolicy, now: datetime) -> None:
+    """Make the incident's pending reminders match what its present state needs."""
+    wanted = wanted_reminders(view)
+    have = {r.key: r for r in await tx.pending_reminders_of(view.incident.id)}
+    for key, reminder in have.items():
+        if key not in wanted:
+            await tx.cancel_reminder(reminder.id)
+    for key in wanted - have.keys():
+        kind, incident_id, agency_id, assignment_id = key
+        due = policy.first_due(kind, view, now)
+        await tx.schedule_reminder(
+            kind, incident_id, due, now, agency_id=agency_id, assignment_id=assignment_id
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Fired:
+    reminder_id: int
+    sent: bool  # False: its condition had cleared, or someone else fired it
+
+
+class ReminderService:
+    def __init__(self, store: Store, clock: Clock, settings: Settings) -> None:
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+        self.policy = settings.reminder_policy()
+
+    async def sweep(self) -> int:
+        """Fire everything that is due; return how many messages went out."""
+        async with self.store.read() as tx:
+            due = await tx.due_reminders(self.clock.now(), SWEEP_BATCH)
+        sent = 0
+        for reminder in due:
+            sent += (await self.fire(reminder.id)).sent
+        return sent
+
+    async def fire(self, reminder_id: int) -> Fired:
+        """Fire one reminder if it is still due and its condition still holds."""
+        try:
+            return await self._fire(reminder_id)
+        except _Raced:
+            # The scheduled job and the sweep reached it together; the other one sent it.
+            return Fired(reminder_id, sent=False)
+
+    async def _fire(self, reminder_id: int) -> Fired:
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            reminder = await tx.reminder(reminder_id)
+            if reminder is None or reminder.state != "pending" or reminder.due_at > now:
+                return Fired(reminder_id, sent=False)
+            view = await tx.incident_view(reminder.incident_id)
+            if view is None or not _still_holds(reminder, view):
+                await tx.cancel_reminder(reminder.id)
+                return Fired(reminder_id, sent=False)
+            late = now - reminder.due_at if now - reminder.due_at > self.policy.late_after else None
+            next_due = await self._act(tx, reminder, view, now, late)
+            if not await tx.record_firing(reminder, next_due, now):
+                raise _Raced
+        return Fired(reminder_id, sent=True)
+
+    async def _act(
+        self, tx: Tx, reminder: Reminder, view: IncidentView, now: datetime, late: timedelta | None
+    ) -> datetime | None:
+        """Send what the reminder says; return when it is due again (None: done)."""
+        if reminder.kind is ReminderKind.ACK:
+            assert reminder.agency_id is not None
+            agency = await tx.agency(reminder.agency_id)
+            if self.policy.escalates(reminder.attempt):
+                await self._escalate(tx, view, reminder, agency, now, late)
+            elif agency is not None:
+                await self._remind_group(tx, view, agency, now, late)
+            wait = self.policy.after_ack_reminder(reminder.attempt, view.incident.severity)
+            return None if wait is None else now + wait
+        if reminder.kind is ReminderKind.OPEN_LONG:
+            await self._open_too_long(tx, view, now, late)
+            return None
+        await self._follow_up_task(tx, reminder, view, now, late)
+        return None
+
+    # --- the messages ---
+
+    def _language(self) -> Language:
+        return self.settings.default_language
+
+    def _late_line(self, language: Language, late: timedelta | None) -> str:
+        if late is None:
+            return ""
+        return "\n" + t(language, "remind.late", minutes=max(1, round(late.total_seconds() / 60)))
+
+    async def _on_duty_mentions(
+        self, tx: Tx, agency_id: int, now: datetime
+    ) -> tuple[str, list[str]]:
+        members = await tx.members(agency_id, now)
+        on_duty = [m for m in members if m.on_duty]
+        mentions = " ".join(
+            f'<a href="tg://user?id={m.user_id}">{escape(m.display_name)}</a>' for m in on_duty
+        )
+        return mentions, [m.display_name for m in on_duty]
+
+    async def _remind_group(
+        self, tx: Tx, view: IncidentView, agency: Agency, now: datetime, late: timedelta | None
+    ) -> None:
+        language = self._language()
+        incident = view.incident
+        mentions, _names = await self._on_duty_mentions(tx, agency.id, now)
+        text = t(
+            language,
+            "remind.group",
+            number=incident.id,
+            type=Html(type_label(language, incident.type)),
+            agency=agency.name,
+            minutes=_minutes(now - incident.created_at),
+        )
+        text += "\n" + (Html(mentions) if mentions else t(language, "remind.nobody_on_duty"))
+        text += self._late_line(language, late)
+        message = text_message(
+            agency.chat_id, text, priority=Priority.REMINDER, thread_id=agency.thread_id
+        )
+        await tx.enqueue(_replying(message, f"card:{incident.id}:{agency.id}"), now)
+        await tx.add_event(
+            incident.id,
+            EventKind.REMINDED,
+            now,
+            agency_id=agency.id,
+            detail={"agency": agency.name},
+        )
+
+    async def _escalate(
+        self,
+        tx: Tx,
+        view: IncidentView,
+        reminder: Reminder,
+        agency: Agency | None,
+        now: datetime,
+        late: timedelta | None,
+    ) -> None:
+        incident = view.incident
+        agency_name = agency.name if agency else "?"
+        on_duty: list[str] = []
+        if agency is not None:
+            _mentions, on_duty = await self._on_duty_mentions(tx, agency.id, now)
+        targets = await self._coordinator_targets(tx, view, reminder, now)
+        for chat_id, thread_id, language in targets:
+            text = "\n".join(
+                [
+                    t(
+                        language,
+                        "remind.escalation",
+                        number=incident.id,
+                        agency=agency_name,
+                        minutes=_minutes(now - incident.created_at),
+                    ),
+                    t(language, "remind.on_duty_there", names=", ".join(on_duty) or "—"),
+                ]
+            )
+            text += self._late_line(language, late)
+            text += "\n\n" + card_text(language, view, self.settings.zone, show_phone=True)
+            buttons = [
+                [
+                    InlineKeyboardButton(
+                        t(language, "remind.ack_on_behalf", agency=agency_name)[:64],
+                        callback_data=encode(
+                            ButtonAction.ACK_ON_BEHALF, incident.id, reminder.agency_id or 0
+                        ),
+                    )
+                ],
+                [
+                    InlineKeyboardButton(
+                        t(language, "remind.open_incident", number=incident.id),
+                        callback_data=encode(ButtonAction.OPEN_INCIDENT, incident.id),
+                    )
+                ],
+            ]
+            await tx.enqueue(
+                text_message(
+                    chat_id,
+                    text,
+                    priority=Priority.URGENT,
+                    keyboard=InlineKeyboardMarkup(buttons),
+                    thread_id=thread_id,
+                ),
+                now,
+            )
+        await tx.add_event(
+            incident.id,
+            EventKind.ESCALATED,
+            now,
+            agency_id=reminder.agency_id,
+            detail={"agency": agency_name},
+        )
+
+    async def _coordinator_targets(
+        self, tx: Tx, view: IncidentView, reminder: Reminder, now: datetime
+    ) -> list[tuple[int, int | None, Language]]:
+        """The coordinators' group and every coordinator who started the bot; admins if none.
+
+        Without a registered coordinators' group, admins are warned (once per incident)."""
+        targets: list[tuple[int, int | None, Language]] = []
+        group = await tx.coordinators_agency()
+        if group is not None:
+            targets.append((group.chat_id, group.thread_id, self._language()))
+        people = await tx.user_ids_with_roles(COORDINATOR_ROLES)
+        admins = await tx.admins_to_notify(self.settings.admin_user_ids)
+        if not people and group is None:
+            people = admins
+        for user_id in people:
+            targets.append((user_id, None, await self._language_of(tx, user_id)))
+        if group is None and reminder.attempt == self.policy.group_reminders:
+            for admin_id in admins:
+                language = await self._language_of(tx, admin_id)
+                warning = t(language, "remind.no_coordinators_group", number=view.incident.id)
+                await tx.enqueue(text_message(admin_id, warning, priority=Priority.URGENT), now)
+        return targets
+
+    async def _follow_up_task(
+        self, tx: Tx, reminder: Reminder, view: IncidentView, now: datetime, late: timedelta | None
+    ) -> None:
+        assignment = next((a for a in view.assignments if a.id == reminder.assignment_id), None)
+        if assignment is None:
+            return
+        incident = view.incident
+        minutes = _minutes(now - assignment.updated_at)
+        if reminder.kind is ReminderKind.OFFERED:
+            agency = await tx.agency(assignment.agency_id)
+            if agency is None:
+                return
+            language = self._language()
+            text = t(
+                language,
+                "remind.offered",
+                name=assignment.user_name,
+                number=incident.id,
+                minutes=minutes,
+            )
+            text += self._late_line(language, late)
+            message = text_message(
+                agency.chat_id, text, priority=Priority.REMINDER, thread_id=agency.thread_id
+            )
+            await tx.enqueue(_replying(message, f"card:{incident.id}:{agency.id}"), now)
+            what = t(language, "remind.what_offered", name=assignment.user_name)
+        else:
+            language = await self._language_of(tx, assignment.user_id)
+            key = (
+                N_("remind.accepted")
+                if reminder.kind is ReminderKind.ACCEPTED
+                else N_("remind.en_route")
+            )
+            text = t(language, key, number=incident.id, minutes=minutes) + self._late_line(
+                language, late
+            )
+            message = text_message(assignment.user_id, text, priority=Priority.REMINDER)
+            await tx.enqueue(_replying(message, f"task:{assignment.id}"), now)
+            what = t(self._language(), "remind.what_asked", name=assignment.user_name)
+        await tx.add_event(
+            incident.id,
+            EventKind.FOLLOW_UP,
+            now,
+            agency_id=assignment.agency_id,
+            detail={"what": what},
+        )
+
+    async def _open_too_long(
+        self, tx: Tx, view: IncidentView, now: datetime, late: timedelta | None
+    ) -> None:
+        incident = view.incident
+        targets: list[tuple[int, int | None, Language]] = []
+        group = await tx.coordinators_agency()
+        if group is not None:
+            targets.append((group.chat_id, group.thread_id, self._language()))
+        people = await tx.user_ids_with_roles(OPERATOR_ROLES)
+        if not people and group is None:
+            people = await tx.admins_to_notify(self.settings.admin_user_ids)
+        for user_id in people:
+            targets.append((user_id, None, await self._language_of(tx, user_id)))
+        hours = max(1, round((now - incident.created_at).total_seconds() / 3600))
+        for chat_id, thread_id, language in targets:
+            text = t(
+                language,
+                "remind.open_long",
+                number=incident.id,
+                type=Html(type_label(language, incident.type)),
+                hours=hours,
+            ) + self._late_line(language, late)
+            await tx.enqueue(
+                text_message(chat_id, text, priority=Priority.REMINDER, thread_id=thread_id), now
+            )
+        what = t(self._language(), "remind.what_open_long", hours=hours)
+        await tx.add_event(incident.id, EventKind.FOLLOW_UP, now, detail={"what": what})
+
+    async def _language_of(self, tx: Tx, user_id: int) -> Language:
+        person = await tx.person(user_id)
+        return pick_language(
+            person.language_code if person else None, self.settings.default_language
+        )
+
+    # --- the scheduler's own health ---
+
+    async def overdue(self, grace: timedelta) -> tuple[int, datetime | None]:
+        """Reminders more than `grace` past due: a stuck loop or a dead job."""
+        async with self.store.read() as tx:
+            return await tx.oldest_overdue(self.clock.now() - grace)
+
+    async def alert_stuck(self, count: int, oldest: datetime) -> None:
+        """Tell coordinators (or admins) that reminders are late."""
+        now = self.clock.now()
+        seconds = round((now - oldest).total_seconds())
+        async with self.store.transaction() as tx:
+            people = await tx.user_ids_with_roles(COORDINATOR_ROLES)
+            people += [
+                a
+                for a in await tx.admins_to_notify(self.settings.admin_user_ids)
+                if a not in people
+            ]
+            for user_id in people:
+                language = await self._language_of(tx, user_id)
+                text = t(language, "remind.self_check", count=count, seconds=seconds)
+                await tx.enqueue(text_message(user_id, text, priority=Priority.URGENT), now)
+
+
+class _Raced(Exception):
+    """Another firing of the same reminder committed first: roll this one back."""
+
+
+def _still_holds(reminder: Reminder, view: IncidentView) -> bool:
+    """Whether the reminder's reason still exists (checked inside the firing transaction)."""
+    if view.incident.lifecycle.closed:
+        return False
+    if reminder.kind is ReminderKind.ACK:
+        response = view.response_of(reminder.agency_id or 0)
+        return response is not None and response.status is ResponseStatus.WAITING
+    if reminder.kind is ReminderKind.OPEN_LONG:
+        return True
+    expected = {
+        ReminderKind.OFFERED: AssignmentStatus.OFFERED,
+        ReminderKind.ACCEPTED: AssignmentStatus.ACCEPTED,
+        ReminderKind.EN_ROUTE: AssignmentStatus.EN_ROUTE,
+    }[reminder.kind]
+    return any(a.id == reminder.assignment_id and a.status is expected for a in view.assignments)
+
+
+def _minutes(delta: timedelta) -> int:
+    return max(1, round(delta.total_seconds() / 60))
+
+
+def _replying(message: OutgoingMessage, ref: str) -> OutgoingMessage:
+    """The same message, sent as a reply to the one remembered under `ref`."""
+    return OutgoingMessage(
+        message.chat_id, message.method, message.payload, message.priority, target_ref=ref
+    )

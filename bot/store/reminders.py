@@ -1,0 +1,132 @@
+"""SQL of the reminders table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from bot.store.codec import from_db_time, to_db_time
+from models.reminders import Reminder, ReminderKind, ReminderState
+
+_COLUMNS = "id, kind, incident_id, agency_id, assignment_id, due_at, attempt, state, created_at"
+
+
+def _reminder(row: aiosqlite.Row) -> Reminder:
+    return Reminder(
+        id=row[0],
+        kind=ReminderKind(row[1]),
+        incident_id=row[2],
+        agency_id=row[3],
+        assignment_id=row[4],
+        due_at=from_db_time(row[5]),
+        attempt=row[6],
+        state=ReminderState(row[7]),
+        created_at=from_db_time(row[8]),
+    )
+
+
+class ReminderQueries:
+    db: aiosqlite.Connection
+    scheduled_reminders: list[tuple[int, datetime]]
+
+    async def schedule_reminder(
+        self,
+        kind: ReminderKind,
+        incident_id: int,
+        due_at: datetime,
+        now: datetime,
+        *,
+        agency_id: int | None = None,
+        assignment_id: int | None = None,
+    ) -> int | None:
+        """Add a pending reminder unless the same one is already pending."""
+        cursor = await self.db.execute(
+            """
+            INSERT OR IGNORE INTO reminders (kind, incident_id, agency_id, assignment_id, due_at,
+                                             created_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """,
+            (
+                kind.value,
+                incident_id,
+                agency_id,
+                assignment_id,
+                to_db_time(due_at),
+                to_db_time(now),
+            ),
+        )
+        if cursor.rowcount != 1 or cursor.lastrowid is None:
+            return None
+        self.scheduled_reminders.append((cursor.lastrowid, due_at))
+        return cursor.lastrowid
+
+    async def pending_reminders_of(self, incident_id: int) -> list[Reminder]:
+        async with self.db.execute(
+            f"SELECT {_COLUMNS} FROM reminders WHERE incident_id = ? AND state = 'pending'",
+            (incident_id,),
+        ) as cursor:
+            return [_reminder(row) async for row in cursor]
+
+    async def cancel_reminder(self, reminder_id: int) -> None:
+        await self.db.execute(
+            "UPDATE reminders SET state = 'cancelled' WHERE id = ? AND state = 'pending'",
+            (reminder_id,),
+        )
+
+    async def reminder(self, reminder_id: int) -> Reminder | None:
+        async with self.db.execute(
+            f"SELECT {_COLUMNS} FROM reminders WHERE id = ?", (reminder_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _reminder(row)
+
+    async def due_reminders(self, now: datetime, limit: int) -> list[Reminder]:
+        async with self.db.execute(
+            f"""
+            SELECT {_COLUMNS} FROM reminders
+            WHERE state = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ?
+            """,
+            (to_db_time(now), limit),
+        ) as cursor:
+            return [_reminder(row) async for row in cursor]
+
+    async def pending_schedule(self) -> list[tuple[int, datetime]]:
+        """(id, due) of every pending reminder, for rebuilding the scheduler after a start."""
+        async with self.db.execute(
+            "SELECT id, due_at FROM reminders WHERE state = 'pending' ORDER BY due_at"
+        ) as cursor:
+            return [(row[0], from_db_time(row[1])) async for row in cursor]
+
+    async def record_firing(
+        self, reminder: Reminder, next_due: datetime | None, now: datetime
+    ) -> bool:
+        """Count a firing: due again at `next_due`, or done. False when someone else fired it."""
+        state = ReminderState.PENDING if next_due is not None else ReminderState.DONE
+        cursor = await self.db.execute(
+            """
+            UPDATE reminders SET attempt = attempt + 1, due_at = ?, state = ?, fired_at = ?
+            WHERE id = ? AND state = 'pending' AND attempt = ?
+            """,
+            (
+                to_db_time(next_due or reminder.due_at),
+                state.value,
+                to_db_time(now),
+                reminder.id,
+                reminder.attempt,
+            ),
+        )
+        if cursor.rowcount == 1 and next_due is not None:
+            self.scheduled_reminders.append((reminder.id, next_due))
+        return cursor.rowcount == 1
+
+    async def oldest_overdue(self, before: datetime) -> tuple[int, datetime | None]:
+        """How many pending reminders were due before `before`, and the oldest due time."""
+        async with self.db.execute(
+            "SELECT COUNT(*), MIN(due_at) FROM reminders WHERE state = 'pending' AND due_at < ?",
+            (to_db_time(before),),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None or not row[0]:
+            return 0, None
+        return int(row[0]), from_db_time(row[1])

@@ -1,0 +1,110 @@
+"""Reminders, escalations and follow-ups as data, and the policy that times them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from models.incidents import AssignmentStatus, IncidentView, ResponseStatus, Severity
+
+
+class ReminderKind(StrEnum):
+    ACK = "ack"  # an agency has not acknowledged: group reminders, then escalation
+    OFFERED = "offered"  # assigned but not accepted: re-offer to the agency
+    ACCEPTED = "accepted"  # accepted but not en route: ask the assignee
+    EN_ROUTE = "en_route"  # en route but not on scene: ask the assignee
+    OPEN_LONG = "open_long"  # open for long: tell dispatchers and coordinators
+
+
+class ReminderState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    id: int
+    kind: ReminderKind
+    incident_id: int
+    agency_id: int | None
+    assignment_id: int | None
+    due_at: datetime
+    attempt: int
+    state: ReminderState
+    created_at: datetime
+
+    @property
+    def key(self) -> tuple[ReminderKind, int, int | None, int | None]:
+        return (self.kind, self.incident_id, self.agency_id, self.assignment_id)
+
+
+ReminderKey = tuple[ReminderKind, int, int | None, int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderPolicy:
+    """When reminders fall due. Defaults follow paging practice: a quick first nudge for
+    critical calls, repeats every timeout, then coordinators every few minutes until owned."""
+
+    ack_timeouts: dict[Severity, timedelta]
+    group_reminders: int = 2
+    escalation_every: timedelta = timedelta(minutes=5)
+    escalation_max: int = 0  # 0: keep escalating until somebody owns the call
+    offered_after: timedelta = timedelta(minutes=5)
+    accepted_after: timedelta = timedelta(minutes=10)
+    en_route_after: timedelta = timedelta(minutes=30)
+    open_after: timedelta = timedelta(hours=2)
+    late_after: timedelta = timedelta(seconds=60)
+
+    def first_due(self, kind: ReminderKind, view: IncidentView, now: datetime) -> datetime:
+        incident = view.incident
+        if kind is ReminderKind.ACK:
+            return now + self.ack_timeouts[incident.severity]
+        if kind is ReminderKind.OPEN_LONG:
+            return incident.created_at + self.open_after
+        return (
+            now
+            + {
+                ReminderKind.OFFERED: self.offered_after,
+                ReminderKind.ACCEPTED: self.accepted_after,
+                ReminderKind.EN_ROUTE: self.en_route_after,
+            }[kind]
+        )
+
+    def after_ack_reminder(self, attempt: int, severity: Severity) -> timedelta | None:
+        """The wait after the `attempt`-th firing (0-based) of an ACK reminder; None: stop."""
+        if attempt + 1 < self.group_reminders:
+            return self.ack_timeouts[severity]
+        escalations = attempt + 1 - self.group_reminders
+        if self.escalation_max and escalations >= self.escalation_max:
+            return None
+        if attempt + 1 == self.group_reminders:
+            # The last group reminder is followed by the first escalation one timeout later.
+            return self.ack_timeouts[severity]
+        return self.escalation_every
+
+    def escalates(self, attempt: int) -> bool:
+        """Whether the `attempt`-th firing (0-based) of an ACK reminder goes to coordinators."""
+        return attempt >= self.group_reminders
+
+
+def wanted_reminders(view: IncidentView) -> set[ReminderKey]:
+    """The reminders an incident needs in its present state: the desired state to reconcile."""
+    incident = view.incident
+    if incident.lifecycle.closed:
+        return set()
+    wanted: set[ReminderKey] = {(ReminderKind.OPEN_LONG, incident.id, None, None)}
+    for response in view.responses:
+        if response.status is ResponseStatus.WAITING:
+            wanted.add((ReminderKind.ACK, incident.id, response.agency_id, None))
+    for assignment in view.assignments:
+        kind = {
+            AssignmentStatus.OFFERED: ReminderKind.OFFERED,
+            AssignmentStatus.ACCEPTED: ReminderKind.ACCEPTED,
+            AssignmentStatus.EN_ROUTE: ReminderKind.EN_ROUTE,
+        }.get(assignment.status)
+        if kind is not None:
+            wanted.add((kind, incident.id, None, assignment.id))
+    return wanted
