@@ -71,6 +71,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
         .defaults(Defaults(tzinfo=settings.zone, parse_mode=ParseMode.HTML))
         .context_types(context_types)
         .concurrent_updates(False)
+        .updater(None)  # bot.updates.Poller confirms updates only after handling them
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -46,6 +47,8 @@ class BotData:
     def __init__(self) -> None:
         self._services: Services | None = None
         self._scheduler: ReminderScheduler | None = None
+        # Told the id of every update once it is handled (or found handled before).
+        self.update_listeners: list[Callable[[int], None]] = []
 
     def attach_scheduler(self, scheduler: ReminderScheduler) -> None:
         self._scheduler = scheduler

@@ -12,32 +12,28 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from bot.context import App
+from bot.updates import Poller, UpdateProcessor
 
 log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
 async def running(app: App, *, poll_timeout: int = 10) -> AsyncIterator[App]:
-    """The bot polling for updates and delivering its outbox until the block ends."""
+    """The bot polling for updates and delivering its outbox until the block ends.
+
+    PTB's own Updater is not used: `bot.updates.Poller` confirms updates to Telegram only after
+    they were handled (see that module)."""
     await app.initialize()
     try:
         if app.post_init is not None:
             await app.post_init(app)
-        updater = app.updater
-        assert updater is not None
-        await updater.start_polling(
-            timeout=poll_timeout,
-            poll_interval=0,
-            drop_pending_updates=False,
-            bootstrap_retries=-1,
-            allowed_updates=None,
-        )
         await app.start()
+        poller = Poller(app, UpdateProcessor(app), timeout=poll_timeout)
+        poller.start()
         try:
             yield app
         finally:
-            if updater.running:
-                await updater.stop()
+            await poller.stop()
             if app.running:
                 await app.stop()
             if app.post_stop is not None:

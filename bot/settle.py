@@ -5,13 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from telegram import Update
-from telegram.ext import TypeHandler
-
-from bot.context import App, AppContext
+from bot.context import App
 from bot.simulator import TelegramSimulator
-
-LAST_GROUP = 10_000
 
 
 class Settler:
@@ -22,13 +17,16 @@ class Settler:
         self._app: App | None = None
 
     def attach(self, app: App) -> None:
-        """Watch `app`: a handler in the last group marks each update as handled."""
+        """Watch `app`: its update processor reports each update it is done with."""
         self._app = app
-        app.add_handler(TypeHandler(Update, self._mark), group=LAST_GROUP)
+        app.bot_data.update_listeners.append(self._mark)
 
-    async def _mark(self, update: Update, context: AppContext) -> None:
+    def _mark(self, update_id: int) -> None:
+        self._handled.add(update_id)
+        asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
         async with self._changed:
-            self._handled.add(update.update_id)
             self._changed.notify_all()
 
     async def settle(self, within: float = 10.0) -> None:

@@ -105,6 +105,8 @@ class SimState:
         self._updates: deque[dict[str, Any]] = deque()
         self.first_update_id = 1
         self._next_update_id = self.first_update_id
+        # Every update ever issued, in order (the queue forgets confirmed ones), for replays.
+        self.issued_updates: list[dict[str, Any]] = []
         self._callback_queries: dict[str, SimCallbackQuery] = {}
         self.commands_by_scope: dict[tuple[str, str], list[dict[str, str]]] = {}
         self._returned_bot_messages: dict[int, set[int]] = {}
@@ -327,6 +329,7 @@ class SimState:
         update_id = self._next_update_id
         self._next_update_id += 1
         self._updates.append({"update_id": update_id, kind: payload})
+        self.issued_updates.append(self._updates[-1])
         self.notify_changed()
         return update_id
 
@@ -463,6 +466,7 @@ class SimState:
             update["update_id"] = update_id
         self._next_update_id = max(self._next_update_id, update_id + 1)
         self._updates.append(update)
+        self.issued_updates.append(update)
         self.notify_changed()
         return update_id
 

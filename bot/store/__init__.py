@@ -20,6 +20,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot.store.agencies import AgencyQueries
+from bot.store.delivery import DeliveryQueries, UnreachableChat
 from bot.store.incidents import Draft, IncidentQueries, Post
 from bot.store.migrator import MigrationError, migrate, pending_migrations
 from bot.store.outbox import OutboxQueries
@@ -28,7 +29,15 @@ from bot.store.stats import StatsQueries
 from bot.store.users import UserQueries
 from models.clock import Clock, SystemClock
 
-__all__ = ["DatabaseError", "Draft", "MigrationError", "Post", "Store", "Tx"]
+__all__ = [
+    "DatabaseError",
+    "Draft",
+    "MigrationError",
+    "Post",
+    "Store",
+    "Tx",
+    "UnreachableChat",
+]
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +48,15 @@ class DatabaseError(Exception):
     """The database file cannot be opened or used; the message says what to do."""
 
 
-class Tx(UserQueries, AgencyQueries, IncidentQueries, ReminderQueries, OutboxQueries, StatsQueries):
+class Tx(
+    UserQueries,
+    AgencyQueries,
+    IncidentQueries,
+    ReminderQueries,
+    OutboxQueries,
+    DeliveryQueries,
+    StatsQueries,
+):
     """The queries available inside one transaction."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:

@@ -1,0 +1,89 @@
+"""SQL of handled updates and of chats that refuse the bot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from bot.store.codec import from_db_time, maybe_time, to_db_time
+
+
+@dataclass(frozen=True, slots=True)
+class UnreachableChat:
+    chat_id: int
+    reason: str
+    since: datetime
+    notified_at: datetime | None
+
+
+class DeliveryQueries:
+    db: aiosqlite.Connection
+    wrote_outbox: bool
+
+    async def update_handled(self, update_id: int) -> bool:
+        async with self.db.execute(
+            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def record_update(self, update_id: int, now: datetime) -> None:
+        await self.db.execute(
+            "INSERT OR IGNORE INTO processed_updates (update_id, handled_at) VALUES (?, ?)",
+            (update_id, to_db_time(now)),
+        )
+
+    async def last_handled_update(self) -> int | None:
+        async with self.db.execute("SELECT MAX(update_id) FROM processed_updates") as cursor:
+            row = await cursor.fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    async def forget_old_updates(self, before: datetime) -> None:
+        """Telegram keeps undelivered updates 24 hours; older records can go."""
+        await self.db.execute(
+            "DELETE FROM processed_updates WHERE handled_at < ? AND update_id < "
+            "(SELECT MAX(update_id) FROM processed_updates)",
+            (to_db_time(before),),
+        )
+
+    async def mark_unreachable(self, chat_id: int, reason: str, now: datetime) -> bool:
+        """Record that a chat refuses the bot; True when it was not known before."""
+        cursor = await self.db.execute(
+            "INSERT OR IGNORE INTO unreachable_chats (chat_id, reason, since) VALUES (?, ?, ?)",
+            (chat_id, reason[:300], to_db_time(now)),
+        )
+        return cursor.rowcount == 1
+
+    async def mark_reachable(self, chat_id: int) -> bool:
+        cursor = await self.db.execute(
+            "DELETE FROM unreachable_chats WHERE chat_id = ?", (chat_id,)
+        )
+        return cursor.rowcount == 1
+
+    async def unreachable_chats(self) -> list[UnreachableChat]:
+        async with self.db.execute(
+            "SELECT chat_id, reason, since, notified_at FROM unreachable_chats ORDER BY since"
+        ) as cursor:
+            return [
+                UnreachableChat(row[0], row[1], from_db_time(row[2]), maybe_time(row[3]))
+                async for row in cursor
+            ]
+
+    async def is_unreachable(self, chat_id: int) -> bool:
+        async with self.db.execute(
+            "SELECT 1 FROM unreachable_chats WHERE chat_id = ?", (chat_id,)
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def park_chat(self, chat_id: int, error: str) -> int:
+        """Stop retrying a chat that refuses the bot: park everything pending for it."""
+        cursor = await self.db.execute(
+            "UPDATE outbox SET status = 'parked', last_error = ? "
+            "WHERE chat_id = ? AND status = 'pending'",
+            (error[:1000], chat_id),
+        )
+        return cursor.rowcount
+
+
+RETENTION = timedelta(days=2)

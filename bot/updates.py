@@ -1,0 +1,147 @@
+"""Durable update handling: an update counts as handled only when its effects are committed.
+
+PTB's built-in `Updater` confirms updates to Telegram as soon as it has fetched them, so a crash
+loses the ones still queued. Instead the application runs without it:
+
+* `Poller` long-polls `getUpdates` itself and asks for the next batch — which is what confirms
+  the previous one to Telegram — only after every update of the batch was handled;
+* `UpdateProcessor.handle` skips an update whose id is already recorded as handled, runs the
+  handlers (`Application.process_update`), then records the id.
+
+A crash between a handler's commit and the record makes Telegram deliver that update again.
+Handlers are written to be idempotent for that window: state moves with conditional updates
+(a second acknowledgement changes nothing), drafts are consumed when submitted, registrations
+and memberships are upserts. The worst a replay can do is repeat a direct answer to the person.
+Webhook mode uses the same processor and answers Telegram only after `handle` returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
+
+from bot.context import App
+
+log = logging.getLogger(__name__)
+
+RETENTION = timedelta(days=2)  # Telegram keeps an undelivered update for 24 hours
+
+
+class UpdateProcessor:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.handled = 0
+        self.skipped = 0
+
+    async def handle(self, data: dict[str, Any] | Update) -> bool:
+        """Handle one update unless it was handled before; True when it ran now."""
+        services = self.app.bot_data.services
+        update_id = data.update_id if isinstance(data, Update) else data.get("update_id")
+        if not isinstance(update_id, int):
+            log.error("an update without an update_id was ignored: %r", data)
+            return False
+        async with services.store.read() as tx:
+            if await tx.update_handled(update_id):
+                self.skipped += 1
+                log.info("update %s was handled before; replay ignored", update_id)
+                for listener in self.app.bot_data.update_listeners:
+                    listener(update_id)
+                return False
+        update = data if isinstance(data, Update) else self._parse(data)
+        if update is not None:
+            # Handler errors go to the application's error handler; they do not stop us.
+            await self.app.process_update(update)
+        async with services.store.transaction() as tx:
+            await tx.record_update(update_id, services.clock.now())
+        self.handled += 1
+        for listener in self.app.bot_data.update_listeners:
+            listener(update_id)
+        return True
+
+    def _parse(self, data: dict[str, Any]) -> Update | None:
+        try:
+            return Update.de_json(data, self.app.bot)
+        except (TypeError, ValueError, KeyError) as exc:
+            # A shape this version of PTB cannot read: recorded as handled so it is not retried.
+            log.error(
+                "update %s could not be parsed and was skipped: %s", data.get("update_id"), exc
+            )
+            return None
+
+    async def forget_old(self) -> None:
+        services = self.app.bot_data.services
+        async with services.store.transaction() as tx:
+            await tx.forget_old_updates(services.clock.now() - RETENTION)
+
+
+class Poller:
+    """Long polling that confirms updates to Telegram only after they were handled."""
+
+    def __init__(self, app: App, processor: UpdateProcessor, *, timeout: int = 10) -> None:
+        self.app = app
+        self.processor = processor
+        self.timeout = timeout
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._fetching = False
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run(), name="poller")
+
+    async def stop(self) -> None:
+        """Finish the update in hand, then stop; unconfirmed updates come again next start."""
+        self._stopping.set()
+        if self._task is None:
+            return
+        task, self._task = self._task, None
+        if self._fetching:
+            task.cancel()  # a long poll in flight holds nothing that could be lost
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _run(self) -> None:
+        offset: int | None = None
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                self._fetching = True
+                batch = await self._fetch(offset)
+                failures = 0
+            except InvalidToken:
+                raise
+            except (NetworkError, TelegramError) as exc:
+                failures += 1
+                wait = min(30.0, 0.5 * 2 ** min(failures, 6))
+                log.warning("getUpdates failed (%s); again in %.1f s", exc, wait)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=wait)
+                continue
+            finally:
+                self._fetching = False
+            for data in batch:
+                if self._stopping.is_set():
+                    return  # the rest of the batch is not confirmed and comes again
+                await self.processor.handle(data)
+                update_id = data.get("update_id")
+                if isinstance(update_id, int):
+                    offset = update_id + 1
+
+    async def _fetch(self, offset: int | None) -> list[dict[str, Any]]:
+        # No allowed_updates: Telegram's default set (which includes my_chat_member) is ours.
+        params: dict[str, Any] = {"timeout": self.timeout}
+        if offset is not None:
+            params["offset"] = offset
+        # Raw JSON rather than Update objects: one update PTB cannot parse must not block all.
+        result = await self.app.bot.do_api_request(
+            "getUpdates", api_kwargs=params, read_timeout=self.timeout + 10
+        )
+        return (
+            [item for item in result if isinstance(item, dict)] if isinstance(result, list) else []
+        )
