@@ -142,8 +142,11 @@ async def bot_joined_group(
     async with store.transaction() as tx:
         now = clock.now()
         await tx.record_chat(chat_id, chat_type, title, status, now)
+        await tx.mark_reachable(chat_id)
         if await tx.agencies_in_chat(chat_id):
             await tx.set_chat_reachable(chat_id, True, now)
+            # What the agency missed while the bot was out of the group goes now.
+            await tx.requeue_refused(chat_id, now)
             return
         if await tx.mark_greeted(chat_id, now):
             text = await unknown_group_greeting(tx, settings)

@@ -7,6 +7,7 @@ command lists and starts the outbox sender; `post_shutdown` stops and closes the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
 from datetime import timedelta
@@ -23,6 +24,7 @@ from bot.digest import DigestService
 from bot.i18n import t
 from bot.incidents import IncidentService
 from bot.outbox import OutboxSender
+from bot.reachability import chat_refused
 from bot.reminders import ReminderService
 from bot.reporting import Reporting
 from bot.scheduler import ReminderScheduler
@@ -82,6 +84,15 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
         max_backoff=settings.outbox_max_backoff_seconds,
         poll_interval=settings.outbox_poll_seconds,
     )
+    background: set[asyncio.Task[bool]] = set()
+
+    def refused(chat_id: int) -> None:
+        # Told from inside the sender; the notice is its own transaction, so run it beside.
+        task = asyncio.create_task(chat_refused(store, clock, settings, chat_id))
+        background.add(task)
+        task.add_done_callback(background.discard)
+
+    outbox.on_unreachable.append(refused)
     incidents = IncidentService(store, clock, settings)
     reporting = Reporting(store, clock, settings, incidents)
     reminders = ReminderService(store, clock, settings)

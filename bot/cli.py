@@ -1,16 +1,24 @@
-"""The `siaga112` command: run, migrate, check, demo.
+"""The `siaga112` command: run, migrate, check, backup, outbox, demo.
 
 Configuration mistakes end with one paragraph that says what to do and exit status 2, never a
-traceback.
+traceback. A check that finds something wrong exits 1; warnings (a backlog, unreachable chats)
+do not change the exit status.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import os
+import re
+import sqlite3
 import sys
+import tempfile
 from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -18,11 +26,19 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from bot import __version__
 from bot.logs import configure_logging
 from bot.settings import ConfigError, Settings, load_settings
-from bot.store import DatabaseError, MigrationError, Store
+from bot.store import DatabaseError, MigrationError, Store, UnreachableChat
+from bot.store.maintenance import OutboxBacklog, backup_database
+from models.outbox import OutboxItem, OutboxStatus
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
+
+# A pending message older than this is a backlog worth a warning, not just the sender at work.
+BACKLOG_WARNING_AGE = timedelta(minutes=1)
+PREVIEW_CHARS = 80
+# Bot tokens have no business in the outbox, but error texts can quote URLs: never print one.
+TOKEN_IN_TEXT = re.compile(r"\d{3,}:[A-Za-z0-9_-]{30,}")
 
 log = logging.getLogger("siaga112")
 
@@ -34,14 +50,50 @@ def parser() -> argparse.ArgumentParser:
     )
     root.add_argument("--version", action="version", version=f"siaga112 {__version__}")
     commands = root.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (long polling) with the token from .env")
+    run = commands.add_parser("run", help="run the bot with the token from .env")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates on WEBHOOK_URL instead of long polling",
+    )
     commands.add_parser("migrate", help="create or upgrade the database, then exit")
-    commands.add_parser("check", help="check settings, database and that Telegram answers getMe")
+    commands.add_parser(
+        "check",
+        help="check settings, the database (integrity, migrations, outbox backlog, unreachable "
+        "chats) and that Telegram answers getMe",
+    )
+    backup = commands.add_parser(
+        "backup", help="copy the database to PATH while the bot runs (consistent online backup)"
+    )
+    backup.add_argument("path", type=_path, metavar="PATH", help="the backup file to create")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    outbox = commands.add_parser(
+        "outbox", help="list parked and pending outbox items, or requeue a parked one"
+    )
+    outbox.add_argument("--all", action="store_true", help="also list sent and dropped items")
+    outbox.add_argument(
+        "--limit", type=_positive, default=50, metavar="N", help="list at most N items (50)"
+    )
+    outbox.add_argument("--requeue", type=_positive, metavar="ID", help="send parked item ID again")
     demo = commands.add_parser(
         "demo", help="run a scripted scenario against the built-in Telegram simulator"
     )
     demo.add_argument("--quiet", action="store_true", help="print only the transcript")
     return root
+
+
+def _path(text: str) -> Path:
+    return Path(text).expanduser()  # also when the shell left a quoted ~ alone
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, not {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,7 +113,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(migrate(settings))
         if args.command == "check":
             return asyncio.run(check(settings))
-        return asyncio.run(run(settings))
+        if args.command == "backup":
+            return backup(settings, args.path, force=args.force)
+        if args.command == "outbox":
+            if args.requeue is not None:
+                return asyncio.run(requeue(settings, args.requeue))
+            return asyncio.run(list_outbox(settings, show_all=args.all, limit=args.limit))
+        return asyncio.run(run(settings, webhook=args.webhook))
     except (ConfigError, DatabaseError, MigrationError) as exc:
         print(f"siaga112: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -81,23 +139,14 @@ async def migrate(settings: Settings) -> int:
 
 
 async def check(settings: Settings) -> int:
-    """Settings valid, database opens and is migrated, Telegram answers getMe."""
+    """Settings valid; database intact, migrated, its outbox and chats; Telegram answers getMe."""
     print(f"settings: ok (time zone {settings.timezone}, language {settings.default_language})")
     store = Store(settings.database_path)
     await store.open(apply_migrations=False)
     try:
-        pending = await store.pending_migrations()
+        ok = await _check_database(store, settings)
     finally:
         await store.close()
-    ok = True
-    if pending:
-        ok = False
-        print(
-            f"database: {len(pending)} migration(s) not applied ({', '.join(pending)}); "
-            "run `siaga112 migrate`"
-        )
-    else:
-        print(f"database: ok ({settings.database_path})")
     bot = Bot(
         settings.require_token(), base_url=settings.bot_api_url, base_file_url=settings.bot_file_url
     )
@@ -113,7 +162,306 @@ async def check(settings: Settings) -> int:
     return EXIT_OK if ok else EXIT_FAILED
 
 
-async def run(settings: Settings) -> int:
+async def _check_database(store: Store, settings: Settings) -> bool:
+    """Print the database's lines of `check`; False when something is wrong (not a warning)."""
+    try:
+        async with store.read() as tx:
+            problems = await tx.integrity_problems()
+    except sqlite3.DatabaseError as exc:  # damage can stop the check itself
+        problems = [str(exc)]
+    if problems:
+        print(f"integrity: FAILED for {settings.database_path}; PRAGMA integrity_check says:")
+        for line in problems:
+            print(f"  {line}")
+        print(
+            "  Stop the bot and restore the latest backup (README, 'Backup and restore'); keep "
+            "the damaged file for inspection."
+        )
+        return False  # nothing else in a damaged file can be trusted
+    print("integrity: ok")
+    pending = await store.pending_migrations()
+    if pending:
+        print(
+            f"database: {len(pending)} migration(s) not applied ({', '.join(pending)}); "
+            "run `siaga112 migrate`"
+        )
+        return False
+    print(f"database: ok ({settings.database_path})")
+    async with store.read() as tx:
+        backlog = await tx.outbox_backlog()
+        unreachable = await tx.unreachable_chats()
+    print(_backlog_line(backlog, store.clock.now()))
+    if unreachable:
+        print(f"unreachable chats: warning: {len(unreachable)} chat(s) refuse the bot")
+        for chat in unreachable:
+            print(f"  {_describe_unreachable(chat, settings)}")
+    else:
+        print("unreachable chats: none")
+    return True
+
+
+def _backlog_line(backlog: OutboxBacklog, now: datetime) -> str:
+    if not backlog.pending and not backlog.parked:
+        return "outbox: ok (nothing pending or parked)"
+    parts = []
+    if backlog.pending:
+        oldest = backlog.oldest_pending_at
+        waited = now - oldest if oldest is not None else timedelta(0)
+        parts.append(f"{backlog.pending} pending, the oldest waiting {_age(waited)}")
+    if backlog.parked:
+        parts.append(f"{backlog.parked} parked")
+    stuck = backlog.oldest_pending_at is not None and (
+        now - backlog.oldest_pending_at > BACKLOG_WARNING_AGE
+    )
+    if backlog.parked or stuck:
+        return f"outbox: warning: {'; '.join(parts)} (see `siaga112 outbox`)"
+    return f"outbox: ok ({'; '.join(parts)})"  # the sender at work, not a backlog
+
+
+def _describe_unreachable(chat: UnreachableChat, settings: Settings) -> str:
+    since = chat.since.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
+    return f"chat {chat.chat_id} since {since}: {_redact(chat.reason)}"
+
+
+def backup(settings: Settings, target: Path, *, force: bool) -> int:
+    """A verified, consistent copy of the database at `target`, made while the bot may run.
+
+    Synchronous: a one-off command with nothing else to do while SQLite copies."""
+    source = settings.database_path
+    if not source.is_file():
+        raise ConfigError(
+            f"There is no database at {source} to back up. Run `siaga112 backup` with the same "
+            ".env (or DATABASE_PATH) as the bot, from the bot's working directory; a new "
+            "installation has nothing to back up until `siaga112 migrate` or the bot created it."
+        )
+    if target.is_dir():
+        raise ConfigError(
+            f"{target} is a directory. Give the backup a file name, such as "
+            f"{target / 'siaga112-YYYY-MM-DD.db'}."
+        )
+    if target.exists() and target.resolve() == source.resolve():
+        raise ConfigError(f"{target} is the live database itself; choose another file name.")
+    if target.exists() and not force:
+        raise ConfigError(
+            f"{target} already exists, and a backup is never overwritten by accident. Choose "
+            "a new file name (a date in it keeps each night apart), or add --force to replace it."
+        )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Written beside the target under a temporary name and renamed only when verified, so
+        # a crash or a full disk never leaves half a backup under the real name.
+        handle, name = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".partial"
+        )
+        os.close(handle)
+    except OSError as exc:
+        raise ConfigError(_cannot_write(target, exc)) from None
+    partial = Path(name)
+    try:
+        try:
+            backup_database(source, partial)
+        except sqlite3.Error as exc:
+            raise DatabaseError(
+                f"Copying {source} to {target} failed: {exc}. Check that DATABASE_PATH is the "
+                "bot's SQLite database and that the backup's disk has room."
+            ) from None
+        verified = asyncio.run(_verify_backup(partial, source))
+        if verified is None:
+            return EXIT_FAILED
+        incidents, pending = verified
+        try:
+            os.replace(partial, target)
+            _sync_directory(target.parent)
+        except OSError as exc:
+            raise ConfigError(_cannot_write(target, exc)) from None
+    finally:
+        for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+            leftover.unlink(missing_ok=True)
+    print(
+        f"backup: {target} ({_size(target.stat().st_size)}, integrity ok): "
+        f"{incidents} incident(s), {pending} message(s) pending in the outbox"
+    )
+    return EXIT_OK
+
+
+async def _verify_backup(copy: Path, source: Path) -> tuple[int, int] | None:
+    """Integrity, migrations and counts of a fresh copy; None (after saying why) if damaged."""
+    store = Store(copy)
+    await store.open(apply_migrations=False)
+    try:
+        try:
+            async with store.read() as tx:
+                problems = await tx.integrity_problems()
+        except sqlite3.DatabaseError as exc:
+            problems = [str(exc)]
+        if problems:
+            print(f"backup: FAILED: the copy of {source} fails PRAGMA integrity_check:")
+            for line in problems:
+                print(f"  {line}")
+            print("  The live database is probably damaged too: run `siaga112 check`.")
+            return None
+        pending = await store.pending_migrations()
+        if pending:
+            raise DatabaseError(
+                f"The database at {source} is not a migrated siaga112 database ({len(pending)} "
+                "migration(s) not applied), so no backup was written. Run `siaga112 migrate`, "
+                "or back it up with the version of siaga112 that made it."
+            )
+        async with store.read() as tx:
+            return await tx.count_incidents(), await tx.count_outbox(OutboxStatus.PENDING)
+    finally:
+        await store.close()
+
+
+def _cannot_write(target: Path, exc: OSError) -> str:
+    return (
+        f"Cannot write the backup {target}: {exc.strerror or exc}. Choose a path in a directory "
+        "this user may write to (missing directories are created) on a disk with room for a "
+        "copy of the database."
+    )
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename itself durable (POSIX); where directories cannot be opened, skip it."""
+    try:
+        handle = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
+async def list_outbox(settings: Settings, *, show_all: bool, limit: int) -> int:
+    """Parked and pending items (with --all every item), the ones to look at first on top."""
+    statuses = tuple(OutboxStatus) if show_all else (OutboxStatus.PARKED, OutboxStatus.PENDING)
+    store = await _open_existing(settings)
+    try:
+        async with store.read() as tx:
+            backlog = await tx.outbox_backlog()
+            items = await tx.outbox_problems(statuses, limit)
+        now = store.clock.now()
+    finally:
+        await store.close()
+    print(_backlog_line(backlog, now))
+    for item in items:
+        print(_describe_item(item, now))
+    shown = sum(backlog.counts.get(status, 0) for status in statuses)
+    if len(items) < shown:
+        print(f"({len(items)} of {shown} shown; --limit N shows more)")
+    return EXIT_OK
+
+
+async def requeue(settings: Settings, item_id: int) -> int:
+    """Put a parked item back in line; the running bot's sender picks it up on its next poll."""
+    store = await _open_existing(settings)
+    try:
+        async with store.transaction() as tx:
+            item = await tx.outbox_item(item_id)
+            requeued = item is not None and await tx.requeue_parked(item_id, store.clock.now())
+            unreachable = item is not None and await tx.is_unreachable(item.chat_id)
+    finally:
+        await store.close()
+    if item is None:
+        print(f"There is no outbox item {item_id}.")
+        return EXIT_FAILED
+    if not requeued:
+        print(f"Outbox item {item_id} is {item.status}, not parked; nothing changed.")
+        return EXIT_FAILED
+    print(
+        f"Outbox item {item_id} ({item.method} to chat {item.chat_id}) is pending again; it was "
+        f"parked after: {_redact(item.last_error or 'no error recorded')}"
+    )
+    if unreachable:
+        print(
+            f"Note: chat {item.chat_id} is still recorded as refusing the bot; unless that has "
+            "changed, Telegram will refuse this message again."
+        )
+    return EXIT_OK
+
+
+async def _open_existing(settings: Settings) -> Store:
+    """The bot's database, which must already exist and be migrated (never created here)."""
+    if not settings.database_path.is_file():
+        raise ConfigError(
+            f"There is no database at {settings.database_path}. Run this command with the same "
+            ".env (or DATABASE_PATH) as the bot, from the bot's working directory."
+        )
+    store = Store(settings.database_path)
+    await store.open(apply_migrations=False)
+    try:
+        pending = await store.pending_migrations()
+    except BaseException:
+        await store.close()
+        raise
+    if pending:
+        await store.close()
+        raise ConfigError(
+            f"The database at {settings.database_path} needs {len(pending)} migration(s): run "
+            "`siaga112 migrate` first."
+        )
+    return store
+
+
+def _describe_item(item: OutboxItem, now: datetime) -> str:
+    """Two or three lines per item: what, where, how it went, and a glimpse of the content."""
+    attempts = f"{item.attempts} attempt{'' if item.attempts == 1 else 's'}"
+    lines = [
+        f"#{item.id} {item.status} {item.method} to chat {item.chat_id}, {attempts}, "
+        f"created {_age(now - item.created_at)} ago"
+    ]
+    if item.last_error:
+        lines.append(f"    error: {_redact(_shorten(item.last_error, 200))}")
+    lines.append(f"    payload: {_preview(item)}")
+    return "\n".join(lines)
+
+
+def _preview(item: OutboxItem) -> str:
+    """The text people would see if there is one, else the parameters; always one short line."""
+    for field in ("text", "caption"):
+        value = item.payload.get(field)
+        if isinstance(value, str):
+            shown = f"{field}={json.dumps(value, ensure_ascii=False)}"
+            break
+    else:
+        shown = json.dumps(item.payload, ensure_ascii=False, sort_keys=True)
+    return _redact(_shorten(shown, PREVIEW_CHARS))
+
+
+def _shorten(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _redact(text: str) -> str:
+    return TOKEN_IN_TEXT.sub("<token>", text)
+
+
+def _age(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 120:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h {minutes % 60} min"
+    return f"{hours // 24} d {hours % 24} h"
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+async def run(settings: Settings, *, webhook: bool = False) -> int:
     from bot.app import build_application
     from bot.runtime import serve
 
@@ -123,7 +471,12 @@ async def run(settings: Settings) -> int:
     await store.close()
     app = build_application(settings)
     try:
-        await serve(app)
+        if webhook:
+            from bot.webhook import serve_webhook  # only webhook mode needs the HTTP server
+
+            await serve_webhook(app, settings)
+        else:
+            await serve(app)
     except InvalidToken:
         raise ConfigError(_rejected_token(settings)) from None
     return EXIT_OK

@@ -14,7 +14,7 @@ import base64
 import contextlib
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -37,13 +37,15 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.pacing import Pacer, Send
 from bot.store import Store
-from models.outbox import OutboxItem
+from models.outbox import OutboxItem, OutgoingMessage, Priority, SendMethod
 
 log = logging.getLogger(__name__)
 
-BATCH = 50
+BATCH = 200
 NOT_MODIFIED = "message is not modified"
+EDIT_NOT_FOUND = "message to edit not found"
 
 
 def backoff(attempts: int, cap: float, rng: random.Random) -> float:
@@ -53,6 +55,8 @@ def backoff(attempts: int, cap: float, rng: random.Random) -> float:
 
 
 class OutboxSender:
+    """Delivers the outbox: several chats at once, one message at a time per chat, paced."""
+
     def __init__(
         self,
         store: Store,
@@ -60,19 +64,25 @@ class OutboxSender:
         *,
         max_backoff: float = 60.0,
         poll_interval: float = 1.0,
+        pacer: Pacer | None = None,
+        concurrency: int = 8,
         rng: random.Random | None = None,
     ) -> None:
         self.store = store
         self.bot = bot
         self.max_backoff = max_backoff
         self.poll_interval = poll_interval
+        self.pacer = pacer  # None: no pacing (benchmarks of the bot's own cost)
+        self.concurrency = concurrency
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._wake = asyncio.Event()
-        # Set while a pass found nothing due; lets tests and the demo wait for quiet.
+        # Set while nothing is due or in flight; lets tests and the demo wait for quiet.
         self.idle = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._inflight: dict[int, asyncio.Task[None]] = {}  # chat id → the send in flight
         self._stopping = False
         self.sent_count = 0
+        self.on_unreachable: list[Callable[[int], None]] = []
         store.on_outbox_write(self.wake)
 
     def wake(self) -> None:
@@ -86,7 +96,7 @@ class OutboxSender:
             self._task = asyncio.create_task(self._run(), name="outbox-sender")
 
     async def stop(self) -> None:
-        """Finish the send in flight, then stop; pending rows stay for the next start."""
+        """Finish the sends in flight, then stop; pending rows stay for the next start."""
         self._stopping = True
         self._wake.set()
         if self._task is not None:
@@ -103,39 +113,84 @@ class OutboxSender:
         return self._task is not None and not self._task.done()
 
     async def _run(self) -> None:
-        while not self._stopping:
-            try:
-                sent_any = await self.deliver_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # The sender must outlive any single bad row or database hiccup.
-                log.exception("outbox pass failed; retrying")
-                sent_any = False
-            if not sent_any and not self._stopping:
-                self.idle.set()
-                await self._sleep_until_due()
+        try:
+            while not self._stopping:
+                try:
+                    started, soonest = await self._start_due()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # The sender must outlive any single bad row or database hiccup.
+                    log.exception("outbox pass failed; retrying")
+                    started, soonest = 0, self.poll_interval
+                if not started and not self._inflight and soonest is None:
+                    self.idle.set()
+                if not self._stopping:
+                    await self._wait(soonest)
+        finally:
+            if self._inflight:
+                await asyncio.gather(*self._inflight.values(), return_exceptions=True)
 
-    async def _sleep_until_due(self) -> None:
-        async with self.store.read() as tx:
-            next_due = await tx.next_outbox_time()
-        timeout = self.poll_interval
-        if next_due is not None:
-            until = (next_due - self.store.clock.now()).total_seconds()
-            timeout = max(0.0, min(timeout, until))
-        self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=timeout)
-
-    async def deliver_due(self) -> bool:
-        """One pass over the due head-of-chat messages. True when anything was attempted."""
+    async def _start_due(self) -> tuple[int, float | None]:
+        """Start a send for every due chat the pacing allows; return how many started and the
+        seconds until a held-back one may go (None when nothing is held back)."""
+        free = self.concurrency - len(self._inflight)
+        if free <= 0:
+            return 0, None
         async with self.store.read() as tx:
             items = await tx.due_outbox(self.store.clock.now(), BATCH)
-        if items:
-            self.idle.clear()
+        started = 0
+        soonest: float | None = None
         for item in items:
-            if self._stopping:
+            if self._stopping or started >= free:
                 break
+            if item.chat_id in self._inflight:
+                continue  # one message at a time per chat keeps its order
+            send = None
+            if self.pacer is not None:
+                wait = self.pacer.wait(item.chat_id)
+                if wait > 0:
+                    soonest = wait if soonest is None else min(soonest, wait)
+                    continue
+                send = self.pacer.record(item.chat_id)
+            self.idle.clear()
+            self._inflight[item.chat_id] = asyncio.create_task(self._send(item, send))
+            started += 1
+        if items and not started and not self._inflight and soonest is None:
+            soonest = self.poll_interval  # everything due is waiting on something else
+        return started, soonest
+
+    async def _send(self, item: OutboxItem, paced: Send | None) -> None:
+        try:
+            await self.deliver(item)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("delivering outbox %s failed", item.id)
+        finally:
+            if paced is not None and self.pacer is not None:
+                self.pacer.done(paced)
+            self._inflight.pop(item.chat_id, None)
+            self._wake.set()
+
+    async def _wait(self, soonest: float | None) -> None:
+        """Until a send finishes, something is written, a held-back chat may go, or the poll."""
+        timeout = self.poll_interval if soonest is None else min(soonest, self.poll_interval)
+        if not self._inflight and soonest is None:
+            async with self.store.read() as tx:
+                next_due = await tx.next_outbox_time()
+            if next_due is not None:
+                until = (next_due - self.store.clock.now()).total_seconds()
+                timeout = max(0.0, min(timeout, until))
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=max(timeout, 0.001))
+
+    async def deliver_due(self) -> bool:
+        """One pass without pacing or concurrency (tools and tests). True when anything went."""
+        async with self.store.read() as tx:
+            items = await tx.due_outbox(self.store.clock.now(), BATCH)
+        for item in items:
             await self.deliver(item)
         return bool(items)
 
@@ -177,8 +232,11 @@ class OutboxSender:
         except (TimedOut, InvalidToken) as exc:
             await self._postpone(item, self._backoff(item), type(exc).__name__ + ": " + str(exc))
         except BadRequest as exc:
-            if NOT_MODIFIED in exc.message.lower():
+            reason = exc.message.lower()
+            if NOT_MODIFIED in reason:
                 await self._mark_sent(item, None)
+            elif EDIT_NOT_FOUND in reason and item.method is SendMethod.EDIT_MESSAGE_TEXT:
+                await self._repost(item, exc.message)
             else:
                 log.error(
                     "Telegram refused outbox %s (%s %s): %s", item.id, item.method, params, exc
@@ -186,7 +244,7 @@ class OutboxSender:
                 await self._park(item, f"BadRequest: {exc.message}")
         except Forbidden as exc:
             log.warning("Telegram forbids outbox %s to chat %s: %s", item.id, item.chat_id, exc)
-            await self._park(item, f"Forbidden: {exc.message}", fallback=True)
+            await self._refused(item, exc.message)
         except NetworkError as exc:
             await self._postpone(item, self._backoff(item), f"NetworkError: {exc.message}")
         except TelegramError as exc:
@@ -219,6 +277,41 @@ class OutboxSender:
         await self._park(item, f"no sent message is known as {item.target_ref!r}")
         return False
 
+    async def _repost(self, item: OutboxItem, error: str) -> None:
+        """The message to edit is gone (someone deleted the card): post it again, and the new
+        message takes over the old one's name so later edits find it."""
+        assert item.target_ref is not None
+        log.warning(
+            "message %s was deleted; posting it again in chat %s", item.target_ref, item.chat_id
+        )
+        repost = OutgoingMessage(
+            item.chat_id,
+            SendMethod.SEND_MESSAGE,
+            item.payload,
+            Priority.URGENT,
+            ref=item.target_ref,
+        )
+        async with self.store.transaction() as tx:
+            await tx.park(item, f"BadRequest: {error} (posted again)")
+            await tx.enqueue(repost, self.store.clock.now())
+
+    async def _refused(self, item: OutboxItem, error: str) -> None:
+        """403: the chat blocked, removed or never started the bot. Stop retrying there, send
+        the item's fallback (e.g. ask an agency to tell its member to press Start), and let the
+        listeners tell admins and coordinators — once per chat."""
+        now = self.store.clock.now()
+        async with self.store.transaction() as tx:
+            await tx.park(item, f"Forbidden: {error}")
+            parked = await tx.park_chat(item.chat_id, f"Forbidden: {error}")
+            newly = await tx.mark_unreachable(item.chat_id, error, now)
+            if item.fallback is not None:
+                await tx.enqueue(item.fallback, now)
+        if parked:
+            log.warning("chat %s refuses the bot: %d more messages parked", item.chat_id, parked)
+        if newly:
+            for listener in self.on_unreachable:
+                listener(item.chat_id)
+
     def _backoff(self, item: OutboxItem) -> float:
         return backoff(item.attempts, self.max_backoff, self._rng)
 
@@ -229,11 +322,9 @@ class OutboxSender:
         async with self.store.transaction() as tx:
             await tx.postpone(item, until, error, count=count)
 
-    async def _park(self, item: OutboxItem, error: str, *, fallback: bool = False) -> None:
+    async def _park(self, item: OutboxItem, error: str) -> None:
         async with self.store.transaction() as tx:
             await tx.park(item, error)
-            if fallback and item.fallback is not None:
-                await tx.enqueue(item.fallback, self.store.clock.now())
 
     async def _mark_sent(self, item: OutboxItem, message_id: int | None) -> None:
         async with self.store.transaction() as tx:

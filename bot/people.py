@@ -30,6 +30,7 @@ async def remember_person(store: Store, clock: Clock, user: User, *, started: bo
         if started:
             # Whatever the bot could not deliver before they pressed Start (a task card) goes now.
             await tx.requeue_refused(user.id, clock.now())
+            await tx.mark_reachable(user.id)
 
 
 class RoleChange(StrEnum):

@@ -6,6 +6,7 @@ import re
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -16,6 +17,8 @@ from models.reminders import ReminderPolicy
 
 OFFICIAL_API_BASE_URL = "https://api.telegram.org"
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts
+WEBHOOK_PORTS = frozenset({80, 88, 443, 8443})  # the only ports Telegram delivers webhooks to
 Language = Literal["id", "en"]
 LANGUAGES: tuple[Language, ...] = ("id", "en")
 
@@ -128,6 +131,29 @@ class Settings(BaseSettings):
     )
     digest_enabled: bool = Field(default=True, description="Send the daily digest.")
 
+    webhook_url: str | None = Field(
+        default=None,
+        description="Webhook mode: the public https URL Telegram posts updates to.",
+    )
+    webhook_listen: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="Webhook mode: address the bot's HTTP server listens on (behind a proxy).",
+    )
+    webhook_port: int = Field(
+        default=8443,
+        ge=0,
+        le=65535,
+        description="Webhook mode: port the bot's HTTP server listens on (0: any free port).",
+    )
+    webhook_path: str = Field(
+        default="/telegram", description="Webhook mode: path the bot's HTTP server answers on."
+    )
+    webhook_secret_token: SecretStr | None = Field(
+        default=None,
+        description="Webhook mode: the secret Telegram sends in X-Telegram-Bot-Api-Secret-Token.",
+    )
+
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
     def _blank_token_is_missing(cls, value: object) -> object:
@@ -170,6 +196,49 @@ class Settings(BaseSettings):
             return tuple(part for part in parts if part)
         return value
 
+    @field_validator("webhook_url", "webhook_secret_token", mode="before")
+    @classmethod
+    def _blank_webhook_setting_is_missing(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(
+                "must be an https:// URL such as https://siaga112.example.org/telegram"
+            )
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query (?…) or fragment (#…)")
+        try:
+            port = parts.port or 443
+        except ValueError as exc:
+            raise ValueError(f"has an invalid port: {exc}") from None
+        if port not in WEBHOOK_PORTS:
+            raise ValueError("may only use port 443, 80, 88 or 8443; Telegram calls no other")
+        return value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _webhook_path(cls, value: str) -> str:
+        value = value.strip()
+        if not re.match(r"^/[A-Za-z0-9._~/-]*$", value):
+            raise ValueError("must be a URL path starting with / such as /telegram")
+        return value
+
+    @field_validator("webhook_secret_token")
+    @classmethod
+    def _webhook_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not WEBHOOK_SECRET_PATTERN.match(value.get_secret_value()):
+            # Like the bot token, the secret is never echoed back into error output.
+            raise ValueError("must be 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -210,6 +279,27 @@ class Settings(BaseSettings):
                 "a token, run `make demo`, which uses the built-in Telegram simulator."
             )
         return self.telegram_bot_token.get_secret_value().strip()
+
+    def require_webhook(self) -> tuple[str, str]:
+        """The webhook URL and secret token, or a ConfigError saying which is missing."""
+        missing = [
+            name
+            for name, value in (
+                ("WEBHOOK_URL", self.webhook_url),
+                ("WEBHOOK_SECRET_TOKEN", self.webhook_secret_token),
+            )
+            if value is None
+        ]
+        if self.webhook_url is None or self.webhook_secret_token is None:
+            raise ConfigError(
+                f"Webhook mode needs {' and '.join(missing)}. Set WEBHOOK_URL to the public "
+                "https address Telegram should post updates to (e.g. "
+                "https://siaga112.example.org/telegram, served by your reverse proxy) and "
+                "WEBHOOK_SECRET_TOKEN to a random string of letters, digits, _ and - (e.g. the "
+                "output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`) in "
+                "the .env file (see .env.example), or run without --webhook to use long polling."
+            )
+        return self.webhook_url, self.webhook_secret_token.get_secret_value()
 
 
 def load_settings(**overrides: object) -> Settings:

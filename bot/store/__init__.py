@@ -22,6 +22,7 @@ import aiosqlite
 from bot.store.agencies import AgencyQueries
 from bot.store.delivery import DeliveryQueries, UnreachableChat
 from bot.store.incidents import Draft, IncidentQueries, Post
+from bot.store.maintenance import MaintenanceQueries
 from bot.store.migrator import MigrationError, migrate, pending_migrations
 from bot.store.outbox import OutboxQueries
 from bot.store.reminders import ReminderQueries
@@ -56,6 +57,7 @@ class Tx(
     OutboxQueries,
     DeliveryQueries,
     StatsQueries,
+    MaintenanceQueries,
 ):
     """The queries available inside one transaction."""
 

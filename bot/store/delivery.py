@@ -55,6 +55,12 @@ class DeliveryQueries:
         )
         return cursor.rowcount == 1
 
+    async def mark_unreachable_notified(self, chat_id: int, now: datetime) -> None:
+        await self.db.execute(
+            "UPDATE unreachable_chats SET notified_at = ? WHERE chat_id = ?",
+            (to_db_time(now), chat_id),
+        )
+
     async def mark_reachable(self, chat_id: int) -> bool:
         cursor = await self.db.execute(
             "DELETE FROM unreachable_chats WHERE chat_id = ?", (chat_id,)

@@ -42,13 +42,39 @@ def _item(row: aiosqlite.Row) -> OutboxItem:
     )
 
 
+# Which pending edits a new edit of the same message makes pointless.
+_SUPERSEDES: dict[SendMethod, tuple[SendMethod, ...]] = {
+    SendMethod.EDIT_MESSAGE_TEXT: (
+        SendMethod.EDIT_MESSAGE_TEXT,
+        SendMethod.EDIT_MESSAGE_REPLY_MARKUP,
+    ),
+    SendMethod.EDIT_MESSAGE_REPLY_MARKUP: (SendMethod.EDIT_MESSAGE_REPLY_MARKUP,),
+    SendMethod.EDIT_MESSAGE_CAPTION: (SendMethod.EDIT_MESSAGE_CAPTION,),
+}
+
+
 class OutboxQueries:
     db: aiosqlite.Connection
     wrote_outbox: bool
 
     async def enqueue(self, message: OutgoingMessage, now: datetime) -> int:
-        """Write a message to the outbox; it is sent once the transaction commits."""
+        """Write a message to the outbox; it is sent once the transaction commits.
+
+        A new edit of a message supersedes the edits of it still waiting: only the newest
+        content is sent, so a card changed five times while Telegram made us wait is edited once.
+        """
         at = to_db_time(now)
+        superseded = _SUPERSEDES.get(message.method)
+        if superseded and message.target_ref is not None:
+            marks = ", ".join("?" for _ in superseded)
+            await self.db.execute(
+                f"""
+                UPDATE outbox SET status = 'dropped', last_error = 'superseded by a newer edit'
+                WHERE status = 'pending' AND chat_id = ? AND target_ref = ?
+                  AND method IN ({marks})
+                """,
+                (message.chat_id, message.target_ref, *(m.value for m in superseded)),
+            )
         cursor = await self.db.execute(
             """
             INSERT INTO outbox (chat_id, method, payload, priority, ref, target_ref,

@@ -1,0 +1,122 @@
+"""SQL of the operator's commands: integrity, the outbox backlog, inspecting and requeueing
+outbox items, and the online backup.
+
+`siaga112 check`, `siaga112 outbox` and `siaga112 backup` use these while the bot may be running
+on the same file; SQLite in WAL mode lets them read a consistent snapshot without holding up the
+bot's writer.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import aiosqlite
+
+from bot.store.codec import from_db_time, to_db_time
+from bot.store.outbox import _ITEM_COLUMNS, _item
+from models.outbox import OutboxItem, OutboxStatus
+
+INTEGRITY_REPORT_LINES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxBacklog:
+    """How many outbox rows are in each status, and how long the oldest pending one has waited."""
+
+    counts: dict[OutboxStatus, int]
+    oldest_pending_at: datetime | None
+
+    @property
+    def pending(self) -> int:
+        return self.counts.get(OutboxStatus.PENDING, 0)
+
+    @property
+    def parked(self) -> int:
+        return self.counts.get(OutboxStatus.PARKED, 0)
+
+
+class MaintenanceQueries:
+    db: aiosqlite.Connection
+    wrote_outbox: bool
+
+    async def integrity_problems(self) -> list[str]:
+        """What `PRAGMA integrity_check` finds (the first lines of it); empty when intact."""
+        async with self.db.execute(f"PRAGMA integrity_check({INTEGRITY_REPORT_LINES})") as cursor:
+            lines = [str(row[0]) async for row in cursor]
+        return [] if lines == ["ok"] else lines
+
+    async def outbox_backlog(self) -> OutboxBacklog:
+        async with self.db.execute(
+            """
+            SELECT status, COUNT(*), MIN(CASE WHEN status = 'pending' THEN created_at END)
+            FROM outbox GROUP BY status
+            """
+        ) as cursor:
+            rows = [(OutboxStatus(row[0]), int(row[1]), row[2]) async for row in cursor]
+        oldest = next((at for status, _, at in rows if status is OutboxStatus.PENDING), None)
+        return OutboxBacklog(
+            counts={status: count for status, count, _ in rows},
+            oldest_pending_at=None if oldest is None else from_db_time(oldest),
+        )
+
+    async def outbox_problems(
+        self, statuses: tuple[OutboxStatus, ...], limit: int
+    ) -> list[OutboxItem]:
+        """Items in `statuses`, parked first, then pending, then the rest; newest first in each.
+
+        Unlike `outbox_items` (oldest first, as the sender needs), this puts what an operator
+        should look at on top even when the list is cut at `limit`.
+        """
+        marks = ", ".join("?" for _ in statuses)
+        async with self.db.execute(
+            f"""
+            SELECT {_ITEM_COLUMNS} FROM outbox WHERE status IN ({marks})
+            ORDER BY CASE status WHEN 'parked' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END, id DESC
+            LIMIT ?
+            """,
+            (*(status.value for status in statuses), limit),
+        ) as cursor:
+            return [_item(row) async for row in cursor]
+
+    async def requeue_parked(self, item_id: int, now: datetime) -> bool:
+        """Put a parked item back in line (an operator fixed the cause); False if not parked.
+
+        Attempts restart from zero so the sender does not begin with its longest backoff."""
+        cursor = await self.db.execute(
+            """
+            UPDATE outbox SET status = 'pending', not_before = ?, attempts = 0, last_error = NULL
+            WHERE id = ? AND status = 'parked'
+            """,
+            (to_db_time(now), item_id),
+        )
+        if cursor.rowcount:
+            self.wrote_outbox = True
+        return cursor.rowcount == 1
+
+    async def count_incidents(self) -> int:
+        async with self.db.execute("SELECT COUNT(*) FROM incidents") as cursor:
+            row = await cursor.fetchone()
+        return 0 if row is None else int(row[0])
+
+
+def backup_database(source: Path, target: Path) -> None:
+    """Copy `source` into `target` (a new, empty file) with SQLite's online backup API.
+
+    One step (`pages=-1`) copies every page inside a single read transaction, so the copy is the
+    snapshot of one moment even while the bot commits: in WAL mode that read holds up neither
+    the bot's writes nor its reads. (A stepwise backup would restart whenever another connection
+    writes.) Blocking: run it in a worker thread from async code.
+    """
+    # uri + mode=rw: never create the source if it vanished after the caller checked.
+    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=rw", uri=True, timeout=5)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
