@@ -83,6 +83,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
         app.bot,
         max_backoff=settings.outbox_max_backoff_seconds,
         poll_interval=settings.outbox_poll_seconds,
+        pacer=settings.pacer(),
+        concurrency=settings.outbox_concurrency,
     )
     background: set[asyncio.Task[bool]] = set()
 
@@ -147,12 +149,26 @@ async def _post_init(app: App) -> None:
     app.job_queue.run_repeating(
         expire_drafts, interval=DRAFT_SWEEP_SECONDS, first=DRAFT_SWEEP_SECONDS, name="expire-drafts"
     )
+    app.job_queue.run_repeating(
+        forget_old_updates,
+        interval=timedelta(hours=6),
+        first=timedelta(minutes=5),
+        name="forget-updates",
+    )
     if services.settings.digest_enabled:
         stats.schedule_digest(app, services.settings.digest_time)
     log.info("siaga112 is up as @%s", app.bot.username)
 
 
 DRAFT_SWEEP_SECONDS = 60
+UPDATE_RETENTION = timedelta(days=2)  # Telegram keeps an undelivered update for 24 hours
+
+
+async def forget_old_updates(context: AppContext) -> None:
+    """Handled update ids older than Telegram keeps updates are no longer needed."""
+    services = context.services
+    async with services.store.transaction() as tx:
+        await tx.forget_old_updates(services.clock.now() - UPDATE_RETENTION)
 
 
 async def expire_drafts(context: AppContext) -> None:

@@ -245,6 +245,9 @@ async def run_demo(*, quiet: bool = False) -> int:
                 telegram_api_base_url=sim.base_url,
                 database_path=Path(workdir) / "demo.db",
                 log_level="WARNING",
+                # The demo's people act faster than any group would; pacing would only make the
+                # transcript wait. (The tests and `make bench` check pacing.)
+                outbox_pacing=False,
             )
             configure_logging("WARNING" if quiet else "INFO", [sim.token])
             # The demo's clock starts now and is moved on by scenes that need time to pass.

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager, suppress
 
 from bot.context import App
 from bot.updates import Poller, UpdateProcessor
+from bot.webhook import ensure_polling
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ async def running(app: App, *, poll_timeout: int = 10) -> AsyncIterator[App]:
         if app.post_init is not None:
             await app.post_init(app)
         await app.start()
+        await ensure_polling(app.bot)  # a webhook left from webhook mode would block getUpdates
         poller = Poller(app, UpdateProcessor(app), timeout=poll_timeout)
         poller.start()
         try:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.pacing import Pacer, PacingLimits
 from models.incidents import Severity
 from models.reminders import ReminderPolicy
 
@@ -59,6 +60,24 @@ class Settings(BaseSettings):
     )
     outbox_max_backoff_seconds: float = Field(
         default=60.0, gt=0, le=3600, description="Longest wait between retries of a failed send."
+    )
+    outbox_pacing: bool = Field(
+        default=True, description="Pace sends under Telegram's limits (off only for benchmarks)."
+    )
+    outbox_chat_per_second: float = Field(
+        default=1.0, gt=0, le=30, description="Messages per second to one chat."
+    )
+    outbox_chat_burst: int = Field(
+        default=3, ge=1, le=30, description="Messages one chat may get in a quick burst."
+    )
+    outbox_group_per_minute: int = Field(
+        default=20, ge=1, le=600, description="Messages per minute to one group."
+    )
+    outbox_global_per_second: int = Field(
+        default=30, ge=1, le=1000, description="Messages per second to all chats together."
+    )
+    outbox_concurrency: int = Field(
+        default=8, ge=1, le=64, description="Sends in flight at once (never two to one chat)."
     )
     outbox_poll_seconds: float = Field(
         default=1.0,
@@ -267,6 +286,18 @@ class Settings(BaseSettings):
             accepted_after=timedelta(seconds=self.followup_not_en_route_seconds),
             en_route_after=timedelta(seconds=self.followup_not_on_scene_seconds),
             open_after=timedelta(seconds=self.open_too_long_seconds),
+        )
+
+    def pacer(self) -> Pacer | None:
+        if not self.outbox_pacing:
+            return None
+        return Pacer(
+            PacingLimits(
+                chat_per_second=self.outbox_chat_per_second,
+                chat_burst=self.outbox_chat_burst,
+                group_per_minute=self.outbox_group_per_minute,
+                global_per_second=self.outbox_global_per_second,
+            )
         )
 
     def require_token(self) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
 from typing import Any
 
 from telegram import Update
@@ -29,8 +28,6 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from bot.context import App
 
 log = logging.getLogger(__name__)
-
-RETENTION = timedelta(days=2)  # Telegram keeps an undelivered update for 24 hours
 
 
 class UpdateProcessor:
@@ -73,11 +70,6 @@ class UpdateProcessor:
                 "update %s could not be parsed and was skipped: %s", data.get("update_id"), exc
             )
             return None
-
-    async def forget_old(self) -> None:
-        services = self.app.bot_data.services
-        async with services.store.transaction() as tx:
-            await tx.forget_old_updates(services.clock.now() - RETENTION)
 
 
 class Poller:

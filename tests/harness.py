@@ -40,6 +40,7 @@ class BotHarness:
             "outbox_poll_seconds": 0.2,
             "outbox_max_backoff_seconds": 0.5,
             "digest_enabled": False,  # tests that want the digest ask for it
+            "outbox_pacing": False,  # delivery tests turn pacing on; the rest need not wait
         }
         values.update(overrides)
         return load_settings(**values)

@@ -152,8 +152,7 @@ async def test_a_group_that_refuses_the_bot_is_parked_and_admins_are_told_once(
 async def test_an_urgent_card_overtakes_a_broadcast_in_flight(
     sim: TelegramSimulator, harness: BotHarness
 ) -> None:
-    await harness.start()
-    harness.services.outbox.pacer = Pacer(PacingLimits())
+    await harness.start(outbox_pacing=True)
     admin = sim.add_user("Admin", language_code="id")
     groups = [sim.add_group(f"G{i}", members=[admin]) for i in range(45)]
     for group in groups:

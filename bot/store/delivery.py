@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import aiosqlite
 
@@ -90,6 +90,3 @@ class DeliveryQueries:
             (error[:1000], chat_id),
         )
         return cursor.rowcount
-
-
-RETENTION = timedelta(days=2)
