@@ -41,6 +41,7 @@ class ReminderScheduler:
         self.clock = clock
         self.sweep_every = sweep_every
         self._last_alert: datetime | None = None
+        self.rebuilt = 0  # jobs recreated from the database at the last start
         store.on_reminders_scheduled(self._scheduled)
 
     async def start(self) -> int:
@@ -61,6 +62,7 @@ class ReminderScheduler:
             first=SELF_CHECK_EVERY,
             name="reminder-self-check",
         )
+        self.rebuilt = len(pending)
         log.info("scheduler rebuilt with %d pending reminders", len(pending))
         return len(pending)
 
