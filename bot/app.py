@@ -24,6 +24,7 @@ from bot.digest import DigestService
 from bot.i18n import t
 from bot.incidents import IncidentService
 from bot.outbox import OutboxSender
+from bot.pacing import PacingRateLimiter
 from bot.reachability import chat_refused
 from bot.reminders import ReminderService
 from bot.reporting import Reporting
@@ -65,9 +66,12 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
     clock = clock or SystemClock()
     store = Store(settings.database_path, clock)
     context_types = ContextTypes(context=AppContext, bot_data=BotData)
+    pacer = settings.pacer()
+    builder = ApplicationBuilder()
+    if pacer is not None:
+        builder = builder.rate_limiter(PacingRateLimiter(pacer))
     app: App = (
-        ApplicationBuilder()  # type: ignore[assignment]  # PTB's builder types its JobQueue loosely
-        .token(settings.require_token())
+        builder.token(settings.require_token())  # type: ignore[assignment]  # PTB's builder types its JobQueue loosely
         .base_url(settings.bot_api_url)
         .base_file_url(settings.bot_file_url)
         .defaults(Defaults(tzinfo=settings.zone, parse_mode=ParseMode.HTML))
@@ -83,7 +87,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
         app.bot,
         max_backoff=settings.outbox_max_backoff_seconds,
         poll_interval=settings.outbox_poll_seconds,
-        pacer=settings.pacer(),
+        pacer=pacer,
         concurrency=settings.outbox_concurrency,
     )
     background: set[asyncio.Task[bool]] = set()

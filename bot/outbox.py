@@ -37,7 +37,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.pacing import Pacer, Send
+from bot.pacing import Pacer
 from bot.store import Store
 from models.outbox import OutboxItem, OutgoingMessage, Priority, SendMethod
 
@@ -146,21 +146,21 @@ class OutboxSender:
                 break
             if item.chat_id in self._inflight:
                 continue  # one message at a time per chat keeps its order
-            send = None
             if self.pacer is not None:
+                # Only chats the pacer would let through now take a slot; the bot's rate
+                # limiter (bot.pacing.PacingRateLimiter) does the counting for every send.
                 wait = self.pacer.wait(item.chat_id)
                 if wait > 0:
                     soonest = wait if soonest is None else min(soonest, wait)
                     continue
-                send = self.pacer.record(item.chat_id)
             self.idle.clear()
-            self._inflight[item.chat_id] = asyncio.create_task(self._send(item, send))
+            self._inflight[item.chat_id] = asyncio.create_task(self._send(item))
             started += 1
         if items and not started and not self._inflight and soonest is None:
             soonest = self.poll_interval  # everything due is waiting on something else
         return started, soonest
 
-    async def _send(self, item: OutboxItem, paced: Send | None) -> None:
+    async def _send(self, item: OutboxItem) -> None:
         try:
             await self.deliver(item)
         except asyncio.CancelledError:
@@ -168,8 +168,6 @@ class OutboxSender:
         except Exception:
             log.exception("delivering outbox %s failed", item.id)
         finally:
-            if paced is not None and self.pacer is not None:
-                self.pacer.done(paced)
             self._inflight.pop(item.chat_id, None)
             self._wake.set()
 
