@@ -22,7 +22,7 @@ import contextlib
 import logging
 from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.context import App
@@ -137,3 +137,10 @@ class Poller:
         return (
             [item for item in result if isinstance(item, dict)] if isinstance(result, list) else []
         )
+
+
+async def ensure_polling(bot: Bot) -> None:
+    """Remove a webhook left by webhook mode, so that getUpdates works again.
+
+    Pending updates are kept: the poller then fetches what queued up while no one listened."""
+    await bot.delete_webhook(drop_pending_updates=False)

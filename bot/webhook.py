@@ -18,17 +18,16 @@ import asyncio
 import hmac
 import json
 import logging
-import signal
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
-from telegram import Bot
 
 from bot.context import App
 from bot.logs import RedactSecrets
+from bot.runtime import started, until_signalled
 from bot.settings import ConfigError, Settings
 from bot.updates import UpdateProcessor
 
@@ -155,11 +154,7 @@ async def running_webhook(app: App, settings: Settings) -> AsyncIterator[Webhook
 
     Mirrors `bot.runtime.running`, with the webhook server in place of the poller."""
     url, secret = settings.require_webhook()  # a configuration mistake stops us before any I/O
-    await app.initialize()
-    try:
-        if app.post_init is not None:
-            await app.post_init(app)
-        await app.start()
+    async with started(app):
         server = WebhookServer(
             UpdateProcessor(app),
             secret_token=secret,
@@ -182,29 +177,16 @@ async def running_webhook(app: App, settings: Settings) -> AsyncIterator[Webhook
         finally:
             # The webhook stays set on purpose: Telegram queues updates until we are back.
             await server.stop()
-            if app.running:
-                await app.stop()
-            if app.post_stop is not None:
-                await app.post_stop(app)
-    finally:
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
 
 
 async def serve_webhook(app: App, settings: Settings) -> None:
     """Run in webhook mode until SIGINT or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     # PTB logs request parameters at DEBUG, setWebhook's secret_token among them.
     redact = _redact_everywhere(settings)
     try:
         async with running_webhook(app, settings):
             log.info("running in webhook mode; press Ctrl+C to stop")
-            await stop.wait()
+            await until_signalled()
             log.info("stopping")
     finally:
         for handler in logging.getLogger().handlers:
@@ -217,10 +199,3 @@ def _redact_everywhere(settings: Settings) -> RedactSecrets:
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)
     return redact
-
-
-async def ensure_polling(bot: Bot) -> None:
-    """Remove a webhook left by webhook mode, so that getUpdates works again.
-
-    Pending updates are kept: the poller then fetches what queued up while no one listened."""
-    await bot.delete_webhook(drop_pending_updates=False)

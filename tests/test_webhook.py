@@ -20,7 +20,8 @@ from bot.context import App
 from bot.settings import ConfigError, Settings, load_settings
 from bot.settle import Settler
 from bot.simulator import SimUser, TelegramSimulator
-from bot.webhook import SECRET_HEADER, WebhookServer, ensure_polling, running_webhook
+from bot.updates import ensure_polling
+from bot.webhook import SECRET_HEADER, WebhookServer, running_webhook
 from tests.harness import BotHarness
 
 SECRET = "s3cret_-Token" + "x" * 20
