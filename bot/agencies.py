@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.i18n import pick_language, t
+from bot.i18n import t
 from bot.messages import text_message
 from bot.render.organisation import unknown_group_text
 from bot.settings import Settings
@@ -182,10 +182,7 @@ async def bot_left_group(
         lost = await tx.set_chat_reachable(chat_id, False, now)
         if lost:
             for admin_id in await tx.admins_to_notify(settings.admin_user_ids):
-                admin = await tx.person(admin_id)
-                language = pick_language(
-                    admin.language_code if admin else None, settings.default_language
-                )
+                language = await tx.language_of(admin_id, settings.default_language)
                 names = ", ".join(f"{agency.name} ({agency.code})" for agency in lost)
                 text = t(language, "agency.unreachable", agencies=names, chat=title or str(chat_id))
                 await tx.enqueue(text_message(admin_id, text, priority=Priority.URGENT), now)

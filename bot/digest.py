@@ -18,7 +18,6 @@ import base64
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from bot.i18n import pick_language
 from bot.messages import text_message
 from bot.render.digest import digest_caption, digest_chart, digest_text
 from bot.settings import LANGUAGES, Language, Settings
@@ -130,10 +129,7 @@ class DigestService:
         if not people and group is None:
             people = await tx.admins_to_notify(self.settings.admin_user_ids)
         for user_id in people:
-            person = await tx.person(user_id)
-            language = pick_language(
-                person.language_code if person else None, self.settings.default_language
-            )
+            language = await tx.language_of(user_id, self.settings.default_language)
             targets.append((user_id, None, language))
         return targets
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from bot.i18n import pick_language
 from bot.messages import edit_message, text_message
 from bot.reminders import reconcile
 from bot.render.cards import (
@@ -712,7 +711,4 @@ class IncidentService:
         await tx.enqueue(text_message(incident.reporter_id, text), now)
 
     async def _language_of(self, tx: Tx, user_id: int) -> Language:
-        person = await tx.person(user_id)
-        return pick_language(
-            person.language_code if person else None, self.settings.default_language
-        )
+        return await tx.language_of(user_id, self.settings.default_language)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.i18n import N_, pick_language, t
+from bot.i18n import N_, t
 from bot.messages import text_message
 from bot.settings import Settings
 from bot.store import Store
@@ -47,10 +47,7 @@ async def chat_refused(store: Store, clock: Clock, settings: Settings, chat_id: 
         for user_id in people:
             if user_id == chat_id:
                 continue
-            reader = await tx.person(user_id)
-            language = pick_language(
-                reader.language_code if reader else None, settings.default_language
-            )
+            language = await tx.language_of(user_id, settings.default_language)
             text = t(language, key, subject=subject, reason=reason)
             await tx.enqueue(text_message(user_id, text, priority=Priority.URGENT), now)
         await tx.mark_unreachable_notified(chat_id, now)

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import ButtonAction, encode
-from bot.i18n import N_, Html, escape, pick_language, t
+from bot.i18n import N_, Html, escape, t
 from bot.messages import text_message
 from bot.render.cards import card_text
 from bot.render.organisation import type_label
@@ -329,10 +329,7 @@ class ReminderService:
         await tx.add_event(incident.id, EventKind.FOLLOW_UP, now, detail={"what": what})
 
     async def _language_of(self, tx: Tx, user_id: int) -> Language:
-        person = await tx.person(user_id)
-        return pick_language(
-            person.language_code if person else None, self.settings.default_language
-        )
+        return await tx.language_of(user_id, self.settings.default_language)
 
     # --- the scheduler's own health ---
 

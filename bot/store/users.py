@@ -6,6 +6,8 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.i18n import pick_language
+from bot.settings import Language
 from bot.store.codec import from_db_time, maybe_time, to_db_time
 from models.agencies import Role
 from models.users import Person
@@ -87,6 +89,11 @@ class UserQueries:
         ) as cursor:
             row = await cursor.fetchone()
         return None if row is None else person_from_row(row)
+
+    async def language_of(self, user_id: int, default: Language) -> Language:
+        """The language to write to this person in (their Telegram language, or `default`)."""
+        person = await self.person(user_id)
+        return pick_language(person.language_code if person else None, default)
 
     async def person_by_username(self, username: str) -> Person | None:
         async with self.db.execute(
