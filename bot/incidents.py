@@ -87,6 +87,7 @@ class NewIncident:
     phone: str | None = None
     source: Source = Source.REPORT
     reporter_id: int | None = None
+    origin_update_id: int | None = None  # the Telegram update it came from: a replay is a no-op
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,49 +117,60 @@ class IncidentService:
     # --- submission ---
 
     async def submit(self, report: NewIncident) -> Submitted:
-        now = self.clock.now()
         async with self.store.transaction() as tx:
-            severity = initial_severity(report.kind, report.hurt, report.hurt_count)
-            incident_id = await tx.create_incident(
-                kind=report.kind,
-                severity=severity,
-                source=report.source,
-                reporter_id=report.reporter_id,
-                reporter_phone=report.phone,
-                location=report.location,
-                description=report.description,
-                hurt=report.hurt,
-                hurt_count=report.hurt_count,
-                photos=report.photos,
-                now=now,
-            )
-            await tx.add_event(
-                incident_id,
-                EventKind.REPORTED,
-                now,
-                actor_id=report.reporter_id,
-                detail={"source": report.source.value},
-            )
-            agencies = await tx.routed_agencies(report.kind)
+            return await self.submit_in(tx, report)
+
+    async def submit_in(self, tx: Tx, report: NewIncident) -> Submitted:
+        """Create the incident, its responses, reminders and every message, inside `tx`."""
+        now = self.clock.now()
+        if report.origin_update_id is not None:
+            earlier = await tx.incident_from_update(report.origin_update_id)
+            if earlier is not None:
+                # The same update again (Telegram replays after a crash): nothing new.
+                responses = await tx.responses(earlier)
+                return Submitted(earlier, [r.agency_name for r in responses], not responses)
+        severity = initial_severity(report.kind, report.hurt, report.hurt_count)
+        incident_id = await tx.create_incident(
+            kind=report.kind,
+            severity=severity,
+            source=report.source,
+            reporter_id=report.reporter_id,
+            reporter_phone=report.phone,
+            location=report.location,
+            description=report.description,
+            hurt=report.hurt,
+            hurt_count=report.hurt_count,
+            photos=report.photos,
+            now=now,
+            origin_update_id=report.origin_update_id,
+        )
+        await tx.add_event(
+            incident_id,
+            EventKind.REPORTED,
+            now,
+            actor_id=report.reporter_id,
+            detail={"source": report.source.value},
+        )
+        agencies = await tx.routed_agencies(report.kind)
+        for agency in agencies:
+            await tx.add_response(incident_id, agency.id, now)
+        view = await tx.incident_view(incident_id)
+        assert view is not None
+        if agencies:
+            names = ", ".join(a.name for a in agencies)
+            await tx.add_event(incident_id, EventKind.ROUTED, now, detail={"agency": names})
             for agency in agencies:
-                await tx.add_response(incident_id, agency.id, now)
-            view = await tx.incident_view(incident_id)
-            assert view is not None
-            if agencies:
-                names = ", ".join(a.name for a in agencies)
-                await tx.add_event(incident_id, EventKind.ROUTED, now, detail={"agency": names})
-                for agency in agencies:
-                    await self._post_card(tx, view, agency, now)
-            else:
-                await tx.add_event(incident_id, EventKind.ROUTED_TO_NOBODY, now)
-                await self._post_to_operators(tx, view, now)
-            await reconcile(tx, view, self.reminder_policy, now)
-            if report.reporter_id is not None and report.source is Source.REPORT:
-                language = await self._language_of(tx, report.reporter_id)
-                text = reporter_confirmation(
-                    language, incident_id, [a.name for a in agencies], not agencies
-                )
-                await tx.enqueue(text_message(report.reporter_id, text), now)
+                await self._post_card(tx, view, agency, now)
+        else:
+            await tx.add_event(incident_id, EventKind.ROUTED_TO_NOBODY, now)
+            await self._post_to_operators(tx, view, now)
+        await reconcile(tx, view, self.reminder_policy, now)
+        if report.reporter_id is not None and report.source is Source.REPORT:
+            language = await self._language_of(tx, report.reporter_id)
+            text = reporter_confirmation(
+                language, incident_id, [a.name for a in agencies], not agencies
+            )
+            await tx.enqueue(text_message(report.reporter_id, text), now)
         return Submitted(incident_id, [a.name for a in agencies], not agencies)
 
     async def _post_card(self, tx: Tx, view: IncidentView, agency: Agency, now: datetime) -> None:

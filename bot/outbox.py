@@ -126,7 +126,13 @@ class OutboxSender:
                 if not started and not self._inflight and soonest is None:
                     self.idle.set()
                 if not self._stopping:
-                    await self._wait(soonest)
+                    try:
+                        await self._wait(soonest)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        log.exception("outbox wait failed; looking again shortly")
+                        await asyncio.sleep(self.poll_interval)
         finally:
             if self._inflight:
                 await asyncio.gather(*self._inflight.values(), return_exceptions=True)
@@ -282,14 +288,14 @@ class OutboxSender:
         log.warning(
             "message %s was deleted; posting it again in chat %s", item.target_ref, item.chat_id
         )
-        repost = OutgoingMessage(
-            item.chat_id,
-            SendMethod.SEND_MESSAGE,
-            item.payload,
-            Priority.URGENT,
-            ref=item.target_ref,
-        )
         async with self.store.transaction() as tx:
+            payload = dict(item.payload)
+            thread = await tx.thread_of_ref(item.target_ref)
+            if thread is not None:
+                payload["message_thread_id"] = thread  # back into its forum topic, not General
+            repost = OutgoingMessage(
+                item.chat_id, SendMethod.SEND_MESSAGE, payload, Priority.URGENT, ref=item.target_ref
+            )
             await tx.park(item, f"BadRequest: {error} (posted again)")
             await tx.enqueue(repost, self.store.clock.now())
 

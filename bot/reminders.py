@@ -12,6 +12,7 @@ from now — never once per missed interval.
 
 from __future__ import annotations
 
+import html
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,11 +37,15 @@ log = logging.getLogger(__name__)
 COORDINATOR_ROLES = ("koordinator",)
 OPERATOR_ROLES = ("dispatcher", "koordinator")
 SWEEP_BATCH = 200
+NAMES_SHOWN = 10
+NAME_MAX = 40
 
 
 async def reconcile(tx: Tx, view: IncidentView, policy: ReminderPolicy, now: datetime) -> None:
     """Make the incident's pending reminders match what its present state needs."""
-    wanted = wanted_reminders(view)
+    # A follow-up that has fired once is done for good: a later change to the incident (a
+    # severity change, another agency acknowledging) must not arm it again.
+    wanted = wanted_reminders(view) - await tx.fired_reminder_keys(view.incident.id)
     have = {r.key: r for r in await tx.pending_reminders_of(view.incident.id)}
     for key, reminder in have.items():
         if key not in wanted:
@@ -131,12 +136,20 @@ class ReminderService:
     async def _on_duty_mentions(
         self, tx: Tx, agency_id: int, now: datetime
     ) -> tuple[str, list[str]]:
+        """Mentions of the agency's on-duty members, and their names — at most NAMES_SHOWN of
+        each, so a large volunteer corps cannot push a reminder past Telegram's limit."""
         members = await tx.members(agency_id, now)
         on_duty = [m for m in members if m.on_duty]
+        shown, hidden = on_duty[:NAMES_SHOWN], len(on_duty) - NAMES_SHOWN
         mentions = " ".join(
-            f'<a href="tg://user?id={m.user_id}">{escape(m.display_name)}</a>' for m in on_duty
+            f'<a href="tg://user?id={m.user_id}">{escape(_short(m.display_name))}</a>'
+            for m in shown
         )
-        return mentions, [m.display_name for m in on_duty]
+        names = [_short(m.display_name) for m in shown]
+        if hidden > 0:
+            mentions += f" +{hidden}"
+            names.append(f"+{hidden}")
+        return mentions, names
 
     async def _remind_group(
         self, tx: Tx, view: IncidentView, agency: Agency, now: datetime, late: timedelta | None
@@ -199,7 +212,7 @@ class ReminderService:
             buttons = [
                 [
                     InlineKeyboardButton(
-                        t(language, "remind.ack_on_behalf", agency=agency_name)[:64],
+                        _plain_label(t(language, "remind.ack_on_behalf", agency=agency_name)),
                         callback_data=encode(
                             ButtonAction.ACK_ON_BEHALF, incident.id, reminder.agency_id or 0
                         ),
@@ -374,6 +387,16 @@ def _still_holds(reminder: Reminder, view: IncidentView) -> bool:
         ReminderKind.EN_ROUTE: AssignmentStatus.EN_ROUTE,
     }[reminder.kind]
     return any(a.id == reminder.assignment_id and a.status is expected for a in view.assignments)
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= NAME_MAX else name[: NAME_MAX - 1] + "…"
+
+
+def _plain_label(text: str) -> str:
+    """A button label from a catalog text: labels are plain text, at most 64 characters."""
+    plain = html.unescape(text)
+    return plain if len(plain) <= 64 else plain[:63] + "…"
 
 
 def _minutes(delta: timedelta) -> int:

@@ -245,7 +245,8 @@ class Reporting:
                         now,
                     )
                 return outcome
-            # The review was submitted.
+            # The review was submitted: the draft goes and the incident comes in one transaction,
+            # so a crash cannot lose the report nor file it twice.
             if mode is Mode.REPORT:
                 until = next_allowed(
                     await tx.reports_since(user_id, now - self.limit.window), now, self.limit
@@ -253,10 +254,8 @@ class Reporting:
                 if until is not None:
                     return Prompt(step, mode, data, limited_until=until)
             await tx.delete_draft(user_id)
-        report = self._incident_from(mode, data, user_id)
-        submitted = await self.incidents.submit(report)
-        if mode is Mode.REPORT and data.get("phone") and data.get("own_phone"):
-            async with self.store.transaction() as tx:
+            submitted = await self.incidents.submit_in(tx, self._incident_from(mode, data, user_id))
+            if mode is Mode.REPORT and data.get("phone") and data.get("own_phone"):
                 await tx.set_phone(user_id, str(data["phone"]))
         return Prompt(None, mode, data, submitted=submitted)
 

@@ -120,7 +120,20 @@ class Poller:
             for data in batch:
                 if self._stopping.is_set():
                     return  # the rest of the batch is not confirmed and comes again
-                await self.processor.handle(data)
+                try:
+                    await self.processor.handle(data)
+                except Exception:
+                    # E.g. the database is locked or the disk full: keep polling, and do not
+                    # confirm this update, so it is handled again once the cause is gone.
+                    log.exception(
+                        "handling update %s failed; it will come again", data.get("update_id")
+                    )
+                    failures += 1
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(
+                            self._stopping.wait(), timeout=min(30.0, 2.0 * failures)
+                        )
+                    break
                 update_id = data.get("update_id")
                 if isinstance(update_id, int):
                     offset = update_id + 1

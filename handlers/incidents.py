@@ -29,7 +29,7 @@ from bot.render.cards import (
     open_list_text,
 )
 from handlers.guard import Request, authorize, reply, usage
-from models.access import Action, Target, by_role
+from models.access import Action, ChatKind, Target, by_role
 from models.incidents import CANCEL_REASONS, AssignmentEvent, IncidentView, ResponseEvent, Severity
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,15 @@ async def _answer_outcome(
 async def _view(context: AppContext, incident_id: int) -> IncidentView | None:
     async with context.services.store.read() as tx:
         return await tx.incident_view(incident_id)
+
+
+def phone_visible(request: Request, view: IncidentView) -> bool:
+    """The reporter's phone only where it may be seen: in private (the asker is allowed to see
+    the incident), in the coordinators' group, or in a routed agency's own chat."""
+    place = request.checked.place
+    if place.kind in (ChatKind.PRIVATE, ChatKind.COORDINATORS_GROUP):
+        return True
+    return place.agency_id is not None and view.response_of(place.agency_id) is not None
 
 
 def _target(view: IncidentView) -> Target:
@@ -176,16 +185,17 @@ async def picker_button(update: Update, context: AppContext) -> None:
         return
     if data.action is ButtonAction.ASSIGN_CLOSE:
         ids = _ids(data, 2)
-        request = (
-            None
-            if ids is None
-            else await authorize(update, context, Action.TAKE_TASK, Target(frozenset({ids[1]})))
-        )
-        if request is not None:
-            await query.answer()
-            await query.message.delete()
-        elif ids is None:
+        if ids is None:
             await _stale(update, context)
+            return
+        request = await authorize(update, context, Action.TAKE_TASK, Target(frozenset({ids[1]})))
+        if request is None:
+            return
+        if request.checked.agency is None or request.checked.agency.id != ids[1]:
+            await query.answer(t(request.language, "deny.other_agency_chat"), show_alert=True)
+            return
+        await query.answer()
+        await query.message.delete()
         return
     ids = _ids(data, 3) if data.action is ButtonAction.ASSIGN_TO else _ids(data, 2)
     if ids is None:
@@ -399,7 +409,11 @@ async def show_incident(update: Update, context: AppContext) -> None:
     async with context.services.store.read() as tx:
         events = await tx.events(number)
     text = incident_text(
-        request.language, view, events, context.services.settings.zone, show_phone=True
+        request.language,
+        view,
+        events,
+        context.services.settings.zone,
+        show_phone=phone_visible(request, view),
     )
     await reply(update, text)
 

@@ -11,7 +11,7 @@ from bot.i18n import t
 from bot.people import forget_person, self_view
 from bot.render.organisation import self_text
 from handlers.guard import authorize, reply
-from models.access import Action
+from models.access import Action, ChatKind
 
 ENDS = filters.UpdateType.MESSAGE
 
@@ -25,7 +25,15 @@ async def me(update: Update, context: AppContext) -> None:
     view = await self_view(services.store, services.clock, services.settings, request.user.id)
     pairs = [(r.agency, r.members) for r in view.rosters]
     await reply(
-        update, self_text(request.language, view.person, view.roles, pairs, services.settings.zone)
+        update,
+        self_text(
+            request.language,
+            view.person,
+            view.roles,
+            pairs,
+            services.settings.zone,
+            private=request.checked.place.kind is ChatKind.PRIVATE,
+        ),
     )
 
 

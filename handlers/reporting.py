@@ -124,7 +124,7 @@ async def new_call(update: Update, context: AppContext) -> None:
     if isinstance(parsed, Problem):
         await reply(update, t(language, parsed.value) + "\n\n" + t(language, "report.call_usage"))
         return
-    submitted = await context.services.incidents.submit(_call(parsed))
+    submitted = await context.services.incidents.submit(_call(parsed, update.update_id))
     log.info("call entered as incident %s by %s", submitted.incident_id, request.user.id)
     await reply(
         update,
@@ -134,8 +134,9 @@ async def new_call(update: Update, context: AppContext) -> None:
     )
 
 
-def _call(line: CallLine) -> NewIncident:
+def _call(line: CallLine, update_id: int) -> NewIncident:
     return NewIncident(
+        origin_update_id=update_id,
         kind=line.type,
         location=Location(None, None, line.address),
         description=line.description,

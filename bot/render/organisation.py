@@ -15,6 +15,9 @@ from models.agencies import Agency, Member, Role
 from models.incident_types import IncidentType
 from models.users import Person
 
+ROSTER_MEMBERS_SHOWN = 25  # on duty first; the rest are counted
+ROSTER_MAX_CHARS = 3800
+
 
 def chat_kind_label(language: Language, kind: ChatKind) -> str:
     return t(language, f"chat.{kind.value}")
@@ -127,9 +130,17 @@ def roster_text(
         if not agency.reachable:
             head += " " + t(language, "agency.unreachable_mark")
         lines = [head]
-        lines += [duty_line(language, m, zone) for m in members] or [t(language, "roster.empty")]
+        shown = members[:ROSTER_MEMBERS_SHOWN]
+        lines += [duty_line(language, m, zone) for m in shown] or [t(language, "roster.empty")]
+        if len(members) > len(shown):
+            lines.append(f"… +{len(members) - len(shown)}")
         blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+    text = "\n\n".join(blocks)
+    # Many agencies can still be too much for one message: keep whole blocks that fit.
+    while len(text) > ROSTER_MAX_CHARS and len(blocks) > 1:
+        blocks.pop()
+        text = "\n\n".join([*blocks, "…"])
+    return text
 
 
 def roles_text(language: Language, holders: list[tuple[str, Role, bool]]) -> str:
@@ -153,6 +164,8 @@ def self_text(
     roles: frozenset[Role],
     memberships: list[tuple[Agency, list[Member]]],
     zone: ZoneInfo,
+    *,
+    private: bool = True,
 ) -> str:
     name = person.display_name if person else "?"
     role_names = ", ".join(role_label(language, r) for r in Role if r in roles)
@@ -168,7 +181,8 @@ def self_text(
     else:
         lines.append(t(language, "me.no_agencies"))
     phone = person.phone if person else None
-    lines.append(t(language, "me.phone", phone=phone) if phone else t(language, "me.no_phone"))
+    if private:  # a group sees the roles and agencies, never the phone number
+        lines.append(t(language, "me.phone", phone=phone) if phone else t(language, "me.no_phone"))
     lines.append("")
     lines.append(t(language, "me.forget_hint"))
     return "\n".join(lines)

@@ -111,14 +111,15 @@ class IncidentQueries:
         hurt_count: int | None,
         photos: list[str],
         now: datetime,
+        origin_update_id: int | None = None,
     ) -> int:
         at = to_db_time(now)
         cursor = await self.db.execute(
             """
             INSERT INTO incidents (type, severity, source, reporter_id, reporter_phone, latitude,
                                    longitude, address, description, hurt, hurt_count, photos,
-                                   created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   created_at, updated_at, origin_update_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (
                 kind.value,
@@ -135,10 +136,19 @@ class IncidentQueries:
                 to_json(photos),
                 at,
                 at,
+                origin_update_id,
             ),
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
+
+    async def incident_from_update(self, update_id: int) -> int | None:
+        """The incident already created from this Telegram update, if any."""
+        async with self.db.execute(
+            "SELECT id FROM incidents WHERE origin_update_id = ?", (update_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else int(row[0])
 
     async def incident(self, incident_id: int) -> Incident | None:
         async with self.db.execute(

@@ -227,6 +227,19 @@ class OutboxQueries:
             row = await cursor.fetchone()
         return None if row is None else (int(row[0]), int(row[1]))
 
+    async def thread_of_ref(self, ref: str) -> int | None:
+        """The forum topic the message named `ref` was first sent to, if any."""
+        async with self.db.execute(
+            "SELECT payload FROM outbox WHERE ref = ? AND method = 'sendMessage' "
+            "ORDER BY id LIMIT 1",
+            (ref,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        thread = from_json(row[0]).get("message_thread_id")
+        return thread if isinstance(thread, int) else None
+
     async def ref_is_pending(self, ref: str) -> bool:
         """Whether a send that will create `ref` is still waiting in the outbox."""
         async with self.db.execute(

@@ -68,6 +68,16 @@ class ReminderQueries:
         ) as cursor:
             return [_reminder(row) async for row in cursor]
 
+    async def fired_reminder_keys(
+        self, incident_id: int
+    ) -> set[tuple[ReminderKind, int, int | None, int | None]]:
+        """The reminders of an incident that have already run their course (fired and done)."""
+        async with self.db.execute(
+            f"SELECT {_COLUMNS} FROM reminders WHERE incident_id = ? AND state = 'done'",
+            (incident_id,),
+        ) as cursor:
+            return {_reminder(row).key async for row in cursor}
+
     async def cancel_reminder(self, reminder_id: int) -> None:
         await self.db.execute(
             "UPDATE reminders SET state = 'cancelled' WHERE id = ? AND state = 'pending'",

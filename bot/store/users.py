@@ -108,7 +108,11 @@ class UserQueries:
         await self.db.execute("UPDATE users SET phone = ? WHERE id = ?", (phone, user_id))
 
     async def forget_person(self, user_id: int, now: datetime) -> None:
-        """Erase a person's name, username and phone; their id stays for past records."""
+        """Erase a person's name, username and phone — also the phone on their reports; their
+        id stays for past records."""
+        await self.db.execute(
+            "UPDATE incidents SET reporter_phone = NULL WHERE reporter_id = ?", (user_id,)
+        )
         await self.db.execute(
             """
             UPDATE users SET first_name = NULL, last_name = NULL, username = NULL, phone = NULL,
