@@ -25,6 +25,7 @@ from bot.i18n import t
 from bot.incidents import IncidentService
 from bot.outbox import OutboxSender
 from bot.pacing import PacingRateLimiter
+from bot.people import PeopleRecorder
 from bot.reachability import chat_refused
 from bot.reminders import ReminderService
 from bot.reporting import Reporting
@@ -112,6 +113,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
             reporting=reporting,
             reminders=reminders,
             digest=DigestService(store, clock, settings),
+            people=PeopleRecorder(store, clock),
         )
     )
     assert app.job_queue is not None

@@ -13,6 +13,7 @@ from bot.digest import DigestService
 from bot.i18n import pick_language
 from bot.incidents import IncidentService
 from bot.outbox import OutboxSender
+from bot.people import PeopleRecorder
 from bot.reminders import ReminderService
 from bot.reporting import Reporting
 from bot.settings import Language, Settings
@@ -35,6 +36,7 @@ class Services:
     reporting: Reporting
     reminders: ReminderService
     digest: DigestService
+    people: PeopleRecorder
 
     def language_of(self, user: User | None) -> Language:
         code = user.language_code if user is not None else None

@@ -33,6 +33,37 @@ async def remember_person(store: Store, clock: Clock, user: User, *, started: bo
             await tx.mark_reachable(user.id)
 
 
+class PeopleRecorder:
+    """Keeps people's details current without a write for every update they send.
+
+    A person is written when first seen by this process, when their name, username or language
+    changed, and otherwise at most every REFRESH (so `last_seen_at` stays roughly current)."""
+
+    REFRESH = timedelta(minutes=10)
+    REMEMBERED = 10_000  # people kept in memory; the oldest are forgotten first
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+        self._seen: dict[int, tuple[tuple[str | None, ...], datetime]] = {}
+
+    async def saw(self, user: User) -> None:
+        details = (user.first_name, user.last_name, user.username, user.language_code)
+        now = self.clock.now()
+        known = self._seen.get(user.id)
+        if known is not None and known[0] == details and now - known[1] < self.REFRESH:
+            return
+        await remember_person(self.store, self.clock, user)
+        self._seen.pop(user.id, None)
+        self._seen[user.id] = (details, now)
+        if len(self._seen) > self.REMEMBERED:
+            del self._seen[next(iter(self._seen))]
+
+    def forget(self, user_id: int) -> None:
+        """After /lupakan: the next update writes their details again, if they send one."""
+        self._seen.pop(user_id, None)
+
+
 class RoleChange(StrEnum):
     GRANTED = "granted"
     REVOKED = "revoked"

@@ -19,6 +19,7 @@ from bot.context import App, AppContext
 from bot.i18n import N_, t
 from bot.incidents import Outcome, Result
 from bot.render.cards import (
+    OPEN_LIST_MAX_LINES,
     already_acknowledged_text,
     assign_picker,
     illegal_transition_text,
@@ -427,11 +428,11 @@ async def open_incidents(update: Update, context: AppContext) -> None:
     actor = request.checked.actor
     scope = None if by_role(actor, Action.VIEW_OPEN) else actor.agency_ids
     async with services.store.read() as tx:
-        views = [v for i in await tx.open_incident_ids(scope) if (v := await tx.incident_view(i))]
-    await reply(
-        update,
-        open_list_text(request.language, views, services.settings.zone, services.clock.now()),
-    )
+        ids = await tx.open_incident_ids(scope)
+        # Only the lines the list shows are built; the rest are counted.
+        views = [v for i in ids[:OPEN_LIST_MAX_LINES] if (v := await tx.incident_view(i))]
+    zone, now = services.settings.zone, services.clock.now()
+    await reply(update, open_list_text(request.language, views, zone, now, total=len(ids)))
 
 
 async def merge(update: Update, context: AppContext) -> None:

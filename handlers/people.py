@@ -6,7 +6,6 @@ from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot.context import App, AppContext
-from bot.people import remember_person
 
 # Runs in a group of its own before the feature handlers (PTB runs one handler per group).
 GROUP = -10
@@ -17,8 +16,7 @@ async def record_sender(update: Update, context: AppContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    services = context.services
-    await remember_person(services.store, services.clock, user)
+    await context.services.people.saw(user)
 
 
 def register(app: App) -> None:

@@ -44,6 +44,7 @@ async def forget(update: Update, context: AppContext) -> None:
         return
     services = context.services
     await forget_person(services.store, services.clock, request.user.id)
+    services.people.forget(request.user.id)
     await reply(update, t(request.language, "me.forgotten"))
 
 

@@ -5,16 +5,18 @@ A dispatcher enters 112 calls (`/baru …`, each line carrying a unique number),
 press ✅ Terima on the cards that reach their groups and take tasks (👤 Tugaskan, then
 🙋 Saya sendiri). Between those actions the bot process is killed with SIGKILL — right after a
 burst of actions (updates in flight), right after the dispatcher saw a confirmation (the handled
-but not yet recorded window), right after a card reached a group (the sent but not yet marked
-window) and after a random number of the bot's requests — and started again while people go on
-acting. At the end the bot is started once more and left to catch up, and the drill checks:
+but not yet recorded window), right after a card or a reminder reached a group (the sent but not
+yet recorded window) and after a random number of the bot's requests — and started again while
+people go on acting. At the end the bot is started once more and left to catch up, and the drill
+checks:
 
 * every incident number the dispatcher saw confirmed exists, and no call line became two
   incidents;
 * each routed agency chat shows one card per incident; a second copy is accepted only when
   the at-least-once window explains it (the first copy went out in a lifetime that was killed
   before the outbox recorded it, and the copy the outbox remembers came after the restart), and
-  such duplicates are counted;
+  such duplicates are counted. The outbox row cannot tell: a send cut off by SIGKILL leaves no
+  trace in it (`attempts` counts recorded outcomes), so the signature is read from the chat;
 * each acknowledgement is recorded once, every press answered "✅ Tercatat" has its event, and
   each task taken with "Saya sendiri" exists once;
 * every reminder firing is in the timeline exactly once, and no reminder pending before the
@@ -28,6 +30,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import logging
 import os
 import random
 import re
@@ -40,6 +44,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.simulator import SimCallbackQuery, SimChat, SimMessage, SimUser, TelegramSimulator
 
@@ -57,10 +62,17 @@ REMINDER_EVENTS = ("reminded", "escalated", "follow_up")
 ACK_EVENTS = ("acknowledged", "acknowledged_on_behalf")
 
 # What kills the bot: after a burst of actions, right after a confirmation was seen, right after
-# a card reached a group, or after a random number of the bot's own requests.
+# a card or a reminder reached a group, or after a random number of the bot's own requests.
 KillKind = str
-BURST, AFTER_CONFIRMATION, AFTER_CARD, RANDOM = "burst", "confirmation", "card", "random"
-ALL_KILLS = (BURST, AFTER_CONFIRMATION, AFTER_CARD, RANDOM)
+BURST, AFTER_CONFIRMATION, AFTER_CARD, AFTER_REMINDER, RANDOM = (
+    "burst",
+    "confirmation",
+    "card",
+    "reminder",
+    "random",
+)
+ALL_KILLS = (BURST, AFTER_CONFIRMATION, AFTER_CARD, AFTER_REMINDER, RANDOM)
+REMINDER_TEXT = "Pengingat:"
 
 
 @dataclass(frozen=True)
@@ -68,15 +80,19 @@ class CrashPlan:
     """How big the drill is. The CI test runs a short stream; the bench runs the full one."""
 
     operations: int = 60
-    kills: int = 5
+    kills: int = 6
     seed: int = 112
     ack_timeout_seconds: int = 10
     sweep_seconds: int = 1
     time_limit: float = 55.0  # the whole drill, start to verdict
 
+    def __post_init__(self) -> None:
+        if self.kills < 1 or self.operations < self.kills:
+            raise ValueError("the drill needs at least one kill and an action per kill")
+
     def kill_kinds(self, rng: random.Random) -> list[KillKind]:
         """One of each kind (the confirmation window twice), the rest drawn, shuffled."""
-        kinds = [BURST, AFTER_CONFIRMATION, AFTER_CARD, RANDOM, AFTER_CONFIRMATION]
+        kinds = [BURST, AFTER_CONFIRMATION, AFTER_CARD, AFTER_REMINDER, RANDOM, AFTER_CONFIRMATION]
         kinds += [rng.choice(ALL_KILLS) for _ in range(len(kinds), self.kills)]
         kinds = kinds[: self.kills]
         rng.shuffle(kinds)
@@ -90,6 +106,7 @@ class CrashReport:
     counts: dict[str, int] = field(default_factory=dict)
     problems: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds each phase took
     log_path: Path | None = None
 
     CHECKS = ("quiet", "calls", "replayed calls", "cards", "acknowledgements", "tasks", "reminders")
@@ -106,6 +123,7 @@ class CrashReport:
     def lines(self) -> list[str]:
         lines = [f"{name}: {value}" for name, value in self.counts.items()]
         lines.append(f"seconds: {self.seconds:.1f}")
+        lines.extend(f"  {name}: {took:.1f} s" for name, took in self.phases.items())
         for check in self.CHECKS:
             found = self.problems.get(check, [])
             lines.append(f"check {check}: {'ok' if not found else f'{len(found)} problem(s)'}")
@@ -205,10 +223,11 @@ class BotProcess:
         self.kills.append(datetime.now(UTC))
 
     async def stop(self, within: float = 20.0) -> int | None:
-        """SIGTERM and wait for a clean exit; SIGKILL if it does not come."""
+        """SIGTERM and wait for the exit status; None when it had to be SIGKILLed after all."""
         proc = self._proc
-        if proc is None or proc.returncode is not None:
-            return None if proc is None else proc.returncode
+        assert proc is not None
+        if proc.returncode is not None:
+            return proc.returncode
         proc.send_signal(signal.SIGTERM)
         try:
             async with asyncio.timeout(within):
@@ -217,6 +236,18 @@ class BotProcess:
             proc.kill()
             await proc.wait()
             return None
+
+    async def wait_change_or_exit(self, sim: TelegramSimulator, seconds: float) -> None:
+        """Until the simulator sees a change, the process ends, or `seconds` pass."""
+        change = asyncio.ensure_future(sim.wait_change(seconds))
+        waits: set[asyncio.Future[Any]] = {change}
+        if self._proc is not None and self._proc.returncode is None:
+            waits.add(asyncio.ensure_future(self._proc.wait()))
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
 
     def exited_by_itself(self) -> int | None:
         """The exit status when the bot died without being killed (a crash of its own)."""
@@ -241,7 +272,7 @@ class Database:
         finally:
             db.close()
 
-    def rows(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    def rows(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         with self.snapshot() as db:
             return list(db.execute(sql, params))
 
@@ -306,6 +337,7 @@ class Drill:
         self.operations = 0
         self.kind_counts: Counter[str] = Counter()
         self.waiting_at_restarts = 0
+        self.reminders_waited_for = 0
         # Per lifetime (1-based), the highest message id each chat had before it began.
         self.spawn_marks: dict[int, dict[int, int]] = {}
 
@@ -327,9 +359,9 @@ class Drill:
             if self.bot.exited_by_itself() is not None:
                 raise AssertionError(
                     f"the bot exited by itself ({self.bot.exited_by_itself()}) while waiting "
-                    f"for {what}"
+                    f"for {what}; its log:\n{self.report.log_tail()}"
                 )
-            await self.sim.wait_change(min(remaining, 0.2) if db else remaining)
+            await self.bot.wait_change_or_exit(self.sim, min(remaining, 0.2) if db else remaining)
 
     def outbox_pending(self) -> int:
         return self.db.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
@@ -399,6 +431,13 @@ class Drill:
 
     def card_count(self) -> int:
         return sum(len(self.cards_in(agency)) for agency in self.agencies)
+
+    def reminder_messages(self) -> int:
+        return sum(
+            REMINDER_TEXT in (message.text or "")
+            for agency in self.agencies
+            for message in self.sim.bot_messages(agency.chat)
+        )
 
     def confirmations(self) -> list[int]:
         chat = self.sim.private_chat(self.dispatcher)
@@ -493,9 +532,9 @@ class Drill:
         roll = self.rng.random()
         if self.seen.pending_pickers and roll < 0.5 and await self.pick_myself():
             return
-        if roll < 0.5 or self.lines < 3:
+        if roll < 0.45 or self.lines < 3:
             await self.call()
-        elif roll < 0.82:
+        elif roll < 0.75:
             if not await self.acknowledge():
                 await self.call()
         elif not await self.assign():
@@ -512,26 +551,67 @@ class Drill:
     async def kill(self, kind: KillKind) -> None:
         """Act towards the chosen moment, then SIGKILL the bot there."""
         if kind == BURST:
-            for _ in range(self.rng.randint(5, 8)):
+            # A burst of actions, then the kill lands while the bot works through the batch.
+            burst = self.rng.randint(5, 8)
+            for _ in range(burst):
                 await self.operate()
+            calls = len(self.sim.calls) + self.rng.randint(2, 2 * burst)
+            await self.wait_until(lambda: len(self.sim.calls) >= calls, 5.0, "the batch")
         elif kind == AFTER_CONFIRMATION:
-            before = len(self.confirmations())
+            # A confirmation of a number not seen before: a call just committed (a repeated
+            # confirmation of a replayed call would not do).
+            known = set(self.confirmations())
             await self.call()
             self.operations += 1
             await self.wait_until(
-                lambda: len(self.confirmations()) > before, ANSWER_TIMEOUT, "a confirmation"
+                lambda: set(self.confirmations()) - known, ANSWER_TIMEOUT, "a confirmation"
             )
         elif kind == AFTER_CARD:
             before = self.card_count()
             await self.call()
             self.operations += 1
             await self.wait_until(lambda: self.card_count() > before, ANSWER_TIMEOUT, "a card")
+        elif kind == AFTER_REMINDER:
+            # Nobody acts until a reminder reaches a group: its firing was just committed and
+            # its message is in the outbox's hands.
+            before = self.reminder_messages()
+            await self.wait_until(
+                lambda: self.reminder_messages() > before,
+                2 * self.plan.ack_timeout_seconds + 5,
+                "a reminder",
+            )
         else:
             calls = len(self.sim.calls) + self.rng.randint(1, 25)
             await self.operate()
             await self.wait_until(lambda: len(self.sim.calls) >= calls, 3.0, "bot requests")
         await self.bot.kill()
         self.kind_counts[f"kills {kind}"] += 1
+        if kind == AFTER_CONFIRMATION:
+            for number in set(self.confirmations()) - known:
+                if self.in_replay_window(number):
+                    self.kind_counts["kills between a call's commit and its update's record"] += 1
+
+    def in_replay_window(self, number: int) -> bool:
+        """Whether incident `number`, a call, is committed but the update that made it is not
+        recorded as handled, so Telegram delivers that /baru again after the restart."""
+        description = self.db.rows("SELECT description FROM incidents WHERE id = ?", (number,))
+        match = CALL_NUMBER.match(str(description[0][0])) if description else None
+        if match is None:
+            return False
+        sent = self.seen.calls[int(match.group(1))]
+        update_id = next(
+            (
+                u["update_id"]
+                for u in self.sim.issued_updates
+                if u.get("message", {}).get("message_id") == sent.message_id
+                and u["message"].get("chat", {}).get("id") == sent.chat_id
+            ),
+            None,
+        )
+        recorded = self.db.scalar(
+            "SELECT COUNT(*) FROM processed_updates WHERE update_id = ?", (update_id,)
+        )
+        return not recorded
 
     async def restart(self) -> None:
         self.waiting_at_restarts += self.sim.updates_pending
@@ -587,11 +667,15 @@ class Drill:
         while await self.pick_myself():
             pass
         await self.wait_until(self.caught_up, 15.0, "catch-up after the last picks", db=True)
-        # Every reminder pending at the last kill fires (or is made moot by an acknowledgement).
-        last_kill = db_time(self.bot.kills[-1])
+        # Every reminder pending at the last kill fires once it is due (or is made moot by an
+        # acknowledgement). Those due later than one timeout after the restart are only checked
+        # for being on time, so the drill does not wait for escalation repeats.
+        last_kill = self.bot.kills[-1]
+        horizon = datetime.now(UTC) + timedelta(seconds=self.plan.ack_timeout_seconds)
         waiting = self.db.rows(
-            "SELECT id, attempt, due_at FROM reminders WHERE state = 'pending' AND created_at < ?",
-            (last_kill,),
+            "SELECT id, attempt, due_at FROM reminders "
+            "WHERE state = 'pending' AND created_at < ? AND due_at <= ?",
+            (db_time(last_kill), db_time(horizon)),
         )
         latest_due = max((from_db_time(row[2]) for row in waiting), default=datetime.now(UTC))
         budget = max(0.0, (latest_due - datetime.now(UTC)).total_seconds()) + 3 * sweep + 5
@@ -618,10 +702,15 @@ class Drill:
             self.report.problem(
                 "reminders", f"reminder {rid} ({kind}, #{incident}) still pending, due {due}"
             )
-        self.report.counts["reminders waited for after the last restart"] = len(waiting)
+        self.reminders_waited_for = len(waiting)
         status = await self.bot.stop()
-        if status not in (0, None):
-            self.report.problem("quiet", f"the bot exited with {status} on SIGTERM")
+        if status != 0:
+            self.report.problem(
+                "quiet",
+                "the bot did not stop on SIGTERM"
+                if status is None
+                else f"the bot exited with {status} on SIGTERM",
+            )
 
     # --- the checks ---------------------------------------------------------------------------
 
@@ -642,6 +731,7 @@ class Drill:
         parked = self.db.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'parked'")
         pending = self.outbox_pending()
         counts["outbox rows parked"] = parked
+        counts["reminder messages in agency chats"] = self.reminder_messages()
         if pending:
             self.report.problem("quiet", f"{pending} outbox rows still pending at the end")
 
@@ -656,10 +746,13 @@ class Drill:
         for incident, description, source in rows:
             match = CALL_NUMBER.match(str(description))
             if source == "telepon" and match:
-                by_line[int(match.group(1))].append(int(str(incident)))
-        existing = {int(str(row[0])) for row in rows}
+                by_line[int(match.group(1))].append(int(incident))
+        existing = {int(row[0]) for row in rows}
         confirmed = self.confirmations()
         self.report.counts["confirmations seen"] = len(confirmed)
+        self.report.counts["confirmations repeated by a replay"] = len(confirmed) - len(
+            set(confirmed)
+        )
         self.report.counts["incidents"] = len(existing)
         for number in confirmed:
             if number not in existing:
@@ -680,7 +773,7 @@ class Drill:
     def check_cards(self) -> None:
         routed = self.db.rows("SELECT incident_id, agency_id FROM responses")
         refs = {
-            str(ref): int(str(message_id))
+            str(ref): int(message_id)
             for ref, message_id in self.db.rows("SELECT ref, message_id FROM message_refs")
         }
         single = duplicates = 0
@@ -691,7 +784,7 @@ class Drill:
             for incident, agency_id in routed:
                 if agency_id != agency.agency_id:
                     continue
-                number = int(str(incident))
+                number = int(incident)
                 shown = cards.get(number, [])
                 if len(shown) == 1:
                     single += 1
@@ -700,9 +793,8 @@ class Drill:
                     self.report.problem("cards", f"#{number} has no card in {agency.code}")
                     continue
                 kept = refs.get(f"card:{number}:{agency.agency_id}")
-                explained = len(shown) == 2 and self.explained_duplicate(agency, shown, kept)
-                if explained:
-                    duplicates += 1
+                if self.explained_duplicates(agency, shown, kept):
+                    duplicates += len(shown) - 1
                 else:
                     self.report.problem(
                         "cards",
@@ -713,27 +805,30 @@ class Drill:
         self.report.counts["cards checked (one per incident and chat)"] = single
         self.report.counts["duplicate cards explained by a kill mid-send"] = duplicates
 
-    def explained_duplicate(
+    def explained_duplicates(
         self, agency: Agency, shown: list[SimMessage], kept: int | None
     ) -> bool:
-        """Two copies of a card are the at-least-once window when the first went out in a
-        lifetime that was killed before the outbox recorded it: nothing else went out to that
-        chat through the outbox in that lifetime afterwards (its queue was stuck on the card),
-        and the copy the outbox remembers was sent after the restart."""
-        first, second = sorted(shown, key=lambda m: m.message_id)
-        if kept != second.message_id:
+        """Extra copies of a card are the at-least-once window when each went out in its own
+        lifetime that was killed before the outbox recorded the send — nothing else went out
+        to that chat through the outbox in that lifetime afterwards (its queue was stuck on the
+        card) — and the copy the outbox remembers is the last one."""
+        copies = sorted(shown, key=lambda m: m.message_id)
+        if kept != copies[-1].message_id:
             return False
-        died_in = self.lifetime_of(agency.chat, first.message_id)
-        if died_in >= self.lifetime_of(agency.chat, second.message_id):
+        lifetimes = [self.lifetime_of(agency.chat, m.message_id) for m in copies]
+        if any(a >= b for a, b in itertools.pairwise(lifetimes)):
             return False
-        later = [
-            m
-            for m in self.sim.bot_messages(agency.chat)
-            if first.message_id < m.message_id < second.message_id
-            and self.lifetime_of(agency.chat, m.message_id) == died_in
-            and not PICKER_HEADER.search(m.text or "")  # pickers are answers, not outbox
-        ]
-        return not later
+        for orphan, lifetime in zip(copies[:-1], lifetimes, strict=False):
+            after = [
+                m
+                for m in self.sim.bot_messages(agency.chat)
+                if m.message_id > orphan.message_id
+                and self.lifetime_of(agency.chat, m.message_id) == lifetime
+                and not PICKER_HEADER.search(m.text or "")  # pickers are answers, not outbox
+            ]
+            if after:
+                return False
+        return True
 
     def check_presses(self) -> None:
         counts = self.report.counts
@@ -742,11 +837,11 @@ class Drill:
             "SELECT incident_id, agency_id, actor_id FROM incident_events WHERE kind IN (?, ?)",
             ACK_EVENTS,
         ):
-            events[(int(str(incident)), int(str(agency_id)))].append(int(str(actor)))
+            events[(int(incident), int(agency_id))].append(int(actor))
         responses = self.db.rows("SELECT incident_id, agency_id, status FROM responses")
         acknowledged = 0
         for incident, agency_id, status in responses:
-            recorded = events.get((int(str(incident)), int(str(agency_id))), [])
+            recorded = events.get((int(incident), int(agency_id)), [])
             expected = 0 if status == "menunggu" else 1
             acknowledged += expected
             if len(recorded) != expected:
@@ -778,11 +873,11 @@ class Drill:
                     f"answered Tercatat but the timeline has acknowledgements by {actors}",
                 )
         tasks = Counter(
-            (int(str(i)), int(str(a)), int(str(u)))
+            (int(i), int(a), int(u))
             for i, a, u in self.db.rows("SELECT incident_id, agency_id, user_id FROM assignments")
         )
         took = Counter(
-            (int(str(i)), int(str(a)), int(str(u)))
+            (int(i), int(a), int(u))
             for i, a, u in self.db.rows(
                 "SELECT incident_id, agency_id, actor_id FROM incident_events "
                 "WHERE kind = 'took_task'"
@@ -816,8 +911,8 @@ class Drill:
         survived = 0
         for _rid, kind, incident, agency_id, attempt, created, fired in reminders:
             group = "ack" if kind == "ack" else "follow_up"
-            key = (int(str(incident)), None if group != "ack" else int(str(agency_id)), group)
-            attempts[key] += int(str(attempt))
+            key = (int(incident), None if group != "ack" else int(agency_id), group)
+            attempts[key] += int(attempt)
             if fired is not None and any(str(created) < k < str(fired) for k in kills):
                 survived += 1
         events: Counter[tuple[int, int | None, str]] = Counter()
@@ -826,9 +921,10 @@ class Drill:
             REMINDER_EVENTS,
         ):
             group = "follow_up" if kind == "follow_up" else "ack"
-            agency = None if group != "ack" else int(str(agency_id))
-            events[(int(str(incident)), agency, group)] += 1
-        counts["reminders"] = len(reminders)
+            agency = None if group != "ack" else int(agency_id)
+            events[(int(incident), agency, group)] += 1
+        counts["reminder rows"] = len(reminders)
+        counts["reminders pending at the last kill, waited for"] = self.reminders_waited_for
         counts["reminder firings (one timeline event each)"] = sum(attempts.values())
         counts["reminders that fired after surviving a kill"] = survived
         for key in sorted(set(attempts) | set(events), key=str):
@@ -844,13 +940,28 @@ class Drill:
 async def run_crash_drill(plan: CrashPlan, workdir: Path) -> CrashReport:
     """Build the world, run the stream with the kills, catch up, and check. Bounded in time."""
     started = time.monotonic()
+    # Each kill resets the dead bot's connections, which aiohttp logs as errors: expected here.
+    server_log = logging.getLogger("aiohttp.server")
+    level = server_log.level
+    server_log.setLevel(logging.CRITICAL)
+    try:
+        return await _drill(plan, workdir, started)
+    finally:
+        server_log.setLevel(level)
+
+
+async def _drill(plan: CrashPlan, workdir: Path, started: float) -> CrashReport:
     async with TelegramSimulator(seed=plan.seed) as sim:
         drill = Drill(sim, workdir, plan)
         try:
             async with asyncio.timeout(plan.time_limit):
-                await drill.build_world()
-                await drill.stream()
-                await drill.finish()
+                for phase in (drill.build_world, drill.stream, drill.finish):
+                    began = time.monotonic()
+                    await phase()
+                    drill.report.phases[phase.__name__] = time.monotonic() - began
+        except Exception as exc:
+            exc.add_note(f"the drill stopped early; the bot's log ends:\n{drill.report.log_tail()}")
+            raise
         finally:
             if drill.bot.alive:
                 await drill.bot.stop(within=5.0)

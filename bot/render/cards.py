@@ -781,13 +781,21 @@ def _short_location(language: Language, incident: Incident) -> str:
 
 
 def open_list_text(
-    language: Language, views: list[IncidentView], zone: ZoneInfo, now: datetime
+    language: Language,
+    views: list[IncidentView],
+    zone: ZoneInfo,
+    now: datetime,
+    *,
+    total: int | None = None,
 ) -> str:
-    """`/terbuka`: one line per open incident, in the caller's order, at most 30."""
+    """`/terbuka`: one line per open incident, in the caller's order, at most 30.
+
+    The caller may pass only the first 30 views and the `total` count of open incidents."""
     del zone  # ages need no zone; kept so every list renderer takes the same arguments
+    count = len(views) if total is None else max(total, len(views))
     if not views:
         return t(language, "open.empty")
-    lines = [t(language, "open.title", count=len(views))]
+    lines = [t(language, "open.title", count=count)]
     for view in views[:OPEN_LIST_MAX_LINES]:
         incident = view.incident
         lines.append(
@@ -796,8 +804,8 @@ def open_list_text(
             f" · {status_label(language, view.status)}"
             f" · {_short_location(language, incident)}"
         )
-    if len(views) > OPEN_LIST_MAX_LINES:
-        lines.append(t(language, "open.more", count=len(views) - OPEN_LIST_MAX_LINES))
+    if count > OPEN_LIST_MAX_LINES:
+        lines.append(t(language, "open.more", count=count - OPEN_LIST_MAX_LINES))
     lines.append(t(language, "open.hint"))
     return "\n".join(lines)
 
