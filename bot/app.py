@@ -90,6 +90,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
         poll_interval=settings.outbox_poll_seconds,
         pacer=pacer,
         concurrency=settings.outbox_concurrency,
+        language=settings.default_language,
     )
     background: set[asyncio.Task[bool]] = set()
 

@@ -37,7 +37,9 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.i18n import t
 from bot.pacing import Pacer
+from bot.settings import Language
 from bot.store import Store
 from models.outbox import OutboxItem, OutgoingMessage, Priority, SendMethod
 
@@ -66,6 +68,7 @@ class OutboxSender:
         poll_interval: float = 1.0,
         pacer: Pacer | None = None,
         concurrency: int = 8,
+        language: Language = "id",
         rng: random.Random | None = None,
     ) -> None:
         self.store = store
@@ -74,6 +77,7 @@ class OutboxSender:
         self.poll_interval = poll_interval
         self.pacer = pacer  # None: no pacing (benchmarks of the bot's own cost)
         self.concurrency = concurrency
+        self.language = language  # of the few notices the sender writes itself
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._wake = asyncio.Event()
         # Set while nothing is due or in flight; lets tests and the demo wait for quiet.
@@ -223,12 +227,17 @@ class OutboxSender:
                     "message_id": replied[1],
                     "allow_sending_without_reply": True,
                 }
+        if item.ref is not None and not item.method.targets_existing_message:
+            # Others will edit this message: if we die before its id is recorded, the next
+            # start must know a copy may already be in the chat.
+            async with self.store.transaction() as tx:
+                await tx.mark_attempted(item, self.store.clock.now())
         try:
             result = await self.bot.do_api_request(item.method.value, api_kwargs=params)
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)
             log.warning("429 for chat %s: waiting %.0f s", item.chat_id, wait)
-            await self._postpone(item, wait, f"retry after {wait:.0f} s")
+            await self._postpone(item, wait, f"retry after {wait:.0f} s", delivered=False)
         except ChatMigrated as exc:
             log.info("chat %s became %s; pending messages follow it", item.chat_id, exc.new_chat_id)
             async with self.store.transaction() as tx:
@@ -320,11 +329,21 @@ class OutboxSender:
         return backoff(item.attempts, self.max_backoff, self._rng)
 
     async def _postpone(
-        self, item: OutboxItem, seconds: float, error: str, *, count: bool = True
+        self,
+        item: OutboxItem,
+        seconds: float,
+        error: str,
+        *,
+        count: bool = True,
+        delivered: bool | None = None,
     ) -> None:
+        """Try again later. `delivered=False`: Telegram said it did not take the message (a 429),
+        so no copy exists; None: unknown (a timeout or a network fault)."""
         until = self.store.clock.now() + timedelta(seconds=seconds)
         async with self.store.transaction() as tx:
             await tx.postpone(item, until, error, count=count)
+            if delivered is False:
+                await tx.clear_attempted(item)
 
     async def _park(self, item: OutboxItem, error: str) -> None:
         async with self.store.transaction() as tx:
@@ -333,7 +352,22 @@ class OutboxSender:
     async def _mark_sent(self, item: OutboxItem, message_id: int | None) -> None:
         async with self.store.transaction() as tx:
             await tx.mark_sent(item, message_id, self.store.clock.now())
+            if item.attempted_at is not None and item.ref is not None:
+                # An earlier try may have got through before the bot died or the line dropped:
+                # say so under this copy, so people know which one counts.
+                await tx.enqueue(maybe_twice_notice(item, self.language), self.store.clock.now())
         self.sent_count += 1
+
+
+def maybe_twice_notice(item: OutboxItem, language: Language) -> OutgoingMessage:
+    assert item.ref is not None
+    payload: dict[str, Any] = {"text": t(language, "outbox.maybe_twice"), "parse_mode": "HTML"}
+    thread = item.payload.get("message_thread_id")
+    if isinstance(thread, int):
+        payload["message_thread_id"] = thread
+    return OutgoingMessage(
+        item.chat_id, SendMethod.SEND_MESSAGE, payload, Priority.URGENT, target_ref=item.ref
+    )
 
 
 def _upload(spec: dict[str, Any]) -> InputFile:

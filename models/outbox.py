@@ -99,6 +99,7 @@ class OutboxItem:
     message_id: int | None
     last_error: str | None
     fallback: OutgoingMessage | None = None
+    attempted_at: datetime | None = None  # a send started whose outcome was never recorded
 
 
 def message_to_dict(message: OutgoingMessage) -> dict[str, Any]:

@@ -206,3 +206,39 @@ def test_backoff_grows_and_is_capped() -> None:
     assert waits[3] > waits[0]
     assert max(waits) <= 60.0 * 1.2
     assert timedelta(seconds=waits[-1]) >= timedelta(seconds=48)
+
+
+async def test_a_card_whose_send_was_cut_short_is_sent_again_and_marked(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    """The bot died after starting to send a card, before learning if Telegram took it."""
+    await harness.start()
+    sari = await started_user(sim, harness)
+    await harness.stop()
+    store = Store(harness.database_path)
+    await store.open()
+    [item_id] = await enqueue(
+        store,
+        OutgoingMessage(sari.id, SendMethod.SEND_MESSAGE, {"text": "Kartu #7"}, ref="card:7:1"),
+    )
+    async with store.transaction() as tx:
+        await tx.db.execute("UPDATE outbox SET attempted_at = created_at WHERE id = ?", (item_id,))
+    await store.close()
+    await harness.start()
+    await harness.settle()
+    shown = texts_in(sim, sari)
+    assert shown.count("Kartu #7") == 1
+    notice = sim.bot_messages(sim.private_chat(sari))[-1]
+    assert notice.text is not None and "mungkin muncul dua kali" in notice.text
+    card = next(m for m in sim.bot_messages(sim.private_chat(sari)) if m.text == "Kartu #7")
+    assert notice.reply_to_message_id == card.message_id, (
+        "the notice sits under the copy that counts"
+    )
+    # A card sent without any doubt gets no such notice.
+    before = len(sim.bot_messages(sim.private_chat(sari)))
+    await enqueue(
+        harness.services.store,
+        OutgoingMessage(sari.id, SendMethod.SEND_MESSAGE, {"text": "Kartu #8"}, ref="card:8:1"),
+    )
+    await harness.settle()
+    assert len(sim.bot_messages(sim.private_chat(sari))) == before + 1

@@ -18,7 +18,7 @@ from models.outbox import (
 
 _ITEM_COLUMNS = (
     "id, chat_id, method, payload, priority, ref, target_ref, status, attempts, not_before, "
-    "created_at, sent_at, message_id, last_error, fallback"
+    "created_at, sent_at, message_id, last_error, fallback, attempted_at"
 )
 
 
@@ -39,6 +39,7 @@ def _item(row: aiosqlite.Row) -> OutboxItem:
         message_id=row[12],
         last_error=row[13],
         fallback=None if row[14] is None else message_from_dict(from_json(row[14])),
+        attempted_at=maybe_time(row[15]),
     )
 
 
@@ -155,7 +156,7 @@ class OutboxQueries:
         await self.db.execute(
             """
             UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?,
-                              attempts = attempts + 1, last_error = NULL
+                              attempts = attempts + 1, last_error = NULL, attempted_at = NULL
             WHERE id = ? AND status = 'pending'
             """,
             (at, message_id, item.id),
@@ -172,6 +173,17 @@ class OutboxQueries:
                 """,
                 (item.ref, item.chat_id, message_id, at),
             )
+
+    async def mark_attempted(self, item: OutboxItem, now: datetime) -> None:
+        """A send whose outcome we may never learn is about to start."""
+        await self.db.execute(
+            "UPDATE outbox SET attempted_at = ? WHERE id = ? AND status = 'pending'",
+            (to_db_time(now), item.id),
+        )
+
+    async def clear_attempted(self, item: OutboxItem) -> None:
+        """Telegram answered that it did not take the message: no copy of it exists."""
+        await self.db.execute("UPDATE outbox SET attempted_at = NULL WHERE id = ?", (item.id,))
 
     async def postpone(
         self, item: OutboxItem, until: datetime, error: str, *, count: bool = True
