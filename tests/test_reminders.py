@@ -28,6 +28,17 @@ async def city_with_coordinators(
     return city, group
 
 
+async def a_reported_fire(
+    sim: TelegramSimulator, harness: BotHarness
+) -> tuple[ManualClock, City, SimChat, int]:
+    """A city with a coordinators' group, on a manual clock, where Ani has just reported a fire."""
+    clock = ManualClock()
+    city, coordinators = await city_with_coordinators(sim, harness, clock)
+    reporter = sim.add_user("Ani", language_code="id")
+    await harness.says(reporter, "/start")
+    return clock, city, coordinators, await report(city, reporter)
+
+
 async def tick(harness: BotHarness, clock: ManualClock, delta: timedelta) -> int:
     """Let time pass and run what is due, as the scheduler would."""
     clock.advance(delta)
@@ -48,11 +59,7 @@ async def events(harness: BotHarness, number: int, kind: str) -> int:
 async def test_each_step_fires_at_its_time_and_not_before(
     sim: TelegramSimulator, harness: BotHarness
 ) -> None:
-    clock = ManualClock()
-    city, coordinators = await city_with_coordinators(sim, harness, clock)
-    reporter = sim.add_user("Ani", language_code="id")
-    await harness.says(reporter, "/start")
-    number = await report(city, reporter)
+    clock, city, coordinators, number = await a_reported_fire(sim, harness)
     damkar = city.groups["damkar"]
     card = city.card("damkar", number)
 
@@ -85,11 +92,7 @@ async def test_each_step_fires_at_its_time_and_not_before(
 
 
 async def test_acknowledging_stops_the_chain(sim: TelegramSimulator, harness: BotHarness) -> None:
-    clock = ManualClock()
-    city, coordinators = await city_with_coordinators(sim, harness, clock)
-    reporter = sim.add_user("Ani", language_code="id")
-    await harness.says(reporter, "/start")
-    number = await report(city, reporter)
+    clock, city, coordinators, number = await a_reported_fire(sim, harness)
     await tick(harness, clock, FIRE_ACK)
     rudi, sari = city.crews["damkar"][0], city.crews["relawan"][0]
     for person, code in ((rudi, "damkar"), (sari, "relawan")):
@@ -106,11 +109,7 @@ async def test_acknowledging_stops_the_chain(sim: TelegramSimulator, harness: Bo
 async def test_a_coordinator_acknowledges_on_the_agencys_behalf(
     sim: TelegramSimulator, harness: BotHarness
 ) -> None:
-    clock = ManualClock()
-    city, _coordinators = await city_with_coordinators(sim, harness, clock)
-    reporter = sim.add_user("Ani", language_code="id")
-    await harness.says(reporter, "/start")
-    number = await report(city, reporter)
+    clock, city, _coordinators, number = await a_reported_fire(sim, harness)
     for _ in range(3):  # two group reminders, then the escalation
         await tick(harness, clock, FIRE_ACK)
     inbox = sim.private_chat(city.coordinator)
@@ -139,11 +138,7 @@ async def test_a_coordinator_acknowledges_on_the_agencys_behalf(
 async def test_a_restart_with_overdue_reminders_fires_each_once_and_says_it_is_late(
     sim: TelegramSimulator, harness: BotHarness
 ) -> None:
-    clock = ManualClock()
-    city, _coordinators = await city_with_coordinators(sim, harness, clock)
-    reporter = sim.add_user("Ani", language_code="id")
-    await harness.says(reporter, "/start")
-    number = await report(city, reporter)
+    clock, city, _coordinators, number = await a_reported_fire(sim, harness)
     async with harness.services.store.read() as tx:
         pending = len(await tx.pending_schedule())
     assert pending == 3  # both agencies' acknowledgement, and the open-too-long follow-up
@@ -170,11 +165,7 @@ async def test_a_restart_with_overdue_reminders_fires_each_once_and_says_it_is_l
 async def test_an_acknowledgement_in_the_same_instant_as_the_reminder_wins(
     sim: TelegramSimulator, harness: BotHarness
 ) -> None:
-    clock = ManualClock()
-    city, _ = await city_with_coordinators(sim, harness, clock)
-    reporter = sim.add_user("Ani", language_code="id")
-    await harness.says(reporter, "/start")
-    number = await report(city, reporter)
+    clock, city, _, number = await a_reported_fire(sim, harness)
     clock.advance(FIRE_ACK)
     async with harness.services.store.read() as tx:
         due = [r for r in await tx.due_reminders(clock.now(), 10) if r.kind is ReminderKind.ACK]
@@ -215,11 +206,7 @@ async def test_without_a_coordinators_group_escalations_go_private_and_admins_ar
 async def test_follow_ups_for_stale_tasks_and_long_open_incidents(
     sim: TelegramSimulator, harness: BotHarness
 ) -> None:
-    clock = ManualClock()
-    city, coordinators = await city_with_coordinators(sim, harness, clock)
-    reporter = sim.add_user("Ani", language_code="id")
-    await harness.says(reporter, "/start")
-    number = await report(city, reporter)
+    clock, city, coordinators, number = await a_reported_fire(sim, harness)
     rudi = city.crews["damkar"][0]
     damkar = city.groups["damkar"]
     await harness.services.incidents.assign(
