@@ -128,6 +128,8 @@ class OutboxSender:
                     log.exception("outbox pass failed; retrying")
                     started, soonest = 0, self.poll_interval
                 if not started and not self._inflight and soonest is None:
+                    if self.pacer is not None and not self.idle.is_set():
+                        self.pacer.forget_idle()  # quiet now: let go of chats' spent windows
                     self.idle.set()
                 if not self._stopping:
                     try:
@@ -193,14 +195,6 @@ class OutboxSender:
         self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=max(timeout, 0.001))
-
-    async def deliver_due(self) -> bool:
-        """One pass without pacing or concurrency (tools and tests). True when anything went."""
-        async with self.store.read() as tx:
-            items = await tx.due_outbox(self.store.clock.now(), BATCH)
-        for item in items:
-            await self.deliver(item)
-        return bool(items)
 
     async def deliver(self, item: OutboxItem) -> None:
         params = dict(item.payload)

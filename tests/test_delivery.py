@@ -184,3 +184,15 @@ async def test_an_urgent_card_overtakes_a_broadcast_in_flight(
     assert sends.index("KARTU") < 8, "the card went in the first round, not after the broadcast"
     await harness.settle(timeout=15)
     assert sim.stats.limit_violations == 0
+
+
+def test_the_pacer_lets_go_of_quiet_chats() -> None:
+    clock = FakeTime()
+    pacer = Pacer(PacingLimits(), clock)
+    for chat in (-1, -2, 3):
+        pacer.done(pacer.record(chat))
+    clock.now += 120  # everything refilled, every window passed
+    pacer.forget_idle()
+    assert not pacer._buckets
+    assert not pacer._group_sends
+    assert pacer.wait(-1) == 0.0, "a forgotten chat starts afresh"
