@@ -62,6 +62,10 @@ class Source(StrEnum):
     REPORT = "laporan"  # a resident or volunteer reported it in a private chat
     CALL = "telepon"  # a dispatcher entered a 112 phone call
 
+    @property
+    def label_key(self) -> str:
+        return f"source.{self.value}"
+
 
 class Hurt(StrEnum):
     """People hurt or trapped, as the reporter answered."""

@@ -47,6 +47,7 @@ def enum_keys() -> set[str]:
     from models.access import ChatKind, Denial
     from models.agencies import Role
     from models.incident_types import IncidentType
+    from models.incidents import CancelReason, EventKind, Hurt, IncidentStatus, Severity, Source
     from models.report import Problem
 
     return (
@@ -56,6 +57,12 @@ def enum_keys() -> set[str]:
         | {denial.message_key for denial in Denial}
         | {role.label_key for role in Role}
         | {kind.label_key for kind in IncidentType}
+        | {
+            item.label_key
+            for family in (Severity, IncidentStatus, Hurt, Source, CancelReason)
+            for item in family
+        }
+        | {kind.message_key for kind in EventKind}
     )
 
 

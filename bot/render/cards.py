@@ -36,7 +36,6 @@ from models.incidents import (
     Response,
     ResponseStatus,
     Severity,
-    Source,
     TimelineEvent,
 )
 
@@ -56,63 +55,6 @@ SHORT_ADDRESS_MAX = 40
 ASSIGNEES_SHOWN = 4  # per agency line on the card
 MIN_DESCRIPTION_ROOM = 200  # below this, agency lines give way to the description
 
-# Every label key spelled out, so the catalog completeness test sees the enum-built keys.
-SEVERITY_LABELS: dict[Severity, str] = {
-    Severity.CRITICAL: N_("severity.kritis"),
-    Severity.HIGH: N_("severity.tinggi"),
-    Severity.MEDIUM: N_("severity.sedang"),
-    Severity.LOW: N_("severity.rendah"),
-}
-STATUS_LABELS: dict[IncidentStatus, str] = {
-    IncidentStatus.REPORTED: N_("status.dilaporkan"),
-    IncidentStatus.ACKNOWLEDGED: N_("status.diterima"),
-    IncidentStatus.DISPATCHED: N_("status.berangkat"),
-    IncidentStatus.ON_SCENE: N_("status.di_lokasi"),
-    IncidentStatus.RESOLVED: N_("status.selesai"),
-    IncidentStatus.CANCELLED: N_("status.dibatalkan"),
-    IncidentStatus.MERGED: N_("status.digabung"),
-}
-HURT_LABELS: dict[Hurt, str] = {
-    Hurt.NONE: N_("hurt.tidak"),
-    Hurt.YES: N_("hurt.ya"),
-    Hurt.UNKNOWN: N_("hurt.tidak_tahu"),
-}
-SOURCE_LABELS: dict[Source, str] = {
-    Source.REPORT: N_("source.laporan"),
-    Source.CALL: N_("source.telepon"),
-}
-CANCEL_LABELS: dict[CancelReason, str] = {
-    CancelReason.FALSE_ALARM: N_("cancel.laporan_palsu"),
-    CancelReason.HANDLED_ELSEWHERE: N_("cancel.sudah_ditangani"),
-    CancelReason.NOT_AN_EMERGENCY: N_("cancel.bukan_darurat"),
-    CancelReason.OTHER: N_("cancel.lainnya"),
-}
-EVENT_LABELS: dict[EventKind, str] = {
-    EventKind.REPORTED: N_("event.reported"),
-    EventKind.ROUTED: N_("event.routed"),
-    EventKind.ROUTED_TO_NOBODY: N_("event.routed_to_nobody"),
-    EventKind.ACKNOWLEDGED: N_("event.acknowledged"),
-    EventKind.ACKNOWLEDGED_ON_BEHALF: N_("event.acknowledged_on_behalf"),
-    EventKind.ASSIGNED: N_("event.assigned"),
-    EventKind.TOOK_TASK: N_("event.took_task"),
-    EventKind.ACCEPTED: N_("event.accepted"),
-    EventKind.DECLINED: N_("event.declined"),
-    EventKind.EN_ROUTE: N_("event.en_route"),
-    EventKind.ON_SCENE: N_("event.on_scene"),
-    EventKind.DONE: N_("event.done"),
-    EventKind.AGENCY_RESOLVED: N_("event.agency_resolved"),
-    EventKind.RESOLVED: N_("event.resolved"),
-    EventKind.CANCELLED: N_("event.cancelled"),
-    EventKind.MERGED: N_("event.merged"),
-    EventKind.MERGED_FROM: N_("event.merged_from"),
-    EventKind.REOPENED: N_("event.reopened"),
-    EventKind.SEVERITY_CHANGED: N_("event.severity_changed"),
-    EventKind.AGENCY_ADDED: N_("event.agency_added"),
-    EventKind.ASSIGNEE_UNREACHABLE: N_("event.assignee_unreachable"),
-    EventKind.REMINDED: N_("event.reminded"),
-    EventKind.ESCALATED: N_("event.escalated"),
-    EventKind.FOLLOW_UP: N_("event.follow_up"),
-}
 RESPONSE_LABELS: dict[ResponseStatus, str] = {
     ResponseStatus.WAITING: N_("card.response.menunggu"),
     ResponseStatus.ACKNOWLEDGED: N_("card.response.diterima"),
@@ -195,17 +137,17 @@ def _plain(message: str) -> str:
 
 
 def severity_label(language: Language, severity: Severity) -> str:
-    return t(language, SEVERITY_LABELS[severity])
+    return t(language, severity.label_key)
 
 
 def status_label(language: Language, status: IncidentStatus) -> str:
-    return t(language, STATUS_LABELS[status])
+    return t(language, status.label_key)
 
 
 def cancel_label(language: Language, reason: str | None) -> str:
     """The reason's label; an unknown stored value is shown as it is, escaped."""
     try:
-        return t(language, CANCEL_LABELS[CancelReason(reason or "")])
+        return t(language, CancelReason(reason or "").label_key)
     except ValueError:
         return escape(reason or "?")
 
@@ -239,7 +181,7 @@ def _location_lines(language: Language, incident: Incident) -> list[str]:
 def _hurt_text(language: Language, incident: Incident) -> str:
     if incident.hurt is Hurt.YES and incident.hurt_count is not None:
         return t(language, "card.hurt_count", count=incident.hurt_count)
-    return t(language, HURT_LABELS[incident.hurt])
+    return t(language, incident.hurt.label_key)
 
 
 def _reporter_line(language: Language, incident: Incident, *, show_phone: bool) -> str:
@@ -362,7 +304,7 @@ def _card(
             language,
             "card.reported",
             time=format_clock(incident.created_at, language, zone),
-            source=Html(t(language, SOURCE_LABELS[incident.source])),
+            source=Html(t(language, incident.source.label_key)),
         )
     )
     merged_from = _merged_from_line(language, view)
@@ -571,7 +513,7 @@ def task_card(
             language,
             "card.reported",
             time=format_clock(incident.created_at, language, zone),
-            source=Html(t(language, SOURCE_LABELS[incident.source])),
+            source=Html(t(language, incident.source.label_key)),
         )
     )
     lines.append(_assigner_line(language, view, assignment, assigned_by_name))
@@ -702,7 +644,7 @@ def timeline_line(language: Language, event: TimelineEvent, zone: ZoneInfo) -> s
         else t(language, "timeline.system")
     )
     try:
-        what = t(language, EVENT_LABELS[EventKind(event.kind)], **_event_params(language, event))
+        what = t(language, EventKind(event.kind).message_key, **_event_params(language, event))
     except ValueError:  # a kind this version does not know: show it rather than fail
         what = escape(event.kind)
     return f"{format_clock(event.at, language, zone)} · {actor} · {what}"
