@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeVar
 
 from models.incident_types import IncidentType
 
@@ -169,11 +170,20 @@ RESPONSE_TRANSITIONS: dict[tuple[ResponseStatus, ResponseEvent], ResponseStatus]
 }
 
 
-def next_response(status: ResponseStatus, event: ResponseEvent) -> ResponseStatus:
+S = TypeVar("S", bound=StrEnum)
+E = TypeVar("E", bound=StrEnum)
+
+
+def _move(machine: str, table: dict[tuple[S, E], S], state: S, event: E) -> S:
+    """The state `event` leads to from `state`, by the machine's table; raises if none."""
     try:
-        return RESPONSE_TRANSITIONS[(status, event)]
+        return table[(state, event)]
     except KeyError:
-        raise IllegalTransition("response", status.value, event.value) from None
+        raise IllegalTransition(machine, state.value, event.value) from None
+
+
+def next_response(status: ResponseStatus, event: ResponseEvent) -> ResponseStatus:
+    return _move("response", RESPONSE_TRANSITIONS, status, event)
 
 
 # --- the assignment of one person ---
@@ -232,10 +242,7 @@ ASSIGNMENT_DRIVES_RESPONSE: dict[AssignmentEvent, ResponseEvent] = {
 
 
 def next_assignment(status: AssignmentStatus, event: AssignmentEvent) -> AssignmentStatus:
-    try:
-        return ASSIGNMENT_TRANSITIONS[(status, event)]
-    except KeyError:
-        raise IllegalTransition("assignment", status.value, event.value) from None
+    return _move("assignment", ASSIGNMENT_TRANSITIONS, status, event)
 
 
 # --- the incident's lifecycle ---
@@ -270,10 +277,7 @@ LIFECYCLE_TRANSITIONS: dict[tuple[Lifecycle, LifecycleEvent], Lifecycle] = {
 
 
 def next_lifecycle(state: Lifecycle, event: LifecycleEvent) -> Lifecycle:
-    try:
-        return LIFECYCLE_TRANSITIONS[(state, event)]
-    except KeyError:
-        raise IllegalTransition("incident", state.value, event.value) from None
+    return _move("incident", LIFECYCLE_TRANSITIONS, state, event)
 
 
 class IncidentStatus(StrEnum):
