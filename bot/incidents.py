@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from bot.messages import edit_message, text_message
+from bot.messages import card_ref, edit_message, task_ref, text_message
 from bot.reminders import reconcile
 from bot.render.cards import (
     assignee_unreachable_text,
@@ -175,7 +175,7 @@ class IncidentService:
 
     async def _post_card(self, tx: Tx, view: IncidentView, agency: Agency, now: datetime) -> None:
         incident = view.incident
-        ref = f"card:{incident.id}:{agency.id}"
+        ref = card_ref(incident.id, agency.id)
         language = self.group_language
         await tx.enqueue(
             text_message(
@@ -464,7 +464,7 @@ class IncidentService:
                     priority=Priority.URGENT,
                     thread_id=agency.thread_id,
                 )
-            ref = f"task:{assignment_id}"
+            ref = task_ref(assignment_id)
             await tx.enqueue(
                 text_message(
                     assignee_id,

@@ -17,16 +17,24 @@ def text_message(
     keyboard: InlineKeyboardMarkup | None = None,
     thread_id: int | None = None,
     ref: str | None = None,
+    reply_to: str | None = None,
     fallback: OutgoingMessage | None = None,
 ) -> OutgoingMessage:
-    """A sendMessage in HTML, optionally remembered under `ref` for later edits."""
+    """A sendMessage in HTML, optionally remembered under `ref` for later edits, optionally a
+    reply to the message remembered under `reply_to`."""
     payload: dict[str, object] = {"text": text, "parse_mode": "HTML"}
     if keyboard is not None:
         payload["reply_markup"] = keyboard.to_dict()
     if thread_id is not None:
         payload["message_thread_id"] = thread_id
     return OutgoingMessage(
-        chat_id, SendMethod.SEND_MESSAGE, payload, priority, ref=ref, fallback=fallback
+        chat_id,
+        SendMethod.SEND_MESSAGE,
+        payload,
+        priority,
+        ref=ref,
+        target_ref=reply_to,
+        fallback=fallback,
     )
 
 
@@ -42,3 +50,13 @@ def edit_message(
     return OutgoingMessage(
         chat_id, SendMethod.EDIT_MESSAGE_TEXT, payload, Priority.URGENT, target_ref=ref
     )
+
+
+def card_ref(incident_id: int, agency_id: int) -> str:
+    """The name of an incident's card in an agency's chat."""
+    return f"card:{incident_id}:{agency_id}"
+
+
+def task_ref(assignment_id: int) -> str:
+    """The name of an assignee's task card."""
+    return f"task:{assignment_id}"

@@ -38,6 +38,7 @@ from telegram.error import (
 )
 
 from bot.i18n import t
+from bot.messages import text_message
 from bot.pacing import Pacer
 from bot.settings import Language
 from bot.store import Store
@@ -354,13 +355,13 @@ class OutboxSender:
 
 
 def maybe_twice_notice(item: OutboxItem, language: Language) -> OutgoingMessage:
-    assert item.ref is not None
-    payload: dict[str, Any] = {"text": t(language, "outbox.maybe_twice"), "parse_mode": "HTML"}
     thread = item.payload.get("message_thread_id")
-    if isinstance(thread, int):
-        payload["message_thread_id"] = thread
-    return OutgoingMessage(
-        item.chat_id, SendMethod.SEND_MESSAGE, payload, Priority.URGENT, target_ref=item.ref
+    return text_message(
+        item.chat_id,
+        t(language, "outbox.maybe_twice"),
+        priority=Priority.URGENT,
+        thread_id=thread if isinstance(thread, int) else None,
+        reply_to=item.ref,
     )
 
 

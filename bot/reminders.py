@@ -21,7 +21,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import ButtonAction, encode
 from bot.i18n import N_, Html, escape, t
-from bot.messages import text_message
+from bot.messages import card_ref, task_ref, text_message
 from bot.render.cards import card_text
 from bot.render.organisation import type_label
 from bot.settings import Language, Settings
@@ -29,7 +29,7 @@ from bot.store import Store, Tx
 from models.agencies import Agency
 from models.clock import Clock
 from models.incidents import AssignmentStatus, EventKind, IncidentView, ResponseStatus
-from models.outbox import OutgoingMessage, Priority
+from models.outbox import Priority
 from models.reminders import Reminder, ReminderKind, ReminderPolicy, wanted_reminders
 
 log = logging.getLogger(__name__)
@@ -168,9 +168,13 @@ class ReminderService:
         text += "\n" + (Html(mentions) if mentions else t(language, "remind.nobody_on_duty"))
         text += self._late_line(language, late)
         message = text_message(
-            agency.chat_id, text, priority=Priority.REMINDER, thread_id=agency.thread_id
+            agency.chat_id,
+            text,
+            priority=Priority.REMINDER,
+            thread_id=agency.thread_id,
+            reply_to=card_ref(incident.id, agency.id),
         )
-        await tx.enqueue(_replying(message, f"card:{incident.id}:{agency.id}"), now)
+        await tx.enqueue(message, now)
         await tx.add_event(
             incident.id,
             EventKind.REMINDED,
@@ -288,9 +292,13 @@ class ReminderService:
             )
             text += self._late_line(language, late)
             message = text_message(
-                agency.chat_id, text, priority=Priority.REMINDER, thread_id=agency.thread_id
+                agency.chat_id,
+                text,
+                priority=Priority.REMINDER,
+                thread_id=agency.thread_id,
+                reply_to=card_ref(incident.id, agency.id),
             )
-            await tx.enqueue(_replying(message, f"card:{incident.id}:{agency.id}"), now)
+            await tx.enqueue(message, now)
             what = t(language, "remind.what_offered", name=assignment.user_name)
         else:
             language = await self._language_of(tx, assignment.user_id)
@@ -302,8 +310,13 @@ class ReminderService:
             text = t(language, key, number=incident.id, minutes=minutes) + self._late_line(
                 language, late
             )
-            message = text_message(assignment.user_id, text, priority=Priority.REMINDER)
-            await tx.enqueue(_replying(message, f"task:{assignment.id}"), now)
+            message = text_message(
+                assignment.user_id,
+                text,
+                priority=Priority.REMINDER,
+                reply_to=task_ref(assignment.id),
+            )
+            await tx.enqueue(message, now)
             what = t(self._language(), "remind.what_asked", name=assignment.user_name)
         await tx.add_event(
             incident.id,
@@ -401,10 +414,3 @@ def _plain_label(text: str) -> str:
 
 def _minutes(delta: timedelta) -> int:
     return max(1, round(delta.total_seconds() / 60))
-
-
-def _replying(message: OutgoingMessage, ref: str) -> OutgoingMessage:
-    """The same message, sent as a reply to the one remembered under `ref`."""
-    return OutgoingMessage(
-        message.chat_id, message.method, message.payload, message.priority, target_ref=ref
-    )
