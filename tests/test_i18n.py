@@ -48,7 +48,7 @@ def enum_keys() -> set[str]:
     from models.agencies import Role
     from models.incident_types import IncidentType
     from models.incidents import CancelReason, EventKind, Hurt, IncidentStatus, Severity, Source
-    from models.report import Problem
+    from models.report import Problem, ReportField
 
     return (
         {problem.value for problem in Problem}
@@ -63,6 +63,7 @@ def enum_keys() -> set[str]:
             for item in family
         }
         | {kind.message_key for kind in EventKind}
+        | {field.label_key for field in ReportField}
     )
 
 

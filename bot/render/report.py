@@ -21,7 +21,6 @@ from bot.reporting import FIELDS, MAX_PHOTOS, Mode, Prompt, Step
 from bot.settings import Language
 from models.incident_types import IncidentType
 from models.incidents import Hurt
-from models.report import ReportField
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
@@ -29,13 +28,6 @@ HURT_KEYS = {
     Hurt.NONE: N_("report.hurt_none"),
     Hurt.YES: N_("report.hurt_yes"),
     Hurt.UNKNOWN: N_("report.hurt_unknown"),
-}
-FIELD_KEYS = {
-    ReportField.TYPE: N_("report.field_type"),
-    ReportField.LOCATION: N_("report.field_location"),
-    ReportField.DESCRIPTION: N_("report.field_description"),
-    ReportField.HURT: N_("report.field_hurt"),
-    ReportField.CONTACT: N_("report.field_contact"),
 }
 
 
@@ -193,7 +185,7 @@ def review_keyboard(language: Language, mode: Mode) -> InlineKeyboardMarkup:
     )
     edits = [
         InlineKeyboardButton(
-            t(language, "report.edit", field=t(language, FIELD_KEYS[field])),
+            t(language, "report.edit", field=t(language, field.label_key)),
             callback_data=encode(ButtonAction.REPORT_EDIT, index),
         )
         for index, field in enumerate(FIELDS[mode])
