@@ -61,6 +61,7 @@ class Outcome(StrEnum):
     NOT_ROUTED = "not_routed"  # the agency has no part in this incident
     ILLEGAL = "illegal"  # the state machine does not allow it from here
     NOT_YOURS = "not_yours"  # a task card pressed by someone else
+    NOT_A_MEMBER = "not_a_member"  # the person to assign is not a member of the agency
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,6 +419,8 @@ class IncidentService:
                 return Result(Outcome.NOT_ROUTED, view)
             if view.incident.lifecycle.closed:
                 return Result(Outcome.CLOSED, view)
+            if assignee_id not in {m.user_id for m in await tx.members(agency_id, now)}:
+                return Result(Outcome.NOT_A_MEMBER, view)
             status = AssignmentStatus.ACCEPTED if myself else AssignmentStatus.OFFERED
             assignment_id = await tx.offer_assignment(
                 incident_id, agency_id, assignee_id, status, by_user, now
@@ -676,6 +679,13 @@ class IncidentService:
             )
             view = await self.refresh(tx, incident_id, now)
         return Result(Outcome.DONE, view)
+
+    async def addable_agencies(self, view: IncidentView) -> list[Agency]:
+        """Agencies a dispatcher may still add to the incident."""
+        routed = {r.agency_id for r in view.responses}
+        async with self.store.read() as tx:
+            agencies = await tx.active_agencies()
+        return [a for a in agencies if not a.is_coordinators and a.id not in routed]
 
     async def add_agency(self, incident_id: int, agency_id: int, by_user: int) -> Result:
         now = self.clock.now()

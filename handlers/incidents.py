@@ -86,6 +86,8 @@ async def _answer_outcome(
         await query.answer(t(language, "loop.already_toast"), show_alert=True)
     elif result.outcome is Outcome.CLOSED:
         await query.answer(incident_closed_text(language), show_alert=True)
+    elif result.outcome is Outcome.NOT_A_MEMBER:
+        await query.answer(t(language, "loop.not_member_toast"), show_alert=True)
     elif result.outcome is Outcome.ILLEGAL:
         await query.answer(illegal_transition_text(language), show_alert=True)
     else:
@@ -213,11 +215,6 @@ async def picker_button(update: Update, context: AppContext) -> None:
         await query.answer(t(request.language, "deny.other_agency_chat"), show_alert=True)
         return
     services = context.services
-    async with services.store.read() as tx:
-        member_ids = {m.user_id for m in await tx.members(agency_id, services.clock.now())}
-    if assignee not in member_ids:
-        await query.answer(t(request.language, "loop.not_member_toast"), show_alert=True)
-        return
     result = await services.incidents.assign(incident_id, agency_id, assignee, request.user.id)
     await _answer_outcome(update, context, request, result)
     if result.ok:
@@ -328,10 +325,7 @@ async def manage_button(update: Update, context: AppContext) -> None:
 async def _manage(
     context: AppContext, request: Request, view: IncidentView
 ) -> tuple[str, InlineKeyboardMarkup]:
-    async with context.services.store.read() as tx:
-        agencies = await tx.active_agencies()
-    routed = {r.agency_id for r in view.responses}
-    addable = [a for a in agencies if not a.is_coordinators and a.id not in routed]
+    addable = await context.services.incidents.addable_agencies(view)
     return manage_card(request.language, view, addable, zone=context.services.settings.zone)
 
 
