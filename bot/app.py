@@ -18,6 +18,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
+from bot.broadcasts import BroadcastService
 from bot.commands import telegram_command_list
 from bot.context import App, AppContext, BotData, Services
 from bot.digest import DigestService
@@ -43,6 +44,9 @@ from handlers import (
     routing,
     start,
     stats,
+)
+from handlers import (
+    broadcasts as broadcast_handlers,
 )
 from handlers import (
     incidents as incident_handlers,
@@ -103,7 +107,9 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
     outbox.on_unreachable.append(refused)
     incidents = IncidentService(store, clock, settings)
     reporting = Reporting(store, clock, settings, incidents)
-    reminders = ReminderService(store, clock, settings)
+    broadcasts = BroadcastService(store, clock, settings)
+    outbox.after_send.append(broadcasts.after_send)
+    reminders = ReminderService(store, clock, settings, broadcasts)
     app.bot_data.attach(
         Services(
             settings=settings,
@@ -115,6 +121,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
             reminders=reminders,
             digest=DigestService(store, clock, settings),
             people=PeopleRecorder(store, clock),
+            broadcasts=broadcasts,
         )
     )
     assert app.job_queue is not None
@@ -141,6 +148,7 @@ def register_handlers(app: App) -> None:
     privacy.register(app)  # /saya, /lupakan
     stats.register(app)  # /statistik (/stats)
     incident_handlers.register(app)  # card, picker, task and manage buttons; /kejadian, /terbuka…
+    broadcast_handlers.register(app)  # /siaran, /riwayatsiaran, /cap and the broadcast buttons
     reporting_handlers.register(app)  # /lapor, /baru, /batal, and every other private message
     fallback.register(app)  # group 100: unknown commands, stray text, stale buttons
     errors.register(app)  # the one error handler
@@ -162,12 +170,19 @@ async def _post_init(app: App) -> None:
         first=timedelta(minutes=5),
         name="forget-updates",
     )
+    app.job_queue.run_repeating(
+        refresh_broadcasts,
+        interval=BROADCAST_REFRESH_SECONDS,
+        first=0,
+        name="broadcast-progress",
+    )
     if services.settings.digest_enabled:
         stats.schedule_digest(app, services.settings.digest_time)
     log.info("siaga112 is up as @%s", app.bot.username)
 
 
 DRAFT_SWEEP_SECONDS = 60
+BROADCAST_REFRESH_SECONDS = 5
 UPDATE_RETENTION = timedelta(days=2)  # Telegram keeps an undelivered update for 24 hours
 
 
@@ -179,10 +194,19 @@ async def forget_old_updates(context: AppContext) -> None:
 
 
 async def expire_drafts(context: AppContext) -> None:
-    """Drop report drafts nobody touched for too long, telling their owners."""
+    """Drop report and broadcast drafts nobody touched for too long, telling their owners."""
     expired = await context.services.reporting.expire_stale()
     if expired:
         log.info("expired %d abandoned report drafts", expired)
+    expired = await context.services.broadcasts.expire_stale()
+    if expired:
+        log.info("expired %d abandoned broadcast drafts", expired)
+
+
+async def refresh_broadcasts(context: AppContext) -> None:
+    """Bring every broadcast in progress up to date: after a start, and in case a send's own
+    refresh was skipped (a whole chat parked at once, a status edit held back)."""
+    await context.services.broadcasts.refresh_all()
 
 
 async def _post_shutdown(app: App) -> None:

@@ -63,6 +63,19 @@ class ButtonAction(StrEnum):
     REPORT_EDIT = "rp.e"  # |index in the report's fields
     REPORT_CANCEL = "rp.x"
 
+    # composing a broadcast (the draft is the presser's own): |draft|…
+    BC_URGENCY = "bc.u"  # |draft|index in Urgency
+    BC_TARGET = "bc.t"  # |draft|index in TargetKind
+    BC_AGENCY = "bc.a"  # |draft|agency: choose or unchoose
+    BC_AGENCIES_DONE = "bc.ad"
+    BC_SEND = "bc.s"
+    BC_RETARGET = "bc.rt"  # choose the targets again
+    BC_DISCARD = "bc.x"
+    # a sent broadcast: |broadcast
+    BC_RECEIVED = "bc.ok"  # under the alert in every chat it went to
+    BC_DETAILS = "bc.d"  # who confirmed and who did not
+    BC_STOP = "bc.stop"  # |broadcast|0 asks to confirm, |broadcast|1 cancels what is pending
+
 
 @dataclass(frozen=True, slots=True)
 class CallbackData:

@@ -85,6 +85,15 @@ OPEN = Command("terbuka", "open", N_("cmd.open"), in_groups=True, action=Action.
 MERGE = Command("gabungkan", "merge", N_("cmd.merge"), in_groups=True, action=Action.MERGE)
 REOPEN = Command("bukalagi", "reopen", N_("cmd.reopen"), in_groups=True, action=Action.REOPEN)
 STATS = Command("statistik", "stats", N_("cmd.stats"), in_groups=True, action=Action.VIEW_STATS)
+BROADCAST = Command("siaran", "broadcast", N_("cmd.broadcast"), action=Action.BROADCAST)
+BROADCASTS = Command(
+    "riwayatsiaran",
+    "broadcasts",
+    N_("cmd.broadcasts"),
+    in_groups=True,
+    action=Action.VIEW_BROADCASTS,
+)
+CAP = Command("cap", None, N_("cmd.cap"), in_groups=True, action=Action.VIEW_BROADCASTS)
 SEVERITY = Command(
     "keparahan", "severity", N_("cmd.severity"), in_groups=True, action=Action.CHANGE_SEVERITY
 )
@@ -100,6 +109,9 @@ ALL_COMMANDS: tuple[Command, ...] = (
     MERGE,
     REOPEN,
     SEVERITY,
+    BROADCAST,
+    BROADCASTS,
+    CAP,
     STATS,
     ME,
     FORGET,

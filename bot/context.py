@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from telegram import User
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from bot.broadcasts import BroadcastService
 from bot.digest import DigestService
 from bot.i18n import pick_language
 from bot.incidents import IncidentService
@@ -37,6 +38,7 @@ class Services:
     reminders: ReminderService
     digest: DigestService
     people: PeopleRecorder
+    broadcasts: BroadcastService
 
     def language_of(self, user: User | None) -> Language:
         code = user.language_code if user is not None else None

@@ -14,7 +14,7 @@ import base64
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -88,6 +88,9 @@ class OutboxSender:
         self._stopping = False
         self.sent_count = 0
         self.on_unreachable: list[Callable[[int], None]] = []
+        # Awaited after each row is settled (sent, parked or postponed), before the sender can
+        # go idle, so what they write (a broadcast's status) is part of the same quiet.
+        self.after_send: list[Callable[[OutboxItem], Awaitable[None]]] = []
         store.on_outbox_write(self.wake)
 
     def wake(self) -> None:
@@ -176,6 +179,8 @@ class OutboxSender:
     async def _send(self, item: OutboxItem) -> None:
         try:
             await self.deliver(item)
+            for listener in self.after_send:
+                await listener(item)
         except asyncio.CancelledError:
             raise
         except Exception:

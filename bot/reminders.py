@@ -16,6 +16,7 @@ import html
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -64,12 +65,24 @@ class Fired:
     sent: bool  # False: its condition had cleared, or someone else fired it
 
 
+class BroadcastResender(Protocol):
+    async def resend(self, tx: Tx, reminder: Reminder, now: datetime) -> datetime | bool | None:
+        """Send an emergency broadcast again to a chat that has not confirmed it."""
+
+
 class ReminderService:
-    def __init__(self, store: Store, clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        settings: Settings,
+        broadcasts: BroadcastResender | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.settings = settings
         self.policy = settings.reminder_policy()
+        self.broadcasts = broadcasts
 
     async def sweep(self) -> int:
         """Fire everything that is due; return how many messages went out."""
@@ -94,6 +107,9 @@ class ReminderService:
             reminder = await tx.reminder(reminder_id)
             if reminder is None or reminder.state != "pending" or reminder.due_at > now:
                 return Fired(reminder_id, sent=False)
+            if reminder.kind is ReminderKind.BROADCAST:
+                return await self._fire_broadcast(tx, reminder, now)
+            assert reminder.incident_id is not None
             view = await tx.incident_view(reminder.incident_id)
             if view is None or not _still_holds(reminder, view):
                 await tx.cancel_reminder(reminder.id)
@@ -103,6 +119,20 @@ class ReminderService:
             if not await tx.record_firing(reminder, next_due, now):
                 raise _Raced
         return Fired(reminder_id, sent=True)
+
+    async def _fire_broadcast(self, tx: Tx, reminder: Reminder, now: datetime) -> Fired:
+        """An emergency broadcast's re-send to one chat, unless the chat confirmed it."""
+        outcome = (
+            False if self.broadcasts is None else await self.broadcasts.resend(tx, reminder, now)
+        )
+        if outcome is False:
+            await tx.cancel_reminder(reminder.id)
+            return Fired(reminder.id, sent=False)
+        # A time: the first copy still waits in the outbox, so look again then.
+        next_due = outcome if isinstance(outcome, datetime) else None
+        if not await tx.record_firing(reminder, next_due, now):
+            raise _Raced
+        return Fired(reminder.id, sent=next_due is None)
 
     async def _act(
         self, tx: Tx, reminder: Reminder, view: IncidentView, now: datetime, late: timedelta | None

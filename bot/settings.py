@@ -145,6 +145,13 @@ class Settings(BaseSettings):
         default=30, ge=1, le=300, description="How often the scheduler's safety sweep runs."
     )
 
+    broadcast_resend_minutes: int = Field(
+        default=10,
+        ge=1,
+        le=24 * 60,
+        description="An emergency broadcast a chat has not confirmed is sent there again after.",
+    )
+
     digest_time: time = Field(
         default=time(7, 0), description="When coordinators get yesterday's digest (HH:MM, local)."
     )

@@ -146,13 +146,17 @@ def _call(line: CallLine, update_id: int) -> NewIncident:
 
 
 async def cancel(update: Update, context: AppContext) -> None:
-    """Drop the report in progress."""
+    """Drop the report (or else the broadcast draft) in progress."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
     language = context.services.language_of(user)
-    cancelled = await context.services.reporting.cancel(user.id)
-    text = cancelled_text(language) if cancelled else no_draft_text(language)
+    if await context.services.reporting.cancel(user.id):
+        text = cancelled_text(language)
+    elif await context.services.broadcasts.discard(user.id):
+        text = t(language, "broadcast.discarded")
+    else:
+        text = no_draft_text(language)
     await message.reply_text(text, reply_markup=ReplyKeyboardRemove())
 
 

@@ -48,7 +48,9 @@ class Action(StrEnum):
     REOPEN = "reopen"
     ADD_AGENCY = "add_agency"
     CHANGE_SEVERITY = "change_severity"
-    BROADCAST = "broadcast"
+    BROADCAST = "broadcast"  # compose, send and stop a broadcast
+    CONFIRM_BROADCAST = "confirm_broadcast"  # press Received under one
+    VIEW_BROADCASTS = "view_broadcasts"  # who confirmed; CAP exports
     VIEW_INCIDENT = "view_incident"
     VIEW_OPEN = "view_open"
     VIEW_STATS = "view_stats"
@@ -151,6 +153,9 @@ POLICY: dict[Action, Rule] = {
     Action.ADD_AGENCY: Rule(KNOWN, roles=OPERATORS),
     Action.CHANGE_SEVERITY: Rule(KNOWN, roles=OPERATORS),
     Action.BROADCAST: Rule(PRIVATE, roles=OPERATORS),
+    # anyone in a chat the broadcast went to (the service checks that it went there)
+    Action.CONFIRM_BROADCAST: Rule(KNOWN, everyone=True),
+    Action.VIEW_BROADCASTS: Rule(COMMAND_POSTS, roles=OPERATORS),
     Action.VIEW_INCIDENT: Rule(KNOWN, roles=OPERATORS, members=True, owner=True),
     Action.VIEW_OPEN: Rule(KNOWN, roles=OPERATORS, members=True),
     Action.VIEW_STATS: Rule(KNOWN, roles=SUPERVISORS),

@@ -15,6 +15,7 @@ class ReminderKind(StrEnum):
     ACCEPTED = "accepted"  # accepted but not en route: ask the assignee
     EN_ROUTE = "en_route"  # en route but not on scene: ask the assignee
     OPEN_LONG = "open_long"  # open for long: tell dispatchers and coordinators
+    BROADCAST = "broadcast"  # an emergency broadcast a chat has not confirmed: send it again
 
 
 class ReminderState(StrEnum):
@@ -27,16 +28,20 @@ class ReminderState(StrEnum):
 class Reminder:
     id: int
     kind: ReminderKind
-    incident_id: int
+    incident_id: int | None  # None only for BROADCAST
     agency_id: int | None
     assignment_id: int | None
     due_at: datetime
     attempt: int
     state: ReminderState
     created_at: datetime
+    broadcast_id: int | None = None
+    chat_id: int | None = None
 
     @property
     def key(self) -> tuple[ReminderKind, int, int | None, int | None]:
+        """What an incident's reminder is about (incident reminders only)."""
+        assert self.incident_id is not None, "a broadcast reminder is not about an incident"
         return (self.kind, self.incident_id, self.agency_id, self.assignment_id)
 
 

@@ -77,6 +77,8 @@ EXPECTED: dict[Action, dict[str, str]] = {
     Action.ADD_AGENCY: OPS,
     Action.CHANGE_SEVERITY: OPS,
     Action.BROADCAST: {"dispatcher": "private", "coordinator": "private"},
+    Action.CONFIRM_BROADCAST: {actor: KNOWN for actor in ACTORS},
+    Action.VIEW_BROADCASTS: {"dispatcher": "private coord", "coordinator": "private coord"},
     Action.VIEW_INCIDENT: {**OPS, **MEMBERS, "owner": KNOWN},
     Action.VIEW_OPEN: {**OPS, **MEMBERS},
     Action.VIEW_STATS: {"coordinator": KNOWN, "admin": KNOWN},

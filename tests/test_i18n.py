@@ -43,9 +43,11 @@ def used_keys() -> set[str]:
 
 def enum_keys() -> set[str]:
     """Keys built from enum values at run time (labels of chat kinds, roles, types, denials)."""
+    from bot.broadcasts import Notice as BroadcastNotice
     from bot.reporting import Notice
     from models.access import ChatKind, Denial
     from models.agencies import Role
+    from models.broadcast import BroadcastStatus, Receipt, TargetKind, TextProblem, Urgency
     from models.incident_types import IncidentType
     from models.incidents import CancelReason, EventKind, Hurt, IncidentStatus, Severity, Source
     from models.report import Problem, ReportField
@@ -53,6 +55,8 @@ def enum_keys() -> set[str]:
     return (
         {problem.value for problem in Problem}
         | {notice.value for notice in Notice}
+        | {item.value for family in (BroadcastNotice, TextProblem, Receipt) for item in family}
+        | {item.label_key for family in (Urgency, TargetKind, BroadcastStatus) for item in family}
         | {f"chat.{kind.value}" for kind in ChatKind}
         | {denial.message_key for denial in Denial}
         | {role.label_key for role in Role}

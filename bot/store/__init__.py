@@ -20,6 +20,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot.store.agencies import AgencyQueries
+from bot.store.broadcasts import BroadcastQueries, Recipient
 from bot.store.delivery import DeliveryQueries, UnreachableChat
 from bot.store.incidents import Draft, IncidentQueries, Post
 from bot.store.maintenance import MaintenanceQueries
@@ -35,6 +36,7 @@ __all__ = [
     "Draft",
     "MigrationError",
     "Post",
+    "Recipient",
     "Store",
     "Tx",
     "UnreachableChat",
@@ -58,6 +60,7 @@ class Tx(
     DeliveryQueries,
     StatsQueries,
     MaintenanceQueries,
+    BroadcastQueries,
 ):
     """The queries available inside one transaction."""
 

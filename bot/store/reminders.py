@@ -9,7 +9,10 @@ import aiosqlite
 from bot.store.codec import from_db_time, to_db_time
 from models.reminders import Reminder, ReminderKind, ReminderState
 
-_COLUMNS = "id, kind, incident_id, agency_id, assignment_id, due_at, attempt, state, created_at"
+_COLUMNS = (
+    "id, kind, incident_id, agency_id, assignment_id, due_at, attempt, state, created_at, "
+    "broadcast_id, chat_id"
+)
 
 
 def _reminder(row: aiosqlite.Row) -> Reminder:
@@ -23,6 +26,8 @@ def _reminder(row: aiosqlite.Row) -> Reminder:
         attempt=row[6],
         state=ReminderState(row[7]),
         created_at=from_db_time(row[8]),
+        broadcast_id=row[9],
+        chat_id=row[10],
     )
 
 
@@ -60,6 +65,35 @@ class ReminderQueries:
             return None
         self.scheduled_reminders.append((cursor.lastrowid, due_at))
         return cursor.lastrowid
+
+    async def schedule_broadcast_reminder(
+        self, broadcast_id: int, chat_id: int, due_at: datetime, now: datetime
+    ) -> int | None:
+        """Send an emergency broadcast to this chat again at `due_at` unless it is confirmed."""
+        cursor = await self.db.execute(
+            """
+            INSERT OR IGNORE INTO reminders (kind, broadcast_id, chat_id, due_at, created_at)
+            VALUES ('broadcast', ?, ?, ?, ?)
+            """,
+            (broadcast_id, chat_id, to_db_time(due_at), to_db_time(now)),
+        )
+        if cursor.rowcount != 1 or cursor.lastrowid is None:
+            return None
+        self.scheduled_reminders.append((cursor.lastrowid, due_at))
+        return cursor.lastrowid
+
+    async def cancel_broadcast_reminders(
+        self, broadcast_id: int, chat_id: int | None = None
+    ) -> int:
+        """Drop the pending re-sends of a broadcast (to one chat, or to all)."""
+        cursor = await self.db.execute(
+            """
+            UPDATE reminders SET state = 'cancelled'
+            WHERE broadcast_id = ? AND state = 'pending' AND (? IS NULL OR chat_id = ?)
+            """,
+            (broadcast_id, chat_id, chat_id),
+        )
+        return cursor.rowcount
 
     async def pending_reminders_of(self, incident_id: int) -> list[Reminder]:
         async with self.db.execute(

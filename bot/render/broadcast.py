@@ -1,0 +1,379 @@
+"""Broadcast texts and keyboards: the alert as recipients see it, the composer's questions, the
+sender's status message, the delivery report and the lists. Pure functions of the data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.callbacks import ButtonAction, encode
+from bot.i18n import N_, Html, escape, format_time, t
+from bot.render.cards import short
+from models.agencies import Agency
+from models.broadcast import (
+    Broadcast,
+    BroadcastStatus,
+    Counts,
+    Delivery,
+    DeliveryState,
+    TargetKind,
+    Urgency,
+)
+
+NAMES_SHOWN = 25  # chats named in one list of a report; the rest are counted
+CONFIRMERS_SHOWN = 10
+ERROR_MAX = 80
+
+
+def _button(label: str, action: ButtonAction, *ids: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=encode(action, *ids))
+
+
+def urgency_label(language: str, urgency: Urgency) -> str:
+    return t(language, urgency.label_key)
+
+
+def alert_text(language: str, broadcast: Broadcast, confirmed_by: Sequence[str] = ()) -> str:
+    """The alert exactly as a recipient sees it (the preview shows the same)."""
+    lines = [
+        t(
+            language,
+            "broadcast.heading",
+            emoji=broadcast.urgency.emoji,
+            urgency=urgency_label(language, broadcast.urgency).upper(),
+            number=broadcast.id,
+        ),
+        "",
+        escape(broadcast.text.strip()),
+        "",
+        t(language, "broadcast.signed", sender=broadcast.sender_name),
+    ]
+    if confirmed_by:
+        lines.append(t(language, "broadcast.confirmed_by", names=_names(confirmed_by)))
+    return "\n".join(lines)
+
+
+def resend_text(language: str, broadcast: Broadcast) -> str:
+    """The emergency alert again, to a chat where nobody pressed Received."""
+    return t(language, "broadcast.resend_heading") + "\n\n" + alert_text(language, broadcast)
+
+
+def _names(names: Sequence[str]) -> str:
+    shown = ", ".join(short(name, 40) for name in names[:CONFIRMERS_SHOWN])
+    more = len(names) - CONFIRMERS_SHOWN
+    return shown if more <= 0 else f"{shown} +{more}"
+
+
+def received_keyboard(language: str, broadcast_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(
+                    t(language, "broadcast.button.received"), ButtonAction.BC_RECEIVED, broadcast_id
+                )
+            ]
+        ]
+    )
+
+
+# --- composing ---
+
+
+def _discard_row(language: str, draft_id: int) -> list[InlineKeyboardButton]:
+    return [_button(t(language, "broadcast.button.discard"), ButtonAction.BC_DISCARD, draft_id)]
+
+
+def text_question(language: str) -> str:
+    return t(language, "broadcast.ask.text")
+
+
+def urgency_question(language: str, draft: Broadcast) -> tuple[str, InlineKeyboardMarkup]:
+    attached = []
+    if draft.photo_file_id:
+        attached.append(t(language, "broadcast.attached.photo"))
+    if draft.has_location:
+        attached.append(t(language, "broadcast.attached.location"))
+    text = t(language, "broadcast.ask.urgency")
+    if attached:
+        text = t(language, "broadcast.attached", items=", ".join(attached)) + "\n\n" + text
+    rows = [
+        [
+            _button(
+                f"{urgency.emoji} {urgency_label(language, urgency)}",
+                ButtonAction.BC_URGENCY,
+                draft.id,
+                index,
+            )
+        ]
+        for index, urgency in enumerate(Urgency)
+    ]
+    return text, InlineKeyboardMarkup([*rows, _discard_row(language, draft.id)])
+
+
+def targets_question(language: str, draft: Broadcast) -> tuple[str, InlineKeyboardMarkup]:
+    rows = [
+        [_button(t(language, kind.label_key), ButtonAction.BC_TARGET, draft.id, index)]
+        for index, kind in enumerate(TargetKind)
+    ]
+    return t(language, "broadcast.ask.targets"), InlineKeyboardMarkup(
+        [*rows, _discard_row(language, draft.id)]
+    )
+
+
+def agencies_question(
+    language: str, draft: Broadcast, agencies: Sequence[Agency]
+) -> tuple[str, InlineKeyboardMarkup]:
+    chosen = set(draft.agency_ids)
+    rows = [
+        [
+            _button(
+                ("☑️ " if agency.id in chosen else "⬜ ") + short(agency.name, 40),
+                ButtonAction.BC_AGENCY,
+                draft.id,
+                agency.id,
+            )
+        ]
+        for agency in agencies
+    ]
+    done = t(language, "broadcast.button.agencies_done", count=len(chosen))
+    rows.append([_button(done, ButtonAction.BC_AGENCIES_DONE, draft.id)])
+    rows.append(_discard_row(language, draft.id))
+    return t(language, "broadcast.ask.agencies"), InlineKeyboardMarkup(rows)
+
+
+def preview_intro(language: str) -> str:
+    return t(language, "broadcast.preview_intro")
+
+
+def confirm_text(language: str, labels: Sequence[str]) -> str:
+    """Under the preview: how many chats it goes to, and which."""
+    return t(
+        language,
+        "broadcast.confirm",
+        count=len(labels),
+        chats=Html(_listed(language, [escape(short(label, 40)) for label in labels])),
+    )
+
+
+def confirm_keyboard(language: str, draft_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [_button(t(language, "broadcast.button.send"), ButtonAction.BC_SEND, draft_id)],
+            [
+                _button(
+                    t(language, "broadcast.button.retarget"), ButtonAction.BC_RETARGET, draft_id
+                ),
+                _button(t(language, "broadcast.button.discard"), ButtonAction.BC_DISCARD, draft_id),
+            ],
+        ]
+    )
+
+
+def no_recipients_keyboard(language: str, draft_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [_button(t(language, "broadcast.button.retarget"), ButtonAction.BC_RETARGET, draft_id)],
+            _discard_row(language, draft_id),
+        ]
+    )
+
+
+def _listed(language: str, items: Sequence[str]) -> str:
+    shown = ", ".join(items[:NAMES_SHOWN])
+    more = len(items) - NAMES_SHOWN
+    return shown if more <= 0 else shown + " " + t(language, "broadcast.and_more", count=more)
+
+
+# --- following it ---
+
+
+def status_text(language: str, broadcast: Broadcast, counts: Counts) -> str:
+    """The sender's one status message, edited as the broadcast goes out."""
+    lines = [
+        t(
+            language,
+            "broadcast.status_heading",
+            emoji=broadcast.urgency.emoji,
+            number=broadcast.id,
+            status=t(language, broadcast.status.label_key),
+        ),
+        t(
+            language,
+            "broadcast.status_counts",
+            sent=counts.sent,
+            total=counts.total,
+            pending=counts.pending,
+            failed=counts.failed,
+        ),
+        t(language, "broadcast.status_confirmed", confirmed=counts.confirmed, sent=counts.sent),
+    ]
+    if counts.dropped:
+        lines.append(t(language, "broadcast.status_dropped", dropped=counts.dropped))
+    return "\n".join(lines)
+
+
+def status_keyboard(language: str, broadcast: Broadcast) -> InlineKeyboardMarkup:
+    row = [_button(t(language, "broadcast.button.details"), ButtonAction.BC_DETAILS, broadcast.id)]
+    if broadcast.status is BroadcastStatus.SENDING:
+        row.append(
+            _button(t(language, "broadcast.button.stop"), ButtonAction.BC_STOP, broadcast.id, 0)
+        )
+    return InlineKeyboardMarkup([row])
+
+
+def stop_confirm_keyboard(language: str, broadcast_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(
+                    t(language, "broadcast.button.stop_yes"), ButtonAction.BC_STOP, broadcast_id, 1
+                ),
+                _button(
+                    t(language, "broadcast.button.details"), ButtonAction.BC_DETAILS, broadcast_id
+                ),
+            ]
+        ]
+    )
+
+
+def failure_reason(language: str, error: str | None) -> str:
+    """Why Telegram would not take a copy, in words a dispatcher can act on."""
+    if not error:
+        return t(language, "broadcast.reason.unknown")
+    lowered = error.lower()
+    if lowered.startswith("forbidden"):
+        if "kicked" in lowered or "not a member" in lowered or "removed" in lowered:
+            return t(language, "broadcast.reason.removed")
+        if "blocked" in lowered:
+            return t(language, "broadcast.reason.blocked")
+        return t(language, "broadcast.reason.forbidden")
+    if "chat not found" in lowered:
+        return t(language, "broadcast.reason.not_found")
+    return t(language, "broadcast.reason.other", error=short(error, ERROR_MAX))
+
+
+def _chat_lines(language: str, deliveries: Sequence[Delivery], *, reasons: bool) -> list[str]:
+    lines = []
+    for delivery in deliveries[:NAMES_SHOWN]:
+        line = "• " + escape(short(delivery.label, 40))
+        if reasons:
+            line += " — " + failure_reason(language, delivery.error)
+        lines.append(line)
+    more = len(deliveries) - NAMES_SHOWN
+    if more > 0:
+        lines.append(t(language, "broadcast.and_more", count=more))
+    return lines
+
+
+def report_text(language: str, broadcast: Broadcast, deliveries: Sequence[Delivery]) -> str:
+    """When nothing is left pending (or it was cancelled): what went, and what did not."""
+
+    def of(state: DeliveryState) -> list[Delivery]:
+        return [d for d in deliveries if d.state is state]
+
+    sent, failed, dropped = (
+        of(DeliveryState.SENT),
+        of(DeliveryState.FAILED),
+        of(DeliveryState.DROPPED),
+    )
+    key = (
+        N_("broadcast.report_cancelled")
+        if broadcast.status is BroadcastStatus.CANCELLED
+        else N_("broadcast.report_heading")
+    )
+    lines = [
+        t(language, key, number=broadcast.id),
+        t(language, "broadcast.report_sent", sent=len(sent), total=len(deliveries)),
+    ]
+    if failed:
+        lines += ["", t(language, "broadcast.report_failed", count=len(failed))]
+        lines += _chat_lines(language, failed, reasons=True)
+    if dropped:
+        lines += ["", t(language, "broadcast.report_dropped", count=len(dropped))]
+        lines += _chat_lines(language, dropped, reasons=False)
+    if broadcast.status is BroadcastStatus.CANCELLED and sent:
+        lines += ["", t(language, "broadcast.report_left", count=len(sent))]
+        lines += _chat_lines(language, sent, reasons=False)
+    if not failed and not dropped:
+        lines += ["", t(language, "broadcast.report_all_sent")]
+    lines += ["", t(language, "broadcast.report_follow", number=broadcast.id)]
+    return "\n".join(lines)
+
+
+def details_text(
+    language: str, broadcast: Broadcast, deliveries: Sequence[Delivery], zone: ZoneInfo
+) -> str:
+    """Who confirmed and who did not: for the sender and the coordinators."""
+    confirmed = [d for d in deliveries if d.confirmed]
+    waiting = [d for d in deliveries if d.state is DeliveryState.SENT and not d.confirmed]
+    pending = [d for d in deliveries if d.state is DeliveryState.PENDING]
+    failed = [d for d in deliveries if d.state is DeliveryState.FAILED]
+    dropped = [d for d in deliveries if d.state is DeliveryState.DROPPED]
+    lines = [
+        t(
+            language,
+            "broadcast.details_heading",
+            emoji=broadcast.urgency.emoji,
+            number=broadcast.id,
+            status=t(language, broadcast.status.label_key),
+        ),
+        t(
+            language,
+            "broadcast.details_meta",
+            sender=broadcast.sender_name,
+            when=format_time(broadcast.sent_at or broadcast.created_at, language, zone, "short"),
+        ),
+        "<i>" + escape(short(broadcast.text, 120)) + "</i>",
+    ]
+    if confirmed:
+        lines += ["", t(language, "broadcast.details_confirmed", count=len(confirmed))]
+        for delivery in confirmed[:NAMES_SHOWN]:
+            lines.append(
+                "• "
+                + escape(short(delivery.label, 40))
+                + " — "
+                + escape(_names(delivery.confirmed_by))
+            )
+        if len(confirmed) > NAMES_SHOWN:
+            lines.append(t(language, "broadcast.and_more", count=len(confirmed) - NAMES_SHOWN))
+    if waiting:
+        lines += ["", t(language, "broadcast.details_waiting", count=len(waiting))]
+        lines += _chat_lines(language, waiting, reasons=False)
+    if pending:
+        lines += ["", t(language, "broadcast.details_pending", count=len(pending))]
+        lines += _chat_lines(language, pending, reasons=False)
+    if failed:
+        lines += ["", t(language, "broadcast.report_failed", count=len(failed))]
+        lines += _chat_lines(language, failed, reasons=True)
+    if dropped:
+        lines += ["", t(language, "broadcast.report_dropped", count=len(dropped))]
+        lines += _chat_lines(language, dropped, reasons=False)
+    return "\n".join(lines)
+
+
+def list_text(language: str, recent: Sequence[tuple[Broadcast, Counts]], zone: ZoneInfo) -> str:
+    """/riwayatsiaran: the recent broadcasts with their confirmation counts."""
+    if not recent:
+        return t(language, "broadcast.list_empty")
+    lines = [t(language, "broadcast.list_heading")]
+    for broadcast, counts in recent:
+        lines.append(
+            t(
+                language,
+                "broadcast.list_line",
+                emoji=broadcast.urgency.emoji,
+                number=broadcast.id,
+                when=format_time(
+                    broadcast.sent_at or broadcast.created_at, language, zone, "short"
+                ),
+                text=short(broadcast.text, 50),
+                status=t(language, broadcast.status.label_key),
+                confirmed=counts.confirmed,
+                sent=counts.sent,
+                total=counts.total,
+            )
+        )
+    lines += ["", t(language, "broadcast.list_hint")]
+    return "\n".join(lines)

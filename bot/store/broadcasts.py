@@ -1,0 +1,414 @@
+"""SQL of broadcasts: drafts, where each copy went, and who confirmed it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.store.codec import from_db_time, from_json, maybe_time, to_db_time, to_json
+from models.broadcast import (
+    Broadcast,
+    BroadcastStatus,
+    Counts,
+    Delivery,
+    DeliveryState,
+    Step,
+    TargetKind,
+    Urgency,
+)
+from models.users import display_name
+
+_COLUMNS = (
+    "id, sender_id, sender_name, text, urgency, target_kind, agency_ids, latitude, longitude, "
+    "status, created_at, sent_at, cancelled_at, step, photo_file_id, language, finished_at"
+)
+
+# The columns a draft's answers may change.
+DRAFT_FIELDS = frozenset(
+    {"step", "text", "photo_file_id", "latitude", "longitude", "urgency", "target_kind"}
+)
+
+
+def _broadcast(row: aiosqlite.Row) -> Broadcast:
+    return Broadcast(
+        id=row[0],
+        sender_id=row[1],
+        sender_name=row[2],
+        text=row[3],
+        urgency=Urgency(row[4]) if row[4] is not None else Urgency.INFO,
+        target_kind=TargetKind(row[5]) if row[5] is not None else None,
+        agency_ids=tuple(from_json(row[6])),
+        latitude=row[7],
+        longitude=row[8],
+        status=BroadcastStatus(row[9]),
+        created_at=from_db_time(row[10]),
+        sent_at=maybe_time(row[11]),
+        cancelled_at=maybe_time(row[12]),
+        step=Step(row[13]) if row[13] is not None else None,
+        photo_file_id=row[14],
+        language=row[15],
+        finished_at=maybe_time(row[16]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A chat a broadcast is about to be sent to."""
+
+    chat_id: int
+    thread_id: int | None
+    label: str
+    language: str
+    agency_id: int | None = None
+    user_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    """A delivery as the services need it to act on one chat."""
+
+    broadcast_id: int
+    chat_id: int
+    thread_id: int | None
+    language: str
+    state: DeliveryState
+    resent: bool
+
+
+# A delivery's state is that of its message with the Received button (its photo or pin only
+# precede it in the same chat's queue; their errors are shown when the message has none).
+_STATE = """
+    CASE
+        WHEN m.status = 'dropped' THEN 'dropped'
+        WHEN m.status = 'parked' THEN 'parked'
+        WHEN m.status = 'pending' THEN 'pending'
+        ELSE 'sent'
+    END
+"""
+
+
+class BroadcastQueries:
+    db: aiosqlite.Connection
+    wrote_outbox: bool
+
+    async def _broadcasts(self, where: str, params: tuple[object, ...]) -> list[Broadcast]:
+        async with self.db.execute(
+            f"SELECT {_COLUMNS} FROM broadcasts WHERE {where}", params
+        ) as cursor:
+            return [_broadcast(row) async for row in cursor]
+
+    async def broadcast(self, broadcast_id: int) -> Broadcast | None:
+        found = await self._broadcasts("id = ?", (broadcast_id,))
+        return found[0] if found else None
+
+    async def broadcast_draft(self, sender_id: int) -> Broadcast | None:
+        found = await self._broadcasts("sender_id = ? AND status = 'draft'", (sender_id,))
+        return found[0] if found else None
+
+    async def create_broadcast_draft(
+        self, sender_id: int, sender_name: str, language: str, now: datetime
+    ) -> Broadcast:
+        at = to_db_time(now)
+        cursor = await self.db.execute(
+            """
+            INSERT INTO broadcasts (sender_id, sender_name, language, step, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """,
+            (sender_id, sender_name, language, Step.TEXT.value, at, at),
+        )
+        assert cursor.lastrowid is not None
+        created = await self.broadcast(cursor.lastrowid)
+        assert created is not None
+        return created
+
+    async def update_broadcast_draft(
+        self, broadcast_id: int, now: datetime, **fields: object
+    ) -> None:
+        """Change a draft's answers; only the columns a draft may change are accepted."""
+        unknown = fields.keys() - DRAFT_FIELDS
+        if unknown:
+            raise ValueError(f"not a draft field: {sorted(unknown)}")
+        values = [
+            field.value if isinstance(field, Step | Urgency | TargetKind) else field
+            for field in fields.values()
+        ]
+        sets = ", ".join(f"{name} = ?" for name in fields)
+        await self.db.execute(
+            f"UPDATE broadcasts SET {sets}, updated_at = ? WHERE id = ? AND status = 'draft'",
+            (*values, to_db_time(now), broadcast_id),
+        )
+
+    async def set_broadcast_agencies(
+        self, broadcast_id: int, agency_ids: tuple[int, ...], now: datetime
+    ) -> None:
+        await self.db.execute(
+            """
+            UPDATE broadcasts SET agency_ids = ?, updated_at = ?
+            WHERE id = ? AND status = 'draft'
+            """,
+            (to_json(sorted(agency_ids)), to_db_time(now), broadcast_id),
+        )
+
+    async def delete_broadcast_draft(self, sender_id: int) -> bool:
+        cursor = await self.db.execute(
+            "DELETE FROM broadcasts WHERE sender_id = ? AND status = 'draft'", (sender_id,)
+        )
+        return cursor.rowcount > 0
+
+    async def stale_broadcast_drafts(self, before: datetime) -> list[Broadcast]:
+        return await self._broadcasts(
+            "status = 'draft' AND updated_at < ? ORDER BY id", (to_db_time(before),)
+        )
+
+    async def start_sending(self, broadcast_id: int, now: datetime) -> bool:
+        """Turn the draft into a broadcast in progress; False if it is no longer a draft."""
+        cursor = await self.db.execute(
+            """
+            UPDATE broadcasts SET status = 'mengirim', step = NULL, sent_at = ?, updated_at = ?
+            WHERE id = ? AND status = 'draft'
+            """,
+            (to_db_time(now), to_db_time(now), broadcast_id),
+        )
+        return cursor.rowcount == 1
+
+    async def finish_broadcast(self, broadcast_id: int, now: datetime) -> bool:
+        """Nothing is left pending: the broadcast is done. False if it already was."""
+        cursor = await self.db.execute(
+            """
+            UPDATE broadcasts SET status = 'terkirim', finished_at = ?, updated_at = ?
+            WHERE id = ? AND status = 'mengirim'
+            """,
+            (to_db_time(now), to_db_time(now), broadcast_id),
+        )
+        return cursor.rowcount == 1
+
+    async def cancel_broadcast(self, broadcast_id: int, now: datetime) -> int | None:
+        """Stop a broadcast in progress: its copies still waiting are dropped. Returns how many
+        were dropped, or None when it was not in progress (already done or cancelled)."""
+        at = to_db_time(now)
+        cursor = await self.db.execute(
+            """
+            UPDATE broadcasts SET status = 'dibatalkan', cancelled_at = ?, finished_at = ?,
+                                  updated_at = ?
+            WHERE id = ? AND status = 'mengirim'
+            """,
+            (at, at, at, broadcast_id),
+        )
+        if cursor.rowcount != 1:
+            return None
+        cursor = await self.db.execute(
+            """
+            UPDATE outbox SET status = 'dropped', last_error = 'broadcast cancelled'
+            WHERE status = 'pending' AND id IN (
+                SELECT outbox_id FROM broadcast_deliveries WHERE broadcast_id = ?
+                UNION SELECT photo_outbox_id FROM broadcast_deliveries WHERE broadcast_id = ?
+                UNION SELECT location_outbox_id FROM broadcast_deliveries WHERE broadcast_id = ?
+                UNION SELECT resend_outbox_id FROM broadcast_deliveries WHERE broadcast_id = ?)
+            """,
+            (broadcast_id, broadcast_id, broadcast_id, broadcast_id),
+        )
+        return cursor.rowcount
+
+    async def add_delivery(
+        self,
+        broadcast_id: int,
+        recipient: Recipient,
+        outbox_id: int,
+        *,
+        photo_outbox_id: int | None = None,
+        location_outbox_id: int | None = None,
+    ) -> None:
+        await self.db.execute(
+            """
+            INSERT INTO broadcast_deliveries (broadcast_id, chat_id, thread_id, agency_id, user_id,
+                                              label, language, outbox_id, photo_outbox_id,
+                                              location_outbox_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            (
+                broadcast_id,
+                recipient.chat_id,
+                recipient.thread_id,
+                recipient.agency_id,
+                recipient.user_id,
+                recipient.label,
+                recipient.language,
+                outbox_id,
+                photo_outbox_id,
+                location_outbox_id,
+            ),
+        )
+
+    async def delivery(self, broadcast_id: int, chat_id: int) -> DeliveryRow | None:
+        async with self.db.execute(
+            f"""
+            SELECT d.broadcast_id, d.chat_id, d.thread_id, d.language, {_STATE},
+                   d.resend_outbox_id IS NOT NULL
+            FROM broadcast_deliveries d JOIN outbox m ON m.id = d.outbox_id
+            WHERE d.broadcast_id = ? AND d.chat_id = ?
+            """,
+            (broadcast_id, chat_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return DeliveryRow(row[0], row[1], row[2], row[3], DeliveryState(row[4]), bool(row[5]))
+
+    async def set_resent(self, broadcast_id: int, chat_id: int, outbox_id: int) -> None:
+        await self.db.execute(
+            """
+            UPDATE broadcast_deliveries SET resend_outbox_id = ?
+            WHERE broadcast_id = ? AND chat_id = ?
+            """,
+            (outbox_id, broadcast_id, chat_id),
+        )
+
+    async def deliveries(self, broadcast_id: int) -> list[Delivery]:
+        """Every chat of the broadcast, in the order they were queued, with who confirmed."""
+        async with self.db.execute(
+            f"""
+            SELECT d.chat_id, d.label, d.agency_id, d.user_id, {_STATE},
+                   COALESCE(m.last_error, photo.last_error, pin.last_error),
+                   d.resend_outbox_id IS NOT NULL
+            FROM broadcast_deliveries d
+            JOIN outbox m ON m.id = d.outbox_id
+            LEFT JOIN outbox photo ON photo.id = d.photo_outbox_id
+            LEFT JOIN outbox pin ON pin.id = d.location_outbox_id
+            WHERE d.broadcast_id = ?
+            ORDER BY d.outbox_id
+            """,
+            (broadcast_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        confirmers = await self._confirmers(broadcast_id)
+        return [
+            Delivery(
+                chat_id=row[0],
+                label=row[1],
+                agency_id=row[2],
+                user_id=row[3],
+                state=DeliveryState(row[4]),
+                error=row[5],
+                confirmed_by=tuple(confirmers.get(row[0], ())),
+                resent=bool(row[6]),
+            )
+            for row in rows
+        ]
+
+    async def _confirmers(
+        self, broadcast_id: int, chat_id: int | None = None
+    ) -> dict[int, list[str]]:
+        async with self.db.execute(
+            """
+            SELECT r.chat_id, r.user_id, u.first_name, u.last_name, u.username
+            FROM broadcast_receipts r LEFT JOIN users u ON u.id = r.user_id
+            WHERE r.broadcast_id = ? AND (? IS NULL OR r.chat_id = ?)
+            ORDER BY r.confirmed_at, r.user_id
+            """,
+            (broadcast_id, chat_id, chat_id),
+        ) as cursor:
+            names: dict[int, list[str]] = {}
+            async for row in cursor:
+                names.setdefault(row[0], []).append(display_name(row[1], row[2], row[3], row[4]))
+        return names
+
+    async def confirmers(self, broadcast_id: int, chat_id: int) -> list[str]:
+        """Who in this chat pressed Received, first first."""
+        return (await self._confirmers(broadcast_id, chat_id)).get(chat_id, [])
+
+    async def broadcast_counts(self, broadcast_id: int) -> Counts:
+        async with self.db.execute(
+            f"""
+            SELECT COUNT(*),
+                   COALESCE(SUM(state = 'sent'), 0), COALESCE(SUM(state = 'pending'), 0),
+                   COALESCE(SUM(state = 'parked'), 0), COALESCE(SUM(state = 'dropped'), 0),
+                   (SELECT COUNT(DISTINCT chat_id) FROM broadcast_receipts WHERE broadcast_id = ?)
+            FROM (SELECT {_STATE} AS state
+                  FROM broadcast_deliveries d JOIN outbox m ON m.id = d.outbox_id
+                  WHERE d.broadcast_id = ?)
+            """,
+            (broadcast_id, broadcast_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        return Counts(*(int(value) for value in row))
+
+    async def record_receipt(
+        self, broadcast_id: int, chat_id: int, user_id: int, now: datetime
+    ) -> bool:
+        """Count a press of Received; False if this person already confirmed in this chat."""
+        cursor = await self.db.execute(
+            """
+            INSERT OR IGNORE INTO broadcast_receipts (broadcast_id, chat_id, user_id, confirmed_at)
+            VALUES (?, ?, ?, ?)
+            """,
+            (broadcast_id, chat_id, user_id, to_db_time(now)),
+        )
+        return cursor.rowcount == 1
+
+    async def shown_counts(self, broadcast_id: int) -> Counts | None:
+        async with self.db.execute(
+            "SELECT shown_counts FROM broadcasts WHERE id = ?", (broadcast_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None or row[0] is None:
+            return None
+        return Counts(**from_json(row[0]))
+
+    async def set_shown_counts(self, broadcast_id: int, counts: Counts) -> None:
+        await self.db.execute(
+            "UPDATE broadcasts SET shown_counts = ? WHERE id = ?",
+            (
+                to_json(
+                    {
+                        "total": counts.total,
+                        "sent": counts.sent,
+                        "pending": counts.pending,
+                        "failed": counts.failed,
+                        "dropped": counts.dropped,
+                        "confirmed": counts.confirmed,
+                    }
+                ),
+                broadcast_id,
+            ),
+        )
+
+    async def sending_broadcasts(self) -> list[int]:
+        async with self.db.execute(
+            "SELECT id FROM broadcasts WHERE status = 'mengirim' ORDER BY id"
+        ) as cursor:
+            return [row[0] async for row in cursor]
+
+    async def recent_broadcasts(self, limit: int) -> list[tuple[Broadcast, Counts]]:
+        found = await self._broadcasts("status != 'draft' ORDER BY id DESC LIMIT ?", (limit,))
+        return [(broadcast, await self.broadcast_counts(broadcast.id)) for broadcast in found]
+
+    async def people_to_alert(self, now: datetime, *, on_duty_only: bool) -> list[Recipient]:
+        """People who started the bot (so it may write to them), optionally only those on duty
+        in some agency now. Erased people are left out: they asked the bot to forget them."""
+        duty = (
+            """AND id IN (SELECT user_id FROM memberships
+                          WHERE on_duty = 1 AND (duty_until IS NULL OR duty_until > ?))"""
+            if on_duty_only
+            else "AND ? IS NOT NULL"
+        )
+        async with self.db.execute(
+            f"""
+            SELECT id, first_name, last_name, username, language_code FROM users
+            WHERE started_at IS NOT NULL AND forgotten_at IS NULL {duty}
+            ORDER BY id
+            """,
+            (to_db_time(now),),
+        ) as cursor:
+            return [
+                Recipient(
+                    chat_id=row[0],
+                    thread_id=None,
+                    label=display_name(row[0], row[1], row[2], row[3]),
+                    language=row[4] or "",
+                    user_id=row[0],
+                )
+                async for row in cursor
+            ]
