@@ -24,6 +24,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot import __version__
+from bot.broadcasts import BroadcastService
 from bot.logs import configure_logging
 from bot.settings import ConfigError, Settings, load_settings
 from bot.store import DatabaseError, MigrationError, Store, UnreachableChat
@@ -75,6 +76,19 @@ def parser() -> argparse.ArgumentParser:
         "--limit", type=_positive, default=50, metavar="N", help="list at most N items (50)"
     )
     outbox.add_argument("--requeue", type=_positive, metavar="ID", help="send parked item ID again")
+    export = commands.add_parser("export", help="export data in a standard format")
+    formats = export.add_subparsers(dest="format", metavar="FORMAT", required=True)
+    cap = formats.add_parser(
+        "cap", help="write broadcast N as an OASIS CAP 1.2 alert (XML) to a file or stdout"
+    )
+    cap.add_argument("number", type=_positive, metavar="N", help="the broadcast's number")
+    cap.add_argument(
+        "-o",
+        "--output",
+        type=_path,
+        metavar="PATH",
+        help="the file to write (default: siaga112-siaran-N.xml; '-' for stdout)",
+    )
     demo = commands.add_parser(
         "demo", help="run a scripted scenario against the built-in Telegram simulator"
     )
@@ -115,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(check(settings))
         if args.command == "backup":
             return backup(settings, args.path, force=args.force)
+        if args.command == "export":
+            return asyncio.run(export_cap(settings, args.number, args.output))
         if args.command == "outbox":
             if args.requeue is not None:
                 return asyncio.run(requeue(settings, args.requeue))
@@ -380,6 +396,29 @@ async def requeue(settings: Settings, item_id: int) -> int:
             f"Note: chat {item.chat_id} is still recorded as refusing the bot; unless that has "
             "changed, Telegram will refuse this message again."
         )
+    return EXIT_OK
+
+
+async def export_cap(settings: Settings, number: int, output: Path | None) -> int:
+    """Write broadcast `number` as a CAP 1.2 alert; exit 1 when there is no such broadcast."""
+    store = await _open_existing(settings)
+    try:
+        document = await BroadcastService(store, store.clock, settings).cap(number)
+    finally:
+        await store.close()
+    if document is None:
+        print(f"siaga112: there is no sent broadcast #{number}", file=sys.stderr)
+        return EXIT_FAILED
+    if output is not None and str(output) == "-":
+        sys.stdout.buffer.write(document)
+        sys.stdout.flush()
+        return EXIT_OK
+    target = output or Path(f"siaga112-siaran-{number}.xml")
+    try:
+        target.write_bytes(document)
+    except OSError as exc:
+        raise ConfigError(f"Cannot write {target}: {exc.strerror or exc}.") from None
+    print(f"Wrote broadcast #{number} as CAP 1.2 to {target}")
     return EXIT_OK
 
 

@@ -30,12 +30,20 @@ class Settler:
             self._changed.notify_all()
 
     async def settle(self, within: float = 10.0) -> None:
-        last = self.sim.last_update_id
-        first = self.sim.first_update_id
         assert self._app is not None, "attach() the application first"
         async with asyncio.timeout(within):
-            async with self._changed:
-                await self._changed.wait_for(
-                    lambda: last is None or all(u in self._handled for u in range(first, last + 1))
-                )
+            await self._all_handled()
             await self._app.bot_data.services.outbox.idle.wait()
+
+    async def handled(self, within: float = 10.0) -> None:
+        """Every update issued so far is handled (whatever the outbox is doing)."""
+        async with asyncio.timeout(within):
+            await self._all_handled()
+
+    async def _all_handled(self) -> None:
+        last = self.sim.last_update_id
+        first = self.sim.first_update_id
+        async with self._changed:
+            await self._changed.wait_for(
+                lambda: last is None or all(u in self._handled for u in range(first, last + 1))
+            )

@@ -80,6 +80,10 @@ class BotHarness:
         """Wait until every update issued so far is handled and nothing due is left to send."""
         await self.settler.settle(timeout)
 
+    async def handled(self, timeout: float = TIMEOUT) -> None:
+        """Wait until every update issued so far is handled, whatever the outbox is doing."""
+        await self.settler.handled(timeout)
+
     async def says(self, user: SimUser, text: str, chat: SimChat | None = None) -> SimMessage:
         """Send text as `user` and return the bot's answer in that chat."""
         where = chat or self.sim.private_chat(user)
