@@ -204,7 +204,36 @@ async def scene_escalation(script: Script) -> None:
     await script.press(kiki, escalation, "Terima atas nama")
 
 
-SCENES = (scene_first_contact, scene_agencies, scene_incident, scene_escalation)
+async def scene_broadcast(script: Script) -> None:
+    """The peat fire spreads: the dispatcher warns every group at once, some confirm, the
+    emergency is sent again where nobody did, and the details show who has not confirmed."""
+    sim = script.sim
+    dita, rudi, sari = script.person("Dita"), script.person("Rudi"), script.person("Sari")
+    inbox = sim.private_chat(dita)
+    await script.says(dita, "/siaran")
+    await script.says(
+        dita,
+        "Kebakaran lahan gambut di Jl. Tjilik Riwut km 12 meluas ke arah permukiman Kalampangan. "
+        "Semua unit bersiap; warga di sekitar diminta menjauh dari asap.",
+    )
+    await script.press(dita, script.last(inbox), "Darurat")
+    await script.press(dita, script.last(inbox), "Semua grup instansi")
+    await script.press(dita, script.last(inbox), "Kirim sekarang")
+    for person, code in ((rudi, "damkar"), (sari, "relawan")):
+        alert = script.last(script.groups[code], "Siaran 112")
+        await script.press(person, alert, "Diterima")
+    await script.pass_time(timedelta(minutes=10))  # the others are sent it once more
+    await script.press(dita, script.last(inbox, "Siaran #"), "Rincian")
+    await script.says(dita, "/riwayatsiaran")
+
+
+SCENES = (
+    scene_first_contact,
+    scene_agencies,
+    scene_incident,
+    scene_escalation,
+    scene_broadcast,
+)
 
 
 def chat_name(sim: TelegramSimulator, chat: SimChat) -> str:

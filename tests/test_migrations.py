@@ -108,3 +108,51 @@ async def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     junk.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(DatabaseError, match="SQLite database"):
         await Store(junk).open()
+
+
+async def test_0009_keeps_every_reminder_while_rebuilding_their_table(tmp_path: Path) -> None:
+    migrations = bundled_migrations()
+    before = [m for m in migrations if m.name < "0009"]
+    async with aiosqlite.connect(tmp_path / "r.db", isolation_level=None) as db:
+        await migrate(db, NOW, before)
+        await db.execute(
+            """
+            INSERT INTO reminders (id, kind, incident_id, agency_id, due_at, attempt, state,
+                                   created_at, fired_at)
+            VALUES (7, 'ack', 3, 2, '2026-11-27T03:05:00.000000Z', 1, 'pending',
+                    '2026-11-27T03:00:00.000000Z', '2026-11-27T03:02:00.000000Z')
+            """
+        )
+        await migrate(db, NOW, migrations)
+        async with db.execute(
+            "SELECT id, kind, incident_id, agency_id, due_at, attempt, state, fired_at, "
+            "broadcast_id, chat_id FROM reminders"
+        ) as cursor:
+            rows = [tuple(row) async for row in cursor]
+        assert rows == [
+            (
+                7,
+                "ack",
+                3,
+                2,
+                "2026-11-27T03:05:00.000000Z",
+                1,
+                "pending",
+                "2026-11-27T03:02:00.000000Z",
+                None,
+                None,
+            )
+        ]
+        for bad in (
+            "INSERT INTO reminders (kind, due_at, created_at) VALUES ('broadcast', 'x', 'x')",
+            "INSERT INTO reminders (kind, due_at, created_at) VALUES ('ack', 'x', 'x')",
+            "INSERT INTO reminders (kind, incident_id, broadcast_id, chat_id, due_at, created_at) "
+            "VALUES ('broadcast', 1, 1, 1, 'x', 'x')",
+        ):
+            with pytest.raises(aiosqlite.IntegrityError):
+                await db.execute(bad)
+        async with db.execute(
+            "SELECT name FROM sqlite_master WHERE tbl_name = 'reminders' AND type = 'index'"
+        ) as cursor:
+            indexes = {row[0] async for row in cursor}
+        assert {"reminders_one_pending", "reminders_due", "reminders_pending_incident"} <= indexes

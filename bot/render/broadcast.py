@@ -254,12 +254,16 @@ def failure_reason(language: str, error: str | None) -> str:
     return t(language, "broadcast.reason.other", error=short(error, ERROR_MAX))
 
 
-def _chat_lines(language: str, deliveries: Sequence[Delivery], *, reasons: bool) -> list[str]:
+def _chat_lines(
+    language: str, deliveries: Sequence[Delivery], *, reasons: bool, resent: bool = False
+) -> list[str]:
     lines = []
     for delivery in deliveries[:NAMES_SHOWN]:
         line = "• " + escape(short(delivery.label, 40))
         if reasons:
             line += " — " + failure_reason(language, delivery.error)
+        if resent and delivery.resent:
+            line += " " + t(language, "broadcast.details_resent")
         lines.append(line)
     more = len(deliveries) - NAMES_SHOWN
     if more > 0:
@@ -340,7 +344,7 @@ def details_text(
             lines.append(t(language, "broadcast.and_more", count=len(confirmed) - NAMES_SHOWN))
     if waiting:
         lines += ["", t(language, "broadcast.details_waiting", count=len(waiting))]
-        lines += _chat_lines(language, waiting, reasons=False)
+        lines += _chat_lines(language, waiting, reasons=False, resent=True)
     if pending:
         lines += ["", t(language, "broadcast.details_pending", count=len(pending))]
         lines += _chat_lines(language, pending, reasons=False)
@@ -375,5 +379,5 @@ def list_text(language: str, recent: Sequence[tuple[Broadcast, Counts]], zone: Z
                 total=counts.total,
             )
         )
-    lines += ["", t(language, "broadcast.list_hint")]
+    lines += ["", t(language, "broadcast.list_hint", number=recent[0][0].id)]
     return "\n".join(lines)
