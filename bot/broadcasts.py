@@ -200,6 +200,12 @@ class BroadcastService:
             await tx.set_broadcast_agencies(draft.id, tuple(chosen), now)
             return await self._reload(tx, draft.id)
 
+    async def agencies_shown(self, user_id: int, draft_id: int) -> Compose | None:
+        """The agency picker again (another page of it); None for a stale button."""
+        async with self.store.read() as tx:
+            draft = await self._own_draft(tx, user_id, draft_id, Step.AGENCIES)
+            return None if draft is None else await self._ask(tx, draft)
+
     async def agencies_done(self, user_id: int, draft_id: int) -> Compose | None:
         now = self.clock.now()
         async with self.store.transaction() as tx:

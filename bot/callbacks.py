@@ -67,6 +67,7 @@ class ButtonAction(StrEnum):
     BC_URGENCY = "bc.u"  # |draft|index in Urgency
     BC_TARGET = "bc.t"  # |draft|index in TargetKind
     BC_AGENCY = "bc.a"  # |draft|agency: choose or unchoose
+    BC_AGENCY_PAGE = "bc.ap"  # |draft|page of the agency picker
     BC_AGENCIES_DONE = "bc.ad"
     BC_SEND = "bc.s"
     BC_RETARGET = "bc.rt"  # choose the targets again

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from telegram import InputFile, Message, ReplyKeyboardRemove, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
@@ -31,6 +32,7 @@ from bot.render.broadcast import (
     confirm_text,
     list_text,
     no_recipients_keyboard,
+    page_of,
     preview_intro,
     received_keyboard,
     stop_confirm_keyboard,
@@ -163,13 +165,22 @@ async def compose_button(update: Update, context: AppContext) -> None:
         compose = await service.choose_urgency(user_id, draft_id, value)
     elif data.action is ButtonAction.BC_TARGET:
         compose = await service.choose_target(user_id, draft_id, value)
-    elif data.action is ButtonAction.BC_AGENCY:
-        compose = await service.toggle_agency(user_id, draft_id, value)
+    elif data.action in (ButtonAction.BC_AGENCY, ButtonAction.BC_AGENCY_PAGE):
+        toggled = data.action is ButtonAction.BC_AGENCY
+        if toggled:
+            compose = await service.toggle_agency(user_id, draft_id, value)
+        else:
+            compose = await service.agencies_shown(user_id, draft_id)
         if compose is not None and compose.draft is not None and not compose.notice:
-            # The multi-select stays one message: only its ticks change.
+            # The multi-select stays one message: only its ticks (or its page) change.
             await query.answer()
-            _, keyboard = agencies_question(language, compose.draft, compose.agencies)
-            await query.edit_message_reply_markup(reply_markup=keyboard)
+            page = page_of(compose.agencies, value) if toggled else value
+            _, keyboard = agencies_question(language, compose.draft, compose.agencies, page)
+            try:
+                await query.edit_message_reply_markup(reply_markup=keyboard)
+            except BadRequest as exc:
+                if "not modified" not in exc.message:  # the page shown already: fine
+                    raise
             return
     elif data.action is ButtonAction.BC_AGENCIES_DONE:
         compose = await service.agencies_done(user_id, draft_id)
@@ -304,6 +315,7 @@ def register(app: App) -> None:
                 ButtonAction.BC_URGENCY,
                 ButtonAction.BC_TARGET,
                 ButtonAction.BC_AGENCY,
+                ButtonAction.BC_AGENCY_PAGE,
                 ButtonAction.BC_AGENCIES_DONE,
                 ButtonAction.BC_SEND,
                 ButtonAction.BC_RETARGET,

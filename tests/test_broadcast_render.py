@@ -129,6 +129,7 @@ def test_every_button_fits_and_decodes_with_the_largest_ids() -> None:
         urgency_question("id", draft)[1],
         targets_question("id", draft)[1],
         agencies_question("id", draft, [agency])[1],
+        agencies_question("id", draft, [agency] * 25, page=2)[1],  # with the pager
         confirm_keyboard("id", BIG),
         received_keyboard("id", BIG),
         status_keyboard("id", sending),
@@ -144,4 +145,4 @@ def test_every_button_fits_and_decodes_with_the_largest_ids() -> None:
                 decoded = decode(data)
                 assert decoded is not None and decoded.ids[0] == BIG
                 count += 1
-    assert count >= 15
+    assert count >= 25

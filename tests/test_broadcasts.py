@@ -10,6 +10,7 @@ from datetime import timedelta
 from bot.broadcasts import alert_ref
 from bot.callbacks import ButtonAction, encode
 from bot.simulator import SimChat, SimMessage, SimUser, TelegramSimulator
+from models.agencies import AgencyKind
 from models.broadcast import TEXT_MAX
 from models.clock import ManualClock
 from models.outbox import OutboxStatus
@@ -452,3 +453,36 @@ async def test_everyone_registered_means_every_group_and_every_person_but_the_se
         assert len(alerts(sim, sim.private_chat(person))) == 1 or person.language_code == "en"
     assert len(alerts(sim, chat)) == 1, "the sender has the preview only"
     assert "Terkirim ke 9 dari 9 chat" in (last(sim, chat).text or "")
+
+
+async def test_the_agency_picker_pages_through_a_large_city(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    city = await build_city(sim, harness)
+    services = harness.services
+    posts = [sim.add_group(f"Posko {n:02d}", members=[city.admin]) for n in range(22)]
+    for group in posts:
+        group.bot_status, group.bot_ever_member = "member", True
+    async with services.store.transaction() as tx:
+        for n, group in enumerate(posts):
+            await tx.save_agency(
+                code=f"posko{n:02d}",
+                name=group.title or "",
+                kind=AgencyKind.AGENCY,
+                chat_id=group.id,
+                thread_id=None,
+                by_user=city.admin.id,
+                now=services.clock.now(),
+            )
+    chat = await compose(city, target=CHOOSE)
+    picker = last(sim, chat)
+    assert len(picker.buttons) == 10 + 3  # a page, the pager, Continue, Discard
+    assert picker.buttons[10] == ["◀️", "1/3", "▶️"]
+    await press(city, city.dispatcher, picker, "◀️")  # wraps to the last page
+    picker = last(sim, chat)
+    assert picker.buttons[-3] == ["◀️", "3/3", "▶️"]
+    await press(city, city.dispatcher, picker, "⬜ Posko 21")
+    assert last(sim, chat).buttons[-3] == ["◀️", "3/3", "▶️"], "the page stays"
+    await press(city, city.dispatcher, last(sim, chat), "3/3")  # the page shown: no change
+    await press(city, city.dispatcher, last(sim, chat), "Lanjut (1 dipilih)")
+    assert "Akan dikirim ke 1 chat: Posko 21" in (last(sim, chat).text or "")

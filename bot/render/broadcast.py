@@ -3,6 +3,7 @@ sender's status message, the delivery report and the lists. Pure functions of th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,7 @@ from models.broadcast import (
     Urgency,
 )
 
+AGENCIES_PER_PAGE = 10
 NAMES_SHOWN = 25  # chats named in one list of a report; the rest are counted
 CONFIRMERS_SHOWN = 10
 ERROR_MAX = 80
@@ -122,10 +124,20 @@ def targets_question(language: str, draft: Broadcast) -> tuple[str, InlineKeyboa
     )
 
 
+def page_of(agencies: Sequence[Agency], agency_id: int) -> int:
+    """The picker page showing this agency (the first page if it is not listed)."""
+    ids = [agency.id for agency in agencies]
+    return ids.index(agency_id) // AGENCIES_PER_PAGE if agency_id in ids else 0
+
+
 def agencies_question(
-    language: str, draft: Broadcast, agencies: Sequence[Agency]
+    language: str, draft: Broadcast, agencies: Sequence[Agency], page: int = 0
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """The multi-select, a page at a time: a city may have more agencies than fit one keyboard."""
     chosen = set(draft.agency_ids)
+    pages = max(1, math.ceil(len(agencies) / AGENCIES_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = agencies[page * AGENCIES_PER_PAGE : (page + 1) * AGENCIES_PER_PAGE]
     rows = [
         [
             _button(
@@ -135,8 +147,16 @@ def agencies_question(
                 agency.id,
             )
         ]
-        for agency in agencies
+        for agency in shown
     ]
+    if pages > 1:
+        rows.append(
+            [
+                _button("◀️", ButtonAction.BC_AGENCY_PAGE, draft.id, (page - 1) % pages),
+                _button(f"{page + 1}/{pages}", ButtonAction.BC_AGENCY_PAGE, draft.id, page),
+                _button("▶️", ButtonAction.BC_AGENCY_PAGE, draft.id, (page + 1) % pages),
+            ]
+        )
     done = t(language, "broadcast.button.agencies_done", count=len(chosen))
     rows.append([_button(done, ButtonAction.BC_AGENCIES_DONE, draft.id)])
     rows.append(_discard_row(language, draft.id))
