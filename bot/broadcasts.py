@@ -485,7 +485,7 @@ class BroadcastService:
             language = delivery.language
             message = edit_message(
                 chat_id,
-                alert_ref(broadcast_id, chat_id),
+                delivery.ref,
                 alert_text(language, broadcast, names),
                 received_keyboard(language, broadcast_id),
             )
@@ -545,7 +545,7 @@ class BroadcastService:
                 priority=Priority.REMINDER,
                 keyboard=received_keyboard(language, broadcast.id),
                 thread_id=delivery.thread_id,
-                reply_to=alert_ref(broadcast.id, reminder.chat_id),
+                reply_to=delivery.ref,
             ),
             now,
         )

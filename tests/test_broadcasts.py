@@ -486,3 +486,21 @@ async def test_the_agency_picker_pages_through_a_large_city(
     await press(city, city.dispatcher, last(sim, chat), "3/3")  # the page shown: no change
     await press(city, city.dispatcher, last(sim, chat), "Lanjut (1 dipilih)")
     assert "Akan dikirim ke 1 chat: Posko 21" in (last(sim, chat).text or "")
+
+
+async def test_a_group_upgraded_to_a_supergroup_can_still_confirm(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    city = await build_city(sim, harness)
+    number = await _send_to_damkar(city)
+    supergroup = sim.migrate_to_supergroup(city.groups["damkar"])
+    await harness.settle()
+    rudi = city.crews["damkar"][0]
+    anchor = await harness.says(rudi, "/piket", chat=supergroup)  # a bot message to press on
+    query = await sim.press_raw(rudi, anchor, encode(ButtonAction.BC_RECEIVED, number))
+    await harness.settle()
+    assert "tercatat" in (query.answer_text or "")
+    details = await harness.says(city.dispatcher, f"/riwayatsiaran {number}")
+    assert "Damkar Palangka Raya — Rudi" in (details.text or "")
+    shown = [m for m in sim.bot_messages(supergroup) if "✅ Diterima: Rudi" in (m.text or "")]
+    assert len(shown) == 1, "the copy with the confirmation is in the new chat"

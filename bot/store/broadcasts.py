@@ -75,6 +75,7 @@ class DeliveryRow:
     language: str
     state: DeliveryState
     resent: bool
+    ref: str  # the name of its message with Received (chosen when it was queued)
 
 
 # A delivery's state is that of its message with the Received button (its photo or pin only
@@ -245,7 +246,7 @@ class BroadcastQueries:
         async with self.db.execute(
             f"""
             SELECT d.broadcast_id, d.chat_id, d.thread_id, d.language, {_STATE},
-                   d.resend_outbox_id IS NOT NULL
+                   d.resend_outbox_id IS NOT NULL, m.ref
             FROM broadcast_deliveries d JOIN outbox m ON m.id = d.outbox_id
             WHERE d.broadcast_id = ? AND d.chat_id = ?
             """,
@@ -254,7 +255,9 @@ class BroadcastQueries:
             row = await cursor.fetchone()
         if row is None:
             return None
-        return DeliveryRow(row[0], row[1], row[2], row[3], DeliveryState(row[4]), bool(row[5]))
+        return DeliveryRow(
+            row[0], row[1], row[2], row[3], DeliveryState(row[4]), bool(row[5]), row[6]
+        )
 
     async def set_resent(self, broadcast_id: int, chat_id: int, outbox_id: int) -> None:
         await self.db.execute(

@@ -230,6 +230,12 @@ class OutboxQueries:
         await self.db.execute(
             "UPDATE message_refs SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
         )
+        # Broadcast copies there stay confirmable from the new chat.
+        for table in ("broadcast_deliveries", "broadcast_receipts"):
+            await self.db.execute(
+                f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?",
+                (new_chat_id, old_chat_id),
+            )
 
     async def message_ref(self, ref: str) -> tuple[int, int] | None:
         """(chat_id, message_id) of the message sent under `ref`, once it has been sent."""
