@@ -56,7 +56,6 @@ log = logging.getLogger(__name__)
 
 RECENT_SHOWN = 10
 STATUS_EVERY_SECONDS = 3.0  # the status message is edited at most this often while sending
-CAP_SENDER = "siaga112@palangkaraya.go.id"
 _REF = re.compile(r"^bc:(\d+):")
 
 
@@ -134,6 +133,8 @@ class BroadcastService:
 
     async def answer(self, user_id: int, given: Input) -> Compose | None:
         """A private message for the draft; None when the person has no broadcast draft."""
+        if not await self.has_draft(user_id):
+            return None  # most private messages: a look, not a write transaction
         now = self.clock.now()
         async with self.store.transaction() as tx:
             draft = await tx.broadcast_draft(user_id)
@@ -579,5 +580,8 @@ class BroadcastService:
         broadcast, deliveries = found
         agencies = [d.label for d in deliveries if d.agency_id is not None]
         return cap_alert(
-            broadcast, sender=CAP_SENDER, agency_names=agencies, zone=self.settings.zone
+            broadcast,
+            sender=self.settings.cap_sender,
+            agency_names=agencies,
+            zone=self.settings.zone,
         )

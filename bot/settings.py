@@ -152,6 +152,12 @@ class Settings(BaseSettings):
         description="An emergency broadcast a chat has not confirmed is sent there again after.",
     )
 
+    cap_sender: str = Field(
+        default="siaga112@palangkaraya.go.id",
+        pattern=r"^[^\s,<&]+$",
+        description="CAP 1.2 exports: the sender (no spaces, commas, '<' or '&').",
+    )
+
     digest_time: time = Field(
         default=time(7, 0), description="When coordinators get yesterday's digest (HH:MM, local)."
     )

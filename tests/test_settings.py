@@ -78,6 +78,8 @@ def test_missing_token_explains_botfather_and_demo() -> None:
         ("ADMIN_USER_IDS", "12,abc", "ADMIN_USER_IDS"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
         ("TELEGRAM_API_BASE_URL", "api.telegram.org", "TELEGRAM_API_BASE_URL"),
+        ("CAP_SENDER", "Siaga 112, Palangka Raya", "CAP_SENDER"),
+        ("BROADCAST_RESEND_MINUTES", "0", "BROADCAST_RESEND_MINUTES"),
     ],
 )
 def test_invalid_setting_names_the_setting(
