@@ -9,8 +9,9 @@ broadcast draft is open, the person's private messages are answers for it.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
-from telegram import InputFile, Message, ReplyKeyboardRemove, Update
+from telegram import CallbackQuery, InputFile, Message, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     ApplicationHandlerStop,
@@ -41,7 +42,7 @@ from bot.render.broadcast import (
     urgency_question,
 )
 from bot.settings import Language
-from handlers.guard import authorize, reply, usage
+from handlers.guard import Request, authorize, reply, usage
 from handlers.reporting import input_of
 from models.access import Action
 from models.broadcast import TEXT_MAX, Receipt, Step
@@ -200,48 +201,57 @@ async def compose_button(update: Update, context: AppContext) -> None:
     await send_compose(query.message, language, compose)
 
 
-async def received(update: Update, context: AppContext) -> None:
-    """Received, under an alert: counted once per person and chat."""
+@dataclass(frozen=True, slots=True)
+class Pressed:
+    query: CallbackQuery
+    request: Request
+    message: Message  # the message the button is on
+    ids: tuple[int, ...]
+
+
+async def _press(update: Update, context: AppContext, action: Action, ids: int) -> Pressed | None:
+    """A press on a sent broadcast's button carrying `ids` ids, if the presser may make it."""
     query = update.callback_query
     data = decode(query.data) if query is not None else None
-    if query is None or data is None or len(data.ids) != 1:
-        return
-    request = await authorize(update, context, Action.CONFIRM_BROADCAST)
-    if request is None or update.effective_chat is None:
+    if query is None or data is None or len(data.ids) != ids:
+        return None
+    request = await authorize(update, context, action)
+    if request is None or request.message is None:
+        return None
+    return Pressed(query, request, request.message, data.ids)
+
+
+async def received(update: Update, context: AppContext) -> None:
+    """Received, under an alert: counted once per person and chat."""
+    pressed = await _press(update, context, Action.CONFIRM_BROADCAST, 1)
+    if pressed is None:
         return
     receipt = await context.services.broadcasts.confirm(
-        data.ids[0], update.effective_chat.id, query.from_user.id
+        pressed.ids[0], pressed.message.chat_id, pressed.request.user.id
     )
-    await query.answer(
-        t(request.language, receipt.value), show_alert=receipt is not Receipt.CONFIRMED
+    await pressed.query.answer(
+        t(pressed.request.language, receipt.value), show_alert=receipt is not Receipt.CONFIRMED
     )
 
 
 async def details_button(update: Update, context: AppContext) -> None:
     """Details, under the status message: who confirmed and who did not."""
-    query = update.callback_query
-    data = decode(query.data) if query is not None else None
-    if query is None or data is None or len(data.ids) != 1:
+    pressed = await _press(update, context, Action.VIEW_BROADCASTS, 1)
+    if pressed is None:
         return
-    request = await authorize(update, context, Action.VIEW_BROADCASTS)
-    if request is None or request.message is None:
-        return
-    text = await context.services.broadcasts.details_text(data.ids[0], request.language)
-    await query.answer()
-    await request.message.reply_text(text or t(request.language, "broadcast.not_found"))
+    language = pressed.request.language
+    text = await context.services.broadcasts.details_text(pressed.ids[0], language)
+    await pressed.query.answer()
+    await pressed.message.reply_text(text or t(language, "broadcast.not_found"))
 
 
 async def stop_button(update: Update, context: AppContext) -> None:
     """Stop, under the status message: first asks, the second press drops what is pending."""
-    query = update.callback_query
-    data = decode(query.data) if query is not None else None
-    if query is None or data is None or len(data.ids) != 2:
+    pressed = await _press(update, context, Action.BROADCAST, 2)
+    if pressed is None:
         return
-    request = await authorize(update, context, Action.BROADCAST)
-    if request is None or request.message is None:
-        return
-    broadcast_id, confirmed = data.ids
-    language = request.language
+    query, language = pressed.query, pressed.request.language
+    broadcast_id, confirmed = pressed.ids
     if not confirmed:
         await query.answer(t(language, "broadcast.stop_confirm"), show_alert=True)
         await query.edit_message_reply_markup(

@@ -209,16 +209,20 @@ def _listed(language: str, items: Sequence[str]) -> str:
 # --- following it ---
 
 
+def _title(language: str, broadcast: Broadcast) -> str:
+    return t(
+        language,
+        "broadcast.title",
+        emoji=broadcast.urgency.emoji,
+        number=broadcast.id,
+        status=t(language, broadcast.status.label_key),
+    )
+
+
 def status_text(language: str, broadcast: Broadcast, counts: Counts) -> str:
     """The sender's one status message, edited as the broadcast goes out."""
     lines = [
-        t(
-            language,
-            "broadcast.status_heading",
-            emoji=broadcast.urgency.emoji,
-            number=broadcast.id,
-            status=t(language, broadcast.status.label_key),
-        ),
+        _title(language, broadcast),
         t(
             language,
             "broadcast.status_counts",
@@ -336,13 +340,7 @@ def details_text(
     failed = [d for d in deliveries if d.state is DeliveryState.FAILED]
     dropped = [d for d in deliveries if d.state is DeliveryState.DROPPED]
     lines = [
-        t(
-            language,
-            "broadcast.details_heading",
-            emoji=broadcast.urgency.emoji,
-            number=broadcast.id,
-            status=t(language, broadcast.status.label_key),
-        ),
+        _title(language, broadcast),
         t(
             language,
             "broadcast.details_meta",
