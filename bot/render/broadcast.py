@@ -278,14 +278,26 @@ def failure_reason(language: str, error: str | None) -> str:
     return t(language, "broadcast.reason.other", error=short(error, ERROR_MAX))
 
 
-def _chat_lines(
-    language: str, deliveries: Sequence[Delivery], *, reasons: bool, resent: bool = False
+def _section(
+    language: str,
+    key: str,
+    deliveries: Sequence[Delivery],
+    *,
+    reasons: bool = False,
+    resent: bool = False,
+    confirmers: bool = False,
 ) -> list[str]:
-    lines = []
+    """A heading with the count, then one line per chat (the first NAMES_SHOWN); nothing when
+    there are no such chats."""
+    if not deliveries:
+        return []
+    lines = ["", t(language, key, count=len(deliveries))]
     for delivery in deliveries[:NAMES_SHOWN]:
         line = "• " + escape(short(delivery.label, 40))
         if reasons:
             line += " — " + failure_reason(language, delivery.error)
+        if confirmers:
+            line += " — " + escape(_names(delivery.confirmed_by))
         if resent and delivery.resent:
             line += " " + t(language, "broadcast.details_resent")
         lines.append(line)
@@ -314,16 +326,11 @@ def report_text(language: str, broadcast: Broadcast, deliveries: Sequence[Delive
     lines = [
         t(language, key, number=broadcast.id),
         t(language, "broadcast.report_sent", sent=len(sent), total=len(deliveries)),
+        *_section(language, N_("broadcast.report_failed"), failed, reasons=True),
+        *_section(language, N_("broadcast.report_dropped"), dropped),
     ]
-    if failed:
-        lines += ["", t(language, "broadcast.report_failed", count=len(failed))]
-        lines += _chat_lines(language, failed, reasons=True)
-    if dropped:
-        lines += ["", t(language, "broadcast.report_dropped", count=len(dropped))]
-        lines += _chat_lines(language, dropped, reasons=False)
-    if broadcast.status is BroadcastStatus.CANCELLED and sent:
-        lines += ["", t(language, "broadcast.report_left", count=len(sent))]
-        lines += _chat_lines(language, sent, reasons=False)
+    if broadcast.status is BroadcastStatus.CANCELLED:
+        lines += _section(language, N_("broadcast.report_left"), sent)
     if not failed and not dropped:
         lines += ["", t(language, "broadcast.report_all_sent")]
     lines += ["", t(language, "broadcast.report_follow", number=broadcast.id)]
@@ -348,30 +355,12 @@ def details_text(
             when=format_time(broadcast.sent_at or broadcast.created_at, language, zone, "short"),
         ),
         "<i>" + escape(short(broadcast.text, 120)) + "</i>",
+        *_section(language, N_("broadcast.details_confirmed"), confirmed, confirmers=True),
+        *_section(language, N_("broadcast.details_waiting"), waiting, resent=True),
+        *_section(language, N_("broadcast.details_pending"), pending),
+        *_section(language, N_("broadcast.report_failed"), failed, reasons=True),
+        *_section(language, N_("broadcast.report_dropped"), dropped),
     ]
-    if confirmed:
-        lines += ["", t(language, "broadcast.details_confirmed", count=len(confirmed))]
-        for delivery in confirmed[:NAMES_SHOWN]:
-            lines.append(
-                "• "
-                + escape(short(delivery.label, 40))
-                + " — "
-                + escape(_names(delivery.confirmed_by))
-            )
-        if len(confirmed) > NAMES_SHOWN:
-            lines.append(t(language, "broadcast.and_more", count=len(confirmed) - NAMES_SHOWN))
-    if waiting:
-        lines += ["", t(language, "broadcast.details_waiting", count=len(waiting))]
-        lines += _chat_lines(language, waiting, reasons=False, resent=True)
-    if pending:
-        lines += ["", t(language, "broadcast.details_pending", count=len(pending))]
-        lines += _chat_lines(language, pending, reasons=False)
-    if failed:
-        lines += ["", t(language, "broadcast.report_failed", count=len(failed))]
-        lines += _chat_lines(language, failed, reasons=True)
-    if dropped:
-        lines += ["", t(language, "broadcast.report_dropped", count=len(dropped))]
-        lines += _chat_lines(language, dropped, reasons=False)
     return "\n".join(lines)
 
 
