@@ -504,3 +504,22 @@ async def test_a_group_upgraded_to_a_supergroup_can_still_confirm(
     assert "Damkar Palangka Raya — Rudi" in (details.text or "")
     shown = [m for m in sim.bot_messages(supergroup) if "✅ Diterima: Rudi" in (m.text or "")]
     assert len(shown) == 1, "the copy with the confirmation is in the new chat"
+
+
+async def test_a_broadcast_cut_short_by_a_restart_finishes_after_it(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    city = await build_city(sim, harness)
+    chat = await compose(city)
+    await harness.services.outbox.stop()  # the bot goes down before anything leaves
+    await sim.press_button(city.dispatcher, last(sim, chat), text=SEND)
+    await harness.handled()
+    assert all(alerts(sim, group) == [] for group in city.groups.values())
+    await harness.restart()
+    await harness.settle()
+    assert all(len(alerts(sim, group)) == 1 for group in city.groups.values())
+    await sim.wait_for(
+        lambda: "Laporan pengiriman siaran #1" in (last(sim, chat).text or ""),
+        what="the delivery report after the restart",
+    )
+    assert "Terkirim 3 dari 3" in (status_message(sim, chat, 1).text or "")
