@@ -44,7 +44,7 @@ class UpdateProcessor:
         if not isinstance(update_id, int):
             log.error("an update without an update_id was ignored: %r", data)
             return False
-        async with services.store.read() as tx:
+        async with services.store.lookup() as tx:
             if await tx.update_handled(update_id):
                 self.skipped += 1
                 log.info("update %s was handled before; replay ignored", update_id)

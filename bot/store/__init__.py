@@ -1,10 +1,11 @@
 """The store: every SQL statement of the bot, behind one database class.
 
 `Store` owns the SQLite connection (WAL, synchronous=FULL, foreign keys on). Every operation runs
-inside `store.transaction()` (BEGIN IMMEDIATE: one writer, read-modify-write safe) or
-`store.read()`, and gets a `Tx` whose methods are the queries, grouped by concern in the modules
-of this package. A service operation is one `async with store.transaction() as tx:` block, so a
-state change and the messages it causes commit together.
+inside `store.transaction()` (BEGIN IMMEDIATE: one writer, read-modify-write safe),
+`store.read()` or, for a single query, `store.lookup()`, and gets a `Tx` whose methods are the
+queries, grouped by concern in the modules of this package. A service operation is one
+`async with store.transaction() as tx:` block, so a state change and the messages it causes
+commit together.
 """
 
 from __future__ import annotations
@@ -221,6 +222,14 @@ class Store:
         if tx.scheduled_reminders:
             for reminder_listener in self._reminder_listeners:
                 reminder_listener(tx.scheduled_reminders)
+
+    @asynccontextmanager
+    async def lookup(self) -> AsyncIterator[Tx]:
+        """For one read-only query: SQLite runs a lone statement as a snapshot of its own, so it
+        needs no BEGIN and ROLLBACK around it (two more hops to the database thread). Queries
+        whose answers must agree with each other belong in `read()`."""
+        async with self._lock:
+            yield Tx(self.db)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
