@@ -70,16 +70,25 @@ class ReminderQueries:
         )
         return [_reminder(row) for row in rows]
 
-    async def fired_reminder_keys(
+    async def pending_and_done_reminders_of(
         self, incident_id: int
-    ) -> set[tuple[ReminderKind, int, int | None, int | None]]:
-        """The reminders of an incident that have already run their course (fired and done)."""
+    ) -> tuple[list[Reminder], list[Reminder]]:
+        """The incident's pending reminders, and those that have run their course (fired and
+        done), in one query; each half is served by its own partial index."""
         rows = await fetch_all(
             self.db,
-            f"SELECT {_COLUMNS} FROM reminders WHERE incident_id = ? AND state = 'done'",
-            (incident_id,),
+            f"""
+            SELECT {_COLUMNS} FROM reminders WHERE incident_id = ? AND state = 'pending'
+            UNION ALL
+            SELECT {_COLUMNS} FROM reminders WHERE incident_id = ? AND state = 'done'
+            """,
+            (incident_id, incident_id),
         )
-        return {_reminder(row).key for row in rows}
+        reminders = [_reminder(row) for row in rows]
+        return (
+            [r for r in reminders if r.state is ReminderState.PENDING],
+            [r for r in reminders if r.state is ReminderState.DONE],
+        )
 
     async def cancel_reminder(self, reminder_id: int) -> None:
         await self.db.execute(
