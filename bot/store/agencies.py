@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
 from bot.store.codec import from_db_time, maybe_time, to_db_time
 from bot.store.rows import fetch_all, fetch_one
 from bot.store.users import PERSON_COLUMNS, person_from_row
-from models.agencies import Agency, AgencyKind, Member
+from models.agencies import Agency, AgencyKind, Member, Role
 from models.incident_types import IncidentType
 
 _AGENCY_COLUMNS = "id, code, name, kind, chat_id, thread_id, active, reachable, registered_at"
 
 
-def _agency(row: aiosqlite.Row) -> Agency:
+def _agency(row: aiosqlite.Row | tuple[Any, ...]) -> Agency:
     return Agency(
         id=row[0],
         code=row[1],
@@ -27,6 +29,15 @@ def _agency(row: aiosqlite.Row) -> Agency:
         reachable=bool(row[7]),
         registered_at=from_db_time(row[8]),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What authorizing a request reads about the person and the place it came from."""
+
+    roles: frozenset[Role]  # as roles_of
+    agency_ids: frozenset[int]  # as agency_ids_of
+    agency_here: Agency | None  # as agency_at; None in a private chat
 
 
 # Duty with an automatic end counts only until then; no job is needed to end it.
@@ -71,6 +82,43 @@ class AgencyQueries:
                 "active = 1 AND chat_id = ? AND thread_id IS NULL", (chat_id,)
             )
         return found[0] if found else None
+
+    async def standing(self, user_id: int, chat_id: int | None, thread_id: int | None) -> Standing:
+        """roles_of(user_id), agency_ids_of(user_id) and agency_at(chat_id, thread_id) (skipped
+        for a private chat: `chat_id` None) in one statement, which SQLite runs as one snapshot.
+
+        The unique index agencies_place allows at most one active agency per chat and topic, so
+        each agency part yields at most one row."""
+        blank = ", ".join(["NULL"] * (_AGENCY_COLUMNS.count(",")))
+        parts = [
+            f"SELECT 'role', role, {blank} FROM user_roles WHERE user_id = ?",
+            f"""
+            SELECT 'member', m.agency_id, {blank}
+            FROM memberships m JOIN agencies a ON a.id = m.agency_id
+            WHERE m.user_id = ? AND a.active = 1
+            """,
+        ]
+        params: list[object] = [user_id, user_id]
+        if chat_id is not None:
+            parts.append(
+                f"SELECT 'here', {_AGENCY_COLUMNS} FROM agencies "
+                "WHERE active = 1 AND chat_id = ? AND COALESCE(thread_id, 0) = ?"
+            )
+            params += [chat_id, thread_id or 0]
+            if thread_id is not None:
+                # A topic of a group registered as a whole belongs to that agency.
+                parts.append(
+                    f"SELECT 'group', {_AGENCY_COLUMNS} FROM agencies "
+                    "WHERE active = 1 AND chat_id = ? AND thread_id IS NULL"
+                )
+                params.append(chat_id)
+        rows = await fetch_all(self.db, " UNION ALL ".join(parts), params)
+        found = {row[0]: _agency(row[1:]) for row in rows if row[0] in ("here", "group")}
+        return Standing(
+            frozenset(Role(row[1]) for row in rows if row[0] == "role"),
+            frozenset(row[1] for row in rows if row[0] == "member"),
+            found.get("here") or found.get("group"),
+        )
 
     async def agencies_in_chat(self, chat_id: int) -> list[Agency]:
         return await self._agencies("active = 1 AND chat_id = ?", (chat_id,))
