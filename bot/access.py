@@ -25,10 +25,15 @@ class Checked:
 
 
 async def actor_of(tx: Tx, settings: Settings, user_id: int) -> Actor:
-    roles = set(await tx.roles_of(user_id))
+    return _actor(settings, user_id, await tx.roles_of(user_id), await tx.agency_ids_of(user_id))
+
+
+def _actor(
+    settings: Settings, user_id: int, roles: frozenset[Role], agency_ids: frozenset[int]
+) -> Actor:
     if user_id in settings.admin_user_ids:
-        roles.add(Role.ADMIN)
-    return Actor(user_id, frozenset(roles), await tx.agency_ids_of(user_id))
+        roles = roles | {Role.ADMIN}
+    return Actor(user_id, roles, agency_ids)
 
 
 async def place_of(
@@ -36,7 +41,10 @@ async def place_of(
 ) -> tuple[Place, Agency | None]:
     if chat_type == "private":
         return Place(ChatKind.PRIVATE), None
-    agency = await tx.agency_at(chat_id, thread_id)
+    return _place(await tx.agency_at(chat_id, thread_id))
+
+
+def _place(agency: Agency | None) -> tuple[Place, Agency | None]:
     if agency is None:
         return Place(ChatKind.UNKNOWN_GROUP), None
     kind = ChatKind.COORDINATORS_GROUP if agency.is_coordinators else ChatKind.AGENCY_GROUP
@@ -70,6 +78,9 @@ async def check(
     action: Action,
     target: Target | None = None,
 ) -> Checked:
-    actor = await actor_of(tx, settings, user_id)
-    place, agency = await place_of(tx, chat_id, chat_type, thread_id)
+    """The policy's answer, from one query (so `store.lookup()` gives it a consistent view)."""
+    private = chat_type == "private"
+    standing = await tx.standing(user_id, None if private else chat_id, thread_id)
+    actor = _actor(settings, user_id, standing.roles, standing.agency_ids)
+    place, agency = (Place(ChatKind.PRIVATE), None) if private else _place(standing.agency_here)
     return Checked(decide(actor, action, place, target), actor, place, agency)

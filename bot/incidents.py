@@ -8,7 +8,7 @@ re-rendered card in every chat it was posted to, the task card, the word to the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -270,9 +270,13 @@ class IncidentService:
             return card
         return routed_to_nobody_text(language, view) + "\n\n" + card
 
-    async def refresh(self, tx: Tx, incident_id: int, now: datetime) -> IncidentView | None:
-        """Re-render the incident in every chat it was posted to."""
-        view = await tx.incident_view(incident_id)
+    async def refresh(
+        self, tx: Tx, incident_id: int, now: datetime, view: IncidentView | None = None
+    ) -> IncidentView | None:
+        """Re-render the incident in every chat it was posted to. `view`: the incident as it
+        stands in `tx` now, when the caller has it at hand; otherwise it is read."""
+        if view is None:
+            view = await tx.incident_view(incident_id)
         if view is None:
             return None
         for post in await tx.posts(incident_id):
@@ -329,7 +333,9 @@ class IncidentService:
             )
             if first:
                 await self._tell_reporter(tx, view, "acknowledged", now, by=response.agency_name)
-            view = await self.refresh(tx, incident_id, now)
+            # Of all the view shows, only the responses changed here: read just them again.
+            view = replace(view, responses=await tx.responses(incident_id))
+            view = await self.refresh(tx, incident_id, now, view)
         return Result(Outcome.DONE, view)
 
     async def agency_progress(

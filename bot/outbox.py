@@ -153,7 +153,7 @@ class OutboxSender:
         free = self.concurrency - len(self._inflight)
         if free <= 0:
             return 0, None
-        async with self.store.read() as tx:
+        async with self.store.lookup() as tx:
             items = await tx.due_outbox(self.store.clock.now(), BATCH)
         started = 0
         soonest: float | None = None
@@ -193,7 +193,7 @@ class OutboxSender:
         """Until a send finishes, something is written, a held-back chat may go, or the poll."""
         timeout = self.poll_interval if soonest is None else min(soonest, self.poll_interval)
         if not self._inflight and soonest is None:
-            async with self.store.read() as tx:
+            async with self.store.lookup() as tx:
                 next_due = await tx.next_outbox_time()
             if next_due is not None:
                 until = (next_due - self.store.clock.now()).total_seconds()
@@ -274,6 +274,10 @@ class OutboxSender:
         reply's target is unknown, so it goes out as a plain message.
         """
         assert item.target_ref is not None
+        async with self.store.lookup() as tx:
+            target = await tx.message_ref(item.target_ref)
+        if target is not None:
+            return target
         async with self.store.read() as tx:
             target = await tx.message_ref(item.target_ref)
             still_coming = target is None and await tx.ref_is_pending(item.target_ref)

@@ -46,8 +46,9 @@ async def reconcile(tx: Tx, view: IncidentView, policy: ReminderPolicy, now: dat
     """Make the incident's pending reminders match what its present state needs."""
     # A follow-up that has fired once is done for good: a later change to the incident (a
     # severity change, another agency acknowledging) must not arm it again.
-    wanted = wanted_reminders(view) - await tx.fired_reminder_keys(view.incident.id)
-    have = {r.key: r for r in await tx.pending_reminders_of(view.incident.id)}
+    pending, done = await tx.pending_and_done_reminders_of(view.incident.id)
+    wanted = wanted_reminders(view) - {r.key for r in done}
+    have = {r.key: r for r in pending}
     for key, reminder in have.items():
         if key not in wanted:
             await tx.cancel_reminder(reminder.id)

@@ -6,7 +6,8 @@ loses the ones still queued. Instead the application runs without it:
 * `Poller` long-polls `getUpdates` itself and asks for the next batch — which is what confirms
   the previous one to Telegram — only after every update of the batch was handled;
 * `UpdateProcessor.handle` skips an update whose id is already recorded as handled, runs the
-  handlers (`Application.process_update`), then records the id.
+  handlers (`Application.process_update`), then records the id — unless the handler's last
+  transaction already did, in the same commit as its effects (`Store.completes_update`).
 
 A crash between a handler's commit and the record makes Telegram deliver that update again.
 Handlers are written to be idempotent for that window: state moves with conditional updates
@@ -43,7 +44,7 @@ class UpdateProcessor:
         if not isinstance(update_id, int):
             log.error("an update without an update_id was ignored: %r", data)
             return False
-        async with services.store.read() as tx:
+        async with services.store.lookup() as tx:
             if await tx.update_handled(update_id):
                 self.skipped += 1
                 log.info("update %s was handled before; replay ignored", update_id)
@@ -51,11 +52,14 @@ class UpdateProcessor:
                     listener(update_id)
                 return False
         update = data if isinstance(data, Update) else self._parse(data)
-        if update is not None:
-            # Handler errors go to the application's error handler; they do not stop us.
-            await self.app.process_update(update)
-        async with services.store.transaction() as tx:
-            await tx.record_update(update_id, services.clock.now())
+        with services.store.handling_update(update_id) as hand:
+            if update is not None:
+                # Handler errors go to the application's error handler; they do not stop us.
+                await self.app.process_update(update)
+        if not hand.recorded:
+            # No handler recorded it with its last effect (`Store.completes_update`).
+            async with services.store.transaction() as tx:
+                await tx.record_update(update_id, services.clock.now())
         self.handled += 1
         for listener in self.app.bot_data.update_listeners:
             listener(update_id)

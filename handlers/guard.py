@@ -53,7 +53,7 @@ async def authorize(
             if isinstance(update.callback_query.message, Message)
             else None
         )
-    async with services.store.read() as tx:
+    async with services.store.lookup() as tx:  # check reads all it needs in one query
         checked = await check(
             tx,
             services.settings,

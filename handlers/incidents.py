@@ -135,13 +135,15 @@ async def card_button(update: Update, context: AppContext) -> None:
         # Done may be pressed by members from elsewhere; a card's buttons belong to its chat.
         await query.answer(t(request.language, "deny.other_agency_chat"), show_alert=True)
         return
-    incidents = context.services.incidents
-    if data.action is ButtonAction.ACKNOWLEDGE:
-        result = await incidents.acknowledge(incident_id, agency_id, request.user.id)
-    else:
-        result = await incidents.agency_progress(
-            incident_id, agency_id, request.user.id, CARD_PROGRESS[data.action]
-        )
+    services = context.services
+    # The press's one write: it records the update as handled in the same commit.
+    with services.store.completes_update():
+        if data.action is ButtonAction.ACKNOWLEDGE:
+            result = await services.incidents.acknowledge(incident_id, agency_id, request.user.id)
+        else:
+            result = await services.incidents.agency_progress(
+                incident_id, agency_id, request.user.id, CARD_PROGRESS[data.action]
+            )
     await _answer_outcome(update, context, request, result)
 
 

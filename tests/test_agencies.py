@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.simulator import SimChat, SimUser, TelegramSimulator
+from bot.store import Store
+from models.agencies import AgencyKind, Role
 from models.outbox import OutboxStatus
 from tests.harness import BotHarness
 
@@ -219,3 +223,44 @@ async def test_removed_bot_marks_the_agency_unreachable_and_tells_admins(
         agency = await tx.agency_by_code("dinkes")
     assert agency is not None and agency.reachable
     assert sum("belum terdaftar" in (m.text or "") for m in sim.bot_messages(group)) == greetings
+
+
+async def test_the_one_query_standing_agrees_with_the_lookups_it_replaces(tmp_path: Path) -> None:
+    async with Store(tmp_path / "standing.db") as store:
+        now = store.clock.now()
+        async with store.transaction() as tx:
+            await tx.record_person(
+                7, first_name="Rudi", last_name=None, username=None, language_code="id", now=now
+            )
+            places = {
+                "whole": (-100, None),
+                "topic": (-200, 5),
+                "rest": (-200, None),
+                "gone": (-300, None),
+            }
+            for code, (chat_id, thread_id) in places.items():
+                agency = await tx.save_agency(
+                    code=code,
+                    name=code.title(),
+                    kind=AgencyKind.AGENCY,
+                    chat_id=chat_id,
+                    thread_id=thread_id,
+                    by_user=0,
+                    now=now,
+                )
+                await tx.join(agency.id, 7, now)
+                if code == "gone":
+                    await tx.deactivate_agency(agency.id, now)
+            await tx.grant_role(7, Role.DISPATCHER, 0, now)
+        asked = [(-100, None), (-100, 3), (-200, 5), (-200, 9), (-200, None), (-300, None)]
+        async with store.read() as tx:
+            for chat_id, thread_id in [*asked, (-400, 2)]:
+                standing = await tx.standing(7, chat_id, thread_id)
+                assert standing.roles == await tx.roles_of(7) == {Role.DISPATCHER}
+                assert standing.agency_ids == await tx.agency_ids_of(7)
+                assert len(standing.agency_ids) == 3
+                assert standing.agency_here == await tx.agency_at(chat_id, thread_id)
+            assert (await tx.standing(7, -200, 9)).agency_here == await tx.agency_by_code("rest")
+            assert (await tx.standing(7, -400, 2)).agency_here is None
+            assert (await tx.standing(7, None, None)).agency_here is None
+            assert (await tx.standing(8, -100, None)).roles == frozenset()

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
 from bot.simulator import TelegramSimulator
+from bot.store import Store
 from models.incidents import EventKind
 from tests.harness import BotHarness
 from tests.scenario import build_city, report
@@ -49,3 +56,64 @@ async def test_updates_are_confirmed_only_after_they_were_handled(
         for offset in offsets:
             if offset is not None:
                 assert await tx.update_handled(int(offset) - 1)
+
+
+async def test_a_press_is_recorded_as_handled_in_the_commit_of_its_acknowledgement(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    city = await build_city(sim, harness)
+    reporter = sim.add_user("Ani", language_code="id")
+    await harness.says(reporter, "/start")
+    number = await report(city, reporter)
+    rudi = city.crews["damkar"][0]
+    store = harness.services.store
+    issued_before = len(sim.issued_updates)
+    seen: list[tuple[int, bool]] = []  # after each commit: acknowledgements, press recorded
+    transaction = store.transaction
+
+    @contextlib.asynccontextmanager
+    async def watched() -> AsyncIterator[Any]:
+        async with transaction() as tx:
+            yield tx
+        press = [u["update_id"] for u in sim.issued_updates[issued_before:]]
+        async with store.read() as tx:
+            recorded = bool(press) and await tx.update_handled(press[0])
+            seen.append((await tx.count_events(number, EventKind.ACKNOWLEDGED), recorded))
+
+    store.transaction = watched  # type: ignore[method-assign]
+    press = await sim.press_button(rudi, city.card("damkar", number), text="✅ Terima")
+    await sim.wait_for(lambda: press.answered, what="the press answered")
+    await harness.settle()
+    store.transaction = transaction  # type: ignore[method-assign]
+    # No commit left the acknowledgement without the record of its press, or the other way.
+    assert seen[-1] == (1, True)
+    assert all(acks == int(recorded) for acks, recorded in seen)
+
+
+async def test_only_the_marked_transaction_of_the_handling_task_records_the_update(
+    tmp_path: Path,
+) -> None:
+    async with Store(tmp_path / "u.db") as store:
+
+        async def writes() -> None:
+            async with store.transaction():
+                pass
+
+        with store.handling_update(7) as hand:
+            await writes()  # an earlier write of the update (e.g. remembering the person)
+            assert not hand.recorded
+            with store.completes_update():
+                await asyncio.create_task(writes())  # another task: not the update's
+                assert not hand.recorded
+                with contextlib.suppress(RuntimeError):
+                    async with store.transaction():
+                        raise RuntimeError("rolled back")
+                assert not hand.recorded
+                await writes()
+                assert hand.recorded
+        async with store.read() as tx:
+            assert await tx.update_handled(7)
+        with store.completes_update():  # outside handling_update: records nothing
+            await writes()
+        async with store.read() as tx:
+            assert await tx.last_handled_update() == 7

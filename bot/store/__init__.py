@@ -1,10 +1,11 @@
 """The store: every SQL statement of the bot, behind one database class.
 
 `Store` owns the SQLite connection (WAL, synchronous=FULL, foreign keys on). Every operation runs
-inside `store.transaction()` (BEGIN IMMEDIATE: one writer, read-modify-write safe) or
-`store.read()`, and gets a `Tx` whose methods are the queries, grouped by concern in the modules
-of this package. A service operation is one `async with store.transaction() as tx:` block, so a
-state change and the messages it causes commit together.
+inside `store.transaction()` (BEGIN IMMEDIATE: one writer, read-modify-write safe),
+`store.read()` or, for a single query, `store.lookup()`, and gets a `Tx` whose methods are the
+queries, grouped by concern in the modules of this package. A service operation is one
+`async with store.transaction() as tx:` block, so a state change and the messages it causes
+commit together.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -40,6 +44,7 @@ __all__ = [
     "Store",
     "Tx",
     "UnreachableChat",
+    "UpdateInHand",
 ]
 
 log = logging.getLogger(__name__)
@@ -68,6 +73,19 @@ class Tx(
         self.db = db
         self.wrote_outbox = False
         self.scheduled_reminders: list[tuple[int, datetime]] = []
+
+
+@dataclass(slots=True)
+class UpdateInHand:
+    """The Telegram update a task is handling (see `Store.handling_update`)."""
+
+    update_id: int
+    task: asyncio.Task[Any] | None
+    completing: bool = False  # inside `Store.completes_update`
+    recorded: bool = False  # a committed transaction recorded it as handled
+
+
+_update_in_hand: ContextVar[UpdateInHand | None] = ContextVar("update_in_hand", default=None)
 
 
 class Store:
@@ -153,24 +171,68 @@ class Store:
         """Call `listener` with (id, due) after every commit that scheduled reminders."""
         self._reminder_listeners.append(listener)
 
+    @contextmanager
+    def handling_update(self, update_id: int) -> Iterator[UpdateInHand]:
+        """While this task runs the handlers of an update: lets the handler's last transaction
+        record the update as handled (`completes_update`); `recorded` tells whether it did."""
+        hand = UpdateInHand(update_id, asyncio.current_task())
+        token = _update_in_hand.set(hand)
+        try:
+            yield hand
+        finally:
+            _update_in_hand.reset(token)
+
+    @contextmanager
+    def completes_update(self) -> Iterator[None]:
+        """The write transaction in this block is the last effect of the update being handled:
+        it records the update as handled in the same commit, so the processor needs no
+        transaction of its own for that. Only around one transaction that no other write of the
+        update follows; outside `handling_update` (or in another task) it does nothing."""
+        hand = _update_in_hand.get()
+        if hand is None or hand.task is not asyncio.current_task():
+            yield
+            return
+        hand.completing = True
+        try:
+            yield
+        finally:
+            hand.completing = False
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """One write transaction; commits on success, rolls back on any exception."""
+        hand = _update_in_hand.get()
+        if hand is not None and not (
+            hand.completing and not hand.recorded and hand.task is asyncio.current_task()
+        ):
+            hand = None
         async with self._lock:
             tx = Tx(self.db)
             await self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield tx
+                if hand is not None:
+                    await tx.record_update(hand.update_id, self.clock.now())
             except BaseException:
                 await self.db.execute("ROLLBACK")
                 raise
             await self.db.execute("COMMIT")
+        if hand is not None:
+            hand.recorded = True
         if tx.wrote_outbox:
             for listener in self._outbox_listeners:
                 listener()
         if tx.scheduled_reminders:
             for reminder_listener in self._reminder_listeners:
                 reminder_listener(tx.scheduled_reminders)
+
+    @asynccontextmanager
+    async def lookup(self) -> AsyncIterator[Tx]:
+        """For one read-only query: SQLite runs a lone statement as a snapshot of its own, so it
+        needs no BEGIN and ROLLBACK around it (two more hops to the database thread). Queries
+        whose answers must agree with each other belong in `read()`."""
+        async with self._lock:
+            yield Tx(self.db)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:

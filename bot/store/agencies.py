@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
 from bot.store.codec import from_db_time, maybe_time, to_db_time
+from bot.store.rows import fetch_all, fetch_one
 from bot.store.users import PERSON_COLUMNS, person_from_row
-from models.agencies import Agency, AgencyKind, Member
+from models.agencies import Agency, AgencyKind, Member, Role
 from models.incident_types import IncidentType
 
 _AGENCY_COLUMNS = "id, code, name, kind, chat_id, thread_id, active, reachable, registered_at"
 
 
-def _agency(row: aiosqlite.Row) -> Agency:
+def _agency(row: aiosqlite.Row | tuple[Any, ...]) -> Agency:
     return Agency(
         id=row[0],
         code=row[1],
@@ -28,6 +31,15 @@ def _agency(row: aiosqlite.Row) -> Agency:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What authorizing a request reads about the person and the place it came from."""
+
+    roles: frozenset[Role]  # as roles_of
+    agency_ids: frozenset[int]  # as agency_ids_of
+    agency_here: Agency | None  # as agency_at; None in a private chat
+
+
 # Duty with an automatic end counts only until then; no job is needed to end it.
 _ON_DUTY = "(m.on_duty = 1 AND (m.duty_until IS NULL OR m.duty_until > ?))"
 
@@ -36,11 +48,12 @@ class AgencyQueries:
     db: aiosqlite.Connection
 
     async def _agencies(self, where: str, params: tuple[object, ...]) -> list[Agency]:
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             f"SELECT {_AGENCY_COLUMNS} FROM agencies WHERE {where} ORDER BY kind DESC, code",
             params,
-        ) as cursor:
-            return [_agency(row) async for row in cursor]
+        )
+        return [_agency(row) for row in rows]
 
     async def agency_by_code(self, code: str) -> Agency | None:
         found = await self._agencies("code = ?", (code,))
@@ -69,6 +82,43 @@ class AgencyQueries:
                 "active = 1 AND chat_id = ? AND thread_id IS NULL", (chat_id,)
             )
         return found[0] if found else None
+
+    async def standing(self, user_id: int, chat_id: int | None, thread_id: int | None) -> Standing:
+        """roles_of(user_id), agency_ids_of(user_id) and agency_at(chat_id, thread_id) (skipped
+        for a private chat: `chat_id` None) in one statement, which SQLite runs as one snapshot.
+
+        The unique index agencies_place allows at most one active agency per chat and topic, so
+        each agency part yields at most one row."""
+        blank = ", ".join(["NULL"] * (_AGENCY_COLUMNS.count(",")))
+        parts = [
+            f"SELECT 'role', role, {blank} FROM user_roles WHERE user_id = ?",
+            f"""
+            SELECT 'member', m.agency_id, {blank}
+            FROM memberships m JOIN agencies a ON a.id = m.agency_id
+            WHERE m.user_id = ? AND a.active = 1
+            """,
+        ]
+        params: list[object] = [user_id, user_id]
+        if chat_id is not None:
+            parts.append(
+                f"SELECT 'here', {_AGENCY_COLUMNS} FROM agencies "
+                "WHERE active = 1 AND chat_id = ? AND COALESCE(thread_id, 0) = ?"
+            )
+            params += [chat_id, thread_id or 0]
+            if thread_id is not None:
+                # A topic of a group registered as a whole belongs to that agency.
+                parts.append(
+                    f"SELECT 'group', {_AGENCY_COLUMNS} FROM agencies "
+                    "WHERE active = 1 AND chat_id = ? AND thread_id IS NULL"
+                )
+                params.append(chat_id)
+        rows = await fetch_all(self.db, " UNION ALL ".join(parts), params)
+        found = {row[0]: _agency(row[1:]) for row in rows if row[0] in ("here", "group")}
+        return Standing(
+            frozenset(Role(row[1]) for row in rows if row[0] == "role"),
+            frozenset(row[1] for row in rows if row[0] == "member"),
+            found.get("here") or found.get("group"),
+        )
 
     async def agencies_in_chat(self, chat_id: int) -> list[Agency]:
         return await self._agencies("active = 1 AND chat_id = ?", (chat_id,))
@@ -155,10 +205,8 @@ class AgencyQueries:
         self, chat_id: int, chat_type: str, title: str | None, bot_status: str, now: datetime
     ) -> bool:
         """Remember a group and the bot's status there; True when the group was new to us."""
-        async with self.db.execute(
-            "SELECT 1 FROM known_chats WHERE chat_id = ?", (chat_id,)
-        ) as cursor:
-            known = await cursor.fetchone() is not None
+        row = await fetch_one(self.db, "SELECT 1 FROM known_chats WHERE chat_id = ?", (chat_id,))
+        known = row is not None
         await self.db.execute(
             """
             INSERT INTO known_chats (chat_id, type, title, bot_status, updated_at)
@@ -183,13 +231,14 @@ class AgencyQueries:
 
     async def routes(self) -> dict[IncidentType, list[str]]:
         table: dict[IncidentType, list[str]] = {kind: [] for kind in IncidentType}
-        async with self.db.execute(
-            "SELECT incident_type, agency_code FROM routes ORDER BY incident_type, agency_code"
-        ) as cursor:
-            async for row in cursor:
-                kind = IncidentType.parse(row[0])
-                if kind is not None:
-                    table[kind].append(row[1])
+        rows = await fetch_all(
+            self.db,
+            "SELECT incident_type, agency_code FROM routes ORDER BY incident_type, agency_code",
+        )
+        for row in rows:
+            kind = IncidentType.parse(row[0])
+            if kind is not None:
+                table[kind].append(row[1])
         return table
 
     async def set_route(self, kind: IncidentType, codes: list[str]) -> None:
@@ -227,14 +276,15 @@ class AgencyQueries:
         return cursor.rowcount == 1
 
     async def agency_ids_of(self, user_id: int) -> frozenset[int]:
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             """
             SELECT m.agency_id FROM memberships m JOIN agencies a ON a.id = m.agency_id
             WHERE m.user_id = ? AND a.active = 1
             """,
             (user_id,),
-        ) as cursor:
-            return frozenset([row[0] async for row in cursor])
+        )
+        return frozenset([row[0] for row in rows])
 
     async def agencies_of(self, user_id: int) -> list[Agency]:
         return await self._agencies(
@@ -269,7 +319,8 @@ class AgencyQueries:
     async def members(self, agency_id: int, now: datetime) -> list[Member]:
         """The agency's members, on-duty first, then by name."""
         columns = ", ".join(f"u.{column}" for column in PERSON_COLUMNS)
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             f"""
             SELECT {columns}, {_ON_DUTY} AS duty, m.duty_until, m.agency_id
             FROM memberships m JOIN users u ON u.id = m.user_id
@@ -277,23 +328,24 @@ class AgencyQueries:
             ORDER BY duty DESC, u.first_name COLLATE NOCASE, u.id
             """,
             (to_db_time(now), agency_id),
-        ) as cursor:
-            members = []
-            async for row in cursor:
-                on_duty = bool(row[len(PERSON_COLUMNS)])
-                until = maybe_time(row[len(PERSON_COLUMNS) + 1]) if on_duty else None
-                members.append(Member(row[-1], person_from_row(row), on_duty, until))
-            return members
+        )
+        members = []
+        for row in rows:
+            on_duty = bool(row[len(PERSON_COLUMNS)])
+            until = maybe_time(row[len(PERSON_COLUMNS) + 1]) if on_duty else None
+            members.append(Member(row[-1], person_from_row(row), on_duty, until))
+        return members
 
     async def admins_to_notify(self, configured: tuple[int, ...]) -> list[int]:
         """Admins (configured or granted) who started the bot, so it may message them."""
         marks = ", ".join("?" for _ in configured) or "NULL"
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             f"""
             SELECT id FROM users WHERE started_at IS NOT NULL AND (
                 id IN ({marks}) OR id IN (SELECT user_id FROM user_roles WHERE role = 'admin'))
             ORDER BY id
             """,
             configured,
-        ) as cursor:
-            return [row[0] async for row in cursor]
+        )
+        return [row[0] for row in rows]

@@ -8,6 +8,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import from_db_time, maybe_time, to_db_time
+from bot.store.rows import fetch_all, fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +24,10 @@ class DeliveryQueries:
     wrote_outbox: bool
 
     async def update_handled(self, update_id: int) -> bool:
-        async with self.db.execute(
-            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
-        ) as cursor:
-            return await cursor.fetchone() is not None
+        row = await fetch_one(
+            self.db, "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
+        )
+        return row is not None
 
     async def record_update(self, update_id: int, now: datetime) -> None:
         await self.db.execute(
@@ -35,8 +36,7 @@ class DeliveryQueries:
         )
 
     async def last_handled_update(self) -> int | None:
-        async with self.db.execute("SELECT MAX(update_id) FROM processed_updates") as cursor:
-            row = await cursor.fetchone()
+        row = await fetch_one(self.db, "SELECT MAX(update_id) FROM processed_updates")
         return None if row is None or row[0] is None else int(row[0])
 
     async def forget_old_updates(self, before: datetime) -> None:
@@ -68,19 +68,20 @@ class DeliveryQueries:
         return cursor.rowcount == 1
 
     async def unreachable_chats(self) -> list[UnreachableChat]:
-        async with self.db.execute(
-            "SELECT chat_id, reason, since, notified_at FROM unreachable_chats ORDER BY since"
-        ) as cursor:
-            return [
-                UnreachableChat(row[0], row[1], from_db_time(row[2]), maybe_time(row[3]))
-                async for row in cursor
-            ]
+        rows = await fetch_all(
+            self.db,
+            "SELECT chat_id, reason, since, notified_at FROM unreachable_chats ORDER BY since",
+        )
+        return [
+            UnreachableChat(row[0], row[1], from_db_time(row[2]), maybe_time(row[3]))
+            for row in rows
+        ]
 
     async def is_unreachable(self, chat_id: int) -> bool:
-        async with self.db.execute(
-            "SELECT 1 FROM unreachable_chats WHERE chat_id = ?", (chat_id,)
-        ) as cursor:
-            return await cursor.fetchone() is not None
+        row = await fetch_one(
+            self.db, "SELECT 1 FROM unreachable_chats WHERE chat_id = ?", (chat_id,)
+        )
+        return row is not None
 
     async def park_chat(self, chat_id: int, error: str) -> int:
         """Stop retrying a chat that refuses the bot: park everything pending for it."""

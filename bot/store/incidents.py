@@ -10,6 +10,7 @@ from typing import Any
 import aiosqlite
 
 from bot.store.codec import from_db_time, from_json, maybe_time, to_db_time, to_json
+from bot.store.rows import fetch_all, fetch_one
 from models.incident_types import IncidentType
 from models.incidents import (
     Assignment,
@@ -144,19 +145,18 @@ class IncidentQueries:
 
     async def incident_from_update(self, update_id: int) -> int | None:
         """The incident already created from this Telegram update, if any."""
-        async with self.db.execute(
-            "SELECT id FROM incidents WHERE origin_update_id = ?", (update_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await fetch_one(
+            self.db, "SELECT id FROM incidents WHERE origin_update_id = ?", (update_id,)
+        )
         return None if row is None else int(row[0])
 
     async def incident(self, incident_id: int) -> Incident | None:
-        async with self.db.execute(
+        row = await fetch_one(
+            self.db,
             f"SELECT {_INCIDENT_COLUMNS} FROM incidents i "
             "LEFT JOIN users u ON u.id = i.reporter_id WHERE i.id = ?",
             (incident_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return None if row is None else _incident(row)
 
     async def incident_view(self, incident_id: int) -> IncidentView | None:
@@ -212,10 +212,10 @@ class IncidentQueries:
         )
 
     async def merged_from(self, incident_id: int) -> list[int]:
-        async with self.db.execute(
-            "SELECT id FROM incidents WHERE merged_into = ? ORDER BY id", (incident_id,)
-        ) as cursor:
-            return [row[0] async for row in cursor]
+        rows = await fetch_all(
+            self.db, "SELECT id FROM incidents WHERE merged_into = ? ORDER BY id", (incident_id,)
+        )
+        return [row[0] for row in rows]
 
     async def open_incident_ids(self, agency_ids: frozenset[int] | None) -> list[int]:
         """Open incidents, most severe first, then oldest; only these agencies' when given."""
@@ -234,19 +234,20 @@ class IncidentQueries:
                 f"ORDER BY {order}"
             )
             params = tuple(agency_ids)
-        async with self.db.execute(sql, params) as cursor:
-            return [row[0] async for row in cursor]
+        rows = await fetch_all(self.db, sql, params)
+        return [row[0] for row in rows]
 
     async def reports_since(self, reporter_id: int, since: datetime) -> list[datetime]:
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             """
             SELECT created_at FROM incidents
             WHERE reporter_id = ? AND source = 'laporan' AND created_at >= ?
             ORDER BY created_at
             """,
             (reporter_id, to_db_time(since)),
-        ) as cursor:
-            return [from_db_time(row[0]) async for row in cursor]
+        )
+        return [from_db_time(row[0]) for row in rows]
 
     # --- responses ---
 
@@ -261,7 +262,8 @@ class IncidentQueries:
         return cursor.rowcount == 1
 
     async def responses(self, incident_id: int) -> list[Response]:
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             f"""
             SELECT r.incident_id, r.agency_id, a.code, a.name, r.status, r.acknowledged_by,
                    r.acknowledged_at, r.on_behalf, r.updated_at,
@@ -271,22 +273,22 @@ class IncidentQueries:
             WHERE r.incident_id = ? ORDER BY a.code
             """,
             (incident_id,),
-        ) as cursor:
-            return [
-                Response(
-                    incident_id=row[0],
-                    agency_id=row[1],
-                    agency_code=row[2],
-                    agency_name=row[3],
-                    status=ResponseStatus(row[4]),
-                    acknowledged_by=row[5],
-                    acknowledged_by_name=_name(row[9], row[10], row[11], row[12], row[5]),
-                    acknowledged_at=maybe_time(row[6]),
-                    on_behalf=bool(row[7]),
-                    updated_at=from_db_time(row[8]),
-                )
-                async for row in cursor
-            ]
+        )
+        return [
+            Response(
+                incident_id=row[0],
+                agency_id=row[1],
+                agency_code=row[2],
+                agency_name=row[3],
+                status=ResponseStatus(row[4]),
+                acknowledged_by=row[5],
+                acknowledged_by_name=_name(row[9], row[10], row[11], row[12], row[5]),
+                acknowledged_at=maybe_time(row[6]),
+                on_behalf=bool(row[7]),
+                updated_at=from_db_time(row[8]),
+            )
+            for row in rows
+        ]
 
     async def acknowledge(
         self, incident_id: int, agency_id: int, user_id: int, on_behalf: bool, now: datetime
@@ -347,7 +349,8 @@ class IncidentQueries:
         return found[0] if found else None
 
     async def _assignments(self, where: str, params: tuple[object, ...]) -> list[Assignment]:
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             f"""
             SELECT s.id, s.incident_id, s.agency_id, s.user_id, s.status, s.assigned_by,
                    s.created_at, s.updated_at,
@@ -356,21 +359,21 @@ class IncidentQueries:
             WHERE {where} ORDER BY s.id
             """,
             params,
-        ) as cursor:
-            return [
-                Assignment(
-                    id=row[0],
-                    incident_id=row[1],
-                    agency_id=row[2],
-                    user_id=row[3],
-                    user_name=_name(row[8], row[9], row[10], row[11], row[3]) or "?",
-                    status=AssignmentStatus(row[4]),
-                    assigned_by=row[5],
-                    created_at=from_db_time(row[6]),
-                    updated_at=from_db_time(row[7]),
-                )
-                async for row in cursor
-            ]
+        )
+        return [
+            Assignment(
+                id=row[0],
+                incident_id=row[1],
+                agency_id=row[2],
+                user_id=row[3],
+                user_name=_name(row[8], row[9], row[10], row[11], row[3]) or "?",
+                status=AssignmentStatus(row[4]),
+                assigned_by=row[5],
+                created_at=from_db_time(row[6]),
+                updated_at=from_db_time(row[7]),
+            )
+            for row in rows
+        ]
 
     async def offer_assignment(
         self,
@@ -397,11 +400,11 @@ class IncidentQueries:
         )
         if cursor.rowcount != 1:
             return None
-        async with self.db.execute(
+        row = await fetch_one(
+            self.db,
             "SELECT id FROM assignments WHERE incident_id = ? AND agency_id = ? AND user_id = ?",
             (incident_id, agency_id, user_id),
-        ) as found:
-            row = await found.fetchone()
+        )
         return None if row is None else int(row[0])
 
     async def move_assignment(
@@ -434,7 +437,8 @@ class IncidentQueries:
         )
 
     async def events(self, incident_id: int) -> list[TimelineEvent]:
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             f"""
             SELECT e.id, e.incident_id, e.at, e.actor_id, e.kind, a.code, e.detail,
                    {", ".join("u." + c.strip() for c in _NAME_COLUMNS.split(","))}
@@ -444,27 +448,27 @@ class IncidentQueries:
             WHERE e.incident_id = ? ORDER BY e.id
             """,
             (incident_id,),
-        ) as cursor:
-            return [
-                TimelineEvent(
-                    id=row[0],
-                    incident_id=row[1],
-                    at=from_db_time(row[2]),
-                    actor_id=row[3],
-                    actor_name=_name(row[7], row[8], row[9], row[10], row[3]),
-                    kind=row[4],
-                    agency_code=row[5],
-                    detail=from_json(row[6]),
-                )
-                async for row in cursor
-            ]
+        )
+        return [
+            TimelineEvent(
+                id=row[0],
+                incident_id=row[1],
+                at=from_db_time(row[2]),
+                actor_id=row[3],
+                actor_name=_name(row[7], row[8], row[9], row[10], row[3]),
+                kind=row[4],
+                agency_code=row[5],
+                detail=from_json(row[6]),
+            )
+            for row in rows
+        ]
 
     async def count_events(self, incident_id: int, kind: str) -> int:
-        async with self.db.execute(
+        row = await fetch_one(
+            self.db,
             "SELECT COUNT(*) FROM incident_events WHERE incident_id = ? AND kind = ?",
             (incident_id, kind),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return 0 if row is None else int(row[0])
 
     # --- where the incident was posted ---
@@ -489,24 +493,25 @@ class IncidentQueries:
         )
 
     async def posts(self, incident_id: int) -> list[Post]:
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             """
             SELECT incident_id, ref, kind, chat_id, agency_id, assignment_id
             FROM incident_posts WHERE incident_id = ? ORDER BY rowid
             """,
             (incident_id,),
-        ) as cursor:
-            return [Post(*row) async for row in cursor]
+        )
+        return [Post(*row) for row in rows]
 
     # --- drafts ---
 
     async def draft(self, user_id: int) -> Draft | None:
-        async with self.db.execute(
+        row = await fetch_one(
+            self.db,
             "SELECT user_id, mode, step, data, language, started_at, updated_at FROM drafts "
             "WHERE user_id = ?",
             (user_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         if row is None:
             return None
         return Draft(
@@ -539,11 +544,12 @@ class IncidentQueries:
         return cursor.rowcount == 1
 
     async def stale_drafts(self, before: datetime) -> list[Draft]:
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             "SELECT user_id FROM drafts WHERE updated_at < ? ORDER BY updated_at",
             (to_db_time(before),),
-        ) as cursor:
-            ids = [row[0] async for row in cursor]
+        )
+        ids = [row[0] for row in rows]
         drafts = [await self.draft(user_id) for user_id in ids]
         return [d for d in drafts if d is not None]
 
@@ -555,7 +561,8 @@ class IncidentQueries:
         """People holding any of `roles` (plus `configured` ids) who started the bot."""
         role_marks = ", ".join("?" for _ in roles) or "NULL"
         id_marks = ", ".join("?" for _ in configured) or "NULL"
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             f"""
             SELECT id FROM users WHERE started_at IS NOT NULL AND (
                 id IN (SELECT user_id FROM user_roles WHERE role IN ({role_marks}))
@@ -563,5 +570,5 @@ class IncidentQueries:
             ORDER BY id
             """,
             (*roles, *configured),
-        ) as cursor:
-            return [row[0] async for row in cursor]
+        )
+        return [row[0] for row in rows]

@@ -7,6 +7,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import from_db_time, from_json, maybe_time, to_db_time, to_json
+from bot.store.rows import fetch_all, fetch_one
 from models.outbox import (
     OutboxItem,
     OutboxStatus,
@@ -104,7 +105,8 @@ class OutboxQueries:
         Only the head of each chat's queue is eligible, so messages to one chat keep their order
         and a chat waiting out a retry does not hold up any other chat.
         """
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             f"""
             SELECT {_ITEM_COLUMNS} FROM outbox
             WHERE id IN (SELECT MIN(id) FROM outbox WHERE status = 'pending' GROUP BY chat_id)
@@ -113,42 +115,41 @@ class OutboxQueries:
             LIMIT ?
             """,
             (to_db_time(now), limit),
-        ) as cursor:
-            return [_item(row) async for row in cursor]
+        )
+        return [_item(row) for row in rows]
 
     async def next_outbox_time(self) -> datetime | None:
         """When the earliest pending head-of-chat message becomes due."""
-        async with self.db.execute(
+        row = await fetch_one(
+            self.db,
             """
             SELECT MIN(not_before) FROM outbox
             WHERE id IN (SELECT MIN(id) FROM outbox WHERE status = 'pending' GROUP BY chat_id)
-            """
-        ) as cursor:
-            row = await cursor.fetchone()
+            """,
+        )
         return None if row is None or row[0] is None else from_db_time(row[0])
 
     async def outbox_item(self, item_id: int) -> OutboxItem | None:
-        async with self.db.execute(
-            f"SELECT {_ITEM_COLUMNS} FROM outbox WHERE id = ?", (item_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await fetch_one(
+            self.db, f"SELECT {_ITEM_COLUMNS} FROM outbox WHERE id = ?", (item_id,)
+        )
         return None if row is None else _item(row)
 
     async def outbox_items(
         self, statuses: tuple[OutboxStatus, ...], limit: int = 1000
     ) -> list[OutboxItem]:
         marks = ", ".join("?" for _ in statuses)
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             f"SELECT {_ITEM_COLUMNS} FROM outbox WHERE status IN ({marks}) ORDER BY id LIMIT ?",
             (*(status.value for status in statuses), limit),
-        ) as cursor:
-            return [_item(row) async for row in cursor]
+        )
+        return [_item(row) for row in rows]
 
     async def count_outbox(self, status: OutboxStatus) -> int:
-        async with self.db.execute(
-            "SELECT COUNT(*) FROM outbox WHERE status = ?", (status.value,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await fetch_one(
+            self.db, "SELECT COUNT(*) FROM outbox WHERE status = ?", (status.value,)
+        )
         return 0 if row is None else int(row[0])
 
     async def mark_sent(self, item: OutboxItem, message_id: int | None, now: datetime) -> None:
@@ -239,20 +240,19 @@ class OutboxQueries:
 
     async def message_ref(self, ref: str) -> tuple[int, int] | None:
         """(chat_id, message_id) of the message sent under `ref`, once it has been sent."""
-        async with self.db.execute(
-            "SELECT chat_id, message_id FROM message_refs WHERE ref = ?", (ref,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await fetch_one(
+            self.db, "SELECT chat_id, message_id FROM message_refs WHERE ref = ?", (ref,)
+        )
         return None if row is None else (int(row[0]), int(row[1]))
 
     async def thread_of_ref(self, ref: str) -> int | None:
         """The forum topic the message named `ref` was first sent to, if any."""
-        async with self.db.execute(
+        row = await fetch_one(
+            self.db,
             "SELECT payload FROM outbox WHERE ref = ? AND method = 'sendMessage' "
             "ORDER BY id LIMIT 1",
             (ref,),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         if row is None:
             return None
         thread = from_json(row[0]).get("message_thread_id")
@@ -260,7 +260,7 @@ class OutboxQueries:
 
     async def ref_is_pending(self, ref: str) -> bool:
         """Whether a send that will create `ref` is still waiting in the outbox."""
-        async with self.db.execute(
-            "SELECT 1 FROM outbox WHERE ref = ? AND status = 'pending' LIMIT 1", (ref,)
-        ) as cursor:
-            return await cursor.fetchone() is not None
+        row = await fetch_one(
+            self.db, "SELECT 1 FROM outbox WHERE ref = ? AND status = 'pending' LIMIT 1", (ref,)
+        )
+        return row is not None

@@ -7,6 +7,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import from_db_time, to_db_time
+from bot.store.rows import fetch_all, fetch_one
 from models.reminders import Reminder, ReminderKind, ReminderState
 
 _COLUMNS = (
@@ -96,21 +97,32 @@ class ReminderQueries:
         return cursor.rowcount
 
     async def pending_reminders_of(self, incident_id: int) -> list[Reminder]:
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             f"SELECT {_COLUMNS} FROM reminders WHERE incident_id = ? AND state = 'pending'",
             (incident_id,),
-        ) as cursor:
-            return [_reminder(row) async for row in cursor]
+        )
+        return [_reminder(row) for row in rows]
 
-    async def fired_reminder_keys(
+    async def pending_and_done_reminders_of(
         self, incident_id: int
-    ) -> set[tuple[ReminderKind, int, int | None, int | None]]:
-        """The reminders of an incident that have already run their course (fired and done)."""
-        async with self.db.execute(
-            f"SELECT {_COLUMNS} FROM reminders WHERE incident_id = ? AND state = 'done'",
-            (incident_id,),
-        ) as cursor:
-            return {_reminder(row).key async for row in cursor}
+    ) -> tuple[list[Reminder], list[Reminder]]:
+        """The incident's pending reminders, and those that have run their course (fired and
+        done), in one query; each half is served by its own partial index."""
+        rows = await fetch_all(
+            self.db,
+            f"""
+            SELECT {_COLUMNS} FROM reminders WHERE incident_id = ? AND state = 'pending'
+            UNION ALL
+            SELECT {_COLUMNS} FROM reminders WHERE incident_id = ? AND state = 'done'
+            """,
+            (incident_id, incident_id),
+        )
+        reminders = [_reminder(row) for row in rows]
+        return (
+            [r for r in reminders if r.state is ReminderState.PENDING],
+            [r for r in reminders if r.state is ReminderState.DONE],
+        )
 
     async def cancel_reminder(self, reminder_id: int) -> None:
         await self.db.execute(
@@ -119,28 +131,28 @@ class ReminderQueries:
         )
 
     async def reminder(self, reminder_id: int) -> Reminder | None:
-        async with self.db.execute(
-            f"SELECT {_COLUMNS} FROM reminders WHERE id = ?", (reminder_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await fetch_one(
+            self.db, f"SELECT {_COLUMNS} FROM reminders WHERE id = ?", (reminder_id,)
+        )
         return None if row is None else _reminder(row)
 
     async def due_reminders(self, now: datetime, limit: int) -> list[Reminder]:
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             f"""
             SELECT {_COLUMNS} FROM reminders
             WHERE state = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ?
             """,
             (to_db_time(now), limit),
-        ) as cursor:
-            return [_reminder(row) async for row in cursor]
+        )
+        return [_reminder(row) for row in rows]
 
     async def pending_schedule(self) -> list[tuple[int, datetime]]:
         """(id, due) of every pending reminder, for rebuilding the scheduler after a start."""
-        async with self.db.execute(
-            "SELECT id, due_at FROM reminders WHERE state = 'pending' ORDER BY due_at"
-        ) as cursor:
-            return [(row[0], from_db_time(row[1])) async for row in cursor]
+        rows = await fetch_all(
+            self.db, "SELECT id, due_at FROM reminders WHERE state = 'pending' ORDER BY due_at"
+        )
+        return [(row[0], from_db_time(row[1])) for row in rows]
 
     async def record_firing(
         self, reminder: Reminder, next_due: datetime | None, now: datetime
@@ -166,11 +178,11 @@ class ReminderQueries:
 
     async def oldest_overdue(self, before: datetime) -> tuple[int, datetime | None]:
         """How many pending reminders were due before `before`, and the oldest due time."""
-        async with self.db.execute(
+        row = await fetch_one(
+            self.db,
             "SELECT COUNT(*), MIN(due_at) FROM reminders WHERE state = 'pending' AND due_at < ?",
             (to_db_time(before),),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         if row is None or not row[0]:
             return 0, None
         return int(row[0]), from_db_time(row[1])

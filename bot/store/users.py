@@ -9,6 +9,7 @@ import aiosqlite
 from bot.i18n import pick_language
 from bot.settings import Language
 from bot.store.codec import from_db_time, maybe_time, to_db_time
+from bot.store.rows import fetch_all, fetch_one
 from models.agencies import Role
 from models.users import Person
 
@@ -84,10 +85,9 @@ class UserQueries:
         )
 
     async def person(self, user_id: int) -> Person | None:
-        async with self.db.execute(
-            f"SELECT {_PERSON_COLUMNS} FROM users WHERE id = ?", (user_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await fetch_one(
+            self.db, f"SELECT {_PERSON_COLUMNS} FROM users WHERE id = ?", (user_id,)
+        )
         return None if row is None else person_from_row(row)
 
     async def language_of(self, user_id: int, default: Language) -> Language:
@@ -96,12 +96,12 @@ class UserQueries:
         return pick_language(person.language_code if person else None, default)
 
     async def person_by_username(self, username: str) -> Person | None:
-        async with self.db.execute(
+        row = await fetch_one(
+            self.db,
             f"SELECT {_PERSON_COLUMNS} FROM users WHERE username = ? COLLATE NOCASE "
             "ORDER BY last_seen_at DESC LIMIT 1",
             (username.removeprefix("@"),),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return None if row is None else person_from_row(row)
 
     async def set_phone(self, user_id: int, phone: str | None) -> None:
@@ -125,10 +125,8 @@ class UserQueries:
     # --- roles ---
 
     async def roles_of(self, user_id: int) -> frozenset[Role]:
-        async with self.db.execute(
-            "SELECT role FROM user_roles WHERE user_id = ?", (user_id,)
-        ) as cursor:
-            return frozenset([Role(row[0]) async for row in cursor])
+        rows = await fetch_all(self.db, "SELECT role FROM user_roles WHERE user_id = ?", (user_id,))
+        return frozenset([Role(row[0]) for row in rows])
 
     async def grant_role(self, user_id: int, role: Role, by_user: int, now: datetime) -> bool:
         """Give a role; False when the person already held it."""
@@ -148,11 +146,12 @@ class UserQueries:
         return cursor.rowcount == 1
 
     async def role_holders(self) -> list[tuple[Person, Role]]:
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             f"""
             SELECT {", ".join(f"u.{column}" for column in PERSON_COLUMNS)}, r.role
             FROM user_roles r JOIN users u ON u.id = r.user_id
             ORDER BY r.role, u.first_name COLLATE NOCASE, u.id
-            """
-        ) as cursor:
-            return [(person_from_row(row), Role(row[10])) async for row in cursor]
+            """,
+        )
+        return [(person_from_row(row), Role(row[10])) for row in rows]
