@@ -8,6 +8,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import from_db_time, from_json, maybe_time, to_db_time, to_json
+from bot.store.rows import fetch_all, fetch_one
 from models.broadcast import (
     Broadcast,
     BroadcastStatus,
@@ -95,10 +96,8 @@ class BroadcastQueries:
     wrote_outbox: bool
 
     async def _broadcasts(self, where: str, params: tuple[object, ...]) -> list[Broadcast]:
-        async with self.db.execute(
-            f"SELECT {_COLUMNS} FROM broadcasts WHERE {where}", params
-        ) as cursor:
-            return [_broadcast(row) async for row in cursor]
+        rows = await fetch_all(self.db, f"SELECT {_COLUMNS} FROM broadcasts WHERE {where}", params)
+        return [_broadcast(row) for row in rows]
 
     async def broadcast(self, broadcast_id: int) -> Broadcast | None:
         found = await self._broadcasts("id = ?", (broadcast_id,))
@@ -243,7 +242,8 @@ class BroadcastQueries:
         )
 
     async def delivery(self, broadcast_id: int, chat_id: int) -> DeliveryRow | None:
-        async with self.db.execute(
+        row = await fetch_one(
+            self.db,
             f"""
             SELECT d.broadcast_id, d.chat_id, d.thread_id, d.language, {_STATE},
                    d.resend_outbox_id IS NOT NULL, m.ref
@@ -251,8 +251,7 @@ class BroadcastQueries:
             WHERE d.broadcast_id = ? AND d.chat_id = ?
             """,
             (broadcast_id, chat_id),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         if row is None:
             return None
         return DeliveryRow(
@@ -270,7 +269,8 @@ class BroadcastQueries:
 
     async def deliveries(self, broadcast_id: int) -> list[Delivery]:
         """Every chat of the broadcast, in the order they were queued, with who confirmed."""
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             f"""
             SELECT d.chat_id, d.label, d.agency_id, d.user_id, {_STATE},
                    COALESCE(m.last_error, photo.last_error, pin.last_error),
@@ -283,8 +283,7 @@ class BroadcastQueries:
             ORDER BY d.outbox_id
             """,
             (broadcast_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         confirmers = await self._confirmers(broadcast_id)
         return [
             Delivery(
@@ -303,7 +302,8 @@ class BroadcastQueries:
     async def _confirmers(
         self, broadcast_id: int, chat_id: int | None = None
     ) -> dict[int, list[str]]:
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             """
             SELECT r.chat_id, r.user_id, u.first_name, u.last_name, u.username
             FROM broadcast_receipts r LEFT JOIN users u ON u.id = r.user_id
@@ -311,10 +311,10 @@ class BroadcastQueries:
             ORDER BY r.confirmed_at, r.user_id
             """,
             (broadcast_id, chat_id, chat_id),
-        ) as cursor:
-            names: dict[int, list[str]] = {}
-            async for row in cursor:
-                names.setdefault(row[0], []).append(display_name(row[1], row[2], row[3], row[4]))
+        )
+        names: dict[int, list[str]] = {}
+        for row in rows:
+            names.setdefault(row[0], []).append(display_name(row[1], row[2], row[3], row[4]))
         return names
 
     async def confirmers(self, broadcast_id: int, chat_id: int) -> list[str]:
@@ -322,7 +322,8 @@ class BroadcastQueries:
         return (await self._confirmers(broadcast_id, chat_id)).get(chat_id, [])
 
     async def broadcast_counts(self, broadcast_id: int) -> Counts:
-        async with self.db.execute(
+        row = await fetch_one(
+            self.db,
             f"""
             SELECT COUNT(*),
                    COALESCE(SUM(state = 'sent'), 0), COALESCE(SUM(state = 'pending'), 0),
@@ -333,8 +334,7 @@ class BroadcastQueries:
                   WHERE d.broadcast_id = ?)
             """,
             (broadcast_id, broadcast_id),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         assert row is not None
         return Counts(*(int(value) for value in row))
 
@@ -352,10 +352,9 @@ class BroadcastQueries:
         return cursor.rowcount == 1
 
     async def shown_counts(self, broadcast_id: int) -> Counts | None:
-        async with self.db.execute(
-            "SELECT shown_counts FROM broadcasts WHERE id = ?", (broadcast_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await fetch_one(
+            self.db, "SELECT shown_counts FROM broadcasts WHERE id = ?", (broadcast_id,)
+        )
         if row is None or row[0] is None:
             return None
         return Counts(**from_json(row[0]))
@@ -379,10 +378,10 @@ class BroadcastQueries:
         )
 
     async def sending_broadcasts(self) -> list[int]:
-        async with self.db.execute(
-            "SELECT id FROM broadcasts WHERE status = 'mengirim' ORDER BY id"
-        ) as cursor:
-            return [row[0] async for row in cursor]
+        rows = await fetch_all(
+            self.db, "SELECT id FROM broadcasts WHERE status = 'mengirim' ORDER BY id"
+        )
+        return [row[0] for row in rows]
 
     async def recent_broadcasts(self, limit: int) -> list[tuple[Broadcast, Counts]]:
         found = await self._broadcasts("status != 'draft' ORDER BY id DESC LIMIT ?", (limit,))
@@ -397,21 +396,22 @@ class BroadcastQueries:
             if on_duty_only
             else "AND ? IS NOT NULL"
         )
-        async with self.db.execute(
+        rows = await fetch_all(
+            self.db,
             f"""
             SELECT id, first_name, last_name, username, language_code FROM users
             WHERE started_at IS NOT NULL AND forgotten_at IS NULL {duty}
             ORDER BY id
             """,
             (to_db_time(now),),
-        ) as cursor:
-            return [
-                Recipient(
-                    chat_id=row[0],
-                    thread_id=None,
-                    label=display_name(row[0], row[1], row[2], row[3]),
-                    language=row[4] or "",
-                    user_id=row[0],
-                )
-                async for row in cursor
-            ]
+        )
+        return [
+            Recipient(
+                chat_id=row[0],
+                thread_id=None,
+                label=display_name(row[0], row[1], row[2], row[3]),
+                language=row[4] or "",
+                user_id=row[0],
+            )
+            for row in rows
+        ]
