@@ -77,15 +77,19 @@ class Receipt(StrEnum):
     NOT_HERE = "broadcast.received.not_here"  # this chat was never sent the broadcast
 
 
-TEXT_MAX = 3500  # leaves room for the heading and the urgency line in one message
+TEXT_MAX = 3500  # leaves room for the heading, the signature and who confirmed in one message
 
 
 def check_text(text: str) -> TextProblem | None:
-    """Whether the alert text can go out: not blank, not longer than one message allows."""
+    """Whether the alert text can go out: not blank, not longer than one message allows.
+
+    Length as Telegram counts it (UTF-16 units: an emoji counts two), so a text of emoji that
+    fits here fits the message too.
+    """
     stripped = text.strip()
     if not stripped:
         return TextProblem.EMPTY
-    if len(stripped) > TEXT_MAX:
+    if sum(2 if ord(char) > 0xFFFF else 1 for char in stripped) > TEXT_MAX:
         return TextProblem.TOO_LONG
     return None
 

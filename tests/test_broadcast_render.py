@@ -17,6 +17,7 @@ from bot.render.broadcast import (
     failure_reason,
     received_keyboard,
     report_text,
+    resend_text,
     status_keyboard,
     stop_confirm_keyboard,
     targets_question,
@@ -79,15 +80,19 @@ def test_text_must_be_there_and_fit() -> None:
     assert check_text("x" * (TEXT_MAX + 1)) is TextProblem.TOO_LONG
     assert check_text("  " + "x" * TEXT_MAX + "  ") is None  # spaces around do not count
     assert check_text("Awas asap") is None
+    assert check_text("🔥" * (TEXT_MAX // 2 + 1)) is TextProblem.TOO_LONG, "emoji count two"
 
 
 @pytest.mark.parametrize("language", ["id", "en"])
 def test_the_longest_alert_with_many_confirmers_fits_one_message(language: str) -> None:
-    longest = broadcast(text="<&>" * (TEXT_MAX // 3), sender_name="N" * 64)
-    names = [f"Petugas dengan nama panjang {n}" for n in range(300)]
-    text = alert_text(language, longest, names)
-    assert plain_length(text) <= TELEGRAM_TEXT_MAX
-    assert "&lt;&amp;&gt;" in text, "user text is escaped"
+    names = [f"Petugas dengan nama yang sangat panjang sekali nomor {n}" for n in range(300)]
+    for body in ("<&>" * (TEXT_MAX // 3), "🔥" * (TEXT_MAX // 2)):
+        assert check_text(body) is None
+        longest = broadcast(text=body, sender_name="N" * 129)
+        text = alert_text(language, longest, names)
+        assert plain_length(text) <= TELEGRAM_TEXT_MAX
+        assert plain_length(resend_text(language, longest)) <= TELEGRAM_TEXT_MAX
+    assert "&lt;&amp;&gt;" in alert_text(language, broadcast(text="<&>")), "user text is escaped"
 
 
 @pytest.mark.parametrize("language", ["id", "en"])

@@ -25,7 +25,8 @@ from models.broadcast import (
 
 AGENCIES_PER_PAGE = 10
 NAMES_SHOWN = 25  # chats named in one list of a report; the rest are counted
-CONFIRMERS_SHOWN = 10
+CONFIRMERS_SHOWN = 8
+NAME_MAX = 30
 ERROR_MAX = 80
 
 
@@ -50,7 +51,7 @@ def alert_text(language: str, broadcast: Broadcast, confirmed_by: Sequence[str] 
         "",
         escape(broadcast.text.strip()),
         "",
-        t(language, "broadcast.signed", sender=broadcast.sender_name),
+        t(language, "broadcast.signed", sender=short(broadcast.sender_name, 64)),
     ]
     if confirmed_by:
         lines.append(t(language, "broadcast.confirmed_by", names=_names(confirmed_by)))
@@ -63,7 +64,7 @@ def resend_text(language: str, broadcast: Broadcast) -> str:
 
 
 def _names(names: Sequence[str]) -> str:
-    shown = ", ".join(short(name, 40) for name in names[:CONFIRMERS_SHOWN])
+    shown = ", ".join(short(name, NAME_MAX) for name in names[:CONFIRMERS_SHOWN])
     more = len(names) - CONFIRMERS_SHOWN
     return shown if more <= 0 else f"{shown} +{more}"
 
