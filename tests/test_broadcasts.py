@@ -4,8 +4,10 @@ status message and the delivery report, stop a broadcast, and the emergency re-s
 
 from __future__ import annotations
 
+import asyncio
 import xml.etree.ElementTree as ET
 from datetime import timedelta
+from pathlib import Path
 
 from bot.broadcasts import alert_ref
 from bot.callbacks import ButtonAction, encode
@@ -16,6 +18,7 @@ from models.clock import ManualClock
 from models.outbox import OutboxStatus
 from tests.harness import BotHarness
 from tests.scenario import City, build_city
+from tests.test_cli import run_cli
 
 WARNING = "⚠️ Peringatan"
 EMERGENCY = "🚨 Darurat"
@@ -342,6 +345,9 @@ async def test_stopping_drops_what_is_pending_and_the_report_says_which(
     )
     await harness.settle()
     assert "dibatalkan" in (query.answer_text or "")
+    document = await harness.services.broadcasts.cap(number)
+    assert document is not None
+    assert ET.fromstring(document).findtext(f"{CAP}msgType") == "Cancel"
     final = status_message(sim, chat, number)
     assert final.buttons == [["📋 Rincian"]], "nothing left to stop"
     assert "dibatalkan" in (final.text or "") and "Tidak jadi dikirim: 2" in (final.text or "")
@@ -419,7 +425,7 @@ async def test_a_draft_survives_a_restart(sim: TelegramSimulator, harness: BotHa
 
 
 async def test_cap_export_in_chat_and_from_the_command_line(
-    sim: TelegramSimulator, harness: BotHarness
+    sim: TelegramSimulator, harness: BotHarness, tmp_path: Path
 ) -> None:
     city = await build_city(sim, harness)
     number = await send(city, urgency=EMERGENCY)
@@ -436,6 +442,14 @@ async def test_cap_export_in_chat_and_from_the_command_line(
     assert alert.findtext(f"{CAP}info/{CAP}urgency") == "Immediate"
     area = alert.findtext(f"{CAP}info/{CAP}area/{CAP}areaDesc") or ""
     assert "Damkar Palangka Raya" in area and "PSC 119 Dinkes" in area
+    assert harness.settings is not None
+    env = {"DATABASE_PATH": str(harness.settings.database_path)}
+    written = await asyncio.to_thread(run_cli, "export", "cap", str(number), env=env, cwd=tmp_path)
+    assert written.returncode == 0, written.stderr
+    exported = (tmp_path / f"siaga112-siaran-{number}.xml").read_bytes()
+    assert exported == stored.data, "the command line writes what /cap sends"
+    absent = await asyncio.to_thread(run_cli, "export", "cap", "99", env=env, cwd=tmp_path)
+    assert absent.returncode == 1 and "no sent broadcast #99" in absent.stderr
     missing = await harness.says(city.dispatcher, "/cap 99")
     assert "tidak ada" in (missing.text or "")
     usage = await harness.says(city.dispatcher, "/cap")
