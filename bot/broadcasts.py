@@ -284,16 +284,21 @@ class BroadcastService:
         group_language = self.settings.default_language
         if kind in (TargetKind.GROUPS, TargetKind.EVERYONE, TargetKind.AGENCIES):
             chosen = set(draft.agency_ids)
+            by_chat: dict[int, list[Agency]] = {}
             for agency in await tx.active_agencies():
-                if kind is TargetKind.AGENCIES and agency.id not in chosen:
-                    continue
+                if kind is not TargetKind.AGENCIES or agency.id in chosen:
+                    by_chat.setdefault(agency.chat_id, []).append(agency)
+            for chat_id, agencies in by_chat.items():
+                # One copy per chat. An agency bound to a forum topic gets it there; several
+                # agencies sharing a forum get it once, in its general topic, for all of them.
+                first = agencies[0]
                 found.append(
                     Recipient(
-                        agency.chat_id,
-                        agency.thread_id,
-                        agency.name,
+                        chat_id,
+                        first.thread_id if len(agencies) == 1 else None,
+                        ", ".join(agency.name for agency in agencies),
                         group_language,
-                        agency_id=agency.id,
+                        agency_id=first.id,
                     )
                 )
         if kind in (TargetKind.ON_DUTY, TargetKind.EVERYONE):

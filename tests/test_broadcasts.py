@@ -62,13 +62,7 @@ async def compose(
 async def send(city: City, **kwargs: str) -> int:
     chat = await compose(city, **kwargs)
     await press(city, city.dispatcher, last(city.sim, chat), SEND)
-    async with (
-        city.harness.services.store.read() as tx,
-        tx.db.execute("SELECT MAX(id) FROM broadcasts") as cursor,
-    ):
-        row = await cursor.fetchone()
-    assert row is not None and row[0] is not None
-    return int(row[0])
+    return await latest_broadcast(city)
 
 
 def status_message(sim: TelegramSimulator, chat: SimChat, number: int) -> SimMessage:
@@ -268,7 +262,7 @@ async def test_stale_forged_and_misplaced_presses_change_nothing(
     query = await sim.press_raw(city.dispatcher, old_confirm, encode(ButtonAction.BC_SEND, 1))
     await harness.settle()
     assert "tidak berlaku" in (query.answer_text or "")
-    number = await _send_to_damkar(city)
+    number = await _send_to(city, "Damkar Palangka Raya")
     dinkes_person = city.crews["dinkes"][0]
     notice = sim.bot_messages(city.groups["dinkes"])[-1]
     query = await sim.press_raw(dinkes_person, notice, encode(ButtonAction.BC_RECEIVED, number))
@@ -284,26 +278,6 @@ async def test_stale_forged_and_misplaced_presses_change_nothing(
     async with harness.services.store.read() as tx:
         assert await tx.broadcast_counts(number) == await tx.broadcast_counts(number)
         assert (await tx.broadcast_counts(number)).confirmed == 0
-
-
-async def _send_to_damkar(city: City) -> int:
-    sim, dispatcher = city.sim, city.dispatcher
-    chat = sim.private_chat(dispatcher)
-    await city.harness.says(dispatcher, "/siaran")
-    question = await city.harness.says(dispatcher, "Uji coba sirene pukul 10.00.")
-    await press(city, dispatcher, question, "ℹ️ Info")
-    await press(city, dispatcher, last(sim, chat), CHOOSE)
-    picker = last(sim, chat)
-    await press(city, dispatcher, picker, "⬜ Damkar Palangka Raya")
-    await press(city, dispatcher, picker, "Lanjut (1 dipilih)")
-    await press(city, dispatcher, last(sim, chat), SEND)
-    async with (
-        city.harness.services.store.read() as tx,
-        tx.db.execute("SELECT MAX(id) FROM broadcasts") as cursor,
-    ):
-        row = await cursor.fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 async def test_stopping_drops_what_is_pending_and_the_report_says_which(
@@ -506,7 +480,7 @@ async def test_a_group_upgraded_to_a_supergroup_can_still_confirm(
     sim: TelegramSimulator, harness: BotHarness
 ) -> None:
     city = await build_city(sim, harness)
-    number = await _send_to_damkar(city)
+    number = await _send_to(city, "Damkar Palangka Raya")
     supergroup = sim.migrate_to_supergroup(city.groups["damkar"])
     await harness.settle()
     rudi = city.crews["damkar"][0]
@@ -537,3 +511,53 @@ async def test_a_broadcast_cut_short_by_a_restart_finishes_after_it(
         what="the delivery report after the restart",
     )
     assert "Terkirim 3 dari 3" in (status_message(sim, chat, 1).text or "")
+
+
+async def test_agencies_in_forum_topics_get_it_in_their_topic_or_once_for_all(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    city = await build_city(sim, harness)
+    forum = sim.add_group("Forum Kecamatan", members=[city.admin], supergroup=True, forum=True)
+    sim.add_bot_to_group(forum, by=city.admin)
+    await harness.settle()
+    topics = {code: sim.create_topic(forum, code.upper()) for code in ("bpbd", "polisi")}
+    for code, topic in topics.items():
+        text = f"/daftar {code} {code.upper()}"
+        await sim.send_message(city.admin, text, chat=forum, thread_id=topic)
+    await harness.settle()
+
+    await _send_to(city, "BPBD")
+    copies = alerts(sim, forum)
+    assert len(copies) == 1 and copies[0].message_thread_id == topics["bpbd"]
+
+    chat = await compose(city)
+    assert "Akan dikirim ke 4 chat" in (last(sim, chat).text or "")
+    assert "BPBD, POLISI" in (last(sim, chat).text or "")
+    await press(city, city.dispatcher, last(sim, chat), SEND)
+    copies = alerts(sim, forum)
+    assert len(copies) == 2 and copies[1].message_thread_id is None, "once, for both"
+
+
+async def _send_to(city: City, agency_name: str) -> int:
+    """A warning to one chosen agency; returns the broadcast's number."""
+    sim, dispatcher = city.sim, city.dispatcher
+    chat = sim.private_chat(dispatcher)
+    await city.harness.says(dispatcher, "/siaran")
+    question = await city.harness.says(dispatcher, "Banjir: jalan ke posko ditutup.")
+    await press(city, dispatcher, question, WARNING)
+    await press(city, dispatcher, last(sim, chat), CHOOSE)
+    picker = last(sim, chat)
+    await press(city, dispatcher, picker, "⬜ " + agency_name)
+    await press(city, dispatcher, picker, "Lanjut (1 dipilih)")
+    await press(city, dispatcher, last(sim, chat), SEND)
+    return await latest_broadcast(city)
+
+
+async def latest_broadcast(city: City) -> int:
+    async with (
+        city.harness.services.store.read() as tx,
+        tx.db.execute("SELECT MAX(id) FROM broadcasts") as cursor,
+    ):
+        row = await cursor.fetchone()
+    assert row is not None and row[0] is not None
+    return int(row[0])
