@@ -274,6 +274,8 @@ class OutboxSender:
         reply's target is unknown, so it goes out as a plain message.
         """
         assert item.target_ref is not None
+        if item.target is not None:
+            return item.target  # read along with the row
         async with self.store.lookup() as tx:
             target = await tx.message_ref(item.target_ref)
         if target is not None:

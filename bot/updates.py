@@ -5,9 +5,10 @@ loses the ones still queued. Instead the application runs without it:
 
 * `Poller` long-polls `getUpdates` itself and asks for the next batch — which is what confirms
   the previous one to Telegram — only after every update of the batch was handled;
-* `UpdateProcessor.handle` skips an update whose id is already recorded as handled, runs the
-  handlers (`Application.process_update`), then records the id — unless the handler's last
-  transaction already did, in the same commit as its effects (`Store.completes_update`).
+* `UpdateProcessor.handle` skips an update whose id is already recorded as handled (the poller
+  looks that up for a whole batch at once), runs the handlers (`Application.process_update`),
+  then records the id — unless the handler's last transaction already did, in the same commit
+  as its effects (`Store.completes_update`).
 
 A crash between a handler's commit and the record makes Telegram deliver that update again.
 Handlers are written to be idempotent for that window: state moves with conditional updates
@@ -37,20 +38,26 @@ class UpdateProcessor:
         self.handled = 0
         self.skipped = 0
 
-    async def handle(self, data: dict[str, Any] | Update) -> bool:
-        """Handle one update unless it was handled before; True when it ran now."""
+    async def handle(
+        self, data: dict[str, Any] | Update, *, handled_before: bool | None = None
+    ) -> bool:
+        """Handle one update unless it was handled before; True when it ran now.
+
+        `handled_before`: the caller has looked that up already (`handled_updates`)."""
         services = self.app.bot_data.services
         update_id = data.update_id if isinstance(data, Update) else data.get("update_id")
         if not isinstance(update_id, int):
             log.error("an update without an update_id was ignored: %r", data)
             return False
-        async with services.store.lookup() as tx:
-            if await tx.update_handled(update_id):
-                self.skipped += 1
-                log.info("update %s was handled before; replay ignored", update_id)
-                for listener in self.app.bot_data.update_listeners:
-                    listener(update_id)
-                return False
+        if handled_before is None:
+            async with services.store.lookup() as tx:
+                handled_before = await tx.update_handled(update_id)
+        if handled_before:
+            self.skipped += 1
+            log.info("update %s was handled before; replay ignored", update_id)
+            for listener in self.app.bot_data.update_listeners:
+                listener(update_id)
+            return False
         update = data if isinstance(data, Update) else self._parse(data)
         with services.store.handling_update(update_id) as hand:
             if update is not None:
@@ -64,6 +71,12 @@ class UpdateProcessor:
         for listener in self.app.bot_data.update_listeners:
             listener(update_id)
         return True
+
+    async def handled_updates(self, batch: list[dict[str, Any]]) -> set[int]:
+        """The ids of the updates in `batch` that were handled before, in one query."""
+        ids = [data["update_id"] for data in batch if isinstance(data.get("update_id"), int)]
+        async with self.app.bot_data.services.store.lookup() as tx:
+            return await tx.handled_updates(ids)
 
     def _parse(self, data: dict[str, Any]) -> Update | None:
         try:
@@ -116,16 +129,27 @@ class Poller:
                 failures += 1
                 wait = min(30.0, 0.5 * 2 ** min(failures, 6))
                 log.warning("getUpdates failed (%s); again in %.1f s", exc, wait)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=wait)
+                await self._pause(wait)
                 continue
             finally:
                 self._fetching = False
+            try:
+                # Only this poller handles updates, so what was handled before the batch began
+                # is all that can have been: one lookup serves the whole batch.
+                handled = await self.processor.handled_updates(batch)
+            except Exception:
+                # The database is not answering: nothing of the batch is confirmed; try again.
+                log.exception("looking up which updates were handled failed; they will come again")
+                failures += 1
+                await self._pause(min(30.0, 2.0 * failures))
+                continue
             for data in batch:
                 if self._stopping.is_set():
                     return  # the rest of the batch is not confirmed and comes again
                 try:
-                    await self.processor.handle(data)
+                    await self.processor.handle(
+                        data, handled_before=data.get("update_id") in handled
+                    )
                 except Exception:
                     # E.g. the database is locked or the disk full: keep polling, and do not
                     # confirm this update, so it is handled again once the cause is gone.
@@ -133,14 +157,16 @@ class Poller:
                         "handling update %s failed; it will come again", data.get("update_id")
                     )
                     failures += 1
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(
-                            self._stopping.wait(), timeout=min(30.0, 2.0 * failures)
-                        )
+                    await self._pause(min(30.0, 2.0 * failures))
                     break
                 update_id = data.get("update_id")
                 if isinstance(update_id, int):
                     offset = update_id + 1
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait, unless asked to stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     async def _fetch(self, offset: int | None) -> list[dict[str, Any]]:
         # No allowed_updates: Telegram's default set (which includes my_chat_member) is ours.

@@ -100,6 +100,9 @@ class OutboxItem:
     last_error: str | None
     fallback: OutgoingMessage | None = None
     attempted_at: datetime | None = None  # a send started whose outcome was never recorded
+    # (chat_id, message_id) of the message `target_ref` names, when it was known as the row was
+    # read (`due_outbox` reads it along); None: look it up.
+    target: tuple[int, int] | None = None
 
 
 def message_to_dict(message: OutgoingMessage) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from telegram import InlineKeyboardMarkup
 
 from bot.callbacks import MAX_BYTES, ButtonAction, decode
@@ -30,6 +32,7 @@ from bot.render.cards import (
     routed_to_nobody_text,
     task_card,
     timeline_text,
+    utf16_length,
 )
 from bot.settings import LANGUAGES, Language
 from bot.simulator.entities import parse_html, utf16_len
@@ -806,3 +809,8 @@ def test_notes_and_toasts(language: Language) -> None:
         assert 0 < len(toast) <= 200
         assert "<" not in toast
     assert "#12" in plain(not_found_text(language, 12))
+
+
+@given(st.text(max_size=200))
+def test_lengths_are_counted_as_telegram_counts_them(text: str) -> None:
+    assert utf16_length(text) == sum(2 if ord(char) > 0xFFFF else 1 for char in text)

@@ -242,3 +242,24 @@ async def test_a_card_whose_send_was_cut_short_is_sent_again_and_marked(
     )
     await harness.settle()
     assert len(sim.bot_messages(sim.private_chat(sari))) == before + 1
+
+
+async def test_a_due_edit_comes_with_the_message_it_edits(tmp_path: Path) -> None:
+    async with Store(tmp_path / "o.db") as store:
+        now = store.clock.now()
+        async with store.transaction() as tx:
+            await tx.enqueue(
+                OutgoingMessage(5, SendMethod.SEND_MESSAGE, {"text": "a"}, ref="c"), now
+            )
+            [card] = await tx.due_outbox(now, 10)
+            await tx.mark_sent(card, 77, now)
+            for target in ("c", "not-sent-yet"):
+                edit = OutgoingMessage(
+                    5, SendMethod.EDIT_MESSAGE_TEXT, {"text": "b"}, target_ref=target
+                )
+                await tx.enqueue(edit, now)
+            [due] = await tx.due_outbox(now, 10)
+            assert due.target_ref == "c" and due.target == (5, 77)
+            await tx.mark_sent(due, None, now)
+            [due] = await tx.due_outbox(now, 10)
+            assert due.target_ref == "not-sent-yet" and due.target is None

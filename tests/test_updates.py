@@ -117,3 +117,15 @@ async def test_only_the_marked_transaction_of_the_handling_task_records_the_upda
             await writes()
         async with store.read() as tx:
             assert await tx.last_handled_update() == 7
+
+
+async def test_a_batch_learns_which_of_its_updates_were_handled_in_one_lookup(
+    tmp_path: Path,
+) -> None:
+    async with Store(tmp_path / "u.db") as store:
+        async with store.transaction() as tx:
+            await tx.record_update(3, store.clock.now())
+            await tx.record_update(5, store.clock.now())
+        async with store.lookup() as tx:
+            assert await tx.handled_updates([2, 3, 4, 5]) == {3, 5}
+            assert await tx.handled_updates([]) == set()

@@ -104,7 +104,8 @@ _TAG = re.compile(r"<[^>]*>")
 
 def utf16_length(text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units."""
-    return sum(2 if ord(char) > 0xFFFF else 1 for char in text)
+    # Encoding runs in C; counting character by character in Python costs a card ~0.1 ms.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def plain_length(text: str) -> int:

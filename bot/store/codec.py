@@ -6,16 +6,24 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+_DB_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_DB_TIME_WIDTH = len("2000-01-01T00:00:00.000000Z")
+
 
 def to_db_time(value: datetime) -> str:
     """UTC ISO 8601 with fixed width, so text order is time order."""
     if value.tzinfo is None:
         raise ValueError("naive datetime; the store only takes timezone-aware times")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC).strftime(_DB_TIME_FORMAT)
 
 
 def from_db_time(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    """A time `to_db_time` wrote, aware and in UTC."""
+    if len(value) == _DB_TIME_WIDTH and value[10] == "T" and value[19] == "." and value[-1] == "Z":
+        # Our fixed format: fromisoformat reads it some ten times faster than strptime, and
+        # one press reads a dozen times.
+        return datetime.fromisoformat(value)
+    return datetime.strptime(value, _DB_TIME_FORMAT).replace(tzinfo=UTC)
 
 
 def maybe_time(value: str | None) -> datetime | None:

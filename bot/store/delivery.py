@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +29,18 @@ class DeliveryQueries:
             self.db, "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
         )
         return row is not None
+
+    async def handled_updates(self, update_ids: Sequence[int]) -> set[int]:
+        """Those of these updates that were handled before."""
+        if not update_ids:
+            return set()
+        marks = ", ".join("?" for _ in update_ids)
+        rows = await fetch_all(
+            self.db,
+            f"SELECT update_id FROM processed_updates WHERE update_id IN ({marks})",
+            tuple(update_ids),
+        )
+        return {int(row[0]) for row in rows}
 
     async def record_update(self, update_id: int, now: datetime) -> None:
         await self.db.execute(

@@ -34,6 +34,7 @@ _INCIDENT_COLUMNS = """
     i.merged_into, i.cancel_reason, i.created_at, i.updated_at, i.closed_at,
     u.first_name, u.last_name, u.username, u.forgotten_at
 """
+_INCIDENT_WIDTH = _INCIDENT_COLUMNS.count(",") + 1
 
 # The columns display_name() needs, for a joined users row.
 _NAME_COLUMNS = "first_name, last_name, username, forgotten_at, id"
@@ -160,14 +161,23 @@ class IncidentQueries:
         return None if row is None else _incident(row)
 
     async def incident_view(self, incident_id: int) -> IncidentView | None:
-        incident = await self.incident(incident_id)
-        if incident is None:
+        # The incident comes with the ids merged into it (`merged_from`), in one query.
+        row = await fetch_one(
+            self.db,
+            f"""
+            SELECT {_INCIDENT_COLUMNS},
+                   (SELECT json_group_array(m.id) FROM incidents m WHERE m.merged_into = i.id)
+            FROM incidents i LEFT JOIN users u ON u.id = i.reporter_id WHERE i.id = ?
+            """,
+            (incident_id,),
+        )
+        if row is None:
             return None
         return IncidentView(
-            incident,
+            _incident(row),
             await self.responses(incident_id),
             await self.assignments(incident_id),
-            await self.merged_from(incident_id),
+            sorted(from_json(row[_INCIDENT_WIDTH])),
         )
 
     async def touch(self, incident_id: int, now: datetime) -> None:
@@ -210,12 +220,6 @@ class IncidentQueries:
             "UPDATE incidents SET severity = ?, updated_at = ? WHERE id = ?",
             (severity.value, to_db_time(now), incident_id),
         )
-
-    async def merged_from(self, incident_id: int) -> list[int]:
-        rows = await fetch_all(
-            self.db, "SELECT id FROM incidents WHERE merged_into = ? ORDER BY id", (incident_id,)
-        )
-        return [row[0] for row in rows]
 
     async def open_incident_ids(self, agency_ids: frozenset[int] | None) -> list[int]:
         """Open incidents, most severe first, then oldest; only these agencies' when given."""

@@ -23,7 +23,7 @@ _ITEM_COLUMNS = (
 )
 
 
-def _item(row: aiosqlite.Row) -> OutboxItem:
+def _item(row: aiosqlite.Row, target: tuple[int, int] | None = None) -> OutboxItem:
     return OutboxItem(
         id=row[0],
         chat_id=row[1],
@@ -41,6 +41,7 @@ def _item(row: aiosqlite.Row) -> OutboxItem:
         last_error=row[13],
         fallback=None if row[14] is None else message_from_dict(from_json(row[14])),
         attempted_at=maybe_time(row[15]),
+        target=target,
     )
 
 
@@ -105,18 +106,26 @@ class OutboxQueries:
         Only the head of each chat's queue is eligible, so messages to one chat keep their order
         and a chat waiting out a retry does not hold up any other chat.
         """
+        # With each row, the message its target_ref names if that was sent already, so the
+        # sender needs no lookup of its own before an edit.
         rows = await fetch_all(
             self.db,
             f"""
-            SELECT {_ITEM_COLUMNS} FROM outbox
-            WHERE id IN (SELECT MIN(id) FROM outbox WHERE status = 'pending' GROUP BY chat_id)
-              AND not_before <= ?
-            ORDER BY priority, id
+            SELECT {", ".join("o." + c.strip() for c in _ITEM_COLUMNS.split(","))},
+                   r.chat_id, r.message_id
+            FROM outbox o LEFT JOIN message_refs r ON r.ref = o.target_ref
+            WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE status = 'pending' GROUP BY chat_id)
+              AND o.not_before <= ?
+            ORDER BY o.priority, o.id
             LIMIT ?
             """,
             (to_db_time(now), limit),
         )
-        return [_item(row) for row in rows]
+        width = len(_ITEM_COLUMNS.split(","))
+        return [
+            _item(row, None if row[width] is None else (int(row[width]), int(row[width + 1])))
+            for row in rows
+        ]
 
     async def next_outbox_time(self) -> datetime | None:
         """When the earliest pending head-of-chat message becomes due."""
