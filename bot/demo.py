@@ -89,6 +89,14 @@ class Script:
             m for m in self.sim.bot_messages(chat) if marker in (m.text or "").split("\n", 1)[0]
         )
 
+    def with_button(self, chat: SimChat, label: str) -> SimMessage:
+        """The newest bot message in `chat` with a button whose label contains `label`."""
+        return next(
+            m
+            for m in reversed(self.sim.bot_messages(chat))
+            if any(label in text for row in m.buttons for text in row)
+        )
+
     def last(self, chat: SimChat, contains: str = "") -> SimMessage:
         """The newest bot message in `chat` containing `contains`."""
         return next(m for m in reversed(self.sim.bot_messages(chat)) if contains in (m.text or ""))
@@ -223,7 +231,7 @@ async def scene_broadcast(script: Script) -> None:
         alert = script.last(script.groups[code], "Siaran 112")
         await script.press(person, alert, "Diterima")
     await script.pass_time(timedelta(minutes=10))  # the others are sent it once more
-    await script.press(dita, script.last(inbox, "Siaran #"), "Rincian")
+    await script.press(dita, script.with_button(inbox, "Rincian"), "Rincian")
     await script.says(dita, "/riwayatsiaran")
 
 
