@@ -53,7 +53,9 @@ log = logging.getLogger(__name__)
 PRIVATE_MESSAGES_GROUP = -1
 
 
-async def send_compose(message: Message, language: Language, compose: Compose) -> None:
+async def send_compose(
+    message: Message, language: Language, compose: Compose, context: AppContext
+) -> None:
     """Say what the broadcast draft needs now, or what became of it."""
     if compose.refused:
         await message.reply_text(t(language, compose.notice or Notice.REPORT_OPEN))
@@ -88,11 +90,14 @@ async def send_compose(message: Message, language: Language, compose: Compose) -
             text = t(language, "broadcast.no_agencies")
         await message.reply_text(prefix + text, reply_markup=keyboard)
     elif draft.step is Step.PREVIEW:
-        await _preview(message, language, compose, prefix)
+        groups_language = context.services.settings.default_language
+        await _preview(message, language, compose, prefix, groups_language)
 
 
-async def _preview(message: Message, language: Language, compose: Compose, prefix: str) -> None:
-    """The alert as recipients will see it (in the sender's language), then Send or not."""
+async def _preview(
+    message: Message, language: Language, compose: Compose, prefix: str, alert_language: Language
+) -> None:
+    """The alert exactly as the groups will see it (in their language), then Send or not."""
     draft = compose.draft
     assert draft is not None
     labels = [recipient.label for recipient in compose.recipients]
@@ -108,7 +113,8 @@ async def _preview(message: Message, language: Language, compose: Compose, prefi
     if draft.latitude is not None and draft.longitude is not None:
         await message.reply_location(latitude=draft.latitude, longitude=draft.longitude)
     await message.reply_text(
-        alert_text(language, draft), reply_markup=received_keyboard(language, draft.id)
+        alert_text(alert_language, draft),
+        reply_markup=received_keyboard(alert_language, draft.id),
     )
     await message.reply_text(
         confirm_text(language, labels), reply_markup=confirm_keyboard(language, draft.id)
@@ -124,7 +130,7 @@ async def broadcast(update: Update, context: AppContext) -> None:
     compose = await context.services.broadcasts.start(
         user.id, user.full_name or user.username or str(user.id), request.language
     )
-    await send_compose(request.message, request.language, compose)
+    await send_compose(request.message, request.language, compose, context)
 
 
 async def draft_message(update: Update, context: AppContext) -> None:
@@ -136,7 +142,7 @@ async def draft_message(update: Update, context: AppContext) -> None:
     compose = await context.services.broadcasts.answer(user.id, input_of(message, language))
     if compose is None:
         return  # no broadcast draft: the report's handler takes it
-    await send_compose(message, language, compose)
+    await send_compose(message, language, compose, context)
     raise ApplicationHandlerStop
 
 
@@ -198,7 +204,7 @@ async def compose_button(update: Update, context: AppContext) -> None:
     if compose.notice is None and compose.problem is None:
         # The pressed question is answered: its buttons go, so it cannot be pressed again.
         await query.edit_message_reply_markup(reply_markup=None)
-    await send_compose(query.message, language, compose)
+    await send_compose(query.message, language, compose, context)
 
 
 @dataclass(frozen=True, slots=True)

@@ -578,3 +578,23 @@ async def latest_broadcast(city: City) -> int:
         row = await cursor.fetchone()
     assert row is not None and row[0] is not None
     return int(row[0])
+
+
+async def test_an_english_dispatcher_previews_what_the_groups_will_read(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    city = await build_city(sim, harness)
+    tom = city.crews["relawan"][1]  # his Telegram is in English
+    await harness.says(city.admin, "/peran beri dispatcher @tom")
+    chat = sim.private_chat(tom)
+    question = await harness.says(tom, "/broadcast")
+    assert "New broadcast" in (question.text or "")
+    urgency = await harness.says(tom, PEAT_FIRE)
+    await press(city, tom, urgency, "⚠️ Warning")
+    await press(city, tom, last(sim, chat), "🏢 All agency groups")
+    preview = sim.bot_messages(chat)[-2]
+    assert "PERINGATAN · Siaran 112" in (preview.text or ""), "the groups' language"
+    assert preview.buttons == [[RECEIVED]]
+    assert "It will go to 3 chats" in (last(sim, chat).text or "")
+    await press(city, tom, last(sim, chat), "📣 Send now")
+    assert alerts(sim, city.groups["damkar"])[0].html == preview.html
