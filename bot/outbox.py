@@ -199,8 +199,10 @@ class OutboxSender:
                 until = (next_due - self.store.clock.now()).total_seconds()
                 timeout = max(0.0, min(timeout, until))
         self._wake.clear()
+        # asyncio.timeout, unlike wait_for, needs no task of its own for each wait.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=max(timeout, 0.001))
+            async with asyncio.timeout(max(timeout, 0.001)):
+                await self._wake.wait()
 
     async def deliver(self, item: OutboxItem) -> None:
         params = dict(item.payload)
