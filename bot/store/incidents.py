@@ -297,13 +297,15 @@ class IncidentQueries:
     async def acknowledge(
         self, incident_id: int, agency_id: int, user_id: int, on_behalf: bool, now: datetime
     ) -> bool:
-        """First press wins: only a waiting response can be acknowledged."""
+        """First press wins: only a waiting response of an open incident can be acknowledged."""
         at = to_db_time(now)
         cursor = await self.db.execute(
             """
             UPDATE responses SET status = 'diterima', acknowledged_by = ?, acknowledged_at = ?,
                    on_behalf = ?, updated_at = ?
             WHERE incident_id = ? AND agency_id = ? AND status = 'menunggu'
+              AND EXISTS (SELECT 1 FROM incidents i
+                          WHERE i.id = responses.incident_id AND i.lifecycle = 'terbuka')
             """,
             (user_id, at, int(on_behalf), at, incident_id, agency_id),
         )
