@@ -97,17 +97,21 @@ def t(language: str, key: str, /, **params: object) -> str:
     return template.format_map(safe)
 
 
+@cache
+def babel_locale(language: str) -> Locale:
+    """Babel's locale for a language, parsed once (not again for every time on a card)."""
+    return Locale.parse(BABEL_LOCALES[language])
+
+
 def format_time(moment: datetime, language: str, zone: ZoneInfo, fmt: str = "medium") -> str:
     """A time as people in the configured zone read it, e.g. "27 Nov 2026 10.02.00"."""
-    return format_datetime(
-        moment, format=fmt, tzinfo=zone, locale=Locale.parse(BABEL_LOCALES[language])
-    )
+    return format_datetime(moment, format=fmt, tzinfo=zone, locale=babel_locale(language))
 
 
 def format_clock(moment: datetime, language: str, zone: ZoneInfo) -> str:
     """Hours and minutes with the zone abbreviation, e.g. "10.02 WIB"."""
     local = moment.astimezone(zone)
-    clock = babel_format_time(local, "short", tzinfo=zone, locale=BABEL_LOCALES[language])
+    clock = babel_format_time(local, "short", tzinfo=zone, locale=babel_locale(language))
     return f"{clock} {zone_label(zone, local)}"
 
 

@@ -8,7 +8,7 @@ re-rendered card in every chat it was posted to, the task card, the word to the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -309,6 +309,9 @@ class IncidentService:
     ) -> Result:
         now = self.clock.now()
         async with self.store.transaction() as tx:
+            # The conditional update goes first, so one read of the view shows either the
+            # acknowledgement or why there was none.
+            acknowledged = await tx.acknowledge(incident_id, agency_id, user_id, on_behalf, now)
             view = await tx.incident_view(incident_id)
             if view is None:
                 return Result(Outcome.NOT_FOUND)
@@ -317,11 +320,16 @@ class IncidentService:
                 return Result(Outcome.NOT_ROUTED, view)
             if view.incident.lifecycle.closed:
                 return Result(Outcome.CLOSED, view)
-            if not await tx.acknowledge(incident_id, agency_id, user_id, on_behalf, now):
+            if not acknowledged:
                 return Result(
                     Outcome.ALREADY, view, response.acknowledged_by_name, response.acknowledged_at
                 )
-            first = all(r.status is ResponseStatus.WAITING for r in view.responses)
+            # The first agency to acknowledge: every other one is still waiting.
+            first = all(
+                r.status is ResponseStatus.WAITING
+                for r in view.responses
+                if r.agency_id != agency_id
+            )
             kind = EventKind.ACKNOWLEDGED_ON_BEHALF if on_behalf else EventKind.ACKNOWLEDGED
             await tx.add_event(
                 incident_id,
@@ -333,8 +341,6 @@ class IncidentService:
             )
             if first:
                 await self._tell_reporter(tx, view, "acknowledged", now, by=response.agency_name)
-            # Of all the view shows, only the responses changed here: read just them again.
-            view = replace(view, responses=await tx.responses(incident_id))
             view = await self.refresh(tx, incident_id, now, view)
         return Result(Outcome.DONE, view)
 

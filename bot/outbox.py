@@ -199,8 +199,10 @@ class OutboxSender:
                 until = (next_due - self.store.clock.now()).total_seconds()
                 timeout = max(0.0, min(timeout, until))
         self._wake.clear()
+        # asyncio.timeout, unlike wait_for, needs no task of its own for each wait.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=max(timeout, 0.001))
+            async with asyncio.timeout(max(timeout, 0.001)):
+                await self._wake.wait()
 
     async def deliver(self, item: OutboxItem) -> None:
         params = dict(item.payload)
@@ -356,12 +358,19 @@ class OutboxSender:
             await tx.park(item, error)
 
     async def _mark_sent(self, item: OutboxItem, message_id: int | None) -> None:
-        async with self.store.transaction() as tx:
-            await tx.mark_sent(item, message_id, self.store.clock.now())
-            if item.attempted_at is not None and item.ref is not None:
-                # An earlier try may have got through before the bot died or the line dropped:
-                # say so under this copy, so people know which one counts.
-                await tx.enqueue(maybe_twice_notice(item, self.language), self.store.clock.now())
+        now = self.store.clock.now()
+        if item.ref is None:
+            # Nothing is known by this message's id (a plain edit, say): marking it sent is one
+            # statement, which commits on its own.
+            async with self.store.single_write() as tx:
+                await tx.mark_sent(item, message_id, now)
+        else:
+            async with self.store.transaction() as tx:
+                await tx.mark_sent(item, message_id, now)
+                if item.attempted_at is not None:
+                    # An earlier try may have got through before the bot died or the line
+                    # dropped: say so under this copy, so people know which one counts.
+                    await tx.enqueue(maybe_twice_notice(item, self.language), now)
         self.sent_count += 1
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -263,3 +265,21 @@ async def test_a_due_edit_comes_with_the_message_it_edits(tmp_path: Path) -> Non
             await tx.mark_sent(due, None, now)
             [due] = await tx.due_outbox(now, 10)
             assert due.target_ref == "not-sent-yet" and due.target is None
+
+
+async def test_a_sent_edit_is_marked_by_a_statement_that_commits_on_its_own(
+    tmp_path: Path,
+) -> None:
+    async with Store(tmp_path / "o.db") as store:
+        edit = OutgoingMessage(5, SendMethod.EDIT_MESSAGE_TEXT, {"text": "b"}, target_ref="c")
+        await enqueue(store, edit)
+        now = store.clock.now()
+        async with store.lookup() as tx:
+            [due] = await tx.due_outbox(now, 10)
+        async with store.single_write() as tx:
+            await tx.mark_sent(due, None, now)
+        assert not store.db.in_transaction
+        # Another connection (the next start, after a crash) sees it sent.
+        with contextlib.closing(sqlite3.connect(tmp_path / "o.db")) as other:
+            row = other.execute("SELECT status FROM outbox WHERE id = ?", (due.id,)).fetchone()
+        assert row == (OutboxStatus.SENT.value,)

@@ -2,10 +2,10 @@
 
 `Store` owns the SQLite connection (WAL, synchronous=FULL, foreign keys on). Every operation runs
 inside `store.transaction()` (BEGIN IMMEDIATE: one writer, read-modify-write safe),
-`store.read()` or, for a single query, `store.lookup()`, and gets a `Tx` whose methods are the
-queries, grouped by concern in the modules of this package. A service operation is one
-`async with store.transaction() as tx:` block, so a state change and the messages it causes
-commit together.
+`store.read()` or, for a single statement, `store.lookup()` or `store.single_write()`, and gets a
+`Tx` whose methods are the queries, grouped by concern in the modules of this package. A service
+operation is one `async with store.transaction() as tx:` block, so a state change and the
+messages it causes commit together.
 """
 
 from __future__ import annotations
@@ -219,6 +219,21 @@ class Store:
             await self.db.execute("COMMIT")
         if hand is not None:
             hand.recorded = True
+        self._committed(tx)
+
+    @asynccontextmanager
+    async def single_write(self) -> AsyncIterator[Tx]:
+        """For one write statement: SQLite runs a lone statement as a transaction of its own,
+        committed as durably as any (synchronous=FULL), so it needs no BEGIN and COMMIT around
+        it (two more hops to the database thread). It never records the update in hand; a
+        write made of several statements belongs in `transaction()`."""
+        async with self._lock:
+            tx = Tx(self.db)
+            yield tx
+        self._committed(tx)
+
+    def _committed(self, tx: Tx) -> None:
+        """Tell the listeners what a committed write did."""
         if tx.wrote_outbox:
             for listener in self._outbox_listeners:
                 listener()

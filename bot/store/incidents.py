@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -70,6 +70,53 @@ def _incident(row: aiosqlite.Row) -> Incident:
         created_at=from_db_time(row[16]),
         updated_at=from_db_time(row[17]),
         closed_at=maybe_time(row[18]),
+    )
+
+
+_USER_NAME = ", ".join("u." + c.strip() for c in _NAME_COLUMNS.split(","))
+_RESPONSE_COLUMNS = f"""
+    r.incident_id, r.agency_id, a.code, a.name, r.status, r.acknowledged_by, r.acknowledged_at,
+    r.on_behalf, r.updated_at, {_USER_NAME}
+"""
+_RESPONSES_FROM = """
+    FROM responses r JOIN agencies a ON a.id = r.agency_id
+    LEFT JOIN users u ON u.id = r.acknowledged_by
+"""
+_ASSIGNMENT_COLUMNS = f"""
+    s.id, s.incident_id, s.agency_id, s.user_id, s.status, s.assigned_by, s.created_at,
+    s.updated_at, {_USER_NAME}
+"""
+_ASSIGNMENTS_FROM = "FROM assignments s JOIN users u ON u.id = s.user_id"
+
+
+def _response(row: Sequence[Any]) -> Response:
+    """A response from the columns of `_RESPONSE_COLUMNS` (a row, or a JSON array of them)."""
+    return Response(
+        incident_id=row[0],
+        agency_id=row[1],
+        agency_code=row[2],
+        agency_name=row[3],
+        status=ResponseStatus(row[4]),
+        acknowledged_by=row[5],
+        acknowledged_by_name=_name(row[9], row[10], row[11], row[12], row[5]),
+        acknowledged_at=maybe_time(row[6]),
+        on_behalf=bool(row[7]),
+        updated_at=from_db_time(row[8]),
+    )
+
+
+def _assignment(row: Sequence[Any]) -> Assignment:
+    """An assignment from the columns of `_ASSIGNMENT_COLUMNS` (a row, or a JSON array)."""
+    return Assignment(
+        id=row[0],
+        incident_id=row[1],
+        agency_id=row[2],
+        user_id=row[3],
+        user_name=_name(row[8], row[9], row[10], row[11], row[3]) or "?",
+        status=AssignmentStatus(row[4]),
+        assigned_by=row[5],
+        created_at=from_db_time(row[6]),
+        updated_at=from_db_time(row[7]),
     )
 
 
@@ -161,22 +208,29 @@ class IncidentQueries:
         return None if row is None else _incident(row)
 
     async def incident_view(self, incident_id: int) -> IncidentView | None:
-        # The incident comes with the ids merged into it (`merged_from`), in one query.
+        # One query: the incident comes with the ids merged into it, its responses and its
+        # assignments as JSON arrays of the rows `responses()` and `assignments()` read.
         row = await fetch_one(
             self.db,
             f"""
             SELECT {_INCIDENT_COLUMNS},
-                   (SELECT json_group_array(m.id) FROM incidents m WHERE m.merged_into = i.id)
+                   (SELECT json_group_array(m.id) FROM incidents m WHERE m.merged_into = i.id),
+                   (SELECT json_group_array(json_array({_RESPONSE_COLUMNS})) {_RESPONSES_FROM}
+                    WHERE r.incident_id = i.id),
+                   (SELECT json_group_array(json_array({_ASSIGNMENT_COLUMNS})) {_ASSIGNMENTS_FROM}
+                    WHERE s.incident_id = i.id)
             FROM incidents i LEFT JOIN users u ON u.id = i.reporter_id WHERE i.id = ?
             """,
             (incident_id,),
         )
         if row is None:
             return None
+        responses = [_response(r) for r in from_json(row[_INCIDENT_WIDTH + 1])]
+        assignments = [_assignment(a) for a in from_json(row[_INCIDENT_WIDTH + 2])]
         return IncidentView(
             _incident(row),
-            await self.responses(incident_id),
-            await self.assignments(incident_id),
+            sorted(responses, key=lambda r: r.agency_code),  # as responses() orders them
+            sorted(assignments, key=lambda a: a.id),
             sorted(from_json(row[_INCIDENT_WIDTH])),
         )
 
@@ -269,41 +323,25 @@ class IncidentQueries:
         rows = await fetch_all(
             self.db,
             f"""
-            SELECT r.incident_id, r.agency_id, a.code, a.name, r.status, r.acknowledged_by,
-                   r.acknowledged_at, r.on_behalf, r.updated_at,
-                   {", ".join("u." + c.strip() for c in _NAME_COLUMNS.split(","))}
-            FROM responses r JOIN agencies a ON a.id = r.agency_id
-            LEFT JOIN users u ON u.id = r.acknowledged_by
+            SELECT {_RESPONSE_COLUMNS} {_RESPONSES_FROM}
             WHERE r.incident_id = ? ORDER BY a.code
             """,
             (incident_id,),
         )
-        return [
-            Response(
-                incident_id=row[0],
-                agency_id=row[1],
-                agency_code=row[2],
-                agency_name=row[3],
-                status=ResponseStatus(row[4]),
-                acknowledged_by=row[5],
-                acknowledged_by_name=_name(row[9], row[10], row[11], row[12], row[5]),
-                acknowledged_at=maybe_time(row[6]),
-                on_behalf=bool(row[7]),
-                updated_at=from_db_time(row[8]),
-            )
-            for row in rows
-        ]
+        return [_response(row) for row in rows]
 
     async def acknowledge(
         self, incident_id: int, agency_id: int, user_id: int, on_behalf: bool, now: datetime
     ) -> bool:
-        """First press wins: only a waiting response can be acknowledged."""
+        """First press wins: only a waiting response of an open incident can be acknowledged."""
         at = to_db_time(now)
         cursor = await self.db.execute(
             """
             UPDATE responses SET status = 'diterima', acknowledged_by = ?, acknowledged_at = ?,
                    on_behalf = ?, updated_at = ?
             WHERE incident_id = ? AND agency_id = ? AND status = 'menunggu'
+              AND EXISTS (SELECT 1 FROM incidents i
+                          WHERE i.id = responses.incident_id AND i.lifecycle = 'terbuka')
             """,
             (user_id, at, int(on_behalf), at, incident_id, agency_id),
         )
@@ -355,29 +393,10 @@ class IncidentQueries:
     async def _assignments(self, where: str, params: tuple[object, ...]) -> list[Assignment]:
         rows = await fetch_all(
             self.db,
-            f"""
-            SELECT s.id, s.incident_id, s.agency_id, s.user_id, s.status, s.assigned_by,
-                   s.created_at, s.updated_at,
-                   {", ".join("u." + c.strip() for c in _NAME_COLUMNS.split(","))}
-            FROM assignments s JOIN users u ON u.id = s.user_id
-            WHERE {where} ORDER BY s.id
-            """,
+            f"SELECT {_ASSIGNMENT_COLUMNS} {_ASSIGNMENTS_FROM} WHERE {where} ORDER BY s.id",
             params,
         )
-        return [
-            Assignment(
-                id=row[0],
-                incident_id=row[1],
-                agency_id=row[2],
-                user_id=row[3],
-                user_name=_name(row[8], row[9], row[10], row[11], row[3]) or "?",
-                status=AssignmentStatus(row[4]),
-                assigned_by=row[5],
-                created_at=from_db_time(row[6]),
-                updated_at=from_db_time(row[7]),
-            )
-            for row in rows
-        ]
+        return [_assignment(row) for row in rows]
 
     async def offer_assignment(
         self,

@@ -162,6 +162,7 @@ class OutboxQueries:
         return 0 if row is None else int(row[0])
 
     async def mark_sent(self, item: OutboxItem, message_id: int | None, now: datetime) -> None:
+        """Record the send; for an item without a ref this is a single statement."""
         at = to_db_time(now)
         await self.db.execute(
             """
