@@ -42,7 +42,7 @@ from bot.render.broadcast import (
     urgency_question,
 )
 from bot.settings import Language
-from handlers.guard import Request, authorize, reply, usage
+from handlers.guard import Request, answer_stale, authorize, reply, usage
 from handlers.reporting import input_of
 from models.access import Action
 from models.broadcast import TEXT_MAX, Receipt, Step
@@ -153,7 +153,7 @@ async def compose_button(update: Update, context: AppContext) -> None:
         return
     data = decode(query.data)
     if data is None or not data.ids:
-        await query.answer(t(context.services.language_of(query.from_user), "callback.stale"))
+        await answer_stale(update, context)
         return
     request = await authorize(update, context, Action.BROADCAST)
     if request is None:
@@ -218,8 +218,11 @@ class Pressed:
 async def _press(update: Update, context: AppContext, action: Action, ids: int) -> Pressed | None:
     """A press on a sent broadcast's button carrying `ids` ids, if the presser may make it."""
     query = update.callback_query
-    data = decode(query.data) if query is not None else None
-    if query is None or data is None or len(data.ids) != ids:
+    if query is None:
+        return None
+    data = decode(query.data)
+    if data is None or len(data.ids) != ids:
+        await answer_stale(update, context)
         return None
     request = await authorize(update, context, action)
     if request is None or request.message is None:

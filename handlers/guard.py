@@ -93,3 +93,14 @@ async def reply(update: Update, text: str, **kwargs: object) -> None:
 
 def usage(language: Language, key: str) -> str:
     return t(language, "usage.prefix") + "\n" + t(language, key)
+
+
+async def answer_stale(update: Update, context: AppContext) -> None:
+    """A press whose data no longer means anything (an old, forged or malformed button): say so
+    politely, change nothing."""
+    query = update.callback_query
+    assert query is not None
+    log.info("stale or forged press %r by %s", (query.data or "")[:64], query.from_user.id)
+    await query.answer(
+        t(context.services.language_of(query.from_user), "callback.stale"), show_alert=True
+    )

@@ -29,7 +29,7 @@ from bot.render.cards import (
     not_found_text,
     open_list_text,
 )
-from handlers.guard import Request, authorize, reply, usage
+from handlers.guard import Request, answer_stale, authorize, reply, usage
 from models.access import Action, ChatKind, Target, by_role
 from models.incidents import CANCEL_REASONS, AssignmentEvent, IncidentView, ResponseEvent, Severity
 
@@ -49,15 +49,6 @@ TASK_EVENTS = {
     ButtonAction.TASK_ON_SCENE: AssignmentEvent.ARRIVE,
     ButtonAction.TASK_DONE: AssignmentEvent.FINISH,
 }
-
-
-async def _stale(update: Update, context: AppContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    log.info("stale or forged press %r by %s", (query.data or "")[:64], query.from_user.id)
-    await query.answer(
-        t(context.services.language_of(query.from_user), "callback.stale"), show_alert=True
-    )
 
 
 def _ids(data: CallbackData | None, count: int) -> tuple[int, ...] | None:
@@ -123,7 +114,7 @@ async def card_button(update: Update, context: AppContext) -> None:
     data = decode(query.data)
     ids = _ids(data, 2)
     if data is None or ids is None:
-        await _stale(update, context)
+        await answer_stale(update, context)
         return
     incident_id, agency_id = ids
     action = Action.RESOLVE if data.action is ButtonAction.AGENCY_DONE else Action.ACKNOWLEDGE
@@ -153,7 +144,7 @@ async def assign_button(update: Update, context: AppContext) -> None:
     assert query is not None
     ids = _ids(decode(query.data), 2)
     if ids is None or not isinstance(query.message, Message):
-        await _stale(update, context)
+        await answer_stale(update, context)
         return
     incident_id, agency_id = ids
     request = await authorize(update, context, Action.TAKE_TASK, Target(frozenset({agency_id})))
@@ -167,7 +158,7 @@ async def assign_button(update: Update, context: AppContext) -> None:
         or agency.id != agency_id
         or view.response_of(agency_id) is None
     ):
-        await _stale(update, context)
+        await answer_stale(update, context)
         return
     if view.incident.lifecycle.closed:
         await query.answer(incident_closed_text(request.language), show_alert=True)
@@ -186,12 +177,12 @@ async def picker_button(update: Update, context: AppContext) -> None:
     assert query is not None
     data = decode(query.data)
     if data is None or not isinstance(query.message, Message):
-        await _stale(update, context)
+        await answer_stale(update, context)
         return
     if data.action is ButtonAction.ASSIGN_CLOSE:
         ids = _ids(data, 2)
         if ids is None:
-            await _stale(update, context)
+            await answer_stale(update, context)
             return
         request = await authorize(update, context, Action.TAKE_TASK, Target(frozenset({ids[1]})))
         if request is None:
@@ -204,7 +195,7 @@ async def picker_button(update: Update, context: AppContext) -> None:
         return
     ids = _ids(data, 3) if data.action is ButtonAction.ASSIGN_TO else _ids(data, 2)
     if ids is None:
-        await _stale(update, context)
+        await answer_stale(update, context)
         return
     incident_id, agency_id = ids[0], ids[1]
     assignee = ids[2] if len(ids) == 3 else query.from_user.id
@@ -230,13 +221,13 @@ async def task_button(update: Update, context: AppContext) -> None:
     data = decode(query.data)
     ids = _ids(data, 1)
     if data is None or ids is None:
-        await _stale(update, context)
+        await answer_stale(update, context)
         return
     services = context.services
     async with services.store.read() as tx:
         assignment = await tx.assignment(ids[0])
     if assignment is None:
-        await _stale(update, context)
+        await answer_stale(update, context)
         return
     request = await authorize(
         update,
@@ -261,7 +252,7 @@ async def acknowledge_on_behalf(update: Update, context: AppContext) -> None:
     assert query is not None
     ids = _ids(decode(query.data), 2)
     if ids is None:
-        await _stale(update, context)
+        await answer_stale(update, context)
         return
     incident_id, agency_id = ids
     request = await authorize(update, context, Action.ACKNOWLEDGE_ON_BEHALF)
@@ -280,7 +271,7 @@ async def open_incident(update: Update, context: AppContext) -> None:
     ids = _ids(decode(query.data), 1)
     view = None if ids is None else await _view(context, ids[0])
     if view is None:
-        await _stale(update, context)
+        await answer_stale(update, context)
         return
     request = await authorize(update, context, Action.VIEW_INCIDENT, _target(view))
     if request is None:
@@ -306,11 +297,11 @@ async def manage_button(update: Update, context: AppContext) -> None:
     assert query is not None
     ids = _ids(decode(query.data), 1)
     if ids is None:
-        await _stale(update, context)
+        await answer_stale(update, context)
         return
     view = await _view(context, ids[0])
     if view is None:
-        await _stale(update, context)
+        await answer_stale(update, context)
         return
     request = await authorize(update, context, Action.CANCEL, _target(view))
     if request is None:
@@ -337,11 +328,11 @@ async def manage_action(update: Update, context: AppContext) -> None:
     assert query is not None
     data = decode(query.data)
     if data is None or not data.ids:
-        await _stale(update, context)
+        await answer_stale(update, context)
         return
     view = await _view(context, data.ids[0])
     if view is None:
-        await _stale(update, context)
+        await answer_stale(update, context)
         return
     action = {
         ButtonAction.SET_SEVERITY: Action.CHANGE_SEVERITY,
@@ -371,7 +362,7 @@ async def manage_action(update: Update, context: AppContext) -> None:
     elif data.action is ButtonAction.REOPEN and len(data.ids) == 1:
         result = await incidents.reopen(incident_id, user_id)
     if result is None:
-        await _stale(update, context)
+        await answer_stale(update, context)
         return
     await _answer_outcome(update, context, request, result)
     fresh = await _view(context, incident_id)

@@ -286,6 +286,9 @@ async def test_stale_forged_and_misplaced_presses_change_nothing(
     query = await sim.press_raw(dinkes_person, notice, encode(ButtonAction.BC_RECEIVED, 999))
     await harness.settle()
     assert query.answer_text
+    malformed = await sim.press_raw(dinkes_person, notice, encode(ButtonAction.BC_RECEIVED))
+    await harness.settle()
+    assert "tidak berlaku" in (malformed.answer_text or ""), "a press is always answered"
     preview = sim.bot_messages(chat)[-4]
     query = await sim.press_raw(city.dispatcher, preview, encode(ButtonAction.BC_RECEIVED, number))
     await harness.settle()
