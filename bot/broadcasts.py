@@ -445,16 +445,18 @@ class BroadcastService:
                 return
             await self._show_status(tx, broadcast, counts, now)
             if finished:
-                deliveries = await tx.deliveries(broadcast_id)
-                report = report_text(broadcast.language, broadcast, deliveries)
-                await tx.enqueue(
-                    text_message(broadcast.sender_id, report, reply_to=status_ref(broadcast_id)),
-                    now,
-                )
+                await self._report(tx, broadcast, now)
         self._status_edited[broadcast_id] = time.monotonic()
         if finished:
             log.info("broadcast %s done: %s", broadcast_id, counts)
             self._status_edited.pop(broadcast_id, None)
+
+    async def _report(self, tx: Tx, broadcast: Broadcast, now: datetime) -> None:
+        """The delivery report, under the status message, once nothing more will go."""
+        report = report_text(broadcast.language, broadcast, await tx.deliveries(broadcast.id))
+        await tx.enqueue(
+            text_message(broadcast.sender_id, report, reply_to=status_ref(broadcast.id)), now
+        )
 
     async def _show_status(
         self, tx: Tx, broadcast: Broadcast, counts: Counts, now: datetime
@@ -465,8 +467,9 @@ class BroadcastService:
             status_ref(broadcast.id),
             status_text(language, broadcast, counts),
             status_keyboard(language, broadcast),
+            priority=Priority.NOTICE,
         )
-        await tx.enqueue(replace(message, priority=Priority.NOTICE), now)
+        await tx.enqueue(message, now)
         await tx.set_shown_counts(broadcast.id, counts)
 
     async def confirm(self, broadcast_id: int, chat_id: int, user_id: int) -> Receipt:
@@ -494,8 +497,9 @@ class BroadcastService:
                 delivery.ref,
                 alert_text(language, broadcast, names),
                 received_keyboard(language, broadcast_id),
+                priority=Priority.NOTICE,
             )
-            await tx.enqueue(replace(message, priority=Priority.NOTICE), now)
+            await tx.enqueue(message, now)
             counts = await tx.broadcast_counts(broadcast_id)
             shown = await tx.shown_counts(broadcast_id)
             if shown is None or shown.confirmed != counts.confirmed:
@@ -515,11 +519,7 @@ class BroadcastService:
             assert broadcast is not None
             counts = await tx.broadcast_counts(broadcast_id)
             await self._show_status(tx, broadcast, counts, now)
-            deliveries = await tx.deliveries(broadcast_id)
-            report = report_text(broadcast.language, broadcast, deliveries)
-            await tx.enqueue(
-                text_message(broadcast.sender_id, report, reply_to=status_ref(broadcast_id)), now
-            )
+            await self._report(tx, broadcast, now)
         log.info("broadcast %s cancelled: %d copies dropped", broadcast_id, dropped)
         self._status_edited.pop(broadcast_id, None)
         return Stopped(broadcast, dropped)

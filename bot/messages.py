@@ -39,7 +39,12 @@ def text_message(
 
 
 def edit_message(
-    chat_id: int, ref: str, text: str, keyboard: InlineKeyboardMarkup | None
+    chat_id: int,
+    ref: str,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None,
+    *,
+    priority: Priority = Priority.URGENT,
 ) -> OutgoingMessage:
     """Replace the text and buttons of the message sent under `ref` (no buttons: removes them)."""
     payload: dict[str, object] = {
@@ -47,9 +52,7 @@ def edit_message(
         "parse_mode": "HTML",
         "reply_markup": keyboard.to_dict() if keyboard is not None else NO_KEYBOARD,
     }
-    return OutgoingMessage(
-        chat_id, SendMethod.EDIT_MESSAGE_TEXT, payload, Priority.URGENT, target_ref=ref
-    )
+    return OutgoingMessage(chat_id, SendMethod.EDIT_MESSAGE_TEXT, payload, priority, target_ref=ref)
 
 
 def card_ref(incident_id: int, agency_id: int) -> str:
