@@ -30,7 +30,7 @@ from bot.store import Store, Tx
 from models.agencies import Agency
 from models.clock import Clock
 from models.incidents import AssignmentStatus, EventKind, IncidentView, ResponseStatus
-from models.outbox import Priority
+from models.outbox import OutgoingMessage, Priority
 from models.reminders import Reminder, ReminderKind, ReminderPolicy, wanted_reminders
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,17 @@ async def reconcile(tx: Tx, view: IncidentView, policy: ReminderPolicy, now: dat
         await tx.schedule_reminder(
             kind, incident_id, due, now, agency_id=agency_id, assignment_id=assignment_id
         )
+
+
+def _under_card(agency: Agency, incident_id: int, text: str) -> OutgoingMessage:
+    """A reminder in the agency's chat (its topic), as a reply to the incident's card there."""
+    return text_message(
+        agency.chat_id,
+        text,
+        priority=Priority.REMINDER,
+        thread_id=agency.thread_id,
+        reply_to=card_ref(incident_id, agency.id),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,14 +209,7 @@ class ReminderService:
         )
         text += "\n" + (Html(mentions) if mentions else t(language, "remind.nobody_on_duty"))
         text += self._late_line(language, late)
-        message = text_message(
-            agency.chat_id,
-            text,
-            priority=Priority.REMINDER,
-            thread_id=agency.thread_id,
-            reply_to=card_ref(incident.id, agency.id),
-        )
-        await tx.enqueue(message, now)
+        await tx.enqueue(_under_card(agency, incident.id, text), now)
         await tx.add_event(
             incident.id,
             EventKind.REMINDED,
@@ -322,14 +326,7 @@ class ReminderService:
                 minutes=minutes,
             )
             text += self._late_line(language, late)
-            message = text_message(
-                agency.chat_id,
-                text,
-                priority=Priority.REMINDER,
-                thread_id=agency.thread_id,
-                reply_to=card_ref(incident.id, agency.id),
-            )
-            await tx.enqueue(message, now)
+            await tx.enqueue(_under_card(agency, incident.id, text), now)
             what = t(language, "remind.what_offered", name=assignment.user_name)
         else:
             language = await self._language_of(tx, assignment.user_id)
