@@ -193,6 +193,16 @@ def _reporter_line(language: Language, incident: Incident, *, show_phone: bool) 
     return line
 
 
+def _reported_line(language: Language, incident: Incident, zone: ZoneInfo) -> str:
+    """When it came in, and how (a resident's report or a 112 call)."""
+    return t(
+        language,
+        "card.reported",
+        time=format_clock(incident.created_at, language, zone),
+        source=Html(t(language, incident.source.label_key)),
+    )
+
+
 def _closed_line(language: Language, incident: Incident) -> str | None:
     match incident.lifecycle:
         case Lifecycle.RESOLVED:
@@ -300,14 +310,7 @@ def _card(
         after.append(t(language, "card.photos", count=len(incident.photos)))
     after.append(t(language, "card.hurt", hurt=Html(_hurt_text(language, incident))))
     after.append(_reporter_line(language, incident, show_phone=show_phone))
-    after.append(
-        t(
-            language,
-            "card.reported",
-            time=format_clock(incident.created_at, language, zone),
-            source=Html(t(language, incident.source.label_key)),
-        )
-    )
+    after.append(_reported_line(language, incident, zone))
     merged_from = _merged_from_line(language, view)
     if merged_from is not None:
         after.append(merged_from)
@@ -509,14 +512,7 @@ def task_card(
         lines.append(description)
     lines.append(t(language, "card.hurt", hurt=Html(_hurt_text(language, incident))))
     lines.append(_reporter_line(language, incident, show_phone=True))
-    lines.append(
-        t(
-            language,
-            "card.reported",
-            time=format_clock(incident.created_at, language, zone),
-            source=Html(t(language, incident.source.label_key)),
-        )
-    )
+    lines.append(_reported_line(language, incident, zone))
     lines.append(_assigner_line(language, view, assignment, assigned_by_name))
     lines.append("")
     closed = _closed_line(language, incident)
