@@ -9,17 +9,27 @@ midnight until now.
 coordinators' group and every coordinator who started the bot, in one transaction. Each
 recipient's copy carries the ref `digest:<date>:<chat>`, so running it twice (a restart around
 the scheduled time, a catch-up at start-up) sends nobody the same day twice.
+
+Charts are drawn by `draw_chart` in a short-lived process of their own, so matplotlib never
+loads into the bot (it would keep ~50 MB, and more with every chart, for a picture drawn once or
+twice a day). When that fails the digest's text still goes out, without its chart.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import logging
+import os
+import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.messages import text_message
-from bot.render.digest import digest_caption, digest_chart, digest_text
+from bot.render.digest import chart_request, digest_caption, digest_text
 from bot.settings import LANGUAGES, Language, Settings
 from bot.store import Store, Tx
 from models.agencies import Role
@@ -27,17 +37,68 @@ from models.clock import Clock
 from models.digest import Digest, compute_digest
 from models.outbox import OutgoingMessage, Priority, SendMethod
 
+log = logging.getLogger(__name__)
+
 MAX_DAYS = 31
 CHART_FILENAME = "digest.png"
+# `-P`: the worker imports the bot's code from where the bot got it (below), not from the cwd.
+CHART_WORKER = ("-P", "-m", "bot.render.digest")
+CHART_TIMEOUT = 60.0  # seconds; a chart takes about two (a fresh interpreter loads matplotlib)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True, slots=True)
 class RenderedDigest:
-    """One language's digest, ready to send: the message, the chart and its caption."""
+    """One language's digest, ready to send: the message, the chart (None when it could not be
+    drawn) and its caption."""
 
     text: str
     caption: str
-    chart: bytes
+    chart: bytes | None
+
+
+class ChartError(Exception):
+    """The chart worker could not be started, failed, answered no PNG or took too long."""
+
+
+async def draw_chart(digest: Digest, language: Language, zone: ZoneInfo) -> bytes:
+    """The digest's chart, drawn by `python -m bot.render.digest` in a process of its own that
+    has exited, and been reaped, by the time this returns — also when it fails or is cancelled.
+    The event loop waits on the process's pipes; no thread of the bot draws."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")))
+        ),
+    }
+    try:
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *CHART_WORKER,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+        )
+    except OSError as exc:  # no memory or processes left to start it
+        raise ChartError(f"could not start the chart worker: {exc}") from exc
+    try:
+        async with asyncio.timeout(CHART_TIMEOUT):
+            png, errors = await worker.communicate(chart_request(digest, language, zone))
+    except TimeoutError as exc:
+        raise ChartError(f"the chart worker took more than {CHART_TIMEOUT:.0f} s") from exc
+    finally:
+        if worker.returncode is None:  # timed out, or the bot is stopping: no orphan
+            with contextlib.suppress(ProcessLookupError):
+                worker.kill()
+            await worker.wait()
+    if worker.returncode != 0 or not png.startswith(PNG_SIGNATURE):
+        said = errors.decode(errors="replace").strip().splitlines() or ["nothing on stderr"]
+        raise ChartError(f"the chart worker exited with {worker.returncode} and no PNG: {said[-1]}")
+    if errors:
+        log.debug("chart worker: %s", errors.decode(errors="replace").strip())
+    return png
 
 
 class DigestService:
@@ -47,7 +108,7 @@ class DigestService:
         self.store = store
         self.clock = clock
         self.settings = settings
-        # matplotlib is not made for drawing in several threads at once: one chart at a time.
+        # One chart at a time: each worker is a Python process of ~100 MB while it draws.
         self._drawing = asyncio.Lock()
 
     def period(self, days: int, now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -73,49 +134,69 @@ class DigestService:
             rows = await tx.period_rows(start, end)
         return compute_digest(rows, start, end, as_of=now)
 
-    def render(self, digest: Digest, language: Language) -> RenderedDigest:
+    async def render(self, digest: Digest, language: Language) -> RenderedDigest:
+        """The digest in one language: text and caption here, the chart in a worker process."""
         zone = self.settings.zone
         return RenderedDigest(
             text=digest_text(language, digest, zone),
             caption=digest_caption(language, digest, zone),
-            chart=digest_chart(digest, language, zone),
+            chart=await self._chart(digest, language),
         )
+
+    async def _chart(self, digest: Digest, language: Language) -> bytes | None:
+        async with self._drawing:
+            try:
+                return await draw_chart(digest, language, self.settings.zone)
+            except ChartError:
+                log.exception("the digest's chart could not be drawn; its text goes alone")
+                return None
 
     async def report(self, days: int, language: Language) -> RenderedDigest:
         """`/statistik`: the figures rendered for one person."""
         digest = await self.figures(days)
-        return await self._render_off_loop(digest, language)
-
-    async def _render_off_loop(self, digest: Digest, language: Language) -> RenderedDigest:
-        # Drawing takes a few hundred milliseconds; the event loop keeps answering meanwhile.
-        async with self._drawing:
-            return await asyncio.to_thread(self.render, digest, language)
+        return await self.render(digest, language)
 
     async def send_daily(self) -> int:
         """Queue yesterday's digest for the coordinators; returns how many recipients got it."""
         digest = await self.figures(1)
         day = digest.start.astimezone(self.settings.zone).date().isoformat()
-        # Rendered before the write transaction, which must not wait on matplotlib.
+        async with self.store.read() as tx:
+            if not await self._waiting(tx, day):
+                return 0  # a restart's catch-up after the morning's run: nothing to draw
+        # Rendered before the write transaction, which must not wait on the chart workers.
         rendered: dict[Language, RenderedDigest] = {}
         for language in LANGUAGES:
-            rendered[language] = await self._render_off_loop(digest, language)
+            rendered[language] = await self.render(digest, language)
         now = self.clock.now()
         recipients = 0
         async with self.store.transaction() as tx:
-            for chat_id, thread_id, language in await self._recipients(tx):
-                ref = f"digest:{day}:{chat_id}"
-                if await tx.message_ref(ref) is not None or await tx.ref_is_pending(ref):
-                    continue
+            for chat_id, thread_id, language in await self._waiting(tx, day):
                 copy = rendered[language]
                 await tx.enqueue(
                     text_message(
-                        chat_id, copy.text, priority=Priority.DIGEST, thread_id=thread_id, ref=ref
+                        chat_id,
+                        copy.text,
+                        priority=Priority.DIGEST,
+                        thread_id=thread_id,
+                        ref=digest_ref(day, chat_id),
                     ),
                     now,
                 )
-                await tx.enqueue(chart_message(chat_id, copy, thread_id), now)
+                if copy.chart is not None:
+                    await tx.enqueue(
+                        chart_message(chat_id, copy.chart, copy.caption, thread_id), now
+                    )
                 recipients += 1
         return recipients
+
+    async def _waiting(self, tx: Tx, day: str) -> list[tuple[int, int | None, Language]]:
+        """The recipients who have neither had nor been queued the digest of `day`."""
+        waiting = []
+        for chat_id, thread_id, language in await self._recipients(tx):
+            ref = digest_ref(day, chat_id)
+            if await tx.message_ref(ref) is None and not await tx.ref_is_pending(ref):
+                waiting.append((chat_id, thread_id, language))
+        return waiting
 
     async def _recipients(self, tx: Tx) -> list[tuple[int, int | None, Language]]:
         """(chat, forum topic, language): the coordinators' group, then each coordinator who
@@ -134,14 +215,21 @@ class DigestService:
         return targets
 
 
-def chart_message(chat_id: int, copy: RenderedDigest, thread_id: int | None) -> OutgoingMessage:
+def digest_ref(day: str, chat_id: int) -> str:
+    """The ref of one recipient's copy of one day's digest."""
+    return f"digest:{day}:{chat_id}"
+
+
+def chart_message(
+    chat_id: int, chart: bytes, caption: str, thread_id: int | None
+) -> OutgoingMessage:
     """The chart as a sendPhoto whose photo the outbox sender uploads from base64."""
     payload: dict[str, object] = {
         "photo": {
-            "base64": base64.b64encode(copy.chart).decode("ascii"),
+            "base64": base64.b64encode(chart).decode("ascii"),
             "filename": CHART_FILENAME,
         },
-        "caption": copy.caption,
+        "caption": caption,
         "parse_mode": "HTML",
     }
     if thread_id is not None:

@@ -51,7 +51,7 @@ async def stats(update: Update, context: AppContext) -> None:
         return
     report = await context.services.digest.report(days, request.language)
     await reply(update, report.text)
-    if request.message is not None:
+    if request.message is not None and report.chart is not None:  # None: it could not be drawn
         await request.message.reply_photo(photo=report.chart, caption=report.caption)
 
 

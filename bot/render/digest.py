@@ -7,15 +7,24 @@ calls escalated to coordinators and what is still open. Telegram HTML, at most 4
 
 `digest_chart` draws the same period as a PNG: incidents per hour (per day for longer periods)
 and the median and 90th-percentile time to acknowledge per agency. It uses matplotlib's object
-API with the Agg canvas — no pyplot, so no global figure state shared between calls or threads.
+API with the Agg canvas — no pyplot, so no global figure state shared between calls or threads —
+and closes the figure once it is saved.
+
+The bot itself never imports matplotlib: `python -m bot.render.digest` is the chart worker, a
+process of its own per chart that reads the pickled inputs (`chart_request`) on stdin, writes the
+PNG to stdout and exits (`bot.digest.draw_chart` runs it). Loaded once, matplotlib would keep
+about 50 MB in the bot for a picture drawn once or twice a day (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import html
 import io
+import pickle
+import sys
 from collections import Counter
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -25,6 +34,9 @@ from bot.render.cards import MESSAGE_LIMIT, NAME_MAX, age_text, plain_length, sh
 from bot.render.organisation import type_label
 from bot.settings import Language
 from models.digest import AgencyFigures, Digest, OpenIncident
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 CAPTION_LIMIT = 1024  # Telegram's limit for a photo caption
 AGENCIES_SHOWN = 12
@@ -226,12 +238,25 @@ def _hourly(digest: Digest, zone: ZoneInfo) -> tuple[list[str], list[int], bool]
 
 def digest_chart(digest: Digest, language: Language, zone: ZoneInfo) -> bytes:
     """A 1000 × 600 PNG: incidents over the period, and time to acknowledge per agency."""
-    # Imported here: matplotlib takes a moment to load and only the digest needs it.
+    # Imported here: only the chart worker loads matplotlib (see the module's docstring).
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=CHART_SIZE_INCHES, dpi=CHART_DPI, layout="constrained")
     FigureCanvasAgg(figure)
+    try:
+        _draw(figure, digest, language, zone)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=CHART_DPI)
+        return buffer.getvalue()
+    finally:
+        # Closed, as `pyplot.close` would: the axes and artists are dropped now, and nothing
+        # keeps the figure. What is left are reference cycles (figure, canvas, pixel buffer), and
+        # the worker's exit returns all of it at once.
+        figure.clear()
+
+
+def _draw(figure: Figure, digest: Digest, language: Language, zone: ZoneInfo) -> None:
     timeline, agencies = figure.subplots(1, 2, width_ratios=(3, 2))
 
     labels, counts, per_day = _hourly(digest, zone)
@@ -273,6 +298,29 @@ def digest_chart(digest: Digest, language: Language, zone: ZoneInfo) -> bytes:
         )
         agencies.set_axis_off()
 
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=CHART_DPI)
-    return buffer.getvalue()
+
+# --- the chart worker ---
+
+
+def chart_request(digest: Digest, language: Language, zone: ZoneInfo) -> bytes:
+    """The chart's inputs as the worker reads them on stdin."""
+    return pickle.dumps((digest, language, zone.key), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def chart_of_request(request: bytes) -> bytes:
+    """The chart of a request made by `chart_request` (in the bot's own process: trusted)."""
+    digest, language, zone_key = pickle.loads(request)  # noqa: S301
+    return digest_chart(digest, language, ZoneInfo(zone_key))
+
+
+def serve_one_chart() -> None:
+    """One chart, stdin to stdout. A failure is a traceback on stderr and exit status 1."""
+    png_out = sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing printed while drawing may end up inside the PNG
+    png = chart_of_request(sys.stdin.buffer.read())
+    png_out.write(png)
+    png_out.flush()
+
+
+if __name__ == "__main__":
+    serve_one_chart()
