@@ -76,5 +76,6 @@ def test_the_runner_finds_the_figures() -> None:
         "scale",
         "write_path",
         "fault_drill",
+        "chart_memory",
     }
     assert expected <= set(discover())
