@@ -661,6 +661,8 @@ class BotApi:
         query_id = p.get_str("callback_query_id", required=True)
         assert query_id is not None
         query = self.state.callback_query(query_id)
+        if query is not None:
+            query.answers += 1
         if query is None or query.answered:
             raise bad_request(_QUERY_TOO_OLD)
         text = p.get_str("text")

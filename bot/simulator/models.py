@@ -129,6 +129,9 @@ class SimMessage:
     # Service fields (new_chat_members, pinned_message, migrate_to_chat_id, ...) as Telegram JSON.
     service: dict[str, Any] = field(default_factory=dict)
     deleted: bool = False
+    # A person's forwarded copy of a bot message: Telegram keeps its inline keyboard, and a press
+    # on it reaches the bot with this copy as the query's message.
+    forward_origin: dict[str, Any] | None = None
 
     @property
     def is_service(self) -> bool:
@@ -171,6 +174,7 @@ class SimCallbackQuery:
     data: str | None
     chat_instance: str
     answered: bool = False
+    answers: int = 0  # answerCallbackQuery calls that Telegram accepted or refused
     answer_text: str | None = None
     show_alert: bool = False
     answer_url: str | None = None

@@ -94,6 +94,8 @@ class SimState:
         self.events: list[SimEvent] = []
         self.notes: list[str] = []
         self.internal_errors: list[str] = []
+        # Refusals a test provoked on purpose: (method or None for any, part of the description).
+        self.expected_refusals: list[tuple[str | None, str]] = []
         self.webhook_url = ""
         self.allowed_updates: list[str] = []
         self._users: dict[int, SimUser] = {}
@@ -217,7 +219,7 @@ class SimState:
             data["caption"] = msg.caption
             if msg.caption_entities:
                 data["caption_entities"] = msg.caption_entities
-        for key in ("photo", "document", "location", "venue", "contact"):
+        for key in ("photo", "document", "location", "venue", "contact", "forward_origin"):
             value = getattr(msg, key)
             if value is not None:
                 data[key] = value
@@ -551,8 +553,10 @@ class SimState:
     def add_member(self, chat: SimChat, user: SimUser, by: SimUser | None = None) -> SimMessage:
         """`user` joins (or is added by `by`); the bot sees the new_chat_members message."""
         self._require_group(chat)
+        old = self.member_status(chat, user.id)
         if user.id not in chat.member_ids:
             chat.member_ids.append(user.id)
+        self._member_changed(chat, user, old, by)
         msg = self.add_service_message(
             chat,
             by or user,
@@ -566,15 +570,49 @@ class SimState:
     def remove_member(self, chat: SimChat, user: SimUser, by: SimUser | None = None) -> SimMessage:
         """`user` leaves (or is removed by `by`); the bot sees the left_chat_member message."""
         self._require_group(chat)
+        old = self.member_status(chat, user.id)
         if user.id in chat.member_ids:
             chat.member_ids.remove(user.id)
         chat.admin_ids.discard(user.id)
+        self._member_changed(chat, user, old, by, kicked=by is not None and by is not user)
         msg = self.add_service_message(
             chat, by or user, {"left_chat_member": user.to_json()}, f"{user.display_name} left"
         )
         self._deliver_message(chat, msg)
         self.notify_changed()
         return msg
+
+    def leave_silently(self, chat: SimChat, user: SimUser) -> None:
+        """`user` leaves while nobody sees a service message (large groups hide them, or the
+        bot was not there): only a `chat_member` update tells, and only an admin bot gets it."""
+        self._require_group(chat)
+        old = self.member_status(chat, user.id)
+        if user.id in chat.member_ids:
+            chat.member_ids.remove(user.id)
+        chat.admin_ids.discard(user.id)
+        self._member_changed(chat, user, old, None)
+        self.notify_changed()
+
+    def _member_changed(
+        self, chat: SimChat, user: SimUser, old: str, by: SimUser | None, *, kicked: bool = False
+    ) -> None:
+        """A `chat_member` update: Telegram sends it only to a bot that is an administrator of
+        the chat (and only when the bot asked for it in allowed_updates)."""
+        if chat.bot_status != "administrator":
+            return
+        new = "kicked" if kicked else self.member_status(chat, user.id)
+        if new == old:
+            return
+        self.enqueue_update(
+            "chat_member",
+            {
+                "chat": self.chat_json(chat),
+                "from": (by or user).to_json(),
+                "date": self.now(),
+                "old_chat_member": self.chat_member_json(chat, user.id, old),
+                "new_chat_member": self.chat_member_json(chat, user.id, new),
+            },
+        )
 
     def promote(self, chat: SimChat, user: SimUser, admin: bool = True) -> None:
         """Make a member an administrator of the group (or take it back)."""
@@ -866,13 +904,23 @@ class SimState:
         )
 
     def _press(
-        self, user: SimUser, message: SimMessage, data: str | None, label: str
+        self,
+        user: SimUser,
+        message: SimMessage,
+        data: str | None,
+        label: str,
+        *,
+        inaccessible: bool = False,
     ) -> SimCallbackQuery:
         current = self.find_message(message.chat_id, message.message_id)
+        if current is None and inaccessible:
+            current = message  # a modified client pressing on a message that is gone
         if current is None:
             raise ValueError(f"message {message.message_id} no longer exists")
-        if not current.from_bot:
-            raise ValueError("only the bot's messages carry callback buttons")
+        if not current.from_bot and not _forwarded_from_bot(current, self.bot_user_id):
+            raise ValueError(
+                "only the bot's messages (and forwarded copies) carry callback buttons"
+            )
         chat = self._chats[current.chat_id]
         if chat.is_group and user.id not in chat.member_ids:
             raise ValueError(f"{user.display_name} is not a member of {chat.title}")
@@ -884,10 +932,17 @@ class SimState:
             chat_instance=str(abs(chat.id) * 31 + 7),
         )
         self._callback_queries[query.id] = query
+        # Telegram leaves the message's content out (an InaccessibleMessage, date 0) when the
+        # message was deleted or is too old for the bot to be shown.
+        shown = (
+            {"chat": self.chat_json(chat), "message_id": current.message_id, "date": 0}
+            if inaccessible
+            else self.message_json(current)
+        )
         payload: dict[str, Any] = {
             "id": query.id,
             "from": user.to_json(),
-            "message": self.message_json(current),
+            "message": shown,
             "chat_instance": query.chat_instance,
         }
         if data is not None:
@@ -921,9 +976,77 @@ class SimState:
             f"{current.buttons}"
         )
 
-    async def press_raw(self, user: SimUser, message: SimMessage, data: str) -> SimCallbackQuery:
-        """A press with forged callback data that is on no button of `message`."""
-        return self._press(user, message, data, f"[raw] {data}")
+    async def press_raw(
+        self, user: SimUser, message: SimMessage, data: str, *, inaccessible: bool = False
+    ) -> SimCallbackQuery:
+        """A press with any callback data on `message`, as a modified client can send: data that
+        is on none of its buttons, on a message that was deleted, or (`inaccessible`) with the
+        message's content left out as Telegram does for old messages."""
+        return self._press(user, message, data, f"[raw] {data}", inaccessible=inaccessible)
+
+    async def forward_message(
+        self, user: SimUser, message: SimMessage, chat: SimChat | None = None
+    ) -> SimMessage:
+        """`user` forwards `message` (the bot's) to `chat` (None: their private chat with the
+        bot). The copy keeps the text, media and inline keyboard; pressing its buttons reaches
+        the bot with the copy, not the original, as the query's message."""
+        original = self.find_message(message.chat_id, message.message_id)
+        if original is None:
+            raise ValueError(f"message {message.message_id} no longer exists")
+        origin = (
+            {"type": "user", "sender_user": self.bot_user_json(), "date": original.date}
+            if original.from_bot
+            else original.forward_origin
+        )
+        target = self._chat_for_person(user, chat)
+        if target.type == "private":
+            user.started = True
+        copy = self.new_message(
+            target,
+            from_bot=False,
+            sender=user,
+            text=original.text,
+            html=original.html,
+            entities=list(original.entities),
+            caption=original.caption,
+            caption_entities=list(original.caption_entities),
+            photo=original.photo,
+            location=original.location,
+            venue=original.venue,
+            reply_markup=original.reply_markup,
+            forward_origin=origin,
+        )
+        self.log_event(
+            "user_message", target, user.display_name, f"[forwarded] {copy.visible_text}"
+        )
+        self._deliver_message(target, copy)
+        self.notify_changed()
+        return copy
+
+    # ---- refusals ------------------------------------------------------------------------------
+
+    def expect_refusal(self, description: str, method: str | None = None) -> None:
+        """A test provokes this refusal on purpose (a person blocked the bot, deleted a card…):
+        `unexpected_refusals` leaves answers whose description contains `description` out."""
+        self.expected_refusals.append((method, description.lower()))
+
+    def unexpected_refusals(self) -> list[ApiCall]:
+        """Requests Telegram refused (4xx other than 429) that no test said it expected. A
+        getUpdates 409 is the answer to a long poll a restarted bot left behind, not a fault."""
+        refused = []
+        for call in self.calls:
+            if call.ok or call.error_code is None or not 400 <= call.error_code < 500:
+                continue
+            if call.error_code == 429 or (call.method == "getUpdates" and call.error_code == 409):
+                continue
+            description = (call.description or "").lower()
+            if any(
+                (method is None or method.lower() == call.method.lower()) and part in description
+                for method, part in self.expected_refusals
+            ):
+                continue
+            refused.append(call)
+        return refused
 
     def callback_query(self, query_id: str) -> SimCallbackQuery | None:
         return self._callback_queries.get(query_id)
@@ -942,6 +1065,12 @@ class SimState:
 
     def chats(self) -> list[SimChat]:
         return list(self._chats.values())
+
+
+def _forwarded_from_bot(message: SimMessage, bot_user_id: int) -> bool:
+    origin = message.forward_origin or {}
+    sender = origin.get("sender_user") or {}
+    return bool(sender.get("id") == bot_user_id)
 
 
 def scope_key(scope: dict[str, Any] | str | None) -> str:
