@@ -22,10 +22,11 @@ from bot.broadcasts import BroadcastService
 from bot.commands import telegram_command_list
 from bot.context import App, AppContext, BotData, Services
 from bot.digest import DigestService
+from bot.gate import ApiGate
 from bot.i18n import t
 from bot.incidents import IncidentService
+from bot.message_records import MessageRecords
 from bot.outbox import OutboxSender
-from bot.pacing import PacingRateLimiter
 from bot.people import PeopleRecorder
 from bot.reachability import chat_refused
 from bot.reminders import ReminderService
@@ -39,6 +40,7 @@ from handlers import (
     fallback,
     membership,
     people,
+    presses,
     privacy,
     roles,
     routing,
@@ -70,13 +72,14 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
     )
     clock = clock or SystemClock()
     store = Store(settings.database_path, clock)
+    messages = MessageRecords(store, clock)
     context_types = ContextTypes(context=AppContext, bot_data=BotData)
     pacer = settings.pacer()
-    builder = ApplicationBuilder()
-    if pacer is not None:
-        builder = builder.rate_limiter(PacingRateLimiter(pacer))
     app: App = (
-        builder.token(settings.require_token())  # type: ignore[assignment]  # PTB's builder types its JobQueue loosely
+        ApplicationBuilder()
+        # Every Bot API call passes the gate: paced, and what it shows recorded for presses.
+        .rate_limiter(ApiGate(pacer, messages.after_call))
+        .token(settings.require_token())  # type: ignore[assignment]  # PTB's builder types its JobQueue loosely
         .base_url(settings.bot_api_url)
         .base_file_url(settings.bot_file_url)
         .defaults(Defaults(tzinfo=settings.zone, parse_mode=ParseMode.HTML))
@@ -122,6 +125,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
             digest=DigestService(store, clock, settings),
             people=PeopleRecorder(store, clock),
             broadcasts=broadcasts,
+            messages=messages,
         )
     )
     assert app.job_queue is not None
@@ -150,7 +154,8 @@ def register_handlers(app: App) -> None:
     incident_handlers.register(app)  # card, picker, task and manage buttons; /kejadian, /terbuka…
     broadcast_handlers.register(app)  # /siaran, /riwayatsiaran, /cap and the broadcast buttons
     reporting_handlers.register(app)  # /lapor, /baru, /batal, and every other private message
-    fallback.register(app)  # group 100: unknown commands, stray text, stale buttons
+    presses.register(app)  # every button press: decoded, bound to its message, routed (above)
+    fallback.register(app)  # unknown commands
     errors.register(app)  # the one error handler
 
 

@@ -364,7 +364,7 @@ class BroadcastService:
         common: dict[str, object] = {} if thread is None else {"message_thread_id": thread}
         photo_id = location_id = None
         if broadcast.photo_file_id:
-            photo_id = await tx.enqueue(
+            photo_id = await tx.enqueue_new(
                 OutgoingMessage(
                     chat,
                     SendMethod.SEND_PHOTO,
@@ -374,7 +374,7 @@ class BroadcastService:
                 now,
             )
         if broadcast.latitude is not None and broadcast.longitude is not None:
-            location_id = await tx.enqueue(
+            location_id = await tx.enqueue_new(
                 OutgoingMessage(
                     chat,
                     SendMethod.SEND_LOCATION,
@@ -384,7 +384,7 @@ class BroadcastService:
                 now,
             )
         language = recipient.language
-        outbox_id = await tx.enqueue(
+        outbox_id = await tx.enqueue_new(
             text_message(
                 chat,
                 alert_text(language, broadcast),
@@ -473,9 +473,11 @@ class BroadcastService:
         await tx.set_shown_counts(broadcast.id, counts)
 
     async def confirm(self, broadcast_id: int, chat_id: int, user_id: int) -> Receipt:
-        """Someone in `chat_id` pressed Received under broadcast `broadcast_id`."""
+        """Someone in `chat_id` pressed Received under broadcast `broadcast_id` (on a copy in
+        an upgraded group's old history, `chat_id` is the old id)."""
         now = self.clock.now()
         async with self.store.transaction() as tx:
+            chat_id = await tx.current_chat_id(chat_id)
             broadcast = await tx.broadcast(broadcast_id)
             if broadcast is None:
                 return Receipt.NOT_HERE
@@ -505,6 +507,15 @@ class BroadcastService:
             if shown is None or shown.confirmed != counts.confirmed:
                 await self._show_status(tx, broadcast, counts, now)
         return Receipt.CONFIRMED
+
+    async def finished(self, broadcast_id: int) -> bool:
+        """Whether the broadcast is no longer in progress (all sent, or stopped)."""
+        async with self.store.lookup() as tx:
+            broadcast = await tx.broadcast(broadcast_id)
+        return broadcast is not None and broadcast.status in (
+            BroadcastStatus.SENT,
+            BroadcastStatus.CANCELLED,
+        )
 
     async def stop(self, broadcast_id: int) -> Stopped | None:
         """Cancel a broadcast in progress: what is still waiting is dropped, what went stays.
@@ -544,7 +555,7 @@ class BroadcastService:
         if await tx.confirmers(reminder.broadcast_id, reminder.chat_id):
             return False
         language = delivery.language
-        outbox_id = await tx.enqueue(
+        outbox_id = await tx.enqueue_new(
             text_message(
                 reminder.chat_id,
                 resend_text(language, broadcast),

@@ -1,101 +1,127 @@
-"""Callback data as a versioned schema: `<version>|<action>|<id>|<id>…`, at most 64 bytes.
+"""Callback data as a versioned schema of named button payloads.
 
-Only ids travel in a button; everything else is read from the store when the button is pressed
-and the press is authorized again, so a forged or stale button can do no harm. Anything that
-does not parse is a stale button and gets a polite answer.
+A button carries `<version>|<action>|<field>|<field>…`, at most 64 bytes. Each family of buttons
+is one small frozen dataclass: its `action` and then integer fields, in the order they travel.
+`decode` turns data into an instance of the family its action belongs to, with named fields —
+or None for anything that does not parse (a stale, forged or other-version button), which gets a
+polite answer. Only ids travel; everything else is read from the store when the button is pressed
+and the press is checked again (`handlers.presses`).
+
+The version stays "1" while the wire form of every family stays what it was, so buttons on
+messages sent before an upgrade keep working.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from enum import StrEnum
+from typing import ClassVar, TypeVar
+
+from models.incidents import CANCEL_REASONS, Severity
 
 VERSION = "1"
 MAX_BYTES = 64
 _PATTERN = re.compile(
     r"^(?P<version>[0-9]+)\|(?P<action>[a-z][a-z0-9_.]{0,15})(?P<ids>(\|-?[0-9]{1,19})*)$"
 )
+_ID_RANGE = range(-(2**63), 2**63)  # what SQLite can take; no id of ours is larger
 
 
 class ButtonAction(StrEnum):
     """Every kind of button the bot sends. Values are short: they travel in callback data."""
 
-    AGENCY_MOVE = "ag.mv"  # move an agency's registration to this chat: |agency
-    AGENCY_KEEP = "ag.keep"  # leave it where it is: |agency
+    AGENCY_MOVE = "ag.mv"
+    AGENCY_KEEP = "ag.keep"
 
-    # incident cards in agency chats: |incident|agency
     ACKNOWLEDGE = "ack"
-    ASSIGN = "asg"  # open the assign picker
+    ASSIGN = "asg"
     EN_ROUTE = "rs.go"
     ON_SCENE = "rs.at"
     AGENCY_DONE = "rs.done"
-    MANAGE = "mg"  # |incident: a dispatcher opens the management card in private
+    MANAGE = "mg"
 
-    # the assign picker: |incident|agency|user, |incident|agency
     ASSIGN_TO = "asg.to"
     ASSIGN_SELF = "asg.me"
     ASSIGN_CLOSE = "asg.x"
 
-    # a person's task card: |assignment
     TASK_ACCEPT = "tk.ok"
     TASK_DECLINE = "tk.no"
     TASK_EN_ROUTE = "tk.go"
     TASK_ON_SCENE = "tk.at"
     TASK_DONE = "tk.done"
 
-    # the dispatcher's management card: |incident|…
-    SET_SEVERITY = "sev"  # |incident|severity rank (0 critical … 3 low)
-    ADD_AGENCY = "addag"  # |incident|agency
-    CANCEL_INCIDENT = "cx"  # |incident|reason index (models.incidents.CANCEL_REASONS)
-    REOPEN = "reo"  # |incident
+    SET_SEVERITY = "sev"
+    ADD_AGENCY = "addag"
+    CANCEL_INCIDENT = "cx"
+    REOPEN = "reo"
 
-    # escalations to coordinators
-    ACK_ON_BEHALF = "ack.for"  # |incident|agency
-    OPEN_INCIDENT = "open"  # |incident: send the full card and timeline in private
+    ACK_ON_BEHALF = "ack.for"
+    OPEN_INCIDENT = "open"
 
-    # the guided report (the draft is the person's own; no ids needed)
-    REPORT_TYPE = "rp.t"  # |index in IncidentType
-    REPORT_FAR_OK = "rp.far"  # |1 keep the far location, |0 send another
+    REPORT_TYPE = "rp.t"
+    REPORT_FAR_OK = "rp.far"
     REPORT_PHOTOS_DONE = "rp.ph"
-    REPORT_HURT = "rp.h"  # |index in Hurt
+    REPORT_HURT = "rp.h"
     REPORT_SUBMIT = "rp.ok"
-    REPORT_EDIT = "rp.e"  # |index in the report's fields
+    REPORT_EDIT = "rp.e"
     REPORT_CANCEL = "rp.x"
 
-    # composing a broadcast (the draft is the presser's own): |draft|…
-    BC_URGENCY = "bc.u"  # |draft|index in Urgency
-    BC_TARGET = "bc.t"  # |draft|index in TargetKind
-    BC_AGENCY = "bc.a"  # |draft|agency: choose or unchoose
-    BC_AGENCY_PAGE = "bc.ap"  # |draft|page of the agency picker
+    BC_URGENCY = "bc.u"
+    BC_TARGET = "bc.t"
+    BC_AGENCY = "bc.a"
+    BC_AGENCY_PAGE = "bc.ap"
     BC_AGENCIES_DONE = "bc.ad"
     BC_SEND = "bc.s"
-    BC_RETARGET = "bc.rt"  # choose the targets again
+    BC_RETARGET = "bc.rt"
     BC_DISCARD = "bc.x"
-    # a sent broadcast: |broadcast
-    BC_RECEIVED = "bc.ok"  # under the alert in every chat it went to
-    BC_DETAILS = "bc.d"  # who confirmed and who did not
-    BC_STOP = "bc.stop"  # |broadcast|0 asks to confirm, |broadcast|1 cancels what is pending
+    BC_RECEIVED = "bc.ok"
+    BC_DETAILS = "bc.d"
+    BC_STOP = "bc.stop"
 
 
 @dataclass(frozen=True, slots=True)
-class CallbackData:
+class Button:
+    """A button's payload. Subclasses add integer fields and register with `family`."""
+
     action: ButtonAction
-    ids: tuple[int, ...] = ()
+    ACTIONS: ClassVar[frozenset[ButtonAction]] = frozenset()
+    WIRE: ClassVar[tuple[str, ...]] = ()  # the integer fields, in the order they travel
 
     def encode(self) -> str:
-        data = "|".join((VERSION, self.action.value, *(str(i) for i in self.ids)))
+        values = (str(getattr(self, name)) for name in self.WIRE)
+        data = "|".join((VERSION, self.action.value, *values))
         if len(data.encode()) > MAX_BYTES:
             raise ValueError(f"callback data too long: {data!r}")
         return data
 
+    def valid(self) -> bool:
+        """Whether the fields make sense (ranges of indexes); decoding refuses those that do not."""
+        return True
 
-def encode(action: ButtonAction, *ids: int) -> str:
-    return CallbackData(action, ids).encode()
+
+B = TypeVar("B", bound=Button)
+_FAMILIES: dict[ButtonAction, type[Button]] = {}
 
 
-def decode(data: str | None) -> CallbackData | None:
-    """The button's meaning, or None for anything stale, forged or from another version."""
+def family(*actions: ButtonAction) -> Callable[[type[B]], type[B]]:
+    """Register a payload class as the family of these actions."""
+
+    def register(cls: type[B]) -> type[B]:
+        cls.ACTIONS = frozenset(actions)
+        cls.WIRE = tuple(field.name for field in fields(cls)[1:])
+        for action in actions:
+            if action in _FAMILIES:
+                raise ValueError(f"{action} belongs to {_FAMILIES[action].__name__} already")
+            _FAMILIES[action] = cls
+        return cls
+
+    return register
+
+
+def decode(data: str | None) -> Button | None:
+    """The button's payload, or None for anything stale, forged or from another version."""
     if not data or len(data.encode()) > MAX_BYTES:
         return None
     match = _PATTERN.match(data)
@@ -105,13 +131,192 @@ def decode(data: str | None) -> CallbackData | None:
         action = ButtonAction(match.group("action"))
     except ValueError:
         return None
-    ids = tuple(int(part) for part in match.group("ids").split("|") if part)
-    if any(not -(2**63) <= i < 2**63 for i in ids):
-        return None  # no id of ours is that large: forged, and SQLite could not take it
-    return CallbackData(action, ids)
+    cls = _FAMILIES.get(action)
+    if cls is None:
+        return None
+    ids = [int(part) for part in match.group("ids").split("|") if part]
+    if len(ids) != len(cls.WIRE) or any(i not in _ID_RANGE for i in ids):
+        return None
+    button = cls(action, *ids)
+    return button if button.valid() else None
+
+
+def families() -> dict[ButtonAction, type[Button]]:
+    """Every action and the payload class it decodes to."""
+    return dict(_FAMILIES)
+
+
+# --- organisation ---
+
+
+@family(ButtonAction.AGENCY_MOVE, ButtonAction.AGENCY_KEEP)
+@dataclass(frozen=True, slots=True)
+class AgencyMove(Button):
+    """Move an agency's registration to the chat the question is in, or leave it."""
+
+    agency_id: int
+
+
+# --- incident cards in agency chats, and the dispatchers' copy ---
+
+
+@family(
+    ButtonAction.ACKNOWLEDGE,
+    ButtonAction.ASSIGN,
+    ButtonAction.EN_ROUTE,
+    ButtonAction.ON_SCENE,
+    ButtonAction.AGENCY_DONE,
+)
+@dataclass(frozen=True, slots=True)
+class CardButton(Button):
+    """One agency's buttons on its copy of an incident card."""
+
+    incident_id: int
+    agency_id: int
+
+
+@family(ButtonAction.MANAGE, ButtonAction.OPEN_INCIDENT, ButtonAction.REOPEN)
+@dataclass(frozen=True, slots=True)
+class IncidentButton(Button):
+    """A button about a whole incident: manage it, open it in private, reopen it."""
+
+    incident_id: int
+
+
+# --- the assign picker: the person who opened it travels along, for it is theirs ---
+
+
+@family(ButtonAction.ASSIGN_SELF, ButtonAction.ASSIGN_CLOSE)
+@dataclass(frozen=True, slots=True)
+class PickerButton(Button):
+    incident_id: int
+    agency_id: int
+    opener_id: int
+
+
+@family(ButtonAction.ASSIGN_TO)
+@dataclass(frozen=True, slots=True)
+class PickMember(Button):
+    incident_id: int
+    agency_id: int
+    user_id: int
+    opener_id: int
+
+
+# --- a person's task card ---
+
+
+@family(
+    ButtonAction.TASK_ACCEPT,
+    ButtonAction.TASK_DECLINE,
+    ButtonAction.TASK_EN_ROUTE,
+    ButtonAction.TASK_ON_SCENE,
+    ButtonAction.TASK_DONE,
+)
+@dataclass(frozen=True, slots=True)
+class TaskButton(Button):
+    assignment_id: int
+
+
+# --- the management card and escalations ---
+
+
+@family(ButtonAction.SET_SEVERITY)
+@dataclass(frozen=True, slots=True)
+class SetSeverity(Button):
+    incident_id: int
+    rank: int  # index in models.incidents.Severity: 0 critical … 3 low
+
+    def valid(self) -> bool:
+        return 0 <= self.rank < len(Severity)
+
+
+@family(ButtonAction.ADD_AGENCY, ButtonAction.ACK_ON_BEHALF)
+@dataclass(frozen=True, slots=True)
+class IncidentAgency(Button):
+    """An agency in an incident: add it (management card), acknowledge for it (escalation)."""
+
+    incident_id: int
+    agency_id: int
+
+
+@family(ButtonAction.CANCEL_INCIDENT)
+@dataclass(frozen=True, slots=True)
+class CancelIncident(Button):
+    incident_id: int
+    reason: int  # index in models.incidents.CANCEL_REASONS
+
+    def valid(self) -> bool:
+        return 0 <= self.reason < len(CANCEL_REASONS)
+
+
+# --- the guided report (the draft is the presser's own: no ids) ---
+
+
+@family(
+    ButtonAction.REPORT_TYPE,
+    ButtonAction.REPORT_FAR_OK,
+    ButtonAction.REPORT_HURT,
+    ButtonAction.REPORT_EDIT,
+)
+@dataclass(frozen=True, slots=True)
+class ReportChoice(Button):
+    """An answer with a value: a type index, far 1/0, a Hurt index (-1: count unknown), the
+    index of the field to edit."""
+
+    value: int
+
+
+@family(ButtonAction.REPORT_PHOTOS_DONE, ButtonAction.REPORT_SUBMIT, ButtonAction.REPORT_CANCEL)
+@dataclass(frozen=True, slots=True)
+class ReportStep(Button):
+    """Photos done, send the report, cancel it."""
+
+
+# --- composing a broadcast (the draft is the presser's own) and a sent one ---
+
+
+@family(
+    ButtonAction.BC_URGENCY,
+    ButtonAction.BC_TARGET,
+    ButtonAction.BC_AGENCY,
+    ButtonAction.BC_AGENCY_PAGE,
+)
+@dataclass(frozen=True, slots=True)
+class ComposeChoice(Button):
+    """An urgency or target index, an agency to tick, a page of the agency picker."""
+
+    draft_id: int
+    value: int
+
+
+@family(
+    ButtonAction.BC_AGENCIES_DONE,
+    ButtonAction.BC_SEND,
+    ButtonAction.BC_RETARGET,
+    ButtonAction.BC_DISCARD,
+)
+@dataclass(frozen=True, slots=True)
+class ComposeStep(Button):
+    draft_id: int
+
+
+@family(ButtonAction.BC_RECEIVED, ButtonAction.BC_DETAILS)
+@dataclass(frozen=True, slots=True)
+class AlertButton(Button):
+    """Received (under every copy of an alert), Details (under the sender's status message)."""
+
+    broadcast_id: int
+
+
+@family(ButtonAction.BC_STOP)
+@dataclass(frozen=True, slots=True)
+class StopBroadcast(Button):
+    broadcast_id: int
+    confirmed: int  # 0 asks to confirm, 1 drops what is still pending
 
 
 def pattern_for(*actions: ButtonAction) -> re.Pattern[str]:
-    """A CallbackQueryHandler pattern matching these actions of the current version."""
+    """A pattern matching callback data of these actions of the current version."""
     names = "|".join(re.escape(action.value) for action in actions)
     return re.compile(rf"^{VERSION}\|(?:{names})(?:\||$)")

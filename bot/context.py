@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -11,8 +12,10 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.broadcasts import BroadcastService
 from bot.digest import DigestService
+from bot.gate import GateArgs
 from bot.i18n import pick_language
 from bot.incidents import IncidentService
+from bot.message_records import MessageRecords
 from bot.outbox import OutboxSender
 from bot.people import PeopleRecorder
 from bot.reminders import ReminderService
@@ -23,6 +26,7 @@ from models.clock import Clock
 
 if TYPE_CHECKING:
     from bot.scheduler import ReminderScheduler
+    from handlers.presses import Press
 
 
 @dataclass(slots=True)
@@ -39,10 +43,16 @@ class Services:
     digest: DigestService
     people: PeopleRecorder
     broadcasts: BroadcastService
+    messages: MessageRecords
 
     def language_of(self, user: User | None) -> Language:
         code = user.language_code if user is not None else None
         return pick_language(code, self.settings.default_language)
+
+
+PressHandler: TypeAlias = "Callable[[Press, Any], Awaitable[None]]"
+Explainer: TypeAlias = "Callable[[Press, Any], Awaitable[str | None]]"
+ANSWERS_REMEMBERED = 1000
 
 
 class BotData:
@@ -53,6 +63,19 @@ class BotData:
         self._scheduler: ReminderScheduler | None = None
         # Told the id of every update once it is handled (or found handled before).
         self.update_listeners: list[Callable[[int], None]] = []
+        # Each family of buttons (bot.callbacks): the handler its presses go to, and what
+        # explains a press of it on a message that no longer carries it (handlers.presses.route).
+        self.press_routes: dict[type[Any], tuple[PressHandler, Explainer | None]] = {}
+        # Callback queries answered already: Telegram refuses a second answer.
+        self._answered: OrderedDict[str, None] = OrderedDict()
+
+    def answered(self, query_id: str) -> None:
+        self._answered[query_id] = None
+        if len(self._answered) > ANSWERS_REMEMBERED:
+            self._answered.popitem(last=False)
+
+    def was_answered(self, query_id: str) -> bool:
+        return query_id in self._answered
 
     def attach_scheduler(self, scheduler: ReminderScheduler) -> None:
         self._scheduler = scheduler
@@ -73,7 +96,7 @@ class BotData:
         return self._services
 
 
-class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+class AppContext(CallbackContext[ExtBot[GateArgs], dict[Any, Any], dict[Any, Any], BotData]):
     """The callback context of every handler and job."""
 
     @property
@@ -82,5 +105,5 @@ class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
 
 
 App: TypeAlias = Application[
-    ExtBot[None], AppContext, dict[Any, Any], dict[Any, Any], BotData, JobQueue[AppContext]
+    ExtBot[GateArgs], AppContext, dict[Any, Any], dict[Any, Any], BotData, JobQueue[AppContext]
 ]

@@ -19,7 +19,6 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from telegram import (
-    Bot,
     InputFile,
     InputMediaDocument,
     InputMediaPhoto,
@@ -36,17 +35,23 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+from telegram.ext import ExtBot
 
+from bot.gate import GateArgs
 from bot.i18n import t
 from bot.messages import text_message
 from bot.pacing import Pacer
 from bot.settings import Language
-from bot.store import Store
+from bot.store import Store, Tx
 from models.outbox import OutboxItem, OutgoingMessage, Priority, SendMethod
+from models.shown import showing
 
 log = logging.getLogger(__name__)
 
 BATCH = 200
+# Passed with the outbox's own calls to the bot's gate (`bot.gate.ApiGate`): what they show is
+# recorded with the row (`mark_sent`), in the same transaction, not by the gate.
+FROM_OUTBOX = {"outbox": True}
 NOT_MODIFIED = "message is not modified"
 EDIT_NOT_FOUND = "message to edit not found"
 
@@ -63,7 +68,7 @@ class OutboxSender:
     def __init__(
         self,
         store: Store,
-        bot: Bot,
+        bot: ExtBot[GateArgs],
         *,
         max_backoff: float = 60.0,
         poll_interval: float = 1.0,
@@ -164,7 +169,7 @@ class OutboxSender:
                 continue  # one message at a time per chat keeps its order
             if self.pacer is not None:
                 # Only chats the pacer would let through now take a slot; the bot's rate
-                # limiter (bot.pacing.PacingRateLimiter) does the counting for every send.
+                # gate (bot.gate.ApiGate) does the counting for every send.
                 wait = self.pacer.wait(item.chat_id)
                 if wait > 0:
                     soonest = wait if soonest is None else min(soonest, wait)
@@ -214,11 +219,18 @@ class OutboxSender:
         if isinstance(params.get("media"), list):
             # PTB expects its own InputMedia objects in a media group (it fills in defaults).
             params["media"] = [_input_media(entry) for entry in params["media"]]
+        target: tuple[int, int] | None = None
         if item.target_ref is not None and item.method.targets_existing_message:
-            target = await self._resolve(item)
-            if not target:
+            resolved = await self._resolve(item)
+            if not resolved:
                 return
+            target = resolved
             params["chat_id"], params["message_id"] = target
+            if not await self._changes_something(item, target):
+                # The message shows this already; Telegram would refuse the edit.
+                log.debug("outbox %s would not change %s; not sent", item.id, item.target_ref)
+                await self._mark_sent(item, None, target)
+                return
         elif item.target_ref is not None:
             # A new message that replies to an earlier one (a reminder under its card).
             replied = await self._resolve(item, required=False)
@@ -235,7 +247,9 @@ class OutboxSender:
             async with self.store.transaction() as tx:
                 await tx.mark_attempted(item, self.store.clock.now())
         try:
-            result = await self.bot.do_api_request(item.method.value, api_kwargs=params)
+            result = await self.bot.do_api_request(
+                item.method.value, api_kwargs=params, rate_limit_args=FROM_OUTBOX
+            )
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)
             log.warning("429 for chat %s: waiting %.0f s", item.chat_id, wait)
@@ -249,7 +263,15 @@ class OutboxSender:
         except BadRequest as exc:
             reason = exc.message.lower()
             if NOT_MODIFIED in reason:
-                await self._mark_sent(item, None)
+                # Compared before sending, so the record of what the message shows was wrong
+                # (a message sent before records were kept, or changed behind the bot's back).
+                log.warning(
+                    "outbox %s: Telegram says %s (chat %s) is not modified",
+                    item.id,
+                    item.target_ref,
+                    item.chat_id,
+                )
+                await self._mark_sent(item, None, target)
             elif EDIT_NOT_FOUND in reason and item.method is SendMethod.EDIT_MESSAGE_TEXT:
                 await self._repost(item, exc.message)
             else:
@@ -265,7 +287,19 @@ class OutboxSender:
         except TelegramError as exc:
             await self._postpone(item, self._backoff(item), f"{type(exc).__name__}: {exc.message}")
         else:
-            await self._mark_sent(item, _message_id(result))
+            await self._mark_sent(item, _message_id(result), target)
+
+    async def _changes_something(self, item: OutboxItem, target: tuple[int, int]) -> bool:
+        """Whether an edit changes what its message shows (a deletion or pin always does)."""
+        showing_now = showing(item.method.value, item.payload)
+        if showing_now is None:
+            return True
+        shown = item.shown
+        if shown is None and item.target is None:
+            # The target was looked up after the row was read: so is what it shows.
+            async with self.store.lookup() as tx:
+                shown = await tx.shown(*target)
+        return showing_now.changes(shown)
 
     async def _resolve(
         self, item: OutboxItem, *, required: bool = True
@@ -357,17 +391,19 @@ class OutboxSender:
         async with self.store.transaction() as tx:
             await tx.park(item, error)
 
-    async def _mark_sent(self, item: OutboxItem, message_id: int | None) -> None:
+    async def _mark_sent(
+        self, item: OutboxItem, message_id: int | None, target: tuple[int, int] | None = None
+    ) -> None:
         now = self.store.clock.now()
-        if item.ref is None:
-            # Nothing is known by this message's id (a plain edit, say): marking it sent is one
-            # statement, which commits on its own.
+        if item.ref is None and not Tx.records_delivery(item):
+            # Nothing is known by this message's id and nobody presses or edits it (a reminder,
+            # say): marking it sent is one statement, which commits on its own.
             async with self.store.single_write() as tx:
                 await tx.mark_sent(item, message_id, now)
         else:
             async with self.store.transaction() as tx:
-                await tx.mark_sent(item, message_id, now)
-                if item.attempted_at is not None:
+                await tx.mark_sent(item, message_id, now, target)
+                if item.ref is not None and item.attempted_at is not None:
                     # An earlier try may have got through before the bot died or the line
                     # dropped: say so under this copy, so people know which one counts.
                     await tx.enqueue(maybe_twice_notice(item, self.language), now)

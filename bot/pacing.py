@@ -9,14 +9,10 @@ that way can only err on the safe side, even when network delays bunch sends tog
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-from telegram.ext import BaseRateLimiter
 
 MARGIN = 1.05  # windows 5 % longer than Telegram's own
 RECHECK = 0.02  # how soon to look again when a send still in flight holds the window
@@ -151,50 +147,3 @@ PACED_METHODS = frozenset(
         "editMessageMedia",
     }
 )
-
-
-class PacingRateLimiter(BaseRateLimiter[None]):
-    """PTB's hook on every Bot API call: messages wait for the pacer, whoever sends them.
-
-    The outbox and the direct answers to people share one pacer, so a reply to a command cannot
-    push a chat over Telegram's limit behind the outbox's back. 429s are not handled here: the
-    outbox reschedules its rows, and a direct answer's 429 reaches the error handler.
-    """
-
-    def __init__(self, pacer: Pacer) -> None:
-        self.pacer = pacer
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: None,
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        chat_id = _chat_of(data) if endpoint in PACED_METHODS else None
-        if chat_id is None:
-            return await callback(*args, **kwargs)
-        while (wait := self.pacer.wait(chat_id)) > 0:  # noqa: ASYNC110 - a rate window opens with time alone
-            await asyncio.sleep(wait)
-        send = self.pacer.record(chat_id)  # no await since the check: nobody slips in between
-        try:
-            return await callback(*args, **kwargs)
-        finally:
-            self.pacer.done(send)
-
-
-def _chat_of(data: dict[str, Any]) -> int | None:
-    value = data.get("chat_id")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.lstrip("-").isdigit():
-        return int(value)
-    return None

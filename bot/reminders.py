@@ -20,7 +20,7 @@ from typing import Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import ButtonAction, encode
+from bot.callbacks import ButtonAction, IncidentAgency, IncidentButton
 from bot.i18n import N_, Html, escape, t
 from bot.messages import card_ref, task_ref, text_message
 from bot.render.cards import card_text
@@ -252,15 +252,17 @@ class ReminderService:
                 [
                     InlineKeyboardButton(
                         _plain_label(t(language, "remind.ack_on_behalf", agency=agency_name)),
-                        callback_data=encode(
+                        callback_data=IncidentAgency(
                             ButtonAction.ACK_ON_BEHALF, incident.id, reminder.agency_id or 0
-                        ),
+                        ).encode(),
                     )
                 ],
                 [
                     InlineKeyboardButton(
                         t(language, "remind.open_incident", number=incident.id),
-                        callback_data=encode(ButtonAction.OPEN_INCIDENT, incident.id),
+                        callback_data=IncidentButton(
+                            ButtonAction.OPEN_INCIDENT, incident.id
+                        ).encode(),
                     )
                 ],
             ]

@@ -122,6 +122,7 @@ class Prompt:
     expired: bool = False
     limited_until: datetime | None = None  # the rate limit refused a new report until then
     already_running: bool = False
+    stale: bool = False  # a press on a question the draft no longer waits on: nothing changed
 
 
 # What a person can send into a draft.
@@ -219,13 +220,24 @@ class Reporting:
         async with self.store.transaction() as tx:
             return await tx.delete_draft(user_id)
 
-    async def answer(self, user_id: int, given: Input) -> Prompt | None:
-        """Apply one answer to the person's draft; None when they have no draft."""
+    async def bind_question(self, user_id: int, message_id: int) -> None:
+        """The question just sent is the one the draft waits on: its buttons count, older
+        questions' buttons no longer do."""
+        async with self.store.single_write() as tx:
+            await tx.bind_draft(user_id, message_id)
+
+    async def answer(
+        self, user_id: int, given: Input, *, pressed_on: int | None = None
+    ) -> Prompt | None:
+        """Apply one answer to the person's draft; None when they have no draft. `pressed_on`:
+        the message a pressed button was on, which must be the question the draft waits on."""
         now = self.clock.now()
         async with self.store.transaction() as tx:
             draft = await tx.draft(user_id)
             if draft is None:
                 return None
+            if pressed_on is not None and pressed_on != draft.message_id:
+                return self._prompt(draft, stale=True)
             if self._expired(draft, now):
                 await tx.delete_draft(user_id)
                 return Prompt(None, Mode(draft.mode), expired=True)

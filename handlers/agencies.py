@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from telegram import ChatMemberUpdated, Message, Update
+from telegram import ChatMemberUpdated, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import (
-    CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     MessageHandler,
@@ -24,12 +23,13 @@ from bot.agencies import (
     register_agency,
     unregister_agency,
 )
-from bot.callbacks import ButtonAction, decode, pattern_for
+from bot.callbacks import AgencyMove, ButtonAction
 from bot.commands import REGISTER, UNREGISTER
 from bot.context import App, AppContext
 from bot.i18n import N_, t
 from bot.render.organisation import agency_label, move_question, registered_text
-from handlers.guard import authorize, reply, topic_of, usage
+from handlers.guard import authorize, reply, usage
+from handlers.presses import Press, route
 from models.access import Action
 from models.agencies import AGENCY_NAME_MAX, AgencyKind, valid_agency_code
 
@@ -100,44 +100,35 @@ async def register_command(update: Update, context: AppContext) -> None:
         )
 
 
-async def move_button(update: Update, context: AppContext) -> None:
+async def move_button(press: Press, button: AgencyMove) -> None:
     """The admin confirmed (or declined) moving an agency's registration to this chat."""
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    request = await authorize(update, context, Action.REGISTER_AGENCY)
+    request = await press.authorize(Action.REGISTER_AGENCY)
     if request is None:
         return
     language = request.language
-    message = query.message if isinstance(query.message, Message) else None
-    if data is None or len(data.ids) != 1 or message is None:
-        await query.answer(t(language, "callback.stale"))
+    if button.action is ButtonAction.AGENCY_KEEP:
+        await press.answer()
+        await press.edit(t(language, "agency.move_declined"))
         return
-    if data.action is ButtonAction.AGENCY_KEEP:
-        await query.answer()
-        await query.edit_message_text(t(language, "agency.move_declined"))
-        return
-    services = context.services
+    services = press.services
     result = await move_agency(
         services.store,
         services.clock,
         services.settings,
-        agency_id=data.ids[0],
-        chat_id=message.chat_id,
-        thread_id=topic_of(message),
+        agency_id=button.agency_id,
+        chat_id=press.chat_id,
+        thread_id=press.thread_id,
         by_user=request.user.id,
     )
     if result is None:
-        await query.answer(t(language, "callback.stale"), show_alert=True)
+        await press.refuse("no such agency to move")
         return
-    await query.answer()
+    await press.answer()
     if result.outcome is Registration.PLACE_TAKEN:
-        await query.edit_message_text(
-            t(language, "agency.place_taken", agency=agency_label(result.agency))
-        )
+        await press.edit(t(language, "agency.place_taken", agency=agency_label(result.agency)))
         return
-    await query.edit_message_text(
-        registered_text(language, result.agency, renamed=False, topic=topic_of(message) is not None)
+    await press.edit(
+        registered_text(language, result.agency, renamed=False, topic=press.thread_id is not None)
     )
 
 
@@ -213,10 +204,6 @@ def register(app: App) -> None:
     app.add_handler(
         CommandHandler(UNREGISTER.names, unregister_command, filters=filters.UpdateType.MESSAGE)
     )
-    app.add_handler(
-        CallbackQueryHandler(
-            move_button, pattern=pattern_for(ButtonAction.AGENCY_MOVE, ButtonAction.AGENCY_KEEP)
-        )
-    )
+    route(app, AgencyMove, move_button)
     app.add_handler(ChatMemberHandler(my_membership, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, migrated))

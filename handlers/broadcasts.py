@@ -9,20 +9,17 @@ broadcast draft is open, the person's private messages are answers for it.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
-from telegram import CallbackQuery, InputFile, Message, ReplyKeyboardRemove, Update
-from telegram.error import BadRequest
+from telegram import InputFile, ReplyKeyboardRemove, Update
 from telegram.ext import (
     ApplicationHandlerStop,
-    CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
     filters,
 )
 
-from bot.broadcasts import Compose, Notice
-from bot.callbacks import ButtonAction, decode, pattern_for
+from bot.broadcasts import Compose, Notice, status_ref
+from bot.callbacks import AlertButton, ButtonAction, ComposeChoice, ComposeStep, StopBroadcast
 from bot.commands import BROADCAST, BROADCASTS, CAP
 from bot.context import App, AppContext
 from bot.i18n import N_, t
@@ -42,7 +39,8 @@ from bot.render.broadcast import (
     urgency_question,
 )
 from bot.settings import Language
-from handlers.guard import Request, answer_stale, authorize, reply, usage
+from handlers.guard import authorize, reply, usage
+from handlers.presses import Press, route
 from handlers.reporting import input_of
 from models.access import Action
 from models.broadcast import TEXT_MAX, Receipt, Step
@@ -54,15 +52,17 @@ PRIVATE_MESSAGES_GROUP = -1
 
 
 async def send_compose(
-    message: Message, language: Language, compose: Compose, context: AppContext
+    context: AppContext, chat_id: int, language: Language, compose: Compose
 ) -> None:
-    """Say what the broadcast draft needs now, or what became of it."""
+    """Say what the broadcast draft needs now, or what became of it, in the sender's chat."""
+    send = context.bot.send_message
     if compose.refused:
-        await message.reply_text(t(language, compose.notice or Notice.REPORT_OPEN))
+        await send(chat_id, t(language, compose.notice or Notice.REPORT_OPEN))
         return
     if compose.sent is not None:
         count = len(compose.recipients)
-        await message.reply_text(
+        await send(
+            chat_id,
             t(language, "broadcast.sent", number=compose.sent.id, count=count),
             reply_markup=ReplyKeyboardRemove(),
         )
@@ -77,47 +77,56 @@ async def send_compose(
         before.append(t(language, compose.notice))
     prefix = "\n".join(before) + "\n\n" if before else ""
     if draft.step is Step.TEXT:
-        await message.reply_text(prefix + text_question(language))
+        await send(chat_id, prefix + text_question(language))
     elif draft.step is Step.URGENCY:
         text, keyboard = urgency_question(language, draft)
-        await message.reply_text(prefix + text, reply_markup=keyboard)
+        await send(chat_id, prefix + text, reply_markup=keyboard)
     elif draft.step is Step.TARGETS:
         text, keyboard = targets_question(language, draft)
-        await message.reply_text(prefix + text, reply_markup=keyboard)
+        await send(chat_id, prefix + text, reply_markup=keyboard)
     elif draft.step is Step.AGENCIES:
         text, keyboard = agencies_question(language, draft, compose.agencies)
         if not compose.agencies:
             text = t(language, "broadcast.no_agencies")
-        await message.reply_text(prefix + text, reply_markup=keyboard)
+        await send(chat_id, prefix + text, reply_markup=keyboard)
     elif draft.step is Step.PREVIEW:
         groups_language = context.services.settings.default_language
-        await _preview(message, language, compose, prefix, groups_language)
+        await _preview(context, chat_id, language, compose, prefix, groups_language)
 
 
 async def _preview(
-    message: Message, language: Language, compose: Compose, prefix: str, alert_language: Language
+    context: AppContext,
+    chat_id: int,
+    language: Language,
+    compose: Compose,
+    prefix: str,
+    alert_language: Language,
 ) -> None:
-    """The alert exactly as the groups will see it (in their language), then Send or not."""
+    """The alert exactly as the groups will see it (in their language), then Send or not. The
+    preview's Received button is shown, not live: the preview is no copy of the broadcast."""
     draft = compose.draft
     assert draft is not None
+    bot = context.bot
     labels = [recipient.label for recipient in compose.recipients]
     if not labels:
-        await message.reply_text(
+        await bot.send_message(
+            chat_id,
             prefix + t(language, "broadcast.no_recipients"),
             reply_markup=no_recipients_keyboard(language, draft.id),
         )
         return
-    await message.reply_text(prefix + preview_intro(language))
+    await bot.send_message(chat_id, prefix + preview_intro(language))
     if draft.photo_file_id:
-        await message.reply_photo(draft.photo_file_id)
+        await bot.send_photo(chat_id, draft.photo_file_id)
     if draft.latitude is not None and draft.longitude is not None:
-        await message.reply_location(latitude=draft.latitude, longitude=draft.longitude)
-    await message.reply_text(
+        await bot.send_location(chat_id, latitude=draft.latitude, longitude=draft.longitude)
+    await bot.send_message(
+        chat_id,
         alert_text(alert_language, draft),
         reply_markup=received_keyboard(alert_language, draft.id),
     )
-    await message.reply_text(
-        confirm_text(language, labels), reply_markup=confirm_keyboard(language, draft.id)
+    await bot.send_message(
+        chat_id, confirm_text(language, labels), reply_markup=confirm_keyboard(language, draft.id)
     )
 
 
@@ -130,7 +139,7 @@ async def broadcast(update: Update, context: AppContext) -> None:
     compose = await context.services.broadcasts.start(
         user.id, user.full_name or user.username or str(user.id), request.language
     )
-    await send_compose(request.message, request.language, compose, context)
+    await send_compose(context, user.id, request.language, compose)
 
 
 async def draft_message(update: Update, context: AppContext) -> None:
@@ -142,137 +151,111 @@ async def draft_message(update: Update, context: AppContext) -> None:
     compose = await context.services.broadcasts.answer(user.id, input_of(message, language))
     if compose is None:
         return  # no broadcast draft: the report's handler takes it
-    await send_compose(message, language, compose, context)
+    await send_compose(context, user.id, language, compose)
     raise ApplicationHandlerStop
 
 
-async def compose_button(update: Update, context: AppContext) -> None:
-    """A press on one of the composer's buttons; the role is checked again on every press."""
-    query = update.callback_query
-    if query is None or not isinstance(query.message, Message):
+async def compose_button(press: Press, button: ComposeChoice | ComposeStep) -> None:
+    """A press on one of the composer's questions, in the sender's own private chat; the role is
+    checked again on every press, and the draft must be the presser's."""
+    if not press.private:
+        await press.refuse("a composer's question outside the sender's private chat")
         return
-    data = decode(query.data)
-    if data is None or not data.ids:
-        await answer_stale(update, context)
-        return
-    request = await authorize(update, context, Action.BROADCAST)
+    request = await press.authorize(Action.BROADCAST)
     if request is None:
         return
-    service, user_id, language = context.services.broadcasts, query.from_user.id, request.language
-    draft_id, value = data.ids[0], data.ids[1] if len(data.ids) > 1 else 0
+    service, user_id, language = press.services.broadcasts, press.user.id, request.language
+    draft_id = button.draft_id
+    value = button.value if isinstance(button, ComposeChoice) else 0
     compose: Compose | None
-    if data.action is ButtonAction.BC_DISCARD:
+    if button.action is ButtonAction.BC_DISCARD:
         discarded = await service.discard(user_id, draft_id)
-        await query.answer()
+        await press.answer()
         key = N_("broadcast.discarded") if discarded else N_("broadcast.nothing_to_discard")
-        await query.edit_message_reply_markup(reply_markup=None)
-        await query.message.reply_text(t(language, key))
+        await press.set_buttons(None)
+        await press.context.bot.send_message(user_id, t(language, key))
         return
-    if data.action is ButtonAction.BC_URGENCY:
+    if button.action is ButtonAction.BC_URGENCY:
         compose = await service.choose_urgency(user_id, draft_id, value)
-    elif data.action is ButtonAction.BC_TARGET:
+    elif button.action is ButtonAction.BC_TARGET:
         compose = await service.choose_target(user_id, draft_id, value)
-    elif data.action in (ButtonAction.BC_AGENCY, ButtonAction.BC_AGENCY_PAGE):
-        toggled = data.action is ButtonAction.BC_AGENCY
+    elif button.action in (ButtonAction.BC_AGENCY, ButtonAction.BC_AGENCY_PAGE):
+        toggled = button.action is ButtonAction.BC_AGENCY
         if toggled:
             compose = await service.toggle_agency(user_id, draft_id, value)
         else:
             compose = await service.agencies_shown(user_id, draft_id)
         if compose is not None and compose.draft is not None and not compose.notice:
             # The multi-select stays one message: only its ticks (or its page) change.
-            await query.answer()
+            await press.answer()
             page = page_of(compose.agencies, value) if toggled else value
             _, keyboard = agencies_question(language, compose.draft, compose.agencies, page)
-            try:
-                await query.edit_message_reply_markup(reply_markup=keyboard)
-            except BadRequest as exc:
-                if "not modified" not in exc.message:  # the page shown already: fine
-                    raise
+            await press.set_buttons(keyboard)  # the page shown already: nothing to change
             return
-    elif data.action is ButtonAction.BC_AGENCIES_DONE:
+    elif button.action is ButtonAction.BC_AGENCIES_DONE:
         compose = await service.agencies_done(user_id, draft_id)
-    elif data.action is ButtonAction.BC_RETARGET:
+    elif button.action is ButtonAction.BC_RETARGET:
         compose = await service.retarget(user_id, draft_id)
-    elif data.action is ButtonAction.BC_SEND:
-        compose = await service.send(user_id, draft_id)
     else:
-        compose = None
+        compose = await service.send(user_id, draft_id)
     if compose is None:
-        await query.answer(t(language, "callback.stale"))
+        await press.refuse("not the presser's broadcast draft")
         return
-    await query.answer()
+    await press.answer()
     if compose.notice is None and compose.problem is None:
         # The pressed question is answered: its buttons go, so it cannot be pressed again.
-        await query.edit_message_reply_markup(reply_markup=None)
-    await send_compose(query.message, language, compose, context)
+        await press.set_buttons(None)
+    await send_compose(press.context, user_id, language, compose)
 
 
-@dataclass(frozen=True, slots=True)
-class Pressed:
-    query: CallbackQuery
-    request: Request
-    message: Message  # the message the button is on
-    ids: tuple[int, ...]
-
-
-async def _press(update: Update, context: AppContext, action: Action, ids: int) -> Pressed | None:
-    """A press on a sent broadcast's button carrying `ids` ids, if the presser may make it."""
-    query = update.callback_query
-    if query is None:
-        return None
-    data = decode(query.data)
-    if data is None or len(data.ids) != ids:
-        await answer_stale(update, context)
-        return None
-    request = await authorize(update, context, action)
-    if request is None or request.message is None:
-        return None
-    return Pressed(query, request, request.message, data.ids)
-
-
-async def received(update: Update, context: AppContext) -> None:
-    """Received, under an alert: counted once per person and chat."""
-    pressed = await _press(update, context, Action.CONFIRM_BROADCAST, 1)
-    if pressed is None:
-        return
-    receipt = await context.services.broadcasts.confirm(
-        pressed.ids[0], pressed.message.chat_id, pressed.request.user.id
-    )
-    await pressed.query.answer(
-        t(pressed.request.language, receipt.value), show_alert=receipt is not Receipt.CONFIRMED
-    )
-
-
-async def details_button(update: Update, context: AppContext) -> None:
-    """Details, under the status message: who confirmed and who did not."""
-    pressed = await _press(update, context, Action.VIEW_BROADCASTS, 1)
-    if pressed is None:
-        return
-    language = pressed.request.language
-    text = await context.services.broadcasts.details_text(pressed.ids[0], language)
-    await pressed.query.answer()
-    await pressed.message.reply_text(text or t(language, "broadcast.not_found"))
-
-
-async def stop_button(update: Update, context: AppContext) -> None:
-    """Stop, under the status message: first asks, the second press drops what is pending."""
-    pressed = await _press(update, context, Action.BROADCAST, 2)
-    if pressed is None:
-        return
-    query, language = pressed.query, pressed.request.language
-    broadcast_id, confirmed = pressed.ids
-    if not confirmed:
-        await query.answer(t(language, "broadcast.stop_confirm"), show_alert=True)
-        await query.edit_message_reply_markup(
-            reply_markup=stop_confirm_keyboard(language, broadcast_id)
+async def alert_button(press: Press, button: AlertButton) -> None:
+    """Received under an alert (counted once per person and chat), or Details under the
+    sender's status message (who confirmed and who did not)."""
+    if button.action is ButtonAction.BC_RECEIVED:
+        request = await press.authorize(Action.CONFIRM_BROADCAST)
+        if request is None:
+            return
+        receipt = await press.services.broadcasts.confirm(
+            button.broadcast_id, press.chat_id, request.user.id
+        )
+        await press.answer(
+            t(request.language, receipt.value), alert=receipt is not Receipt.CONFIRMED
         )
         return
-    stopped = await context.services.broadcasts.stop(broadcast_id)
-    if stopped is None:
-        await query.answer(t(language, "broadcast.stop_too_late"), show_alert=True)
+    request = await press.authorize(Action.VIEW_BROADCASTS)
+    if request is None:
         return
-    log.info("broadcast %s stopped by %s", broadcast_id, query.from_user.id)
-    await query.answer(t(language, "broadcast.stopped", dropped=stopped.dropped), show_alert=True)
+    language = request.language
+    text = await press.services.broadcasts.details_text(button.broadcast_id, language)
+    await press.answer()
+    await press.reply(text or t(language, "broadcast.not_found"))
+
+
+async def explain_stop(press: Press, button: StopBroadcast) -> str | None:
+    """Stop is gone from the status message once the broadcast finished or was stopped."""
+    if press.shown.ref != status_ref(button.broadcast_id):
+        return None
+    if await press.services.broadcasts.finished(button.broadcast_id):
+        return t(press.language, "broadcast.stop_too_late")
+    return None
+
+
+async def stop_button(press: Press, button: StopBroadcast) -> None:
+    """Stop, under the status message: first asks, the second press drops what is pending."""
+    request = await press.authorize(Action.BROADCAST)
+    if request is None:
+        return
+    language = request.language
+    if not button.confirmed:
+        await press.answer(t(language, "broadcast.stop_confirm"), alert=True)
+        await press.set_buttons(stop_confirm_keyboard(language, button.broadcast_id))
+        return
+    stopped = await press.services.broadcasts.stop(button.broadcast_id)
+    if stopped is None:
+        await press.answer(t(language, "broadcast.stop_too_late"), alert=True)
+        return
+    log.info("broadcast %s stopped by %s", button.broadcast_id, press.user.id)
+    await press.answer(t(language, "broadcast.stopped", dropped=stopped.dropped), alert=True)
 
 
 def _number(args: list[str]) -> int | None:
@@ -327,26 +310,10 @@ def register(app: App) -> None:
         CommandHandler(BROADCASTS.names, broadcasts, filters=filters.UpdateType.MESSAGE)
     )
     app.add_handler(CommandHandler(CAP.names, cap, filters=filters.UpdateType.MESSAGE))
-    app.add_handler(
-        CallbackQueryHandler(
-            compose_button,
-            pattern=pattern_for(
-                ButtonAction.BC_URGENCY,
-                ButtonAction.BC_TARGET,
-                ButtonAction.BC_AGENCY,
-                ButtonAction.BC_AGENCY_PAGE,
-                ButtonAction.BC_AGENCIES_DONE,
-                ButtonAction.BC_SEND,
-                ButtonAction.BC_RETARGET,
-                ButtonAction.BC_DISCARD,
-            ),
-        )
-    )
-    app.add_handler(CallbackQueryHandler(received, pattern=pattern_for(ButtonAction.BC_RECEIVED)))
-    app.add_handler(
-        CallbackQueryHandler(details_button, pattern=pattern_for(ButtonAction.BC_DETAILS))
-    )
-    app.add_handler(CallbackQueryHandler(stop_button, pattern=pattern_for(ButtonAction.BC_STOP)))
+    route(app, ComposeChoice, compose_button)
+    route(app, ComposeStep, compose_button)
+    route(app, AlertButton, alert_button)
+    route(app, StopBroadcast, stop_button, explain=explain_stop)
     app.add_handler(
         MessageHandler(
             filters.ChatType.PRIVATE & ~filters.COMMAND & filters.UpdateType.MESSAGE,

@@ -1,11 +1,12 @@
-"""Answers to what no feature handled: unknown commands and stale buttons."""
+"""Answers to what no feature handled: unknown commands. (Every button press, stale or not,
+is answered by the press pipeline, `handlers.presses`.)"""
 
 from __future__ import annotations
 
 import logging
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import MessageHandler, filters
 
 from bot.context import App, AppContext
 from bot.i18n import t
@@ -29,16 +30,5 @@ async def unknown_command(update: Update, context: AppContext) -> None:
     await message.reply_text(t(language, "unknown.command", command=command[:64]))
 
 
-async def stale_button(update: Update, context: AppContext) -> None:
-    """A button no feature recognised (old, forged or from a removed feature)."""
-    query = update.callback_query
-    if query is None:
-        return
-    log.info("stale or unknown button %r from user %s", (query.data or "")[:64], query.from_user.id)
-    language = context.services.language_of(query.from_user)
-    await query.answer(t(language, "callback.stale"), show_alert=False)
-
-
 def register(app: App) -> None:
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
-    app.add_handler(CallbackQueryHandler(stale_button))

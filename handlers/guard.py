@@ -19,16 +19,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """A permitted request: who, from where, in which language."""
+    """A permitted request: who, from where (chat and forum topic), in which language."""
 
     user: User
     message: Message | None
     checked: Checked
     language: Language
-
-    @property
-    def thread_id(self) -> int | None:
-        return topic_of(self.message)
+    thread_id: int | None = None
 
 
 def topic_of(message: Message | None) -> int | None:
@@ -38,49 +35,68 @@ def topic_of(message: Message | None) -> int | None:
     return message.message_thread_id
 
 
-async def authorize(
-    update: Update, context: AppContext, action: Action, target: Target | None = None
-) -> Request | None:
-    """The request if the policy allows it; otherwise answer the person and return None."""
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None:
-        return None
+async def check_request(
+    context: AppContext,
+    user: User,
+    *,
+    chat_id: int,
+    chat_type: str,
+    thread_id: int | None,
+    action: Action,
+    target: Target | None,
+) -> Checked:
+    """The policy's answer for `user` doing `action` from this chat (and topic)."""
     services = context.services
-    message = update.effective_message
-    if update.callback_query is not None:
-        message = (
-            update.callback_query.message
-            if isinstance(update.callback_query.message, Message)
-            else None
-        )
     async with services.store.lookup() as tx:  # check reads all it needs in one query
-        checked = await check(
+        return await check(
             tx,
             services.settings,
             user_id=user.id,
-            chat_id=chat.id,
-            chat_type=chat.type,
-            thread_id=topic_of(message),
+            chat_id=chat_id,
+            chat_type=chat_type,
+            thread_id=thread_id,
             action=action,
             target=target,
         )
-    language = services.language_of(user)
-    if checked.allowed:
-        return Request(user, message, checked, language)
+
+
+def log_denial(action: Action, user: User, chat_id: int, checked: Checked) -> None:
     denial = checked.decision.denial
     log.info(
         "denied %s to user %s in chat %s (%s): %s",
         action.value,
         user.id,
-        chat.id,
+        chat_id,
         checked.place.kind.value,
         denial.value if denial else "?",
     )
-    text = denial_text(language, checked.decision)
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(text)
+
+
+async def authorize(
+    update: Update, context: AppContext, action: Action, target: Target | None = None
+) -> Request | None:
+    """The request if the policy allows it; otherwise answer the person and return None.
+    For commands and messages; button presses are authorized by `handlers.presses.Press`."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return None
+    message = update.effective_message
+    thread_id = topic_of(message)
+    checked = await check_request(
+        context,
+        user,
+        chat_id=chat.id,
+        chat_type=chat.type,
+        thread_id=thread_id,
+        action=action,
+        target=target,
+    )
+    language = context.services.language_of(user)
+    if checked.allowed:
+        return Request(user, message, checked, language, thread_id)
+    log_denial(action, user, chat.id, checked)
+    if message is not None:
+        await message.reply_text(denial_text(language, checked.decision))
     return None
 
 
@@ -93,14 +109,3 @@ async def reply(update: Update, text: str, **kwargs: object) -> None:
 
 def usage(language: Language, key: str) -> str:
     return t(language, "usage.prefix") + "\n" + t(language, key)
-
-
-async def answer_stale(update: Update, context: AppContext) -> None:
-    """A press whose data no longer means anything (an old, forged or malformed button): say so
-    politely, change nothing."""
-    query = update.callback_query
-    assert query is not None
-    log.info("stale or forged press %r by %s", (query.data or "")[:64], query.from_user.id)
-    await query.answer(
-        t(context.services.language_of(query.from_user), "callback.stale"), show_alert=True
-    )

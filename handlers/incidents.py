@@ -1,23 +1,35 @@
 """Incident cards and tasks: the buttons on them, and looking incidents up.
 
-Every press is decoded, re-authorized against the store (who, which chat, which incident, which
-agency), handed to one service operation, and answered at once — with a toast for a stale,
-forged or refused press, which changes nothing.
+Presses arrive through the one pipeline (`handlers.presses`), decoded and bound to the message
+they were pressed on; here they are authorized against the store (who, which chat, which
+incident, which agency), handed to one service operation, and answered — a refused press
+changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import Forbidden
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
-from bot.callbacks import ButtonAction, CallbackData, decode, pattern_for
+from bot.callbacks import (
+    ButtonAction,
+    CancelIncident,
+    CardButton,
+    IncidentAgency,
+    IncidentButton,
+    PickerButton,
+    PickMember,
+    SetSeverity,
+    TaskButton,
+)
 from bot.commands import INCIDENT, MERGE, OPEN, REOPEN, SEVERITY
 from bot.context import App, AppContext
 from bot.i18n import N_, t
 from bot.incidents import Outcome, Result
+from bot.messages import card_ref
 from bot.render.cards import (
     OPEN_LIST_MAX_LINES,
     already_acknowledged_text,
@@ -29,7 +41,8 @@ from bot.render.cards import (
     not_found_text,
     open_list_text,
 )
-from handlers.guard import Request, answer_stale, authorize, reply, usage
+from handlers.guard import Request, authorize, reply, usage
+from handlers.presses import Press, route
 from models.access import Action, ChatKind, Target, by_role
 from models.incidents import CANCEL_REASONS, AssignmentEvent, IncidentView, ResponseEvent, Severity
 
@@ -51,38 +64,28 @@ TASK_EVENTS = {
 }
 
 
-def _ids(data: CallbackData | None, count: int) -> tuple[int, ...] | None:
-    if data is None or len(data.ids) != count:
-        return None
-    return data.ids
-
-
-async def _answer_outcome(
-    update: Update, context: AppContext, request: Request, result: Result
-) -> None:
+async def answer_outcome(press: Press, result: Result) -> None:
     """Tell the presser what became of their press."""
-    query = update.callback_query
-    assert query is not None
-    language = request.language
+    language = press.language
     if result.outcome is Outcome.DONE:
-        await query.answer(t(language, "loop.done_toast"))
+        await press.answer(t(language, "loop.done_toast"))
     elif result.outcome is Outcome.ALREADY and result.by_name and result.at:
-        await query.answer(
+        await press.answer(
             already_acknowledged_text(
-                language, result.by_name, result.at, context.services.settings.zone
+                language, result.by_name, result.at, press.services.settings.zone
             ),
-            show_alert=True,
+            alert=True,
         )
     elif result.outcome is Outcome.ALREADY:
-        await query.answer(t(language, "loop.already_toast"), show_alert=True)
+        await press.answer(t(language, "loop.already_toast"), alert=True)
     elif result.outcome is Outcome.CLOSED:
-        await query.answer(incident_closed_text(language), show_alert=True)
+        await press.answer(incident_closed_text(language), alert=True)
     elif result.outcome is Outcome.NOT_A_MEMBER:
-        await query.answer(t(language, "loop.not_member_toast"), show_alert=True)
+        await press.answer(t(language, "loop.not_member_toast"), alert=True)
     elif result.outcome is Outcome.ILLEGAL:
-        await query.answer(illegal_transition_text(language), show_alert=True)
+        await press.answer(illegal_transition_text(language), alert=True)
     else:
-        await query.answer(t(language, "callback.stale"), show_alert=True)
+        await press.refuse(f"outcome {result.outcome.value}")
 
 
 async def _view(context: AppContext, incident_id: int) -> IncidentView | None:
@@ -104,215 +107,200 @@ def _target(view: IncidentView) -> Target:
     return Target(frozenset(r.agency_id for r in view.responses), owners)
 
 
+async def _in_own_agency_chat(press: Press, request: Request, agency_id: int) -> bool:
+    """A card's buttons belong to its agency's chat (Done may otherwise be pressed by members
+    from elsewhere); say so when pressed anywhere else."""
+    here = request.checked.agency
+    if here is not None and here.id == agency_id:
+        return True
+    await press.answer(t(request.language, "deny.other_agency_chat"), alert=True)
+    return False
+
+
 # --- the card in an agency's chat ---
 
 
-async def card_button(update: Update, context: AppContext) -> None:
-    """Acknowledge, en route, on scene, done — pressed in the agency's own chat."""
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    ids = _ids(data, 2)
-    if data is None or ids is None:
-        await answer_stale(update, context)
+async def card_button(press: Press, button: CardButton) -> None:
+    """Acknowledge, assign, en route, on scene, done — pressed in the agency's own chat."""
+    if button.action is ButtonAction.ASSIGN:
+        await open_picker(press, button)
         return
-    incident_id, agency_id = ids
-    action = Action.RESOLVE if data.action is ButtonAction.AGENCY_DONE else Action.ACKNOWLEDGE
-    request = await authorize(update, context, action, Target(frozenset({agency_id})))
-    if request is None:
+    action = Action.RESOLVE if button.action is ButtonAction.AGENCY_DONE else Action.ACKNOWLEDGE
+    request = await press.authorize(action, Target(frozenset({button.agency_id})))
+    if request is None or not await _in_own_agency_chat(press, request, button.agency_id):
         return
-    here = request.checked.agency
-    if here is None or here.id != agency_id:
-        # Done may be pressed by members from elsewhere; a card's buttons belong to its chat.
-        await query.answer(t(request.language, "deny.other_agency_chat"), show_alert=True)
-        return
-    services = context.services
+    incidents = press.services.incidents
     # The press's one write: it records the update as handled in the same commit.
-    with services.store.completes_update():
-        if data.action is ButtonAction.ACKNOWLEDGE:
-            result = await services.incidents.acknowledge(incident_id, agency_id, request.user.id)
-        else:
-            result = await services.incidents.agency_progress(
-                incident_id, agency_id, request.user.id, CARD_PROGRESS[data.action]
+    with press.services.store.completes_update():
+        if button.action is ButtonAction.ACKNOWLEDGE:
+            result = await incidents.acknowledge(
+                button.incident_id, button.agency_id, request.user.id
             )
-    await _answer_outcome(update, context, request, result)
+        else:
+            result = await incidents.agency_progress(
+                button.incident_id,
+                button.agency_id,
+                request.user.id,
+                CARD_PROGRESS[button.action],
+            )
+    await answer_outcome(press, result)
 
 
-async def assign_button(update: Update, context: AppContext) -> None:
-    """Open the picker of whom to assign, in the agency's chat."""
-    query = update.callback_query
-    assert query is not None
-    ids = _ids(decode(query.data), 2)
-    if ids is None or not isinstance(query.message, Message):
-        await answer_stale(update, context)
-        return
-    incident_id, agency_id = ids
-    request = await authorize(update, context, Action.TAKE_TASK, Target(frozenset({agency_id})))
-    if request is None:
-        return
-    view = await _view(context, incident_id)
-    agency = request.checked.agency
+async def explain_card(press: Press, button: CardButton) -> str | None:
+    """Why a card's button is gone from the card it was pressed on: the incident closed, or the
+    agency acknowledged already (the presser's screen had not caught up)."""
+    if press.shown.ref != card_ref(button.incident_id, button.agency_id):
+        return None  # not this card's own button: nothing to explain
+    view = await _view(press.context, button.incident_id)
+    if view is None:
+        return None
+    if view.incident.lifecycle.closed:
+        return incident_closed_text(press.language)
+    response = view.response_of(button.agency_id)
     if (
-        view is None
-        or agency is None
-        or agency.id != agency_id
-        or view.response_of(agency_id) is None
+        button.action is ButtonAction.ACKNOWLEDGE
+        and response is not None
+        and response.acknowledged_by_name
+        and response.acknowledged_at
     ):
-        await answer_stale(update, context)
+        return already_acknowledged_text(
+            press.language,
+            response.acknowledged_by_name,
+            response.acknowledged_at,
+            press.services.settings.zone,
+        )
+    return None
+
+
+async def open_picker(press: Press, button: CardButton) -> None:
+    """Open the picker of whom to assign, in the agency's chat; it is the opener's."""
+    request = await press.authorize(Action.TAKE_TASK, Target(frozenset({button.agency_id})))
+    if request is None or not await _in_own_agency_chat(press, request, button.agency_id):
+        return
+    view = await _view(press.context, button.incident_id)
+    agency = request.checked.agency
+    if view is None or agency is None or view.response_of(button.agency_id) is None:
+        await press.refuse("no such incident for this agency")
         return
     if view.incident.lifecycle.closed:
-        await query.answer(incident_closed_text(request.language), show_alert=True)
+        await press.answer(incident_closed_text(request.language), alert=True)
         return
-    services = context.services
+    services = press.services
     async with services.store.read() as tx:
-        members = await tx.members(agency_id, services.clock.now())
-    text, keyboard = assign_picker(services.settings.default_language, view, agency, members)
-    await query.answer()
-    await query.message.reply_text(text, reply_markup=keyboard)
+        members = await tx.members(button.agency_id, services.clock.now())
+    text, keyboard = assign_picker(
+        services.settings.default_language, view, agency, members, press.user.id
+    )
+    await press.answer()
+    await press.reply(text, keyboard)
 
 
-async def picker_button(update: Update, context: AppContext) -> None:
-    """Someone picked whom to assign (or themselves, or closed the picker)."""
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    if data is None or not isinstance(query.message, Message):
-        await answer_stale(update, context)
+async def picker_button(press: Press, button: PickerButton | PickMember) -> None:
+    """Someone picked whom to assign (or themselves, or closed the picker) on their picker."""
+    if button.opener_id != press.user.id:
+        await press.answer(t(press.language, "assign.not_your_picker"), alert=True)
         return
-    if data.action is ButtonAction.ASSIGN_CLOSE:
-        ids = _ids(data, 2)
-        if ids is None:
-            await answer_stale(update, context)
+    if button.action is ButtonAction.ASSIGN_CLOSE:
+        request = await press.authorize(Action.TAKE_TASK, Target(frozenset({button.agency_id})))
+        if request is None or not await _in_own_agency_chat(press, request, button.agency_id):
             return
-        request = await authorize(update, context, Action.TAKE_TASK, Target(frozenset({ids[1]})))
-        if request is None:
-            return
-        if request.checked.agency is None or request.checked.agency.id != ids[1]:
-            await query.answer(t(request.language, "deny.other_agency_chat"), show_alert=True)
-            return
-        await query.answer()
-        await query.message.delete()
+        await press.answer()
+        await press.delete()
         return
-    ids = _ids(data, 3) if data.action is ButtonAction.ASSIGN_TO else _ids(data, 2)
-    if ids is None:
-        await answer_stale(update, context)
+    assignee = button.user_id if isinstance(button, PickMember) else press.user.id
+    action = Action.TAKE_TASK if assignee == press.user.id else Action.ASSIGN_OTHERS
+    request = await press.authorize(action, Target(frozenset({button.agency_id})))
+    if request is None or not await _in_own_agency_chat(press, request, button.agency_id):
         return
-    incident_id, agency_id = ids[0], ids[1]
-    assignee = ids[2] if len(ids) == 3 else query.from_user.id
-    myself = assignee == query.from_user.id
-    action = Action.TAKE_TASK if myself else Action.ASSIGN_OTHERS
-    request = await authorize(update, context, action, Target(frozenset({agency_id})))
-    if request is None:
-        return
-    if request.checked.agency is None or request.checked.agency.id != agency_id:
-        await query.answer(t(request.language, "deny.other_agency_chat"), show_alert=True)
-        return
-    services = context.services
-    result = await services.incidents.assign(incident_id, agency_id, assignee, request.user.id)
-    await _answer_outcome(update, context, request, result)
+    result = await press.services.incidents.assign(
+        button.incident_id, button.agency_id, assignee, request.user.id
+    )
+    await answer_outcome(press, result)
     if result.ok:
-        await query.message.delete()
+        await press.delete()
 
 
-async def task_button(update: Update, context: AppContext) -> None:
+async def task_button(press: Press, button: TaskButton) -> None:
     """The assignee's own task card: accept, decline, en route, on scene, done."""
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    ids = _ids(data, 1)
-    if data is None or ids is None:
-        await answer_stale(update, context)
-        return
-    services = context.services
+    services = press.services
     async with services.store.read() as tx:
-        assignment = await tx.assignment(ids[0])
+        assignment = await tx.assignment(button.assignment_id)
     if assignment is None:
-        await answer_stale(update, context)
+        await press.refuse("no such task")
         return
-    request = await authorize(
-        update,
-        context,
+    request = await press.authorize(
         Action.UPDATE_PROGRESS,
         Target(frozenset({assignment.agency_id}), frozenset({assignment.user_id})),
     )
     if request is None:
         return
     result = await services.incidents.task_progress(
-        assignment.id, request.user.id, TASK_EVENTS[data.action]
+        assignment.id, request.user.id, TASK_EVENTS[button.action]
     )
-    await _answer_outcome(update, context, request, result)
+    await answer_outcome(press, result)
 
 
 # --- coordinators, from an escalation ---
 
 
-async def acknowledge_on_behalf(update: Update, context: AppContext) -> None:
+async def acknowledge_on_behalf(press: Press, button: IncidentAgency) -> None:
     """A coordinator owns the call for an agency that did not answer (recorded as such)."""
-    query = update.callback_query
-    assert query is not None
-    ids = _ids(decode(query.data), 2)
-    if ids is None:
-        await answer_stale(update, context)
-        return
-    incident_id, agency_id = ids
-    request = await authorize(update, context, Action.ACKNOWLEDGE_ON_BEHALF)
+    request = await press.authorize(Action.ACKNOWLEDGE_ON_BEHALF)
     if request is None:
         return
-    result = await context.services.incidents.acknowledge(
-        incident_id, agency_id, request.user.id, on_behalf=True
+    result = await press.services.incidents.acknowledge(
+        button.incident_id, button.agency_id, request.user.id, on_behalf=True
     )
-    await _answer_outcome(update, context, request, result)
+    await answer_outcome(press, result)
 
 
-async def open_incident(update: Update, context: AppContext) -> None:
-    """Send the full card and timeline to the presser's private chat."""
-    query = update.callback_query
-    assert query is not None
-    ids = _ids(decode(query.data), 1)
-    view = None if ids is None else await _view(context, ids[0])
+async def incident_button(press: Press, button: IncidentButton) -> None:
+    """Open an incident in private (escalations), open its management card (cards), reopen it
+    (the management card)."""
+    view = await _view(press.context, button.incident_id)
     if view is None:
-        await answer_stale(update, context)
+        await press.refuse("no such incident")
         return
-    request = await authorize(update, context, Action.VIEW_INCIDENT, _target(view))
+    if button.action is ButtonAction.OPEN_INCIDENT:
+        await open_incident(press, view)
+    elif button.action is ButtonAction.MANAGE:
+        await open_manage_card(press, view)
+    else:
+        await manage_action(press, view, button)
+
+
+async def open_incident(press: Press, view: IncidentView) -> None:
+    """Send the full card and timeline to the presser's private chat."""
+    request = await press.authorize(Action.VIEW_INCIDENT, _target(view))
     if request is None:
         return
-    async with context.services.store.read() as tx:
+    async with press.services.store.read() as tx:
         events = await tx.events(view.incident.id)
-    zone = context.services.settings.zone
+    zone = press.services.settings.zone
     text = incident_text(request.language, view, events, zone, show_phone=True)
     try:
-        await context.bot.send_message(request.user.id, text)
+        await press.context.bot.send_message(request.user.id, text)
     except Forbidden:
-        await query.answer(t(request.language, "loop.manage_start_first"), show_alert=True)
+        await press.answer(t(request.language, "loop.manage_start_first"), alert=True)
         return
-    await query.answer(t(request.language, "loop.sent_private"))
+    await press.answer(t(request.language, "loop.sent_private"))
 
 
 # --- dispatchers ---
 
 
-async def manage_button(update: Update, context: AppContext) -> None:
+async def open_manage_card(press: Press, view: IncidentView) -> None:
     """A dispatcher opens the management card of an incident, in their private chat."""
-    query = update.callback_query
-    assert query is not None
-    ids = _ids(decode(query.data), 1)
-    if ids is None:
-        await answer_stale(update, context)
-        return
-    view = await _view(context, ids[0])
-    if view is None:
-        await answer_stale(update, context)
-        return
-    request = await authorize(update, context, Action.CANCEL, _target(view))
+    request = await press.authorize(Action.CANCEL, _target(view))
     if request is None:
         return
-    text, keyboard = await _manage(context, request, view)
+    text, keyboard = await _manage(press.context, request, view)
     try:
-        await context.bot.send_message(request.user.id, text, reply_markup=keyboard)
+        await press.context.bot.send_message(request.user.id, text, reply_markup=keyboard)
     except Forbidden:
-        await query.answer(t(request.language, "loop.manage_start_first"), show_alert=True)
+        await press.answer(t(request.language, "loop.manage_start_first"), alert=True)
         return
-    await query.answer(t(request.language, "loop.manage_sent"))
+    await press.answer(t(request.language, "loop.manage_sent"))
 
 
 async def _manage(
@@ -322,53 +310,53 @@ async def _manage(
     return manage_card(request.language, view, addable, zone=context.services.settings.zone)
 
 
-async def manage_action(update: Update, context: AppContext) -> None:
-    """Severity, add an agency, cancel, reopen — from the management card."""
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    if data is None or not data.ids:
-        await answer_stale(update, context)
+MANAGE_ACTIONS = {
+    ButtonAction.SET_SEVERITY: Action.CHANGE_SEVERITY,
+    ButtonAction.ADD_AGENCY: Action.ADD_AGENCY,
+    ButtonAction.CANCEL_INCIDENT: Action.CANCEL,
+    ButtonAction.REOPEN: Action.REOPEN,
+}
+
+
+async def manage_button(
+    press: Press, button: SetSeverity | IncidentAgency | CancelIncident
+) -> None:
+    """Severity, add an agency, cancel — from the management card (acknowledge on behalf of an
+    agency shares its payload with adding one, and comes from an escalation)."""
+    if button.action is ButtonAction.ACK_ON_BEHALF:
+        assert isinstance(button, IncidentAgency)
+        await acknowledge_on_behalf(press, button)
         return
-    view = await _view(context, data.ids[0])
+    view = await _view(press.context, button.incident_id)
     if view is None:
-        await answer_stale(update, context)
+        await press.refuse("no such incident")
         return
-    action = {
-        ButtonAction.SET_SEVERITY: Action.CHANGE_SEVERITY,
-        ButtonAction.ADD_AGENCY: Action.ADD_AGENCY,
-        ButtonAction.CANCEL_INCIDENT: Action.CANCEL,
-        ButtonAction.REOPEN: Action.REOPEN,
-    }[data.action]
-    request = await authorize(update, context, action, _target(view))
+    await manage_action(press, view, button)
+
+
+async def manage_action(
+    press: Press,
+    view: IncidentView,
+    button: SetSeverity | IncidentAgency | CancelIncident | IncidentButton,
+) -> None:
+    """One change from the management card, then the card shows the incident as it is now."""
+    request = await press.authorize(MANAGE_ACTIONS[button.action], _target(view))
     if request is None:
         return
-    incidents, incident_id, user_id = context.services.incidents, view.incident.id, request.user.id
-    result: Result | None = None
-    if (
-        data.action is ButtonAction.SET_SEVERITY
-        and len(data.ids) == 2
-        and 0 <= data.ids[1] < len(Severity)
-    ):
-        result = await incidents.set_severity(incident_id, list(Severity)[data.ids[1]], user_id)
-    elif data.action is ButtonAction.ADD_AGENCY and len(data.ids) == 2:
-        result = await incidents.add_agency(incident_id, data.ids[1], user_id)
-    elif (
-        data.action is ButtonAction.CANCEL_INCIDENT
-        and len(data.ids) == 2
-        and 0 <= data.ids[1] < len(CANCEL_REASONS)
-    ):
-        result = await incidents.cancel(incident_id, CANCEL_REASONS[data.ids[1]], user_id)
-    elif data.action is ButtonAction.REOPEN and len(data.ids) == 1:
+    incidents, incident_id, user_id = press.services.incidents, view.incident.id, request.user.id
+    if isinstance(button, SetSeverity):
+        result = await incidents.set_severity(incident_id, list(Severity)[button.rank], user_id)
+    elif isinstance(button, IncidentAgency):
+        result = await incidents.add_agency(incident_id, button.agency_id, user_id)
+    elif isinstance(button, CancelIncident):
+        result = await incidents.cancel(incident_id, CANCEL_REASONS[button.reason], user_id)
+    else:
         result = await incidents.reopen(incident_id, user_id)
-    if result is None:
-        await answer_stale(update, context)
-        return
-    await _answer_outcome(update, context, request, result)
-    fresh = await _view(context, incident_id)
-    if fresh is not None and isinstance(query.message, Message):
-        text, keyboard = await _manage(context, request, fresh)
-        await query.edit_message_text(text, reply_markup=keyboard)
+    await answer_outcome(press, result)
+    fresh = await _view(press.context, incident_id)
+    if fresh is not None:
+        text, keyboard = await _manage(press.context, request, fresh)
+        await press.edit(text, keyboard)
 
 
 # --- commands ---
@@ -480,39 +468,14 @@ async def _dispatcher_command(
 
 
 def register(app: App) -> None:
-    app.add_handler(
-        CallbackQueryHandler(
-            card_button, pattern=pattern_for(ButtonAction.ACKNOWLEDGE, *CARD_PROGRESS)
-        )
-    )
-    app.add_handler(CallbackQueryHandler(assign_button, pattern=pattern_for(ButtonAction.ASSIGN)))
-    app.add_handler(
-        CallbackQueryHandler(
-            picker_button,
-            pattern=pattern_for(
-                ButtonAction.ASSIGN_TO, ButtonAction.ASSIGN_SELF, ButtonAction.ASSIGN_CLOSE
-            ),
-        )
-    )
-    app.add_handler(CallbackQueryHandler(task_button, pattern=pattern_for(*TASK_EVENTS)))
-    app.add_handler(CallbackQueryHandler(manage_button, pattern=pattern_for(ButtonAction.MANAGE)))
-    app.add_handler(
-        CallbackQueryHandler(acknowledge_on_behalf, pattern=pattern_for(ButtonAction.ACK_ON_BEHALF))
-    )
-    app.add_handler(
-        CallbackQueryHandler(open_incident, pattern=pattern_for(ButtonAction.OPEN_INCIDENT))
-    )
-    app.add_handler(
-        CallbackQueryHandler(
-            manage_action,
-            pattern=pattern_for(
-                ButtonAction.SET_SEVERITY,
-                ButtonAction.ADD_AGENCY,
-                ButtonAction.CANCEL_INCIDENT,
-                ButtonAction.REOPEN,
-            ),
-        )
-    )
+    route(app, CardButton, card_button, explain=explain_card)
+    route(app, PickerButton, picker_button)
+    route(app, PickMember, picker_button)
+    route(app, TaskButton, task_button)
+    route(app, IncidentButton, incident_button)
+    route(app, IncidentAgency, manage_button)
+    route(app, SetSeverity, manage_button)
+    route(app, CancelIncident, manage_button)
     app.add_handler(CommandHandler(INCIDENT.names, show_incident, filters=ENDS))
     app.add_handler(CommandHandler(OPEN.names, open_incidents, filters=ENDS))
     app.add_handler(CommandHandler(MERGE.names, merge, filters=ENDS))

@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, ReplyKeyboardRemove, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, MessageHandler, filters
 
-from bot.callbacks import ButtonAction, decode, pattern_for
+from bot.callbacks import ButtonAction, ReportChoice, ReportStep
 from bot.commands import CANCEL, NEW_CALL, REPORT
 from bot.context import App, AppContext
-from bot.i18n import t
+from bot.i18n import N_, t
 from bot.incidents import NewIncident
 from bot.render.report import (
     already_running_text,
@@ -42,9 +42,10 @@ from bot.reporting import (
 )
 from bot.settings import Language
 from handlers.guard import authorize, reply
+from handlers.presses import Press, route
 from models.access import Action
 from models.incident_types import IncidentType
-from models.incidents import Location, Source
+from models.incidents import Hurt, Location, Source
 from models.report import CallLine, Problem, parse_call_line
 
 log = logging.getLogger(__name__)
@@ -53,20 +54,26 @@ ENDS = filters.UpdateType.MESSAGE
 
 
 async def send_prompt(
-    message: Message, language: Language, prompt: Prompt, context: AppContext
+    context: AppContext, user_id: int, language: Language, prompt: Prompt
 ) -> None:
-    """Say what the draft needs now (or what became of it)."""
+    """Say what the draft needs now (or what became of it), in the person's private chat. The
+    question sent is the one the draft waits on from now on."""
     zone = context.services.settings.zone
+    bot = context.bot
     if prompt.limited_until is not None:
-        await message.reply_text(
-            limited_text(language, prompt.limited_until, zone), reply_markup=ReplyKeyboardRemove()
+        await bot.send_message(
+            user_id,
+            limited_text(language, prompt.limited_until, zone),
+            reply_markup=ReplyKeyboardRemove(),
         )
         return
     if prompt.cancelled:
-        await message.reply_text(cancelled_text(language), reply_markup=ReplyKeyboardRemove())
+        await bot.send_message(
+            user_id, cancelled_text(language), reply_markup=ReplyKeyboardRemove()
+        )
         return
     if prompt.expired:
-        await message.reply_text(expired_text(language), reply_markup=ReplyKeyboardRemove())
+        await bot.send_message(user_id, expired_text(language), reply_markup=ReplyKeyboardRemove())
         return
     if prompt.submitted is not None:
         submitted = prompt.submitted
@@ -74,7 +81,7 @@ async def send_prompt(
             text = call_created_text(
                 language, submitted.incident_id, submitted.agency_names, submitted.fallback
             )
-            await message.reply_text(text, reply_markup=ReplyKeyboardRemove())
+            await bot.send_message(user_id, text, reply_markup=ReplyKeyboardRemove())
         # A reporter's confirmation comes through the outbox with the submission itself.
         return
     if prompt.step is None:
@@ -85,7 +92,8 @@ async def send_prompt(
         before = already_running_text(language)
     if before:
         text = before + "\n\n" + text
-    await message.reply_text(text, reply_markup=markup)
+    sent = await bot.send_message(user_id, text, reply_markup=markup)
+    await context.services.reporting.bind_question(user_id, sent.message_id)
 
 
 async def report(update: Update, context: AppContext) -> None:
@@ -107,7 +115,7 @@ async def start_report(update: Update, context: AppContext, mode: Mode) -> None:
     if request is None or request.message is None:
         return
     prompt = await context.services.reporting.start(request.user.id, mode, request.language)
-    await send_prompt(request.message, request.language, prompt, context)
+    await send_prompt(context, request.user.id, request.language, prompt)
 
 
 async def new_call(update: Update, context: AppContext) -> None:
@@ -196,71 +204,67 @@ async def private_message(update: Update, context: AppContext) -> None:
     if prompt is None:
         await message.reply_text(t(language, "unknown.text"), reply_markup=ReplyKeyboardRemove())
         return
-    await send_prompt(message, language, prompt, context)
+    await send_prompt(context, user.id, language, prompt)
 
 
-BUTTONS = {
+STEPS = {
     ButtonAction.REPORT_PHOTOS_DONE: "photos_done",
     ButtonAction.REPORT_SUBMIT: "submit",
     ButtonAction.REPORT_CANCEL: "cancel",
-    ButtonAction.REPORT_EDIT: "edit",
 }
 
 
-async def report_button(update: Update, context: AppContext) -> None:
-    """A press on a draft's button. The draft is the presser's own, so nobody else's is touched."""
-    query = update.callback_query
-    if query is None or not isinstance(query.message, Message):
+def pressed_input(button: ReportChoice | ReportStep) -> Input | None:
+    """What a report button answers; None for a value no button of ours carries."""
+    if isinstance(button, ReportStep):
+        return Button(STEPS[button.action])
+    value = button.value
+    if button.action is ButtonAction.REPORT_TYPE:
+        return TypeChosen(list(IncidentType)[value]) if 0 <= value < len(IncidentType) else None
+    if button.action is ButtonAction.REPORT_FAR_OK:
+        return Button("far_ok" if value == 1 else "far_again") if value in (0, 1) else None
+    if button.action is ButtonAction.REPORT_HURT:
+        if value == -1:
+            return Button("hurt_unknown")
+        return Button("hurt", value) if 0 <= value < len(Hurt) else None
+    return Button("edit", value) if value >= 0 else None
+
+
+async def old_question(press: Press, button: ReportChoice | ReportStep) -> str:
+    """A button taken away from a question already answered (a double tap, say)."""
+    return t(press.language, "report.old_question")
+
+
+async def report_button(press: Press, button: ReportChoice | ReportStep) -> None:
+    """A press on the question the person's draft waits on, in their own private chat."""
+    given = pressed_input(button)
+    if not press.private or given is None:
+        await press.refuse("not a report question of the presser's")
         return
-    language = context.services.language_of(query.from_user)
-    data = decode(query.data)
-    given: Input | None = None
-    if data is not None:
-        value = data.ids[0] if data.ids else 0
-        if data.action is ButtonAction.REPORT_TYPE and 0 <= value < len(IncidentType):
-            given = TypeChosen(list(IncidentType)[value])
-        elif data.action is ButtonAction.REPORT_FAR_OK:
-            given = Button("far_ok" if value == 1 else "far_again")
-        elif data.action is ButtonAction.REPORT_HURT:
-            given = Button("hurt_unknown") if value == -1 else Button("hurt", value)
-        elif data.action in BUTTONS:
-            given = Button(BUTTONS[data.action], value)
-    prompt = (
-        None
-        if given is None
-        else await context.services.reporting.answer(query.from_user.id, given)
-    )
+    reporting, language = press.services.reporting, press.language
+    prompt = await reporting.answer(press.user.id, given, pressed_on=press.message_id)
     if prompt is None:
-        await query.answer(t(language, "callback.stale"))
+        await press.refuse("no report in progress", N_("report.no_draft_button"))
         return
-    await query.answer()
+    if prompt.stale:
+        await press.refuse("not the question the draft waits on", "report.old_question")
+        return
+    await press.answer()
     if prompt.submitted is not None and prompt.mode is Mode.REPORT:
         number = prompt.submitted.incident_id
-        await query.edit_message_text(t(language, "report.submitted", number=number))
+        await press.edit(t(language, "report.submitted", number=number))
         return
     # The pressed question is answered: its buttons go, so an old one cannot be pressed again.
-    await query.edit_message_reply_markup(reply_markup=None)
-    await send_prompt(query.message, language, prompt, context)
+    await press.set_buttons(None)
+    await send_prompt(press.context, press.user.id, language, prompt)
 
 
 def register(app: App) -> None:
     app.add_handler(CommandHandler(REPORT.names, report, filters=ENDS))
     app.add_handler(CommandHandler(NEW_CALL.names, new_call, filters=ENDS))
     app.add_handler(CommandHandler(CANCEL.names, cancel, filters=ENDS))
-    app.add_handler(
-        CallbackQueryHandler(
-            report_button,
-            pattern=pattern_for(
-                ButtonAction.REPORT_TYPE,
-                ButtonAction.REPORT_FAR_OK,
-                ButtonAction.REPORT_PHOTOS_DONE,
-                ButtonAction.REPORT_HURT,
-                ButtonAction.REPORT_SUBMIT,
-                ButtonAction.REPORT_EDIT,
-                ButtonAction.REPORT_CANCEL,
-            ),
-        )
-    )
+    route(app, ReportChoice, report_button, explain=old_question)
+    route(app, ReportStep, report_button, explain=old_question)
     app.add_handler(
         MessageHandler(
             filters.ChatType.PRIVATE & ~filters.COMMAND & filters.UpdateType.MESSAGE,

@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
+from models.shown import Shown
+
 
 class Priority(IntEnum):
     """Lower goes first. Incident traffic is never held up behind broadcasts or digests."""
@@ -103,6 +105,8 @@ class OutboxItem:
     # (chat_id, message_id) of the message `target_ref` names, when it was known as the row was
     # read (`due_outbox` reads it along); None: look it up.
     target: tuple[int, int] | None = None
+    # What that message shows, read along with it (None: not known).
+    shown: Shown | None = None
 
 
 def message_to_dict(message: OutgoingMessage) -> dict[str, Any]:

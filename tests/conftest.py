@@ -13,8 +13,20 @@ from tests.harness import BotHarness, harness_for
 
 @pytest.fixture
 async def sim() -> AsyncIterator[TelegramSimulator]:
+    """A simulator for the test. A call Telegram refused fails the test, unless the test said
+    it provoked that refusal (`sim.expect_refusal`)."""
     async with TelegramSimulator() as simulator:
         yield simulator
+    refused = simulator.unexpected_refusals()
+    assert not refused, "Telegram refused calls of the bot:\n" + "\n".join(
+        f"  {call.method} {call.error_code} {call.description} {_brief(call.params)}"
+        for call in refused
+    )
+
+
+def _brief(params: dict[str, object]) -> str:
+    shown = {key: params[key] for key in ("chat_id", "message_id", "text") if key in params}
+    return repr(shown)[:200]
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.broadcasts import alert_ref
-from bot.callbacks import ButtonAction, encode
+from bot.callbacks import AlertButton, ButtonAction, ComposeStep, StopBroadcast
 from bot.simulator import SimChat, SimMessage, SimUser, TelegramSimulator
 from models.agencies import AgencyKind
 from models.broadcast import TEXT_MAX
@@ -274,23 +274,32 @@ async def test_stale_forged_and_misplaced_presses_change_nothing(
     old_confirm = last(sim, chat)
     await press(city, city.dispatcher, old_confirm, "🗑 Buang draf")
     assert "Draf siaran dibuang" in (last(sim, chat).text or "")
-    query = await sim.press_raw(city.dispatcher, old_confirm, encode(ButtonAction.BC_SEND, 1))
+    query = await sim.press_raw(
+        city.dispatcher, old_confirm, ComposeStep(ButtonAction.BC_SEND, 1).encode()
+    )
     await harness.settle()
     assert "tidak berlaku" in (query.answer_text or "")
     number = await _send_to(city, "Damkar Palangka Raya")
+    received_data = AlertButton(ButtonAction.BC_RECEIVED, number).encode()
     dinkes_person = city.crews["dinkes"][0]
     notice = sim.bot_messages(city.groups["dinkes"])[-1]
-    query = await sim.press_raw(dinkes_person, notice, encode(ButtonAction.BC_RECEIVED, number))
+    query = await sim.press_raw(
+        dinkes_person, notice, AlertButton(ButtonAction.BC_RECEIVED, number).encode()
+    )
     await harness.settle()
-    assert "tidak dikirim ke chat ini" in (query.answer_text or "")
-    query = await sim.press_raw(dinkes_person, notice, encode(ButtonAction.BC_RECEIVED, 999))
+    # That message carries no Received button: refused at the message, before any lookup.
+    assert "tidak berlaku" in (query.answer_text or "")
+    query = await sim.press_raw(
+        dinkes_person, notice, AlertButton(ButtonAction.BC_RECEIVED, 999).encode()
+    )
     await harness.settle()
     assert query.answer_text
-    malformed = await sim.press_raw(dinkes_person, notice, encode(ButtonAction.BC_RECEIVED))
+    malformed = await sim.press_raw(dinkes_person, notice, "1|bc.ok")
     await harness.settle()
     assert "tidak berlaku" in (malformed.answer_text or ""), "a press is always answered"
-    preview = sim.bot_messages(chat)[-4]
-    query = await sim.press_raw(city.dispatcher, preview, encode(ButtonAction.BC_RECEIVED, number))
+    # The draft discarded above had the same number: its preview is older.
+    preview = [m for m in sim.bot_messages(chat) if m.button_data == [[received_data]]][-1]
+    query = await sim.press_button(city.dispatcher, preview, callback_data=received_data)
     await harness.settle()
     assert "pratinjau" in (query.answer_text or "")
     async with harness.services.store.read() as tx:
@@ -343,7 +352,9 @@ async def test_stopping_drops_what_is_pending_and_the_report_says_which(
     final = status_message(sim, chat, number)
     assert final.buttons == [["📋 Rincian"]], "nothing left to stop"
     assert "dibatalkan" in (final.text or "") and "Tidak jadi dikirim: 2" in (final.text or "")
-    stale = await sim.press_raw(city.dispatcher, final, encode(ButtonAction.BC_STOP, number, 1))
+    stale = await sim.press_raw(
+        city.dispatcher, final, StopBroadcast(ButtonAction.BC_STOP, number, 1).encode()
+    )
     await harness.settle()
     assert "sudah selesai atau sudah dihentikan" in (stale.answer_text or "")
 
@@ -353,6 +364,7 @@ async def test_a_group_that_removed_the_bot_is_listed_as_failed_with_the_reason(
 ) -> None:
     city = await build_city(sim, harness)
     sim.remove_bot_from_group(city.groups["relawan"], by=city.admin)
+    sim.expect_refusal("bot was kicked")  # how the bot learns it was removed
     await harness.settle()
     chat = await compose(city)
     await press(city, city.dispatcher, last(sim, chat), SEND)
@@ -499,11 +511,14 @@ async def test_a_group_upgraded_to_a_supergroup_can_still_confirm(
 ) -> None:
     city = await build_city(sim, harness)
     number = await _send_to(city, "Damkar Palangka Raya")
+    old_copy = alerts(sim, city.groups["damkar"])[0]
     supergroup = sim.migrate_to_supergroup(city.groups["damkar"])
     await harness.settle()
     rudi = city.crews["damkar"][0]
-    anchor = await harness.says(rudi, "/piket", chat=supergroup)  # a bot message to press on
-    query = await sim.press_raw(rudi, anchor, encode(ButtonAction.BC_RECEIVED, number))
+    # The copy stays in the old group's history; the edit that shows Rudi's confirmation
+    # finds no message in the new chat and is posted there afresh.
+    sim.expect_refusal("message to edit not found")
+    query = await sim.press_button(rudi, old_copy, text=RECEIVED)
     await harness.settle()
     assert "tercatat" in (query.answer_text or "")
     details = await harness.says(city.dispatcher, f"/riwayatsiaran {number}")

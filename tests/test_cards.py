@@ -12,7 +12,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from telegram import InlineKeyboardMarkup
 
-from bot.callbacks import MAX_BYTES, ButtonAction, decode
+from bot.callbacks import (
+    MAX_BYTES,
+    ButtonAction,
+    CancelIncident,
+    CardButton,
+    IncidentButton,
+    PickMember,
+    SetSeverity,
+    TaskButton,
+    decode,
+)
 from bot.render.cards import (
     PICKER_MAX_MEMBERS,
     TIMELINE_MAX_LINES,
@@ -437,8 +447,10 @@ def test_card_keyboard_follows_the_agency_response(
     for _text, data in all_buttons(keyboard):
         decoded = decode(data)
         assert decoded is not None
-        expected_ids = (12,) if decoded.action is ButtonAction.MANAGE else (12, 1)
-        assert decoded.ids == expected_ids
+        if decoded.action is ButtonAction.MANAGE:
+            assert decoded == IncidentButton(ButtonAction.MANAGE, 12)
+        else:
+            assert decoded == CardButton(decoded.action, 12, 1)
 
 
 def test_every_response_status_has_an_expectation() -> None:
@@ -505,7 +517,7 @@ def test_task_card_buttons_follow_the_assignment(
         for _label, data in all_buttons(keyboard):
             decoded = decode(data)
             assert decoded is not None
-            assert decoded.ids == (3,)
+            assert decoded == TaskButton(decoded.action, 3)
     assert shown.startswith("📋 ")
     assert "#12" in shown
 
@@ -553,7 +565,7 @@ def test_callback_data_fits_with_large_ids() -> None:
         for status in AssignmentStatus
     ]
     keyboards += [
-        assign_picker("id", view, agency, members)[1],
+        assign_picker("id", view, agency, members, BIG_USER)[1],
         manage_card("id", view, [make_agency(BIG_AGENCY + i) for i in range(3)])[1],
         manage_card(
             "id", make_view(dataclasses.replace(incident, lifecycle=Lifecycle.RESOLVED)), []
@@ -567,7 +579,9 @@ def test_callback_data_fits_with_large_ids() -> None:
             assert decoded is not None
             seen.add(decoded.action)
             if decoded.action is ButtonAction.ASSIGN_TO:
-                assert decoded.ids == (BIG_INCIDENT, BIG_AGENCY, BIG_USER)
+                assert decoded == PickMember(
+                    ButtonAction.ASSIGN_TO, BIG_INCIDENT, BIG_AGENCY, BIG_USER, BIG_USER
+                )
     # agencies, the report, escalations, broadcasts
     elsewhere = ("ag.", "rp.", "ack.for", "open", "bc.")
     card_loop = set(ButtonAction) - {a for a in ButtonAction if a.value.startswith(elsewhere)}
@@ -586,7 +600,7 @@ def test_assign_picker_orders_marks_and_caps() -> None:
             make_assignment(AssignmentStatus.DECLINED, assignment_id=4, user_id=802),
         ]
     )
-    text, keyboard = assign_picker("en", view, make_agency(), members)
+    text, keyboard = assign_picker("en", view, make_agency(), members, 777)
     shown = plain(text)
     assert "5 more members are not shown" in shown
     rows = keyboard.inline_keyboard
@@ -602,21 +616,21 @@ def test_assign_picker_orders_marks_and_caps() -> None:
     decoded = decode(str(people[1].callback_data))
     assert decoded is not None
     assert decoded.action is ButtonAction.ASSIGN_TO
-    assert decoded.ids == (12, 1, 801)
+    assert decoded == PickMember(ButtonAction.ASSIGN_TO, 12, 1, 801, 777)  # 777 opened it
     assert [decode(str(b.callback_data)).action for b in rows[-1]] == [  # type: ignore[union-attr]
         ButtonAction.ASSIGN_SELF,
         ButtonAction.ASSIGN_CLOSE,
     ]
-    indonesian = assign_picker("id", view, make_agency(), members)[1].inline_keyboard[-1]
+    indonesian = assign_picker("id", view, make_agency(), members, 777)[1].inline_keyboard[-1]
     assert [b.text for b in indonesian] == ["🙋 Saya sendiri", "✖ Tutup"]
     assert (
         "(tidak siaga)"
-        in assign_picker("id", view, make_agency(), members)[1].inline_keyboard[15][0].text
+        in assign_picker("id", view, make_agency(), members, 777)[1].inline_keyboard[15][0].text
     )
 
 
 def test_assign_picker_without_members_still_offers_myself() -> None:
-    text, keyboard = assign_picker("id", make_view(), make_agency(name="<Damkar>"), [])
+    text, keyboard = assign_picker("id", make_view(), make_agency(name="<Damkar>"), [], 777)
     shown = plain(text)
     assert "<Damkar>" in shown
     assert "/gabung" in shown
@@ -637,17 +651,19 @@ def test_manage_card_of_an_open_incident() -> None:
     assert rows[0] == [ButtonAction.SET_SEVERITY] * 4
     severity_buttons = keyboard.inline_keyboard[0]
     assert [b.text.startswith("✔") for b in severity_buttons] == [False, True, False, False]
-    ranks = [decode(str(b.callback_data)).ids for b in severity_buttons]  # type: ignore[union-attr]
-    assert ranks == [(12, 0), (12, 1), (12, 2), (12, 3)]
+    ranks = [decode(str(b.callback_data)) for b in severity_buttons]
+    assert ranks == [SetSeverity(ButtonAction.SET_SEVERITY, 12, rank) for rank in range(4)]
     flat = [action for row in rows for action in row]
     assert flat.count(ButtonAction.ADD_AGENCY) == 8
     assert flat.count(ButtonAction.CANCEL_INCIDENT) == len(CANCEL_REASONS)
-    cancel_ids = [
-        decode(data).ids  # type: ignore[union-attr]
+    cancels = [
+        decoded
         for _t, data in all_buttons(keyboard)
-        if decode(data).action is ButtonAction.CANCEL_INCIDENT  # type: ignore[union-attr]
+        if isinstance(decoded := decode(data), CancelIncident)
     ]
-    assert cancel_ids == [(12, i) for i in range(len(CANCEL_REASONS))]
+    assert cancels == [
+        CancelIncident(ButtonAction.CANCEL_INCIDENT, 12, i) for i in range(len(CANCEL_REASONS))
+    ]
     assert ButtonAction.REOPEN not in flat
     assert "/gabungkan 12" in plain(manage_card("id", make_view(), [])[0])
 

@@ -93,6 +93,7 @@ async def test_only_the_newest_pending_edit_of_a_card_is_sent(
 async def test_a_deleted_card_is_posted_again_and_later_edits_find_it(
     sim: TelegramSimulator, harness: BotHarness
 ) -> None:
+    sim.expect_refusal("message to edit not found")  # how the bot learns a card was deleted
     city = await build_city(sim, harness)
     reporter = sim.add_user("Ani", language_code="id")
     await harness.says(reporter, "/start")
@@ -121,6 +122,7 @@ async def _agency(harness: BotHarness, code: str) -> int:
 async def test_a_group_that_refuses_the_bot_is_parked_and_admins_are_told_once(
     sim: TelegramSimulator, harness: BotHarness
 ) -> None:
+    sim.expect_refusal("bot was kicked")  # how the bot learns it was removed
     city = await build_city(sim, harness)
     reporter = sim.add_user("Ani", language_code="id")
     await harness.says(reporter, "/start")

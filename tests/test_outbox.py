@@ -147,6 +147,7 @@ async def test_edit_finds_the_message_by_its_ref(
 async def test_refused_message_is_parked_and_the_chat_moves_on(
     sim: TelegramSimulator, harness: BotHarness
 ) -> None:
+    sim.expect_refusal("can't parse entities")  # the broken row is the test's own
     await harness.start()
     sari = await started_user(sim, harness)
     store = harness.services.store
@@ -166,6 +167,7 @@ async def test_refused_message_is_parked_and_the_chat_moves_on(
 async def test_person_who_never_started_the_bot_is_parked_not_retried_forever(
     sim: TelegramSimulator, harness: BotHarness
 ) -> None:
+    sim.expect_refusal("can't initiate conversation")  # how the bot learns it
     await harness.start()
     stranger = sim.add_user("Stranger", language_code="id")
     [item_id] = await enqueue(harness.services.store, text(stranger.id, "halo"))

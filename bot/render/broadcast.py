@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import ButtonAction, encode
+from bot.callbacks import (
+    AlertButton,
+    Button,
+    ButtonAction,
+    ComposeChoice,
+    ComposeStep,
+    StopBroadcast,
+)
 from bot.i18n import N_, Html, escape, format_time, t
 from bot.render.cards import short
 from models.agencies import Agency
@@ -30,8 +37,8 @@ NAME_MAX = 30
 ERROR_MAX = 80
 
 
-def _button(label: str, action: ButtonAction, *ids: int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=encode(action, *ids))
+def _button(label: str, payload: Button) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=payload.encode())
 
 
 def urgency_label(language: str, urgency: Urgency) -> str:
@@ -74,7 +81,8 @@ def received_keyboard(language: str, broadcast_id: int) -> InlineKeyboardMarkup:
         [
             [
                 _button(
-                    t(language, "broadcast.button.received"), ButtonAction.BC_RECEIVED, broadcast_id
+                    t(language, "broadcast.button.received"),
+                    AlertButton(ButtonAction.BC_RECEIVED, broadcast_id),
                 )
             ]
         ]
@@ -85,7 +93,11 @@ def received_keyboard(language: str, broadcast_id: int) -> InlineKeyboardMarkup:
 
 
 def _discard_row(language: str, draft_id: int) -> list[InlineKeyboardButton]:
-    return [_button(t(language, "broadcast.button.discard"), ButtonAction.BC_DISCARD, draft_id)]
+    return [
+        _button(
+            t(language, "broadcast.button.discard"), ComposeStep(ButtonAction.BC_DISCARD, draft_id)
+        )
+    ]
 
 
 def text_question(language: str) -> str:
@@ -105,9 +117,7 @@ def urgency_question(language: str, draft: Broadcast) -> tuple[str, InlineKeyboa
         [
             _button(
                 f"{urgency.emoji} {urgency_label(language, urgency)}",
-                ButtonAction.BC_URGENCY,
-                draft.id,
-                index,
+                ComposeChoice(ButtonAction.BC_URGENCY, draft.id, index),
             )
         ]
         for index, urgency in enumerate(Urgency)
@@ -117,7 +127,11 @@ def urgency_question(language: str, draft: Broadcast) -> tuple[str, InlineKeyboa
 
 def targets_question(language: str, draft: Broadcast) -> tuple[str, InlineKeyboardMarkup]:
     rows = [
-        [_button(t(language, kind.label_key), ButtonAction.BC_TARGET, draft.id, index)]
+        [
+            _button(
+                t(language, kind.label_key), ComposeChoice(ButtonAction.BC_TARGET, draft.id, index)
+            )
+        ]
         for index, kind in enumerate(TargetKind)
     ]
     return t(language, "broadcast.ask.targets"), InlineKeyboardMarkup(
@@ -143,9 +157,7 @@ def agencies_question(
         [
             _button(
                 ("☑️ " if agency.id in chosen else "⬜ ") + short(agency.name, 40),
-                ButtonAction.BC_AGENCY,
-                draft.id,
-                agency.id,
+                ComposeChoice(ButtonAction.BC_AGENCY, draft.id, agency.id),
             )
         ]
         for agency in shown
@@ -153,13 +165,20 @@ def agencies_question(
     if pages > 1:
         rows.append(
             [
-                _button("◀️", ButtonAction.BC_AGENCY_PAGE, draft.id, (page - 1) % pages),
-                _button(f"{page + 1}/{pages}", ButtonAction.BC_AGENCY_PAGE, draft.id, page),
-                _button("▶️", ButtonAction.BC_AGENCY_PAGE, draft.id, (page + 1) % pages),
+                _button(
+                    "◀️", ComposeChoice(ButtonAction.BC_AGENCY_PAGE, draft.id, (page - 1) % pages)
+                ),
+                _button(
+                    f"{page + 1}/{pages}",
+                    ComposeChoice(ButtonAction.BC_AGENCY_PAGE, draft.id, page),
+                ),
+                _button(
+                    "▶️", ComposeChoice(ButtonAction.BC_AGENCY_PAGE, draft.id, (page + 1) % pages)
+                ),
             ]
         )
     done = t(language, "broadcast.button.agencies_done", count=len(chosen))
-    rows.append([_button(done, ButtonAction.BC_AGENCIES_DONE, draft.id)])
+    rows.append([_button(done, ComposeStep(ButtonAction.BC_AGENCIES_DONE, draft.id))])
     rows.append(_discard_row(language, draft.id))
     return t(language, "broadcast.ask.agencies"), InlineKeyboardMarkup(rows)
 
@@ -181,12 +200,21 @@ def confirm_text(language: str, labels: Sequence[str]) -> str:
 def confirm_keyboard(language: str, draft_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [_button(t(language, "broadcast.button.send"), ButtonAction.BC_SEND, draft_id)],
             [
                 _button(
-                    t(language, "broadcast.button.retarget"), ButtonAction.BC_RETARGET, draft_id
+                    t(language, "broadcast.button.send"),
+                    ComposeStep(ButtonAction.BC_SEND, draft_id),
+                )
+            ],
+            [
+                _button(
+                    t(language, "broadcast.button.retarget"),
+                    ComposeStep(ButtonAction.BC_RETARGET, draft_id),
                 ),
-                _button(t(language, "broadcast.button.discard"), ButtonAction.BC_DISCARD, draft_id),
+                _button(
+                    t(language, "broadcast.button.discard"),
+                    ComposeStep(ButtonAction.BC_DISCARD, draft_id),
+                ),
             ],
         ]
     )
@@ -195,7 +223,12 @@ def confirm_keyboard(language: str, draft_id: int) -> InlineKeyboardMarkup:
 def no_recipients_keyboard(language: str, draft_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [_button(t(language, "broadcast.button.retarget"), ButtonAction.BC_RETARGET, draft_id)],
+            [
+                _button(
+                    t(language, "broadcast.button.retarget"),
+                    ComposeStep(ButtonAction.BC_RETARGET, draft_id),
+                )
+            ],
             _discard_row(language, draft_id),
         ]
     )
@@ -240,10 +273,18 @@ def status_text(language: str, broadcast: Broadcast, counts: Counts) -> str:
 
 
 def status_keyboard(language: str, broadcast: Broadcast) -> InlineKeyboardMarkup:
-    row = [_button(t(language, "broadcast.button.details"), ButtonAction.BC_DETAILS, broadcast.id)]
+    row = [
+        _button(
+            t(language, "broadcast.button.details"),
+            AlertButton(ButtonAction.BC_DETAILS, broadcast.id),
+        )
+    ]
     if broadcast.status is BroadcastStatus.SENDING:
         row.append(
-            _button(t(language, "broadcast.button.stop"), ButtonAction.BC_STOP, broadcast.id, 0)
+            _button(
+                t(language, "broadcast.button.stop"),
+                StopBroadcast(ButtonAction.BC_STOP, broadcast.id, 0),
+            )
         )
     return InlineKeyboardMarkup([row])
 
@@ -253,10 +294,12 @@ def stop_confirm_keyboard(language: str, broadcast_id: int) -> InlineKeyboardMar
         [
             [
                 _button(
-                    t(language, "broadcast.button.stop_yes"), ButtonAction.BC_STOP, broadcast_id, 1
+                    t(language, "broadcast.button.stop_yes"),
+                    StopBroadcast(ButtonAction.BC_STOP, broadcast_id, 1),
                 ),
                 _button(
-                    t(language, "broadcast.button.details"), ButtonAction.BC_DETAILS, broadcast_id
+                    t(language, "broadcast.button.details"),
+                    AlertButton(ButtonAction.BC_DETAILS, broadcast_id),
                 ),
             ]
         ]

@@ -17,7 +17,18 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import ButtonAction, encode
+from bot.callbacks import (
+    Button,
+    ButtonAction,
+    CancelIncident,
+    CardButton,
+    IncidentAgency,
+    IncidentButton,
+    PickerButton,
+    PickMember,
+    SetSeverity,
+    TaskButton,
+)
 from bot.i18n import N_, Html, escape, format_clock, t
 from bot.render.organisation import agency_label, type_label
 from bot.settings import Language
@@ -354,8 +365,8 @@ def card_text(language: Language, view: IncidentView, zone: ZoneInfo, *, show_ph
     )
 
 
-def _button(label: str, action: ButtonAction, *ids: int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=encode(action, *ids))
+def _button(label: str, payload: Button) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=payload.encode())
 
 
 def card_keyboard(
@@ -369,27 +380,37 @@ def card_keyboard(
     response = view.response_of(agency_id) if agency_id is not None else None
     if response is not None and agency_id is not None:
         ids = (incident.id, agency_id)
-        assign = _button(t(language, "card.button.assign"), ButtonAction.ASSIGN, *ids)
+        assign = _button(t(language, "card.button.assign"), CardButton(ButtonAction.ASSIGN, *ids))
         status = response.status
         if status is ResponseStatus.WAITING:
             acknowledge = t(language, "card.button.acknowledge")
-            rows.append([_button(acknowledge, ButtonAction.ACKNOWLEDGE, *ids), assign])
+            rows.append([_button(acknowledge, CardButton(ButtonAction.ACKNOWLEDGE, *ids)), assign])
         elif status is not ResponseStatus.DONE:
             rows.append([assign])
             progress: list[InlineKeyboardButton] = []
             if status is ResponseStatus.ACKNOWLEDGED:
                 progress.append(
-                    _button(t(language, "card.button.en_route"), ButtonAction.EN_ROUTE, *ids)
+                    _button(
+                        t(language, "card.button.en_route"), CardButton(ButtonAction.EN_ROUTE, *ids)
+                    )
                 )
             if status in (ResponseStatus.ACKNOWLEDGED, ResponseStatus.DISPATCHED):
                 progress.append(
-                    _button(t(language, "card.button.on_scene"), ButtonAction.ON_SCENE, *ids)
+                    _button(
+                        t(language, "card.button.on_scene"), CardButton(ButtonAction.ON_SCENE, *ids)
+                    )
                 )
             progress.append(
-                _button(t(language, "card.button.done"), ButtonAction.AGENCY_DONE, *ids)
+                _button(t(language, "card.button.done"), CardButton(ButtonAction.AGENCY_DONE, *ids))
             )
             rows.append(progress)
-    rows.append([_button(t(language, "card.button.manage"), ButtonAction.MANAGE, incident.id)])
+    rows.append(
+        [
+            _button(
+                t(language, "card.button.manage"), IncidentButton(ButtonAction.MANAGE, incident.id)
+            )
+        ]
+    )
     return InlineKeyboardMarkup(rows)
 
 
@@ -397,9 +418,10 @@ def card_keyboard(
 
 
 def assign_picker(
-    language: Language, view: IncidentView, agency: Agency, members: list[Member]
+    language: Language, view: IncidentView, agency: Agency, members: list[Member], opener_id: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """Whom to assign: on-duty members first, those already on the task marked ✔."""
+    """Whom to assign: on-duty members first, those already on the task marked ✔. The picker
+    belongs to the person who opened it (`opener_id`): their id travels in its buttons."""
     incident = view.incident
     assigned = {a.user_id for a in view.assignments_of(agency.id) if a.status.active}
     ordered = sorted(members, key=lambda member: not member.on_duty)  # stable: caller's order
@@ -426,21 +448,24 @@ def assign_picker(
         if member.user_id in assigned:
             label = "✔ " + label
         rows.append(
-            [_button(label, ButtonAction.ASSIGN_TO, incident.id, agency.id, member.user_id)]
+            [
+                _button(
+                    label,
+                    PickMember(
+                        ButtonAction.ASSIGN_TO, incident.id, agency.id, member.user_id, opener_id
+                    ),
+                )
+            ]
         )
     rows.append(
         [
             _button(
                 _plain(t(language, "assign.myself")),
-                ButtonAction.ASSIGN_SELF,
-                incident.id,
-                agency.id,
+                PickerButton(ButtonAction.ASSIGN_SELF, incident.id, agency.id, opener_id),
             ),
             _button(
                 _plain(t(language, "assign.close")),
-                ButtonAction.ASSIGN_CLOSE,
-                incident.id,
-                agency.id,
+                PickerButton(ButtonAction.ASSIGN_CLOSE, incident.id, agency.id, opener_id),
             ),
         ]
     )
@@ -454,18 +479,34 @@ def _task_buttons(language: Language, assignment: Assignment) -> InlineKeyboardM
         return InlineKeyboardMarkup(
             [
                 [
-                    _button(t(language, "task.button.accept"), ButtonAction.TASK_ACCEPT, task),
-                    _button(t(language, "task.button.decline"), ButtonAction.TASK_DECLINE, task),
+                    _button(
+                        t(language, "task.button.accept"),
+                        TaskButton(ButtonAction.TASK_ACCEPT, task),
+                    ),
+                    _button(
+                        t(language, "task.button.decline"),
+                        TaskButton(ButtonAction.TASK_DECLINE, task),
+                    ),
                 ]
             ]
         )
     row: list[InlineKeyboardButton] = []
     if status is AssignmentStatus.ACCEPTED:
-        row.append(_button(t(language, "card.button.en_route"), ButtonAction.TASK_EN_ROUTE, task))
+        row.append(
+            _button(
+                t(language, "card.button.en_route"), TaskButton(ButtonAction.TASK_EN_ROUTE, task)
+            )
+        )
     if status in (AssignmentStatus.ACCEPTED, AssignmentStatus.EN_ROUTE):
-        row.append(_button(t(language, "card.button.on_scene"), ButtonAction.TASK_ON_SCENE, task))
+        row.append(
+            _button(
+                t(language, "card.button.on_scene"), TaskButton(ButtonAction.TASK_ON_SCENE, task)
+            )
+        )
     if status in (AssignmentStatus.ACCEPTED, AssignmentStatus.EN_ROUTE, AssignmentStatus.ON_SCENE):
-        row.append(_button(t(language, "card.button.done"), ButtonAction.TASK_DONE, task))
+        row.append(
+            _button(t(language, "card.button.done"), TaskButton(ButtonAction.TASK_DONE, task))
+        )
     return InlineKeyboardMarkup([row]) if row else None
 
 
@@ -554,7 +595,12 @@ def manage_card(
         else:
             lines.append(t(language, "manage.closed_hint"))
             rows.append(
-                [_button(t(language, "manage.button.reopen"), ButtonAction.REOPEN, incident.id)]
+                [
+                    _button(
+                        t(language, "manage.button.reopen"),
+                        IncidentButton(ButtonAction.REOPEN, incident.id),
+                    )
+                ]
             )
         return "\n".join(lines), InlineKeyboardMarkup(rows)
 
@@ -568,7 +614,9 @@ def manage_card(
         label = f"{severity.emoji} {severity_label(language, severity)}"
         if severity is incident.severity:
             label = "✔ " + label
-        severity_row.append(_button(label, ButtonAction.SET_SEVERITY, incident.id, severity.rank))
+        severity_row.append(
+            _button(label, SetSeverity(ButtonAction.SET_SEVERITY, incident.id, severity.rank))
+        )
     rows.append(severity_row)
 
     shown = addable[:MANAGE_MAX_AGENCIES]
@@ -577,9 +625,7 @@ def manage_card(
     add_buttons = [
         _button(
             _plain(t(language, "manage.button.add_agency", agency=short(agency.name, NAME_MAX))),
-            ButtonAction.ADD_AGENCY,
-            incident.id,
-            agency.id,
+            IncidentAgency(ButtonAction.ADD_AGENCY, incident.id, agency.id),
         )
         for agency in shown
     ]
@@ -589,9 +635,7 @@ def manage_card(
             _plain(
                 t(language, "manage.button.cancel", reason=Html(cancel_label(language, reason)))
             ),
-            ButtonAction.CANCEL_INCIDENT,
-            incident.id,
-            index,
+            CancelIncident(ButtonAction.CANCEL_INCIDENT, incident.id, index),
         )
         for index, reason in enumerate(CANCEL_REASONS)
     ]

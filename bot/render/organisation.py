@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import ButtonAction, encode
+from bot.callbacks import AgencyMove, ButtonAction
 from bot.i18n import N_, Html, escape, format_clock, t
 from bot.settings import Language
 from models.access import ChatKind, Decision, Denial
@@ -68,11 +68,11 @@ def move_question(language: Language, agency: Agency) -> tuple[str, InlineKeyboa
             [
                 InlineKeyboardButton(
                     t(language, "agency.move_here"),
-                    callback_data=encode(ButtonAction.AGENCY_MOVE, agency.id),
+                    callback_data=AgencyMove(ButtonAction.AGENCY_MOVE, agency.id).encode(),
                 ),
                 InlineKeyboardButton(
                     t(language, "agency.keep_there"),
-                    callback_data=encode(ButtonAction.AGENCY_KEEP, agency.id),
+                    callback_data=AgencyMove(ButtonAction.AGENCY_KEEP, agency.id).encode(),
                 ),
             ]
         ]

@@ -14,7 +14,7 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
-from bot.callbacks import ButtonAction, encode
+from bot.callbacks import ButtonAction, ReportChoice, ReportStep
 from bot.i18n import N_, Html, format_clock, t
 from bot.render.organisation import type_label
 from bot.reporting import FIELDS, MAX_PHOTOS, Mode, Prompt, Step
@@ -39,7 +39,8 @@ def skip_label(language: Language) -> str:
 def _cancel_row(language: Language) -> list[InlineKeyboardButton]:
     return [
         InlineKeyboardButton(
-            t(language, "report.cancel_button"), callback_data=encode(ButtonAction.REPORT_CANCEL)
+            t(language, "report.cancel_button"),
+            callback_data=ReportStep(ButtonAction.REPORT_CANCEL).encode(),
         )
     ]
 
@@ -47,7 +48,8 @@ def _cancel_row(language: Language) -> list[InlineKeyboardButton]:
 def type_keyboard(language: Language) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
-            type_label(language, kind), callback_data=encode(ButtonAction.REPORT_TYPE, index)
+            type_label(language, kind),
+            callback_data=ReportChoice(ButtonAction.REPORT_TYPE, index).encode(),
         )
         for index, kind in enumerate(IncidentType)
     ]
@@ -76,13 +78,13 @@ def question(language: Language, prompt: Prompt) -> tuple[str, Markup | None]:
                 [
                     InlineKeyboardButton(
                         t(language, "report.far_ok"),
-                        callback_data=encode(ButtonAction.REPORT_FAR_OK, 1),
+                        callback_data=ReportChoice(ButtonAction.REPORT_FAR_OK, 1).encode(),
                     )
                 ],
                 [
                     InlineKeyboardButton(
                         t(language, "report.far_again"),
-                        callback_data=encode(ButtonAction.REPORT_FAR_OK, 0),
+                        callback_data=ReportChoice(ButtonAction.REPORT_FAR_OK, 0).encode(),
                     )
                 ],
                 _cancel_row(language),
@@ -94,7 +96,7 @@ def question(language: Language, prompt: Prompt) -> tuple[str, Markup | None]:
         if photos and "description" in prompt.data:
             done = InlineKeyboardButton(
                 t(language, "report.photos_done"),
-                callback_data=encode(ButtonAction.REPORT_PHOTOS_DONE),
+                callback_data=ReportStep(ButtonAction.REPORT_PHOTOS_DONE).encode(),
             )
             return t(
                 language, "report.ask_more_photos", count=photos, max=MAX_PHOTOS
@@ -106,7 +108,8 @@ def question(language: Language, prompt: Prompt) -> tuple[str, Markup | None]:
     if step is Step.HURT:
         buttons = [
             InlineKeyboardButton(
-                t(language, HURT_KEYS[hurt]), callback_data=encode(ButtonAction.REPORT_HURT, index)
+                t(language, HURT_KEYS[hurt]),
+                callback_data=ReportChoice(ButtonAction.REPORT_HURT, index).encode(),
             )
             for index, hurt in enumerate(Hurt)
         ]
@@ -116,7 +119,7 @@ def question(language: Language, prompt: Prompt) -> tuple[str, Markup | None]:
     if step is Step.HURT_COUNT:
         unknown = InlineKeyboardButton(
             t(language, "report.hurt_count_unknown"),
-            callback_data=encode(ButtonAction.REPORT_HURT, -1),
+            callback_data=ReportChoice(ButtonAction.REPORT_HURT, -1).encode(),
         )
         return t(language, "report.ask_hurt_count"), InlineKeyboardMarkup(
             [[unknown], _cancel_row(language)]
@@ -181,12 +184,12 @@ def review_text(language: Language, mode: Mode, data: dict[str, Any]) -> str:
 
 def review_keyboard(language: Language, mode: Mode) -> InlineKeyboardMarkup:
     submit = InlineKeyboardButton(
-        t(language, "report.submit"), callback_data=encode(ButtonAction.REPORT_SUBMIT)
+        t(language, "report.submit"), callback_data=ReportStep(ButtonAction.REPORT_SUBMIT).encode()
     )
     edits = [
         InlineKeyboardButton(
             t(language, "report.edit", field=t(language, field.label_key)),
-            callback_data=encode(ButtonAction.REPORT_EDIT, index),
+            callback_data=ReportChoice(ButtonAction.REPORT_EDIT, index).encode(),
         )
         for index, field in enumerate(FIELDS[mode])
     ]

@@ -28,6 +28,7 @@ from bot.store.broadcasts import BroadcastQueries, Recipient
 from bot.store.delivery import DeliveryQueries, UnreachableChat
 from bot.store.incidents import Draft, IncidentQueries, Post
 from bot.store.maintenance import MaintenanceQueries
+from bot.store.messages import MessageQueries
 from bot.store.migrator import MigrationError, migrate, pending_migrations
 from bot.store.outbox import OutboxQueries
 from bot.store.reminders import ReminderQueries
@@ -66,6 +67,7 @@ class Tx(
     StatsQueries,
     MaintenanceQueries,
     BroadcastQueries,
+    MessageQueries,
 ):
     """The queries available inside one transaction."""
 
@@ -94,6 +96,7 @@ class Store:
         self.clock: Clock = clock or SystemClock()
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._holder: asyncio.Task[Any] | None = None  # the task inside a transaction now
         self._outbox_listeners: list[Callable[[], None]] = []
         self._reminder_listeners: list[Callable[[list[tuple[int, datetime]]], None]] = []
 
@@ -171,6 +174,21 @@ class Store:
         """Call `listener` with (id, due) after every commit that scheduled reminders."""
         self._reminder_listeners.append(listener)
 
+    @asynccontextmanager
+    async def _held(self) -> AsyncIterator[None]:
+        """The connection for this task alone, until the block ends."""
+        async with self._lock:
+            self._holder = asyncio.current_task()
+            try:
+                yield
+            finally:
+                self._holder = None
+
+    def held_here(self) -> bool:
+        """Whether the running task is inside one of the store's blocks. Waiting for the store
+        there (or for Telegram, holding everyone else up) would be a mistake of the caller."""
+        return self._holder is not None and self._holder is asyncio.current_task()
+
     @contextmanager
     def handling_update(self, update_id: int) -> Iterator[UpdateInHand]:
         """While this task runs the handlers of an update: lets the handler's last transaction
@@ -206,7 +224,7 @@ class Store:
             hand.completing and not hand.recorded and hand.task is asyncio.current_task()
         ):
             hand = None
-        async with self._lock:
+        async with self._held():
             tx = Tx(self.db)
             await self.db.execute("BEGIN IMMEDIATE")
             try:
@@ -227,7 +245,7 @@ class Store:
         committed as durably as any (synchronous=FULL), so it needs no BEGIN and COMMIT around
         it (two more hops to the database thread). It never records the update in hand; a
         write made of several statements belongs in `transaction()`."""
-        async with self._lock:
+        async with self._held():
             tx = Tx(self.db)
             yield tx
         self._committed(tx)
@@ -246,13 +264,13 @@ class Store:
         """For one read-only query: SQLite runs a lone statement as a snapshot of its own, so it
         needs no BEGIN and ROLLBACK around it (two more hops to the database thread). Queries
         whose answers must agree with each other belong in `read()`."""
-        async with self._lock:
+        async with self._held():
             yield Tx(self.db)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
         """A consistent read-only snapshot."""
-        async with self._lock:
+        async with self._held():
             await self.db.execute("BEGIN")
             try:
                 yield Tx(self.db)

@@ -100,18 +100,20 @@ class AgencyQueries:
         ]
         params: list[object] = [user_id, user_id]
         if chat_id is not None:
+            # A press on a message in an upgraded group's old history counts as in the new chat.
+            chat = "COALESCE((SELECT migrated_to FROM known_chats WHERE chat_id = ?), ?)"
             parts.append(
                 f"SELECT 'here', {_AGENCY_COLUMNS} FROM agencies "
-                "WHERE active = 1 AND chat_id = ? AND COALESCE(thread_id, 0) = ?"
+                f"WHERE active = 1 AND chat_id = {chat} AND COALESCE(thread_id, 0) = ?"
             )
-            params += [chat_id, thread_id or 0]
+            params += [chat_id, chat_id, thread_id or 0]
             if thread_id is not None:
                 # A topic of a group registered as a whole belongs to that agency.
                 parts.append(
                     f"SELECT 'group', {_AGENCY_COLUMNS} FROM agencies "
-                    "WHERE active = 1 AND chat_id = ? AND thread_id IS NULL"
+                    f"WHERE active = 1 AND chat_id = {chat} AND thread_id IS NULL"
                 )
-                params.append(chat_id)
+                params += [chat_id, chat_id]
         rows = await fetch_all(self.db, " UNION ALL ".join(parts), params)
         found = {row[0]: _agency(row[1:]) for row in rows if row[0] in ("here", "group")}
         return Standing(
@@ -198,6 +200,14 @@ class AgencyQueries:
             "UPDATE known_chats SET migrated_to = ?, updated_at = ? WHERE chat_id = ?",
             (new_chat_id, at, old_chat_id),
         )
+
+    async def current_chat_id(self, chat_id: int) -> int:
+        """The chat's id now: a group upgraded to a supergroup lives on under a new id, while
+        its old messages stay under the old one."""
+        row = await fetch_one(
+            self.db, "SELECT migrated_to FROM known_chats WHERE chat_id = ?", (chat_id,)
+        )
+        return chat_id if row is None or row[0] is None else int(row[0])
 
     # --- chats the bot is in ---
 

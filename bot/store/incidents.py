@@ -139,6 +139,7 @@ class Draft:
     language: str
     started_at: datetime
     updated_at: datetime
+    message_id: int | None = None  # the question it waits on: presses count only there
 
 
 class IncidentQueries:
@@ -531,8 +532,8 @@ class IncidentQueries:
     async def draft(self, user_id: int) -> Draft | None:
         row = await fetch_one(
             self.db,
-            "SELECT user_id, mode, step, data, language, started_at, updated_at FROM drafts "
-            "WHERE user_id = ?",
+            "SELECT user_id, mode, step, data, language, started_at, updated_at, message_id "
+            "FROM drafts WHERE user_id = ?",
             (user_id,),
         )
         if row is None:
@@ -545,6 +546,7 @@ class IncidentQueries:
             row[4],
             from_db_time(row[5]),
             from_db_time(row[6]),
+            row[7],
         )
 
     async def save_draft(
@@ -560,6 +562,12 @@ class IncidentQueries:
                 language = excluded.language, updated_at = excluded.updated_at
             """,
             (user_id, mode, step, to_json(data), language, at, at),
+        )
+
+    async def bind_draft(self, user_id: int, message_id: int) -> None:
+        """The draft now waits on this message (the question just sent)."""
+        await self.db.execute(
+            "UPDATE drafts SET message_id = ? WHERE user_id = ?", (message_id, user_id)
         )
 
     async def delete_draft(self, user_id: int) -> bool:

@@ -7,6 +7,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import from_db_time, from_json, maybe_time, to_db_time, to_json
+from bot.store.messages import MessageQueries, shown_from_row
 from bot.store.rows import fetch_all, fetch_one
 from models.outbox import (
     OutboxItem,
@@ -16,6 +17,7 @@ from models.outbox import (
     message_from_dict,
     message_to_dict,
 )
+from models.shown import DELETE_METHOD, EDIT_METHODS, SEND_METHODS, Shown, showing
 
 _ITEM_COLUMNS = (
     "id, chat_id, method, payload, priority, ref, target_ref, status, attempts, not_before, "
@@ -23,7 +25,9 @@ _ITEM_COLUMNS = (
 )
 
 
-def _item(row: aiosqlite.Row, target: tuple[int, int] | None = None) -> OutboxItem:
+def _item(
+    row: aiosqlite.Row, target: tuple[int, int] | None = None, shown: Shown | None = None
+) -> OutboxItem:
     return OutboxItem(
         id=row[0],
         chat_id=row[1],
@@ -42,6 +46,7 @@ def _item(row: aiosqlite.Row, target: tuple[int, int] | None = None) -> OutboxIt
         fallback=None if row[14] is None else message_from_dict(from_json(row[14])),
         attempted_at=maybe_time(row[15]),
         target=target,
+        shown=shown,
     )
 
 
@@ -56,17 +61,24 @@ _SUPERSEDES: dict[SendMethod, tuple[SendMethod, ...]] = {
 }
 
 
-class OutboxQueries:
+class OutboxQueries(MessageQueries):
     db: aiosqlite.Connection
     wrote_outbox: bool
 
-    async def enqueue(self, message: OutgoingMessage, now: datetime) -> int:
-        """Write a message to the outbox; it is sent once the transaction commits.
+    async def enqueue(self, message: OutgoingMessage, now: datetime) -> int | None:
+        """Write a message to the outbox; it is sent once the transaction commits. Returns the
+        row's id, or None for an edit that would change nothing (it is not written).
 
         A new edit of a message supersedes the edits of it still waiting: only the newest
         content is sent, so a card changed five times while Telegram made us wait is edited once.
         """
         at = to_db_time(now)
+        if (
+            message.target_ref is not None
+            and message.method.value in EDIT_METHODS
+            and await self._edit_changes_nothing(message)
+        ):
+            return None
         superseded = _SUPERSEDES.get(message.method)
         if superseded and message.target_ref is not None:
             marks = ", ".join("?" for _ in superseded)
@@ -100,6 +112,38 @@ class OutboxQueries:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
+    async def enqueue_new(self, message: OutgoingMessage, now: datetime) -> int:
+        """`enqueue` for a new message, which always gets a row."""
+        if message.method.targets_existing_message:
+            raise ValueError(f"{message.method} changes an existing message")
+        row_id = await self.enqueue(message, now)
+        assert row_id is not None
+        return row_id
+
+    async def _edit_changes_nothing(self, message: OutgoingMessage) -> bool:
+        """Whether the message `message` edits shows exactly this already, with nothing else
+        on its way to it (Telegram refuses such an edit: "message is not modified")."""
+        assert message.target_ref is not None
+        showing_now = showing(message.method.value, message.payload)
+        if showing_now is None:
+            return False
+        row = await fetch_one(
+            self.db,
+            """
+            SELECT b.buttons, b.text_digest, b.markup_digest, b.thread_id, b.ref,
+                   EXISTS (SELECT 1 FROM outbox o
+                            WHERE o.status = 'pending' AND o.chat_id = r.chat_id
+                              AND (o.ref = r.ref OR o.target_ref = r.ref))
+            FROM message_refs r JOIN bot_messages b
+              ON b.chat_id = r.chat_id AND b.message_id = r.message_id
+            WHERE r.ref = ?
+            """,
+            (message.target_ref,),
+        )
+        if row is None or row[5]:
+            return False  # not sent yet, or something is still on its way: the sender compares
+        return not showing_now.changes(shown_from_row(row))
+
     async def due_outbox(self, now: datetime, limit: int) -> list[OutboxItem]:
         """The oldest pending message of each chat whose time has come, most urgent first.
 
@@ -108,12 +152,17 @@ class OutboxQueries:
         """
         # With each row, the message its target_ref names if that was sent already, so the
         # sender needs no lookup of its own before an edit.
+        # With each row, the message its target_ref names if that was sent already, and what
+        # it shows, so the sender needs no lookup of its own before an edit.
         rows = await fetch_all(
             self.db,
             f"""
             SELECT {", ".join("o." + c.strip() for c in _ITEM_COLUMNS.split(","))},
-                   r.chat_id, r.message_id
+                   r.chat_id, r.message_id,
+                   b.buttons, b.text_digest, b.markup_digest, b.thread_id, b.ref
             FROM outbox o LEFT JOIN message_refs r ON r.ref = o.target_ref
+                 LEFT JOIN bot_messages b
+                   ON b.chat_id = r.chat_id AND b.message_id = r.message_id
             WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE status = 'pending' GROUP BY chat_id)
               AND o.not_before <= ?
             ORDER BY o.priority, o.id
@@ -123,7 +172,11 @@ class OutboxQueries:
         )
         width = len(_ITEM_COLUMNS.split(","))
         return [
-            _item(row, None if row[width] is None else (int(row[width]), int(row[width + 1])))
+            _item(
+                row,
+                None if row[width] is None else (int(row[width]), int(row[width + 1])),
+                None if row[width + 2] is None else shown_from_row(row, width + 2),
+            )
             for row in rows
         ]
 
@@ -161,8 +214,16 @@ class OutboxQueries:
         )
         return 0 if row is None else int(row[0])
 
-    async def mark_sent(self, item: OutboxItem, message_id: int | None, now: datetime) -> None:
-        """Record the send; for an item without a ref this is a single statement."""
+    async def mark_sent(
+        self,
+        item: OutboxItem,
+        message_id: int | None,
+        now: datetime,
+        target: tuple[int, int] | None = None,
+    ) -> None:
+        """Record the send: the message id under the row's ref, and what the message shows now
+        (`target`: the message an edit or deletion applied to). A row that names no message
+        and shows no buttons is a single statement."""
         at = to_db_time(now)
         await self.db.execute(
             """
@@ -184,6 +245,46 @@ class OutboxQueries:
                 """,
                 (item.ref, item.chat_id, message_id, at),
             )
+        await self.record_delivery(item, message_id, now, target)
+
+    async def record_delivery(
+        self,
+        item: OutboxItem,
+        message_id: int | None,
+        now: datetime,
+        target: tuple[int, int] | None = None,
+    ) -> None:
+        """What the message a sent row created or changed shows now."""
+        method = item.method.value
+        if method == DELETE_METHOD and target is not None:
+            await self.forget_shown(*target)
+            return
+        showing_now = showing(method, item.payload)
+        if showing_now is None:
+            return
+        if method in SEND_METHODS:
+            if message_id is None or (item.ref is None and not showing_now.buttons):
+                return  # nobody will press or edit it
+            thread = item.payload.get("message_thread_id")
+            shown = Shown(
+                showing_now.buttons,
+                showing_now.text_digest,
+                showing_now.markup_digest,
+                thread if isinstance(thread, int) else None,
+                item.ref,
+            )
+            await self.record_shown(item.chat_id, message_id, shown, now)
+        elif target is not None:
+            await self.record_shown(*target, showing_now.applied_to(item.shown), now)
+
+    @staticmethod
+    def records_delivery(item: OutboxItem) -> bool:
+        """Whether marking `item` sent writes more than its own row (see `mark_sent`)."""
+        method = item.method.value
+        if item.ref is not None or method in EDIT_METHODS or method == DELETE_METHOD:
+            return True
+        shown = showing(method, item.payload)
+        return shown is not None and bool(shown.buttons)
 
     async def mark_attempted(self, item: OutboxItem, now: datetime) -> None:
         """A send whose outcome we may never learn is about to start."""
@@ -233,7 +334,8 @@ class OutboxQueries:
         return cursor.rowcount
 
     async def retarget_chat(self, old_chat_id: int, new_chat_id: int) -> None:
-        """A group became a supergroup: its pending messages and references follow it."""
+        """A group became a supergroup: its pending messages and references follow it. What its
+        old messages show stays under the old id, where those messages are."""
         await self.db.execute(
             "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'",
             (new_chat_id, old_chat_id),

@@ -1,0 +1,83 @@
+"""SQL of what each message of the bot shows (`bot.shown`): its buttons and digests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from bot.store.codec import from_json, to_db_time, to_json
+from bot.store.rows import fetch_one
+from models.shown import Shown
+
+_COLUMNS = "buttons, text_digest, markup_digest, thread_id, ref"
+
+
+def shown_from_row(row: aiosqlite.Row, start: int = 0) -> Shown:
+    """A `Shown` from the columns `_COLUMNS` names, read from `start` on."""
+    buttons, text, markup, thread, ref = row[start : start + 5]
+    return Shown(tuple(from_json(buttons)), text, markup, thread, ref)
+
+
+class MessageQueries:
+    db: aiosqlite.Connection
+
+    async def shown(self, chat_id: int, message_id: int) -> Shown | None:
+        """What the bot's message shows now; None for a message the bot has no record of (not
+        its own, a forwarded copy, deleted, or sent without buttons)."""
+        row = await fetch_one(
+            self.db,
+            f"SELECT {_COLUMNS} FROM bot_messages WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        )
+        return None if row is None else shown_from_row(row)
+
+    async def record_shown(
+        self, chat_id: int, message_id: int, shown: Shown, now: datetime
+    ) -> None:
+        """The message shows `shown` from now on (a send, or an edit Telegram accepted). A text
+        digest of None leaves the one recorded (an edit of the keyboard alone)."""
+        await self.db.execute(
+            """
+            INSERT INTO bot_messages (chat_id, message_id, ref, thread_id, text_digest,
+                                      markup_digest, buttons, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (chat_id, message_id) DO UPDATE SET
+                ref = COALESCE(excluded.ref, ref),
+                thread_id = COALESCE(excluded.thread_id, thread_id),
+                text_digest = COALESCE(excluded.text_digest, text_digest),
+                markup_digest = excluded.markup_digest,
+                buttons = excluded.buttons,
+                updated_at = excluded.updated_at
+            """,
+            (
+                chat_id,
+                message_id,
+                shown.ref,
+                shown.thread_id,
+                shown.text_digest,
+                shown.markup_digest,
+                to_json(list(shown.buttons)),
+                to_db_time(now),
+            ),
+        )
+
+    async def forget_shown(self, chat_id: int, message_id: int) -> None:
+        """The message was deleted: nothing on it can be pressed any more."""
+        await self.db.execute(
+            "DELETE FROM bot_messages WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
+        )
+
+    async def shown_by_ref(self, ref: str) -> Shown | None:
+        """What the message sent under `ref` shows, once it was sent."""
+        row = await fetch_one(
+            self.db,
+            """
+            SELECT b.buttons, b.text_digest, b.markup_digest, b.thread_id, b.ref
+            FROM message_refs r JOIN bot_messages b
+              ON b.chat_id = r.chat_id AND b.message_id = r.message_id
+            WHERE r.ref = ?
+            """,
+            (ref,),
+        )
+        return None if row is None else shown_from_row(row)
