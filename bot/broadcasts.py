@@ -364,7 +364,7 @@ class BroadcastService:
         common: dict[str, object] = {} if thread is None else {"message_thread_id": thread}
         photo_id = location_id = None
         if broadcast.photo_file_id:
-            photo_id = await tx.enqueue_new(
+            photo_id = await tx.enqueue(
                 OutgoingMessage(
                     chat,
                     SendMethod.SEND_PHOTO,
@@ -374,7 +374,7 @@ class BroadcastService:
                 now,
             )
         if broadcast.latitude is not None and broadcast.longitude is not None:
-            location_id = await tx.enqueue_new(
+            location_id = await tx.enqueue(
                 OutgoingMessage(
                     chat,
                     SendMethod.SEND_LOCATION,
@@ -384,7 +384,7 @@ class BroadcastService:
                 now,
             )
         language = recipient.language
-        outbox_id = await tx.enqueue_new(
+        outbox_id = await tx.enqueue(
             text_message(
                 chat,
                 alert_text(language, broadcast),
@@ -555,7 +555,7 @@ class BroadcastService:
         if await tx.confirmers(reminder.broadcast_id, reminder.chat_id):
             return False
         language = delivery.language
-        outbox_id = await tx.enqueue_new(
+        outbox_id = await tx.enqueue(
             text_message(
                 reminder.chat_id,
                 resend_text(language, broadcast),

@@ -50,7 +50,7 @@ from models.incidents import (
     next_lifecycle,
     next_response,
 )
-from models.outbox import OutgoingMessage, Priority, SendMethod
+from models.outbox import OutgoingMessage, Priority, SendMethod, changes
 
 
 class Outcome(StrEnum):
@@ -294,7 +294,10 @@ class IncidentService:
                 language = self.group_language
                 text = card_text(language, view, self.settings.zone, show_phone=True)
                 keyboard = card_keyboard(language, view, post.agency_id)
-            await tx.enqueue(edit_message(post.chat_id, post.ref, text, keyboard), now)
+            edit = edit_message(post.chat_id, post.ref, text, keyboard)
+            if post.settled and not changes(edit, post.shown):
+                continue  # it shows this already (Telegram refuses an edit that changes nothing)
+            await tx.enqueue(edit, now)
         await reconcile(tx, view, self.reminder_policy, now)
         return view
 

@@ -42,9 +42,9 @@ from bot.i18n import t
 from bot.messages import text_message
 from bot.pacing import Pacer
 from bot.settings import Language
-from bot.store import Store, Tx
+from bot.store import Store
 from models.outbox import OutboxItem, OutgoingMessage, Priority, SendMethod
-from models.shown import showing
+from models.shown import Showing, showing
 
 log = logging.getLogger(__name__)
 
@@ -219,17 +219,16 @@ class OutboxSender:
         if isinstance(params.get("media"), list):
             # PTB expects its own InputMedia objects in a media group (it fills in defaults).
             params["media"] = [_input_media(entry) for entry in params["media"]]
-        target: tuple[int, int] | None = None
+        shows = showing(item.method.value, item.payload)
         if item.target_ref is not None and item.method.targets_existing_message:
-            resolved = await self._resolve(item)
-            if not resolved:
+            target = await self._resolve(item)
+            if not target:
                 return
-            target = resolved
             params["chat_id"], params["message_id"] = target
-            if not await self._changes_something(item, target):
+            if shows is not None and not await self._changes(shows, item, target):
                 # The message shows this already; Telegram would refuse the edit.
                 log.debug("outbox %s would not change %s; not sent", item.id, item.target_ref)
-                await self._mark_sent(item, None, target)
+                await self._mark_sent(item, None, shows)
                 return
         elif item.target_ref is not None:
             # A new message that replies to an earlier one (a reminder under its card).
@@ -271,12 +270,16 @@ class OutboxSender:
                     item.target_ref,
                     item.chat_id,
                 )
-                await self._mark_sent(item, None, target)
+                await self._mark_sent(item, None, shows)
             elif EDIT_NOT_FOUND in reason and item.method is SendMethod.EDIT_MESSAGE_TEXT:
                 await self._repost(item, exc.message)
             else:
                 log.error(
-                    "Telegram refused outbox %s (%s %s): %s", item.id, item.method, params, exc
+                    "Telegram refused outbox %s (%s %s): %s",
+                    item.id,
+                    item.method,
+                    item.payload,
+                    exc,
                 )
                 await self._park(item, f"BadRequest: {exc.message}")
         except Forbidden as exc:
@@ -287,19 +290,16 @@ class OutboxSender:
         except TelegramError as exc:
             await self._postpone(item, self._backoff(item), f"{type(exc).__name__}: {exc.message}")
         else:
-            await self._mark_sent(item, _message_id(result), target)
+            await self._mark_sent(item, _message_id(result), shows)
 
-    async def _changes_something(self, item: OutboxItem, target: tuple[int, int]) -> bool:
-        """Whether an edit changes what its message shows (a deletion or pin always does)."""
-        showing_now = showing(item.method.value, item.payload)
-        if showing_now is None:
-            return True
+    async def _changes(self, shows: Showing, item: OutboxItem, target: tuple[int, int]) -> bool:
+        """Whether an edit changes what its message shows."""
         shown = item.shown
         if shown is None and item.target is None:
             # The target was looked up after the row was read: so is what it shows.
             async with self.store.lookup() as tx:
                 shown = await tx.shown(*target)
-        return showing_now.changes(shown)
+        return shows.changes(shown)
 
     async def _resolve(
         self, item: OutboxItem, *, required: bool = True
@@ -392,18 +392,20 @@ class OutboxSender:
             await tx.park(item, error)
 
     async def _mark_sent(
-        self, item: OutboxItem, message_id: int | None, target: tuple[int, int] | None = None
+        self, item: OutboxItem, message_id: int | None, shows: Showing | None = None
     ) -> None:
+        """Record that Telegram took the row (or that it was not needed), with what it put on
+        its message."""
         now = self.store.clock.now()
-        if item.ref is None and not Tx.records_delivery(item):
-            # Nothing is known by this message's id and nobody presses or edits it (a reminder,
-            # say): marking it sent is one statement, which commits on its own.
+        if item.ref is None:
+            # Nothing is known by this message's id: marking it sent is one statement, which
+            # commits on its own (the outbox's triggers record what the message shows with it).
             async with self.store.single_write() as tx:
-                await tx.mark_sent(item, message_id, now)
+                await tx.mark_sent(item, message_id, now, shows)
         else:
             async with self.store.transaction() as tx:
-                await tx.mark_sent(item, message_id, now, target)
-                if item.ref is not None and item.attempted_at is not None:
+                await tx.mark_sent(item, message_id, now, shows)
+                if item.attempted_at is not None:
                     # An earlier try may have got through before the bot died or the line
                     # dropped: say so under this copy, so people know which one counts.
                     await tx.enqueue(maybe_twice_notice(item, self.language), now)

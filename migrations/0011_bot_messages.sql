@@ -21,6 +21,65 @@ CREATE TABLE bot_messages (
 
 CREATE INDEX bot_messages_ref ON bot_messages (ref) WHERE ref IS NOT NULL;
 
+-- What a sent row put on its message: models.shown.Showing as JSON (text and keyboard digests,
+-- the button data), written by the statement that marks the row sent. The triggers below keep
+-- bot_messages in step with it in that same statement: no second write, no second commit.
+ALTER TABLE outbox ADD COLUMN shows TEXT;
+
+-- A new message: kept when it has buttons or a name others will edit it by.
+CREATE TRIGGER outbox_sent_shows_message AFTER UPDATE OF status ON outbox
+WHEN NEW.status = 'sent' AND OLD.status = 'pending' AND NEW.shows IS NOT NULL
+     AND NEW.message_id IS NOT NULL
+     AND NEW.method NOT IN ('editMessageText', 'editMessageCaption', 'editMessageReplyMarkup')
+     AND (NEW.ref IS NOT NULL OR json_array_length(NEW.shows, '$.buttons') > 0)
+BEGIN
+    INSERT INTO bot_messages (chat_id, message_id, ref, thread_id, text_digest, markup_digest,
+                              buttons, updated_at)
+    VALUES (NEW.chat_id, NEW.message_id, NEW.ref, json_extract(NEW.payload, '$.message_thread_id'),
+            json_extract(NEW.shows, '$.text'), json_extract(NEW.shows, '$.markup'),
+            json_extract(NEW.shows, '$.buttons'), NEW.sent_at)
+    ON CONFLICT (chat_id, message_id) DO UPDATE SET
+        ref = COALESCE(excluded.ref, ref),
+        thread_id = COALESCE(excluded.thread_id, thread_id),
+        text_digest = excluded.text_digest,
+        markup_digest = excluded.markup_digest,
+        buttons = excluded.buttons,
+        updated_at = excluded.updated_at;
+END;
+
+-- An edit (sent, or found needless): the message it names shows this now. A text digest of
+-- NULL (an edit of the keyboard alone) leaves the one recorded.
+CREATE TRIGGER outbox_sent_shows_edit AFTER UPDATE OF status ON outbox
+WHEN NEW.status = 'sent' AND OLD.status = 'pending' AND NEW.shows IS NOT NULL
+     AND NEW.method IN ('editMessageText', 'editMessageCaption', 'editMessageReplyMarkup')
+BEGIN
+    INSERT INTO bot_messages (chat_id, message_id, ref, text_digest, markup_digest, buttons,
+                              updated_at)
+    SELECT r.chat_id, r.message_id, r.ref, json_extract(NEW.shows, '$.text'),
+           json_extract(NEW.shows, '$.markup'), json_extract(NEW.shows, '$.buttons'), NEW.sent_at
+      FROM message_refs r WHERE r.ref = NEW.target_ref
+    ON CONFLICT (chat_id, message_id) DO UPDATE SET
+        text_digest = COALESCE(excluded.text_digest, text_digest),
+        markup_digest = excluded.markup_digest,
+        buttons = excluded.buttons,
+        updated_at = excluded.updated_at;
+END;
+
+-- A deletion: nothing on the message can be pressed any more.
+CREATE TRIGGER outbox_sent_forgets_message AFTER UPDATE OF status ON outbox
+WHEN NEW.status = 'sent' AND OLD.status = 'pending' AND NEW.method = 'deleteMessage'
+BEGIN
+    DELETE FROM bot_messages
+     WHERE (chat_id, message_id) IN (SELECT chat_id, message_id FROM message_refs
+                                      WHERE ref = NEW.target_ref);
+END;
+
+-- Whether something is still on its way to a named message (then what it shows is not yet
+-- what people will see): asked for every posted copy of an incident whenever it changes.
+CREATE INDEX outbox_pending_ref ON outbox (ref) WHERE status = 'pending' AND ref IS NOT NULL;
+CREATE INDEX outbox_pending_target ON outbox (target_ref)
+    WHERE status = 'pending' AND target_ref IS NOT NULL;
+
 -- The question a report draft is waiting on: its buttons count only on that message.
 ALTER TABLE drafts ADD COLUMN message_id INTEGER;
 

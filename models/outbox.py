@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from models.shown import Shown
+from models.shown import Shown, showing
 
 
 class Priority(IntEnum):
@@ -129,3 +129,9 @@ def message_from_dict(data: dict[str, Any]) -> OutgoingMessage:
         ref=data.get("ref"),
         target_ref=data.get("target_ref"),
     )
+
+
+def changes(message: OutgoingMessage, shown: Shown | None) -> bool:
+    """Whether sending `message` (an edit) to a message that shows `shown` changes anything."""
+    showing_now = showing(message.method.value, message.payload)
+    return showing_now is None or showing_now.changes(shown)

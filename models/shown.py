@@ -62,6 +62,13 @@ class Showing:
             return True
         return self.text_digest is not None and self.text_digest != shown.text_digest
 
+    def to_json(self) -> str:
+        """As the outbox keeps it with a sent row (`outbox.shows`, read by its triggers)."""
+        return json.dumps(
+            {"text": self.text_digest, "markup": self.markup_digest, "buttons": self.buttons},
+            separators=(",", ":"),
+        )
+
     def applied_to(self, shown: Shown | None) -> Shown:
         """The message after this call."""
         text = self.text_digest
@@ -133,3 +140,4 @@ def showing(method: str, params: Mapping[str, Any]) -> Showing | None:
 def _mode(params: Mapping[str, Any]) -> str | None:
     mode = params.get("parse_mode")
     return mode if isinstance(mode, str) else None
+

@@ -244,7 +244,8 @@ class Store:
         """For one write statement: SQLite runs a lone statement as a transaction of its own,
         committed as durably as any (synchronous=FULL), so it needs no BEGIN and COMMIT around
         it (two more hops to the database thread). It never records the update in hand; a
-        write made of several statements belongs in `transaction()`."""
+        write made of several statements belongs in `transaction()`, unless each statement is
+        safe to commit alone in the order written (say so where it is done)."""
         async with self._held():
             tx = Tx(self.db)
             yield tx

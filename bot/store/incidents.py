@@ -10,6 +10,7 @@ from typing import Any
 import aiosqlite
 
 from bot.store.codec import from_db_time, from_json, maybe_time, to_db_time, to_json
+from bot.store.messages import shown_from_row
 from bot.store.rows import fetch_all, fetch_one
 from models.incident_types import IncidentType
 from models.incidents import (
@@ -26,6 +27,7 @@ from models.incidents import (
     Source,
     TimelineEvent,
 )
+from models.shown import Shown
 from models.users import display_name
 
 _INCIDENT_COLUMNS = """
@@ -128,6 +130,10 @@ class Post:
     chat_id: int
     agency_id: int | None
     assignment_id: int | None
+    # What the posted message shows, once sent (None: not sent yet, or not known), and whether
+    # a send or an edit of it is still on its way: only then is `shown` what people see.
+    shown: Shown | None = None
+    settled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -517,15 +523,39 @@ class IncidentQueries:
         )
 
     async def posts(self, incident_id: int) -> list[Post]:
+        """Where the incident was posted, with what each message shows (one query)."""
         rows = await fetch_all(
             self.db,
             """
-            SELECT incident_id, ref, kind, chat_id, agency_id, assignment_id
-            FROM incident_posts WHERE incident_id = ? ORDER BY rowid
+            SELECT p.incident_id, p.ref, p.kind, p.chat_id, p.agency_id, p.assignment_id,
+                   b.buttons, b.text_digest, b.markup_digest, b.thread_id, b.ref,
+                   NOT EXISTS (SELECT 1 FROM outbox o
+                                WHERE o.status = 'pending' AND o.ref IS NOT NULL
+                                  AND o.ref = p.ref)
+                   AND NOT EXISTS (SELECT 1 FROM outbox o
+                                    WHERE o.status = 'pending' AND o.target_ref IS NOT NULL
+                                      AND o.target_ref = p.ref)
+            FROM incident_posts p
+                 LEFT JOIN message_refs r ON r.ref = p.ref
+                 LEFT JOIN bot_messages b
+                   ON b.chat_id = r.chat_id AND b.message_id = r.message_id
+            WHERE p.incident_id = ? ORDER BY p.rowid
             """,
             (incident_id,),
         )
-        return [Post(*row) for row in rows]
+        return [
+            Post(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                row[5],
+                shown=None if row[6] is None else shown_from_row(row, 6),
+                settled=bool(row[11]),
+            )
+            for row in rows
+        ]
 
     # --- drafts ---
 

@@ -17,7 +17,7 @@ from models.outbox import (
     message_from_dict,
     message_to_dict,
 )
-from models.shown import DELETE_METHOD, EDIT_METHODS, SEND_METHODS, Shown, showing
+from models.shown import Showing, Shown
 
 _ITEM_COLUMNS = (
     "id, chat_id, method, payload, priority, ref, target_ref, status, attempts, not_before, "
@@ -65,20 +65,15 @@ class OutboxQueries(MessageQueries):
     db: aiosqlite.Connection
     wrote_outbox: bool
 
-    async def enqueue(self, message: OutgoingMessage, now: datetime) -> int | None:
-        """Write a message to the outbox; it is sent once the transaction commits. Returns the
-        row's id, or None for an edit that would change nothing (it is not written).
+    async def enqueue(self, message: OutgoingMessage, now: datetime) -> int:
+        """Write a message to the outbox; it is sent once the transaction commits. (An edit
+        that would change nothing is not sent: the sender compares it with what its message
+        shows, see `bot.outbox`.)
 
         A new edit of a message supersedes the edits of it still waiting: only the newest
         content is sent, so a card changed five times while Telegram made us wait is edited once.
         """
         at = to_db_time(now)
-        if (
-            message.target_ref is not None
-            and message.method.value in EDIT_METHODS
-            and await self._edit_changes_nothing(message)
-        ):
-            return None
         superseded = _SUPERSEDES.get(message.method)
         if superseded and message.target_ref is not None:
             marks = ", ".join("?" for _ in superseded)
@@ -111,38 +106,6 @@ class OutboxQueries(MessageQueries):
         self.wrote_outbox = True
         assert cursor.lastrowid is not None
         return cursor.lastrowid
-
-    async def enqueue_new(self, message: OutgoingMessage, now: datetime) -> int:
-        """`enqueue` for a new message, which always gets a row."""
-        if message.method.targets_existing_message:
-            raise ValueError(f"{message.method} changes an existing message")
-        row_id = await self.enqueue(message, now)
-        assert row_id is not None
-        return row_id
-
-    async def _edit_changes_nothing(self, message: OutgoingMessage) -> bool:
-        """Whether the message `message` edits shows exactly this already, with nothing else
-        on its way to it (Telegram refuses such an edit: "message is not modified")."""
-        assert message.target_ref is not None
-        showing_now = showing(message.method.value, message.payload)
-        if showing_now is None:
-            return False
-        row = await fetch_one(
-            self.db,
-            """
-            SELECT b.buttons, b.text_digest, b.markup_digest, b.thread_id, b.ref,
-                   EXISTS (SELECT 1 FROM outbox o
-                            WHERE o.status = 'pending' AND o.chat_id = r.chat_id
-                              AND (o.ref = r.ref OR o.target_ref = r.ref))
-            FROM message_refs r JOIN bot_messages b
-              ON b.chat_id = r.chat_id AND b.message_id = r.message_id
-            WHERE r.ref = ?
-            """,
-            (message.target_ref,),
-        )
-        if row is None or row[5]:
-            return False  # not sent yet, or something is still on its way: the sender compares
-        return not showing_now.changes(shown_from_row(row))
 
     async def due_outbox(self, now: datetime, limit: int) -> list[OutboxItem]:
         """The oldest pending message of each chat whose time has come, most urgent first.
@@ -219,19 +182,19 @@ class OutboxQueries(MessageQueries):
         item: OutboxItem,
         message_id: int | None,
         now: datetime,
-        target: tuple[int, int] | None = None,
+        shows: Showing | None = None,
     ) -> None:
-        """Record the send: the message id under the row's ref, and what the message shows now
-        (`target`: the message an edit or deletion applied to). A row that names no message
-        and shows no buttons is a single statement."""
+        """Record the send, with what it put on its message (`shows`; the outbox's triggers keep
+        bot_messages in step, in the same statement). For an item without a ref this is a single
+        statement."""
         at = to_db_time(now)
         await self.db.execute(
             """
-            UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?,
+            UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, shows = ?,
                               attempts = attempts + 1, last_error = NULL, attempted_at = NULL
             WHERE id = ? AND status = 'pending'
             """,
-            (at, message_id, item.id),
+            (at, message_id, None if shows is None else shows.to_json(), item.id),
         )
         if item.ref is not None and message_id is not None:
             await self.db.execute(
@@ -245,46 +208,6 @@ class OutboxQueries(MessageQueries):
                 """,
                 (item.ref, item.chat_id, message_id, at),
             )
-        await self.record_delivery(item, message_id, now, target)
-
-    async def record_delivery(
-        self,
-        item: OutboxItem,
-        message_id: int | None,
-        now: datetime,
-        target: tuple[int, int] | None = None,
-    ) -> None:
-        """What the message a sent row created or changed shows now."""
-        method = item.method.value
-        if method == DELETE_METHOD and target is not None:
-            await self.forget_shown(*target)
-            return
-        showing_now = showing(method, item.payload)
-        if showing_now is None:
-            return
-        if method in SEND_METHODS:
-            if message_id is None or (item.ref is None and not showing_now.buttons):
-                return  # nobody will press or edit it
-            thread = item.payload.get("message_thread_id")
-            shown = Shown(
-                showing_now.buttons,
-                showing_now.text_digest,
-                showing_now.markup_digest,
-                thread if isinstance(thread, int) else None,
-                item.ref,
-            )
-            await self.record_shown(item.chat_id, message_id, shown, now)
-        elif target is not None:
-            await self.record_shown(*target, showing_now.applied_to(item.shown), now)
-
-    @staticmethod
-    def records_delivery(item: OutboxItem) -> bool:
-        """Whether marking `item` sent writes more than its own row (see `mark_sent`)."""
-        method = item.method.value
-        if item.ref is not None or method in EDIT_METHODS or method == DELETE_METHOD:
-            return True
-        shown = showing(method, item.payload)
-        return shown is not None and bool(shown.buttons)
 
     async def mark_attempted(self, item: OutboxItem, now: datetime) -> None:
         """A send whose outcome we may never learn is about to start."""
