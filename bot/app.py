@@ -25,6 +25,7 @@ from bot.digest import DigestService
 from bot.gate import ApiGate
 from bot.i18n import t
 from bot.incidents import IncidentService
+from bot.membership import Membership
 from bot.message_records import MessageRecords
 from bot.outbox import OutboxSender
 from bot.people import PeopleRecorder
@@ -126,6 +127,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
             people=PeopleRecorder(store, clock),
             broadcasts=broadcasts,
             messages=messages,
+            membership=Membership(store, clock, app.bot),
         )
     )
     assert app.job_queue is not None
@@ -183,6 +185,8 @@ async def _post_init(app: App) -> None:
     )
     if services.settings.digest_enabled:
         stats.schedule_digest(app, services.settings.digest_time)
+    if services.settings.membership_check_at_start:
+        services.membership.start_reconciling()
     log.info("siaga112 is up as @%s", app.bot.username)
 
 
@@ -216,6 +220,7 @@ async def refresh_broadcasts(context: AppContext) -> None:
 
 async def _post_shutdown(app: App) -> None:
     services = app.bot_data.services
+    await services.membership.stop()
     await services.outbox.stop()
     await services.store.close()
 

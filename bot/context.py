@@ -15,6 +15,7 @@ from bot.digest import DigestService
 from bot.gate import GateArgs
 from bot.i18n import pick_language
 from bot.incidents import IncidentService
+from bot.membership import Membership
 from bot.message_records import MessageRecords
 from bot.outbox import OutboxSender
 from bot.people import PeopleRecorder
@@ -44,6 +45,7 @@ class Services:
     people: PeopleRecorder
     broadcasts: BroadcastService
     messages: MessageRecords
+    membership: Membership
 
     def language_of(self, user: User | None) -> Language:
         code = user.language_code if user is not None else None

@@ -8,6 +8,7 @@ demo always shows everything the bot does.
 from __future__ import annotations
 
 import logging
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -180,8 +181,10 @@ async def scene_incident(script: Script) -> None:
     await script.press(rudi, script.card(damkar, 1), "Terima")
     await script.press(sari, script.card(relawan, 1), "Terima")
     await script.press(rudi, script.card(damkar, 1), "Tugaskan")
+    # Tom never opened a private chat with the bot: Telegram refuses the task card, and Damkar's
+    # chat is asked to tell him.
+    sim.expect_refusal("can't initiate conversation")
     await script.press(rudi, script.last(damkar, "Tugaskan #1"), "Tom")
-    # Tom never opened a private chat with the bot: Damkar's chat is asked to tell him.
     await script.says(tom, "/start")
     task = script.last(sim.private_chat(tom), "#1")
     for step in ("Accept", "En route", "On scene", "Done"):
@@ -300,6 +303,12 @@ async def run_demo(*, quiet: bool = False) -> int:
         f"siaga112 demo — the real bot against the Telegram simulator ({len(sim.events)} events)\n"
     )
     print("\n".join(transcript(sim)))
+    refused = sim.unexpected_refusals()
+    if refused:
+        # Telegram would have refused these calls of the bot: the demo does not pass.
+        for call in refused:
+            print(f"refused: {call.method} {call.error_code} {call.description}", file=sys.stderr)
+        return 1
     print(
         "\nThe demo ended by itself. Run `make test` for the checks, `make run` for the real bot."
     )

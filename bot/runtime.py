@@ -11,16 +11,58 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
+from telegram import Bot
+from telegram.error import NetworkError
+
 from bot.context import App
 from bot.updates import Poller, UpdateProcessor, ensure_polling
 
 log = logging.getLogger(__name__)
 
+FIRST_RETRY_SECONDS = 1.0
+MAX_RETRY_SECONDS = 60.0
+
+
+class StoppedBeforeStart(Exception):
+    """Told to stop while still waiting for Telegram to answer: nothing was started."""
+
+
+async def connect(bot: Bot, stop: asyncio.Event | None = None) -> None:
+    """Reach Telegram (getMe), waiting out a network that is down: one log line per attempt,
+    the wait doubling up to a minute, and "connected" once it answers. A rejected token is not
+    waited out (`InvalidToken` goes to the caller); `stop` ends the wait."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await bot.initialize()
+        except NetworkError as exc:  # TimedOut too; InvalidToken is not a NetworkError
+            wait = min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** min(attempt - 1, 10))
+            log.warning(
+                "cannot reach Telegram at %s (attempt %d: %s); trying again in %.0f s",
+                bot.base_url.rsplit("/bot", 1)[0],
+                attempt,
+                exc,
+                wait,
+            )
+            if stop is None:
+                await asyncio.sleep(wait)
+            else:
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=wait)
+                if stop.is_set():
+                    raise StoppedBeforeStart from None
+            continue
+        log.info("connected to Telegram as @%s", bot.username)
+        return
+
 
 @asynccontextmanager
-async def started(app: App) -> AsyncIterator[App]:
+async def started(app: App, stop: asyncio.Event | None = None) -> AsyncIterator[App]:
     """The application initialized, its resources open (`post_init`) and started; stopped and
-    shut down in reverse when the block ends. How updates arrive is the caller's business."""
+    shut down in reverse when the block ends. How updates arrive is the caller's business.
+    While Telegram cannot be reached it waits (`connect`); `stop` ends that wait."""
+    await connect(app.bot, stop)
     await app.initialize()
     try:
         if app.post_init is not None:
@@ -40,12 +82,14 @@ async def started(app: App) -> AsyncIterator[App]:
 
 
 @asynccontextmanager
-async def running(app: App, *, poll_timeout: int = 10) -> AsyncIterator[App]:
+async def running(
+    app: App, *, poll_timeout: int = 10, stop: asyncio.Event | None = None
+) -> AsyncIterator[App]:
     """The bot polling for updates and delivering its outbox until the block ends.
 
     PTB's own Updater is not used: `bot.updates.Poller` confirms updates to Telegram only after
     they were handled (see that module)."""
-    async with started(app):
+    async with started(app, stop):
         await ensure_polling(app.bot)  # a webhook left from webhook mode would block getUpdates
         poller = Poller(app, UpdateProcessor(app), timeout=poll_timeout)
         poller.start()
@@ -55,19 +99,23 @@ async def running(app: App, *, poll_timeout: int = 10) -> AsyncIterator[App]:
             await poller.stop()
 
 
-async def until_signalled() -> None:
-    """Return on SIGINT or SIGTERM."""
+def stop_on_signals() -> asyncio.Event:
+    """An event set on SIGINT or SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
 
 
 async def serve(app: App) -> None:
-    """Run until SIGINT or SIGTERM."""
-    async with running(app):
-        log.info("running; press Ctrl+C to stop")
-        await until_signalled()
-        log.info("stopping")
+    """Run until SIGINT or SIGTERM (also while still waiting for Telegram at start-up)."""
+    stop = stop_on_signals()
+    try:
+        async with running(app, stop=stop):
+            log.info("running; press Ctrl+C to stop")
+            await stop.wait()
+            log.info("stopping")
+    except StoppedBeforeStart:
+        log.info("stopped before Telegram could be reached")

@@ -162,6 +162,11 @@ class Settings(BaseSettings):
         default=time(7, 0), description="When coordinators get yesterday's digest (HH:MM, local)."
     )
     digest_enabled: bool = Field(default=True, description="Send the daily digest.")
+    membership_check_at_start: bool = Field(
+        default=True,
+        description="At start-up, ask Telegram whether each agency member is still in the "
+        "agency's group; those who left while the bot was down leave the agency.",
+    )
 
     webhook_url: str | None = Field(
         default=None,

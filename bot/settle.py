@@ -13,7 +13,6 @@ class Settler:
     def __init__(self, sim: TelegramSimulator) -> None:
         self.sim = sim
         self._handled: set[int] = set()
-        self._changed = asyncio.Condition()
         self._app: App | None = None
 
     def attach(self, app: App) -> None:
@@ -23,27 +22,29 @@ class Settler:
 
     def _mark(self, update_id: int) -> None:
         self._handled.add(update_id)
-        asyncio.get_running_loop().create_task(self._notify())
-
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
+        self.sim.notify_changed()  # wakes `sim.wait_for` below
 
     async def settle(self, within: float = 10.0) -> None:
         assert self._app is not None, "attach() the application first"
         async with asyncio.timeout(within):
-            await self._all_handled()
+            await self._all_handled(within)
             await self._app.bot_data.services.outbox.idle.wait()
 
     async def handled(self, within: float = 10.0) -> None:
         """Every update issued so far is handled (whatever the outbox is doing)."""
         async with asyncio.timeout(within):
-            await self._all_handled()
+            await self._all_handled(within)
 
-    async def _all_handled(self) -> None:
-        last = self.sim.last_update_id
-        first = self.sim.first_update_id
-        async with self._changed:
-            await self._changed.wait_for(
-                lambda: last is None or all(u in self._handled for u in range(first, last + 1))
-            )
+    async def _all_handled(self, within: float) -> None:
+        """Each update issued so far is handled, or withheld by Telegram because the bot did
+        not ask for its kind."""
+        last, first = self.sim.last_update_id, self.sim.first_update_id
+        if last is None:
+            return
+        done = self._handled
+        withheld = self.sim.withheld_update_ids
+        await self.sim.wait_for(
+            lambda: all(u in done or u in withheld for u in range(first, last + 1)),
+            timeout=within,
+            what="every update handled",
+        )

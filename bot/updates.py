@@ -31,6 +31,10 @@ from bot.context import App
 
 log = logging.getLogger(__name__)
 
+# What the bot asks Telegram for. chat_member is not in Telegram's default set; it reaches only a
+# bot that is an administrator of the group (bot.membership).
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "chat_member"]
+
 
 class UpdateProcessor:
     def __init__(self, app: App) -> None:
@@ -169,8 +173,7 @@ class Poller:
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     async def _fetch(self, offset: int | None) -> list[dict[str, Any]]:
-        # No allowed_updates: Telegram's default set (which includes my_chat_member) is ours.
-        params: dict[str, Any] = {"timeout": self.timeout}
+        params: dict[str, Any] = {"timeout": self.timeout, "allowed_updates": ALLOWED_UPDATES}
         if offset is not None:
             params["offset"] = offset
         # Raw JSON rather than Update objects: one update PTB cannot parse must not block all.

@@ -27,9 +27,9 @@ from aiohttp import web
 
 from bot.context import App
 from bot.logs import RedactSecrets
-from bot.runtime import started, until_signalled
+from bot.runtime import StoppedBeforeStart, started, stop_on_signals
 from bot.settings import ConfigError, Settings
-from bot.updates import UpdateProcessor
+from bot.updates import ALLOWED_UPDATES, UpdateProcessor
 
 log = logging.getLogger(__name__)
 
@@ -149,12 +149,14 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
 
 
 @asynccontextmanager
-async def running_webhook(app: App, settings: Settings) -> AsyncIterator[WebhookServer]:
+async def running_webhook(
+    app: App, settings: Settings, stop: asyncio.Event | None = None
+) -> AsyncIterator[WebhookServer]:
     """The bot receiving updates by webhook and delivering its outbox until the block ends.
 
     Mirrors `bot.runtime.running`, with the webhook server in place of the poller."""
     url, secret = settings.require_webhook()  # a configuration mistake stops us before any I/O
-    async with started(app):
+    async with started(app, stop):
         server = WebhookServer(
             UpdateProcessor(app),
             secret_token=secret,
@@ -168,7 +170,7 @@ async def running_webhook(app: App, settings: Settings) -> AsyncIterator[Webhook
             await app.bot.set_webhook(
                 url,
                 secret_token=secret,
-                allowed_updates=None,  # Telegram's default set, as the poller asks for
+                allowed_updates=ALLOWED_UPDATES,  # the same as the poller asks for
                 drop_pending_updates=False,  # what queued up while we were down is ours
                 max_connections=MAX_CONNECTIONS,
             )
@@ -183,11 +185,14 @@ async def serve_webhook(app: App, settings: Settings) -> None:
     """Run in webhook mode until SIGINT or SIGTERM."""
     # PTB logs request parameters at DEBUG, setWebhook's secret_token among them.
     redact = _redact_everywhere(settings)
+    stop = stop_on_signals()
     try:
-        async with running_webhook(app, settings):
+        async with running_webhook(app, settings, stop):
             log.info("running in webhook mode; press Ctrl+C to stop")
-            await until_signalled()
+            await stop.wait()
             log.info("stopping")
+    except StoppedBeforeStart:
+        log.info("stopped before Telegram could be reached")
     finally:
         for handler in logging.getLogger().handlers:
             handler.removeFilter(redact)

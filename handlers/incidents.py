@@ -102,6 +102,20 @@ def phone_visible(request: Request, view: IncidentView) -> bool:
     return place.agency_id is not None and view.response_of(place.agency_id) is not None
 
 
+async def still_entitled(context: AppContext, request: Request, view: IncidentView) -> bool:
+    """Before a view with the reporter's phone: a person who may see the incident only as a
+    member of a routed agency must still be in that agency's Telegram group (Telegram is asked;
+    membership of a group they left ends on the way). Roles and reporters need no check, nor a
+    member asking in that very group."""
+    actor = request.checked.actor
+    if by_role(actor, Action.VIEW_INCIDENT) or actor.user_id == view.incident.reporter_id:
+        return True
+    granting = actor.agency_ids & {r.agency_id for r in view.responses}
+    if request.checked.place.agency_id in granting:
+        return True
+    return await context.services.membership.still_in(actor.user_id, granting)
+
+
 def _target(view: IncidentView) -> Target:
     owners = frozenset({view.incident.reporter_id}) if view.incident.reporter_id else frozenset()
     return Target(frozenset(r.agency_id for r in view.responses), owners)
@@ -274,6 +288,9 @@ async def open_incident(press: Press, view: IncidentView) -> None:
     request = await press.authorize(Action.VIEW_INCIDENT, _target(view))
     if request is None:
         return
+    if not await still_entitled(press.context, request, view):
+        await press.answer(t(request.language, "deny.left_group"), alert=True)
+        return
     async with press.services.store.read() as tx:
         events = await tx.events(view.incident.id)
     zone = press.services.settings.zone
@@ -382,14 +399,14 @@ async def show_incident(update: Update, context: AppContext) -> None:
     request = await authorize(update, context, Action.VIEW_INCIDENT, _target(view))
     if request is None:
         return
+    show_phone = phone_visible(request, view)
+    if show_phone and not await still_entitled(context, request, view):
+        await reply(update, t(request.language, "deny.left_group"))
+        return
     async with context.services.store.read() as tx:
         events = await tx.events(number)
     text = incident_text(
-        request.language,
-        view,
-        events,
-        context.services.settings.zone,
-        show_phone=phone_visible(request, view),
+        request.language, view, events, context.services.settings.zone, show_phone=show_phone
     )
     await reply(update, text)
 

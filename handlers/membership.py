@@ -1,13 +1,15 @@
-"""/gabung (/join), /keluar (/leave), /keluarkan (/remove), duty and the roster."""
+"""/gabung (/join), /keluar (/leave), /keluarkan (/remove), duty and the roster; and leaving
+the agency's Telegram group, which ends membership there (`bot.membership`)."""
 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CommandHandler, filters
+from telegram.ext import ChatMemberHandler, CommandHandler, MessageHandler, filters
 
 from bot.commands import JOIN, LEAVE, OFF_DUTY, ON_DUTY, REMOVE, ROSTER
 from bot.context import App, AppContext
 from bot.i18n import N_, escape, t
+from bot.membership import gone
 from bot.people import join_agency, leave_agency, rosters, set_duty
 from bot.render.organisation import agency_label, duty_changed_text, roster_text
 from handlers.guard import authorize, reply, usage
@@ -135,6 +137,28 @@ async def roster(update: Update, context: AppContext) -> None:
     await reply(update, roster_text(request.language, pairs, services.settings.zone))
 
 
+async def left_group(update: Update, context: AppContext) -> None:
+    """Someone left the group (or was removed): whatever agency lives here, they are out of it."""
+    message = update.effective_message
+    if message is None or message.left_chat_member is None:
+        return
+    person = message.left_chat_member
+    if person.is_bot:
+        return  # the bot itself leaving is a my_chat_member update (handlers.agencies)
+    await context.services.membership.left_chat(message.chat_id, person.id)
+
+
+async def member_changed(update: Update, context: AppContext) -> None:
+    """A member's status changed (an admin bot is told of every change, even where the group
+    hides join and leave messages)."""
+    change = update.chat_member
+    if change is None:
+        return
+    new = change.new_chat_member
+    if gone(new.status, getattr(new, "is_member", None)):
+        await context.services.membership.left_chat(change.chat.id, new.user.id)
+
+
 def register(app: App) -> None:
     app.add_handler(CommandHandler(JOIN.names, join, filters=ENDS))
     app.add_handler(CommandHandler(LEAVE.names, leave, filters=ENDS))
@@ -142,3 +166,5 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler(ON_DUTY.names, on_duty, filters=ENDS))
     app.add_handler(CommandHandler(OFF_DUTY.names, off_duty, filters=ENDS))
     app.add_handler(CommandHandler(ROSTER.names, roster, filters=ENDS))
+    app.add_handler(MessageHandler(filters.StatusUpdate.LEFT_CHAT_MEMBER, left_group))
+    app.add_handler(ChatMemberHandler(member_changed, ChatMemberHandler.CHAT_MEMBER))

@@ -111,7 +111,7 @@ SELECT o.chat_id, o.message_id, json_extract(o.payload, '$.message_thread_id'),
           FROM json_each(json_extract(o.payload, '$.reply_markup.inline_keyboard')) AS keyboard_row,
                json_each(keyboard_row.value) AS button
          WHERE json_extract(button.value, '$.callback_data') IS NOT NULL),
-       o.sent_at
+       COALESCE(o.sent_at, o.created_at)
   FROM outbox o
  WHERE o.status = 'sent' AND o.ref IS NULL AND o.method = 'sendMessage'
    AND o.message_id IS NOT NULL

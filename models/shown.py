@@ -140,4 +140,3 @@ def showing(method: str, params: Mapping[str, Any]) -> Showing | None:
 def _mode(params: Mapping[str, Any]) -> str | None:
     mode = params.get("parse_mode")
     return mode if isinstance(mode, str) else None
-

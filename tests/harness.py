@@ -41,6 +41,7 @@ class BotHarness:
             "outbox_max_backoff_seconds": 0.5,
             "digest_enabled": False,  # tests that want the digest ask for it
             "outbox_pacing": False,  # delivery tests turn pacing on; the rest need not wait
+            "membership_check_at_start": False,  # membership tests turn it on
         }
         values.update(overrides)
         return load_settings(**values)

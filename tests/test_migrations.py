@@ -156,3 +156,53 @@ async def test_0009_keeps_every_reminder_while_rebuilding_their_table(tmp_path: 
         ) as cursor:
             indexes = {row[0] async for row in cursor}
         assert {"reminders_one_pending", "reminders_due", "reminders_pending_incident"} <= indexes
+
+
+async def test_0011_keeps_the_buttons_of_messages_sent_before_it(tmp_path: Path) -> None:
+    """Cards, task cards and escalations sent before the press pipeline keep working: what they
+    show is read back from the outbox, the newest sent text of each."""
+    migrations = bundled_migrations()
+    before = [m for m in migrations if m.name < "0011"]
+    card = '{"inline_keyboard":[[{"text":"Terima","callback_data":"1|ack|3|2"},' + (
+        '{"text":"Tugaskan","callback_data":"1|asg|3|2"}],[{"text":"Kelola","callback_data":'
+        '"1|mg|3"}]]}'
+    )
+    edited = '{"inline_keyboard":[[{"text":"Tugaskan","callback_data":"1|asg|3|2"}]]}'
+    escalation = '{"inline_keyboard":[[{"text":"Atas nama","callback_data":"1|ack.for|3|2"}]]}'
+    at = "2026-11-27T03:00:00.000000Z"
+    async with aiosqlite.connect(tmp_path / "b.db", isolation_level=None) as db:
+        await migrate(db, NOW, before)
+        rows = [
+            (1, -100, "sendMessage", f'{{"text":"#3","message_thread_id":9,"reply_markup":{card}}}',
+             "card:3:2", None, "sent", 41),
+            (2, -100, "editMessageText", f'{{"text":"#3 diterima","reply_markup":{edited}}}',
+             None, "card:3:2", "sent", None),
+            (3, -100, "editMessageText", '{"text":"#3 later","reply_markup":{}}',
+             None, "card:3:2", "pending", None),
+            (4, -200, "sendMessage", f'{{"text":"Eskalasi","reply_markup":{escalation}}}',
+             None, None, "sent", 7),
+            (5, -200, "sendMessage", '{"text":"plain"}', None, None, "sent", 8),
+        ]  # fmt: skip
+        for row in rows:
+            await db.execute(
+                "INSERT INTO outbox (id, chat_id, method, payload, priority, ref, target_ref, "
+                "status, message_id, not_before, created_at) VALUES (?, ?, ?, ?, 10, ?, ?, ?, ?, "
+                "?, ?)",
+                (*row, at, at),
+            )
+        await db.execute(
+            "INSERT INTO message_refs (ref, chat_id, message_id, updated_at) "
+            "VALUES ('card:3:2', -100, 41, ?)",
+            (at,),
+        )
+        await migrate(db, NOW, migrations)
+        async with db.execute(
+            "SELECT chat_id, message_id, ref, thread_id, buttons, text_digest, markup_digest "
+            "FROM bot_messages ORDER BY chat_id"
+        ) as cursor:
+            found = [tuple(row) async for row in cursor]
+    assert found == [
+        (-200, 7, None, None, '["1|ack.for|3|2"]', None, None),
+        # The newest sent text (the pending edit is not shown yet), in the card's first topic.
+        (-100, 41, "card:3:2", 9, '["1|asg|3|2"]', None, None),
+    ]

@@ -20,7 +20,7 @@ from bot.context import App
 from bot.settings import ConfigError, Settings, load_settings
 from bot.settle import Settler
 from bot.simulator import SimUser, TelegramSimulator
-from bot.updates import ensure_polling
+from bot.updates import ALLOWED_UPDATES, ensure_polling
 from bot.webhook import SECRET_HEADER, WebhookServer, running_webhook
 from tests.harness import BotHarness
 
@@ -95,7 +95,8 @@ async def test_webhook_is_registered_with_the_url_and_secret(
     assert call.params["url"] == URL
     assert call.params["secret_token"] == SECRET
     assert call.params.get("drop_pending_updates") in (None, "false")
-    assert "allowed_updates" not in call.params  # Telegram's default set, as when polling
+    # The same set the poller asks for: chat_member is not in Telegram's default set.
+    assert call.params["allowed_updates"] == ALLOWED_UPDATES
     assert sim.webhook_url == URL
     assert not [call for call in sim.calls if call.method == "getUpdates"]
 

@@ -109,6 +109,8 @@ class SimState:
         self._next_update_id = self.first_update_id
         # Every update ever issued, in order (the queue forgets confirmed ones), for replays.
         self.issued_updates: list[dict[str, Any]] = []
+        # Updates of kinds the bot did not ask for (allowed_updates): Telegram never delivers them.
+        self.withheld_update_ids: set[int] = set()
         self._callback_queries: dict[str, SimCallbackQuery] = {}
         self.commands_by_scope: dict[tuple[str, str], list[dict[str, str]]] = {}
         self._returned_bot_messages: dict[int, set[int]] = {}
@@ -452,6 +454,10 @@ class SimState:
             kind = next((k for k in update if k != "update_id"), "")
             if (kind in allowed) if allowed else (kind not in _OPT_IN_UPDATES):
                 kept.append(update)
+            else:
+                self.withheld_update_ids.add(update["update_id"])
+        if len(kept) != len(self._updates):
+            self.notify_changed()
         self._updates = kept  # updates of types the bot does not want are never delivered
         return [u for u in kept if offset is None or offset < 0 or u["update_id"] >= offset][:limit]
 

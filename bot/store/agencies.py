@@ -285,6 +285,40 @@ class AgencyQueries:
         )
         return cursor.rowcount == 1
 
+    async def leave_chat(self, chat_id: int, user_id: int) -> list[str]:
+        """The person left the Telegram group `chat_id`: their membership (and duty) in every
+        agency that lives there ends, whichever topic. Returns those agencies' codes."""
+        rows = await fetch_all(
+            self.db,
+            """
+            DELETE FROM memberships
+            WHERE user_id = ? AND agency_id IN (SELECT id FROM agencies WHERE chat_id = ?)
+            RETURNING agency_id
+            """,
+            (user_id, chat_id),
+        )
+        if not rows:
+            return []
+        marks = ", ".join("?" for _ in rows)
+        codes = await fetch_all(
+            self.db,
+            f"SELECT code FROM agencies WHERE id IN ({marks}) ORDER BY code",
+            tuple(row[0] for row in rows),
+        )
+        return [row[0] for row in codes]
+
+    async def memberships_to_check(self) -> list[tuple[int, int]]:
+        """(chat_id, user_id) of every member of an active agency, one per chat and person."""
+        rows = await fetch_all(
+            self.db,
+            """
+            SELECT DISTINCT a.chat_id, m.user_id
+            FROM memberships m JOIN agencies a ON a.id = m.agency_id
+            WHERE a.active = 1 ORDER BY a.chat_id, m.user_id
+            """,
+        )
+        return [(int(row[0]), int(row[1])) for row in rows]
+
     async def agency_ids_of(self, user_id: int) -> frozenset[int]:
         rows = await fetch_all(
             self.db,
