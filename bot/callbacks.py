@@ -54,7 +54,11 @@ class ButtonAction(StrEnum):
 
     SET_SEVERITY = "sev"
     ADD_AGENCY = "addag"
-    CANCEL_INCIDENT = "cx"
+    CANCEL_INCIDENT = "cx"  # asks to confirm
+    CANCEL_CONFIRMED = "cx.ok"
+    RESOLVE = "res"  # asks to confirm
+    RESOLVE_CONFIRMED = "res.ok"
+    MANAGE_BACK = "mg.back"  # from a confirmation back to the management card
     REOPEN = "reo"
 
     ACK_ON_BEHALF = "ack.for"
@@ -175,10 +179,17 @@ class CardButton(Button):
     agency_id: int
 
 
-@family(ButtonAction.MANAGE, ButtonAction.OPEN_INCIDENT, ButtonAction.REOPEN)
+@family(
+    ButtonAction.MANAGE,
+    ButtonAction.OPEN_INCIDENT,
+    ButtonAction.REOPEN,
+    ButtonAction.RESOLVE,
+    ButtonAction.RESOLVE_CONFIRMED,
+    ButtonAction.MANAGE_BACK,
+)
 @dataclass(frozen=True, slots=True)
 class IncidentButton(Button):
-    """A button about a whole incident: manage it, open it in private, reopen it."""
+    """A button about a whole incident: manage it, open it in private, resolve or reopen it."""
 
     incident_id: int
 
@@ -240,7 +251,7 @@ class IncidentAgency(Button):
     agency_id: int
 
 
-@family(ButtonAction.CANCEL_INCIDENT)
+@family(ButtonAction.CANCEL_INCIDENT, ButtonAction.CANCEL_CONFIRMED)
 @dataclass(frozen=True, slots=True)
 class CancelIncident(Button):
     incident_id: int

@@ -8,9 +8,11 @@ re-rendered card in every chat it was posted to, the task card, the word to the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+
+from telegram import InlineKeyboardMarkup
 
 from bot.messages import card_ref, edit_message, task_ref, text_message
 from bot.reminders import reconcile
@@ -18,11 +20,13 @@ from bot.render.cards import (
     assignee_unreachable_text,
     card_keyboard,
     card_text,
+    incident_text,
     reporter_confirmation,
     reporter_update,
     routed_to_nobody_text,
     task_card,
 )
+from bot.render.escalation import escalation_erased, escalation_now
 from bot.settings import Language, Settings
 from bot.store import Store, Tx
 from models.agencies import Agency, Role
@@ -40,6 +44,8 @@ from models.incidents import (
     Lifecycle,
     LifecycleEvent,
     Location,
+    PhoneSource,
+    PostKind,
     ResponseEvent,
     ResponseStatus,
     Severity,
@@ -86,6 +92,7 @@ class NewIncident:
     hurt_count: int | None = None
     photos: list[str] = field(default_factory=list)
     phone: str | None = None
+    phone_source: PhoneSource | None = None  # how `phone` was given
     source: Source = Source.REPORT
     reporter_id: int | None = None
     origin_update_id: int | None = None  # the Telegram update it came from: a replay is a no-op
@@ -137,6 +144,7 @@ class IncidentService:
             source=report.source,
             reporter_id=report.reporter_id,
             reporter_phone=report.phone,
+            phone_source=report.phone_source,
             location=report.location,
             description=report.description,
             hurt=report.hurt,
@@ -189,7 +197,7 @@ class IncidentService:
             ),
             now,
         )
-        await tx.add_post(incident.id, ref, "card", agency.chat_id, agency_id=agency.id)
+        await tx.add_post(incident.id, ref, PostKind.CARD, agency.chat_id, agency_id=agency.id)
         await self._post_attachments(tx, view, agency.chat_id, agency.thread_id, now)
 
     async def _post_attachments(
@@ -258,7 +266,7 @@ class IncidentService:
                 ),
                 now,
             )
-            await tx.add_post(incident.id, ref, "ops", chat_id)
+            await tx.add_post(incident.id, ref, PostKind.OPS, chat_id)
             await self._post_attachments(tx, view, chat_id, thread_id, now)
 
     # --- re-rendering everywhere ---
@@ -271,30 +279,58 @@ class IncidentService:
         return routed_to_nobody_text(language, view) + "\n\n" + card
 
     async def refresh(
-        self, tx: Tx, incident_id: int, now: datetime, view: IncidentView | None = None
+        self,
+        tx: Tx,
+        incident_id: int,
+        now: datetime,
+        view: IncidentView | None = None,
+        *,
+        erasing: bool = False,
     ) -> IncidentView | None:
         """Re-render the incident in every chat it was posted to. `view`: the incident as it
-        stands in `tx` now, when the caller has it at hand; otherwise it is read."""
+        stands in `tx` now, when the caller has it at hand; otherwise it is read. Escalations
+        change once, when the call is owned; looked-up views are snapshots, shown again only
+        when a person's data was erased (`erasing`), as is everything else."""
         if view is None:
             view = await tx.incident_view(incident_id)
         if view is None:
             return None
+        zone = self.settings.zone
+        events = None
         for post in await tx.posts(incident_id):
-            if post.kind == "task":
+            rendered: tuple[str, InlineKeyboardMarkup | None] | None
+            if post.kind == PostKind.TASK:
                 assignment = next((a for a in view.assignments if a.id == post.assignment_id), None)
                 if assignment is None:
                     continue
                 language = await self._language_of(tx, assignment.user_id)
-                text, keyboard = task_card(language, view, assignment, self.settings.zone)
-            elif post.kind == "ops":
+                rendered = task_card(language, view, assignment, zone)
+            elif post.kind == PostKind.OPS:
                 language = await self._chat_language(tx, post.chat_id)
-                text = self._ops_text(language, view)
-                keyboard = card_keyboard(language, view, None)
+                rendered = self._ops_text(language, view), card_keyboard(language, view, None)
+            elif post.kind == PostKind.ESCALATION:
+                language = await self._chat_language(tx, post.chat_id)
+                agency_id = post.agency_id or 0
+                rendered = (
+                    escalation_erased(language, view, agency_id, zone)
+                    if erasing
+                    else escalation_now(language, view, agency_id, zone)
+                )
+            elif post.kind == PostKind.VIEW:
+                if not erasing:
+                    continue
+                language = await self._chat_language(tx, post.chat_id)
+                events = events if events is not None else await tx.events(incident_id)
+                rendered = incident_text(language, view, events, zone, show_phone=False), None
             else:
                 language = self.group_language
-                text = card_text(language, view, self.settings.zone, show_phone=True)
-                keyboard = card_keyboard(language, view, post.agency_id)
-            edit = edit_message(post.chat_id, post.ref, text, keyboard)
+                rendered = (
+                    card_text(language, view, zone, show_phone=True),
+                    card_keyboard(language, view, post.agency_id),
+                )
+            if rendered is None:
+                continue
+            edit = edit_message(post.chat_id, post.ref, *rendered)
             if post.settled and not changes(edit, post.shown):
                 continue  # it shows this already (Telegram refuses an edit that changes nothing)
             await tx.enqueue(edit, now)
@@ -497,7 +533,7 @@ class IncidentService:
             await tx.add_post(
                 incident_id,
                 ref,
-                "task",
+                PostKind.TASK,
                 assignee_id,
                 agency_id=agency_id,
                 assignment_id=assignment_id,
@@ -740,12 +776,49 @@ class IncidentService:
         reason: CancelReason | None = None,
         other: int | None = None,
     ) -> None:
+        """Tell whoever reported the incident — also the reporters of reports merged into it,
+        who were told that further news comes under this number."""
         incident = view.incident
-        if incident.reporter_id is None or incident.source is not Source.REPORT:
-            return
-        language = await self._language_of(tx, incident.reporter_id)
-        text = reporter_update(language, incident.id, kind, by=by, reason=reason, other=other)
-        await tx.enqueue(text_message(incident.reporter_id, text), now)
+        reporters = (
+            await tx.reporters_following(incident.id)
+            if view.merged_from
+            else [incident.reporter_id]
+            if incident.reporter_id is not None and incident.source is Source.REPORT
+            else []
+        )
+        for reporter_id in reporters:
+            language = await self._language_of(tx, reporter_id)
+            text = reporter_update(language, incident.id, kind, by=by, reason=reason, other=other)
+            await tx.enqueue(text_message(reporter_id, text), now)
+
+    async def send_view(
+        self,
+        incident_id: int,
+        chat_id: int,
+        text: str,
+        *,
+        thread_id: int | None,
+        update_id: int,
+        asked_here: bool,
+    ) -> bool:
+        """Send a looked-up incident (/kejadian, Open #N) to a chat. It is one of the incident's
+        posts, so erasing a person's data reaches this copy too. Unless it was asked for in
+        that very chat (`asked_here`), False when the chat is a person who never pressed Start
+        (the bot may not write to them)."""
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            if not asked_here and chat_id > 0 and not await tx.may_message(chat_id):
+                return False
+            ref = f"view:{incident_id}:{chat_id}:{update_id}"
+            message = text_message(chat_id, text, priority=Priority.URGENT, thread_id=thread_id)
+            await tx.enqueue(replace(message, ref=ref), now)
+            await tx.add_post(incident_id, ref, PostKind.VIEW, chat_id)
+        return True
+
+    async def reporters(self, incident_id: int) -> frozenset[int]:
+        """Who reported the incident, with the reporters of reports merged into it."""
+        async with self.store.lookup() as tx:
+            return frozenset(await tx.reporters_following(incident_id))
 
     async def _language_of(self, tx: Tx, user_id: int) -> Language:
         return await tx.language_of(user_id, self.settings.default_language)

@@ -53,6 +53,7 @@ BATCH = 200
 # recorded with the row (`mark_sent`), in the same transaction, not by the gate.
 FROM_OUTBOX = {"outbox": True}
 NOT_MODIFIED = "message is not modified"
+NOT_CONNECTED = "httpx.ConnectError"  # how PTB names a connection that could not be opened
 EDIT_NOT_FOUND = "message to edit not found"
 
 
@@ -286,7 +287,14 @@ class OutboxSender:
             log.warning("Telegram forbids outbox %s to chat %s: %s", item.id, item.chat_id, exc)
             await self._refused(item, exc.message)
         except NetworkError as exc:
-            await self._postpone(item, self._backoff(item), f"NetworkError: {exc.message}")
+            # No connection at all: the request never left, so no copy exists. Any other
+            # network fault may have cut the answer off after Telegram took the message.
+            await self._postpone(
+                item,
+                self._backoff(item),
+                f"NetworkError: {exc.message}",
+                delivered=False if NOT_CONNECTED in exc.message else None,
+            )
         except TelegramError as exc:
             await self._postpone(item, self._backoff(item), f"{type(exc).__name__}: {exc.message}")
         else:
@@ -407,8 +415,13 @@ class OutboxSender:
                 await tx.mark_sent(item, message_id, now, shows)
                 if item.attempted_at is not None:
                     # An earlier try may have got through before the bot died or the line
-                    # dropped: say so under this copy, so people know which one counts.
-                    await tx.enqueue(maybe_twice_notice(item, self.language), now)
+                    # dropped: say so, as a reply to this copy, in the chat's language.
+                    language = (
+                        await tx.language_of(item.chat_id, self.language)
+                        if item.chat_id > 0
+                        else self.language
+                    )
+                    await tx.enqueue(maybe_twice_notice(item, language), now)
         self.sent_count += 1
 
 

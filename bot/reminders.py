@@ -12,24 +12,21 @@ from now — never once per missed interval.
 
 from __future__ import annotations
 
-import html
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from bot.callbacks import ButtonAction, IncidentAgency, IncidentButton
 from bot.i18n import N_, Html, escape, t
 from bot.messages import card_ref, task_ref, text_message
 from bot.render.cards import card_text
+from bot.render.escalation import escalation_keyboard, escalation_ref
 from bot.render.organisation import type_label
 from bot.settings import Language, Settings
 from bot.store import Store, Tx
 from models.agencies import Agency
 from models.clock import Clock
-from models.incidents import AssignmentStatus, EventKind, IncidentView, ResponseStatus
+from models.incidents import AssignmentStatus, EventKind, IncidentView, PostKind, ResponseStatus
 from models.outbox import OutgoingMessage, Priority
 from models.reminders import Reminder, ReminderKind, ReminderPolicy, wanted_reminders
 
@@ -153,11 +150,11 @@ class ReminderService:
         if reminder.kind is ReminderKind.ACK:
             assert reminder.agency_id is not None
             agency = await tx.agency(reminder.agency_id)
+            wait = self.policy.after_ack_reminder(reminder.attempt, view.incident.severity)
             if self.policy.escalates(reminder.attempt):
-                await self._escalate(tx, view, reminder, agency, now, late)
+                await self._escalate(tx, view, reminder, agency, now, late, last=wait is None)
             elif agency is not None:
                 await self._remind_group(tx, view, agency, now, late)
-            wait = self.policy.after_ack_reminder(reminder.attempt, view.incident.severity)
             return None if wait is None else now + wait
         if reminder.kind is ReminderKind.OPEN_LONG:
             await self._open_too_long(tx, view, now, late)
@@ -226,9 +223,16 @@ class ReminderService:
         agency: Agency | None,
         now: datetime,
         late: timedelta | None,
+        *,
+        last: bool = False,
     ) -> None:
+        """Tell the coordinators an agency has not acknowledged. Each copy is one of the
+        incident's posts: once the call is owned, it is edited to say by whom and loses its
+        Acknowledge-for button (`IncidentService.refresh`). `last`: a configured cap of
+        escalations is reached, and the copy says so."""
         incident = view.incident
         agency_name = agency.name if agency else "?"
+        agency_id = reminder.agency_id or 0
         on_duty: list[str] = []
         if agency is not None:
             _mentions, on_duty = await self._on_duty_mentions(tx, agency.id, now)
@@ -247,35 +251,26 @@ class ReminderService:
                 ]
             )
             text += self._late_line(language, late)
+            if last:
+                text += "\n" + t(
+                    language, "remind.escalation_last", count=self.policy.escalation_max
+                )
             text += "\n\n" + card_text(language, view, self.settings.zone, show_phone=True)
-            buttons = [
-                [
-                    InlineKeyboardButton(
-                        _plain_label(t(language, "remind.ack_on_behalf", agency=agency_name)),
-                        callback_data=IncidentAgency(
-                            ButtonAction.ACK_ON_BEHALF, incident.id, reminder.agency_id or 0
-                        ).encode(),
-                    )
-                ],
-                [
-                    InlineKeyboardButton(
-                        t(language, "remind.open_incident", number=incident.id),
-                        callback_data=IncidentButton(
-                            ButtonAction.OPEN_INCIDENT, incident.id
-                        ).encode(),
-                    )
-                ],
-            ]
+            ref = escalation_ref(incident.id, agency_id, chat_id, reminder.attempt)
             await tx.enqueue(
                 text_message(
                     chat_id,
                     text,
                     priority=Priority.URGENT,
-                    keyboard=InlineKeyboardMarkup(buttons),
+                    keyboard=escalation_keyboard(
+                        language, incident.id, agency_id, agency_name, owned=False
+                    ),
                     thread_id=thread_id,
+                    ref=ref,
                 ),
                 now,
             )
+            await tx.add_post(incident.id, ref, PostKind.ESCALATION, chat_id, agency_id=agency_id)
         await tx.add_event(
             incident.id,
             EventKind.ESCALATED,
@@ -434,12 +429,6 @@ def _still_holds(reminder: Reminder, view: IncidentView) -> bool:
 
 def _short(name: str) -> str:
     return name if len(name) <= NAME_MAX else name[: NAME_MAX - 1] + "…"
-
-
-def _plain_label(text: str) -> str:
-    """A button label from a catalog text: labels are plain text, at most 64 characters."""
-    plain = html.unescape(text)
-    return plain if len(plain) <= 64 else plain[:63] + "…"
 
 
 def _minutes(delta: timedelta) -> int:

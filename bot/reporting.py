@@ -20,7 +20,7 @@ from bot.settings import Language, Settings
 from bot.store import Draft, Store, Tx
 from models.clock import Clock
 from models.incident_types import IncidentType
-from models.incidents import Hurt, Location, Source
+from models.incidents import Hurt, Location, PhoneSource, Source
 from models.report import (
     LocationCheck,
     Problem,
@@ -134,6 +134,7 @@ class TypeChosen:
 @dataclass(frozen=True, slots=True)
 class Text:
     text: str
+    message_id: int | None = None  # the message it came in (kept when it carries a phone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,7 @@ class Point:
 class SharedContact:
     phone: str
     own: bool  # the contact is the sender's own
+    message_id: int | None = None  # the message it came in
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +171,21 @@ class Unsupported:
 
 
 Input = TypeChosen | Text | Point | SharedContact | Photo | Button | Unsupported
+
+VENUE_MAX_CHARS = 300
+
+
+def venue_text(title: str | None, address: str | None) -> str | None:
+    """A venue's name and address as the report's address ("Pasar Besar, Jl. A. Yani"): control
+    characters out, within the length of a typed address."""
+    parts = [
+        " ".join("".join(c for c in part if c.isprintable()).split())
+        for part in (title or "", address or "")
+    ]
+    text = ", ".join(part for part in parts if part)
+    if not text:
+        return None
+    return text if len(text) <= VENUE_MAX_CHARS else text[: VENUE_MAX_CHARS - 1] + "…"
 
 
 class Reporting:
@@ -245,7 +262,15 @@ class Reporting:
             if isinstance(given, Button) and given.action == "cancel":
                 await tx.delete_draft(user_id)
                 return Prompt(None, mode, cancelled=True)
+            phone_message = data.get("phone_message_id")
             outcome = self._apply(mode, step, data, given)
+            if mode is Mode.REPORT and isinstance(given, Text | SharedContact):
+                kept = outcome.data if isinstance(outcome, Prompt) else data
+                message_id = kept.get("phone_message_id")
+                if message_id is not None and message_id != phone_message:
+                    # The person's own message carries their number: it goes if they ask the
+                    # bot to forget them.
+                    await tx.remember_personal_message(user_id, user_id, message_id)
             if isinstance(outcome, Prompt):
                 if outcome.step is not None:
                     await tx.save_draft(
@@ -306,6 +331,7 @@ class Reporting:
             if not 0 <= given.value < len(fields) or step is not Step.REVIEW:
                 return Prompt(step, mode, data, notice=Notice.NOT_EXPECTED)
             data["editing"] = True
+            data.pop("described_in_captions", None)  # a new description replaces the old one
             return Prompt(FIRST_STEP[(mode, fields[given.value])], mode, data)
         if isinstance(given, Unsupported):
             return Prompt(step, mode, data, notice=Notice.UNSUPPORTED_MEDIA)
@@ -381,10 +407,11 @@ class Reporting:
                 )
             photos.append(given.file_id)
             data["photos"] = photos
-            if given.caption and "description" not in data:
-                described = validate_description(given.caption)
+            if given.caption:
+                # Captions describe too: each one adds to what the reporter wrote, in order.
+                described = validate_description(self._added(data, given.caption))
                 if not isinstance(described, Problem):
-                    data["description"] = described
+                    data.update(description=described, described_in_captions=True)
             if "description" in data:
                 return Prompt(Step.DESCRIPTION, mode, data)  # the question counts the photos
             return Prompt(
@@ -399,12 +426,21 @@ class Reporting:
                 return Prompt(Step.DESCRIPTION, mode, data, notice=Notice.DESCRIBE_FIRST)
             return self._after(mode, data, ReportField.DESCRIPTION)
         if isinstance(given, Text):
-            described = validate_description(given.text)
+            # A text after captioned photos is more of the same story, not a replacement.
+            described = validate_description(self._added(data, given.text))
             if isinstance(described, Problem):
                 return Prompt(Step.DESCRIPTION, mode, data, problem=described)
             data["description"] = described
+            data.pop("described_in_captions", None)
             return self._after(mode, data, ReportField.DESCRIPTION)
         return Prompt(Step.DESCRIPTION, mode, data, notice=Notice.NOT_EXPECTED)
+
+    @staticmethod
+    def _added(data: dict[str, Any], text: str) -> str:
+        """`text` after what the captions of this description already said."""
+        if data.get("described_in_captions") and data.get("description"):
+            return f"{data['description']}\n{text}"
+        return text
 
     def _hurt(self, mode: Mode, data: dict[str, Any], given: Input) -> Prompt:
         if isinstance(given, Button) and given.action == "hurt" and 0 <= given.value < len(Hurt):
@@ -435,16 +471,27 @@ class Reporting:
             phone = normalize_phone(given.phone)
             if isinstance(phone, Problem):
                 return Prompt(Step.CONTACT, mode, data, problem=phone)
-            data.update(phone=phone, own_phone=True)
+            data.update(
+                phone=phone,
+                phone_source=PhoneSource.CONTACT.value,
+                own_phone=True,
+                phone_message_id=given.message_id,
+            )
             return self._after(mode, data, ReportField.CONTACT)
         if isinstance(given, Button) and given.action == "skip_contact":
-            data.update(phone=None, own_phone=False)
+            data.update(phone=None, phone_source=None, own_phone=False, phone_message_id=None)
             return self._after(mode, data, ReportField.CONTACT)
         if isinstance(given, Text):
+            # A typed number may be anybody's: it is kept as given by the reporter, not as theirs.
             phone = normalize_phone(given.text)
             if isinstance(phone, Problem):
                 return Prompt(Step.CONTACT, mode, data, problem=phone)
-            data.update(phone=phone, own_phone=True)
+            data.update(
+                phone=phone,
+                phone_source=PhoneSource.TYPED.value,
+                own_phone=False,
+                phone_message_id=given.message_id,
+            )
             return self._after(mode, data, ReportField.CONTACT)
         return Prompt(Step.CONTACT, mode, data, notice=Notice.NOT_EXPECTED)
 
@@ -456,7 +503,7 @@ class Reporting:
             phone = normalize_phone(given.text if isinstance(given, Text) else given.phone)
             if isinstance(phone, Problem):
                 return Prompt(Step.PHONE, mode, data, problem=phone)
-            data["phone"] = phone
+            data.update(phone=phone, phone_source=PhoneSource.CALL.value)
             return self._after(mode, data, ReportField.CONTACT)
         return Prompt(Step.PHONE, mode, data, notice=Notice.NOT_EXPECTED)
 
@@ -474,6 +521,7 @@ class Reporting:
             hurt_count=data.get("hurt_count"),
             photos=list(data.get("photos", [])),
             phone=data.get("phone"),
+            phone_source=PhoneSource(data["phone_source"]) if data.get("phone_source") else None,
             source=Source.REPORT if mode is Mode.REPORT else Source.CALL,
             reporter_id=user_id if mode is Mode.REPORT else None,
         )

@@ -39,7 +39,7 @@ from bot.render.broadcast import (
     urgency_question,
 )
 from bot.settings import Language
-from handlers.guard import authorize, reply, usage
+from handlers.guard import authorize, number_arg, reply, usage
 from handlers.presses import Press, route
 from handlers.reporting import input_of
 from models.access import Action
@@ -259,10 +259,7 @@ async def stop_button(press: Press, button: StopBroadcast) -> None:
 
 
 def _number(args: list[str]) -> int | None:
-    if len(args) != 1:
-        return None
-    text = args[0].lstrip("#")
-    return int(text) if text.isdecimal() and len(text) <= 9 else None
+    return number_arg(args[0]) if len(args) == 1 else None
 
 
 async def broadcasts(update: Update, context: AppContext) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from telegram import Message, Update, User
@@ -109,3 +110,18 @@ async def reply(update: Update, text: str, **kwargs: object) -> None:
 
 def usage(language: Language, key: str) -> str:
     return t(language, "usage.prefix") + "\n" + t(language, key)
+
+
+_NUMBER = re.compile(r"#?([0-9]{1,9})")
+
+
+def number_arg(text: str) -> int | None:
+    """A number typed as a command's argument (`12`, `#12`): ASCII digits only, at most nine,
+    so "²", "١٢", "-3" and twenty digits are no number (and never reach int() or SQLite)."""
+    match = _NUMBER.fullmatch(text.strip())
+    return None if match is None else int(match.group(1))
+
+
+def not_a_number(language: Language, given: str, usage_key: str) -> str:
+    """The friendly correction for an argument that is no number."""
+    return t(language, "usage.not_a_number", given=given[:20]) + "\n" + usage(language, usage_key)

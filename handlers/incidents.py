@@ -9,6 +9,7 @@ changes nothing.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import Forbidden
@@ -38,10 +39,11 @@ from bot.render.cards import (
     incident_closed_text,
     incident_text,
     manage_card,
+    manage_confirmation,
     not_found_text,
     open_list_text,
 )
-from handlers.guard import Request, authorize, reply, usage
+from handlers.guard import Request, authorize, not_a_number, number_arg, reply, usage
 from handlers.presses import Press, route
 from models.access import Action, ChatKind, Target, by_role
 from models.incidents import CANCEL_REASONS, AssignmentEvent, IncidentView, ResponseEvent, Severity
@@ -269,8 +271,8 @@ async def acknowledge_on_behalf(press: Press, button: IncidentAgency) -> None:
 
 
 async def incident_button(press: Press, button: IncidentButton) -> None:
-    """Open an incident in private (escalations), open its management card (cards), reopen it
-    (the management card)."""
+    """Open an incident in private (escalations), open its management card (cards), or act on
+    the management card (resolve, reopen, back)."""
     view = await _view(press.context, button.incident_id)
     if view is None:
         await press.refuse("no such incident")
@@ -285,19 +287,23 @@ async def incident_button(press: Press, button: IncidentButton) -> None:
 
 async def open_incident(press: Press, view: IncidentView) -> None:
     """Send the full card and timeline to the presser's private chat."""
-    request = await press.authorize(Action.VIEW_INCIDENT, _target(view))
+    services = press.services
+    request = await press.authorize(Action.VIEW_INCIDENT, await _owned_target(press.context, view))
     if request is None:
         return
     if not await still_entitled(press.context, request, view):
         await press.answer(t(request.language, "deny.left_group"), alert=True)
         return
-    async with press.services.store.read() as tx:
-        events = await tx.events(view.incident.id)
-    zone = press.services.settings.zone
-    text = incident_text(request.language, view, events, zone, show_phone=True)
-    try:
-        await press.context.bot.send_message(request.user.id, text)
-    except Forbidden:
+    text = await _incident_text(press.context, request, view, in_private=True)
+    sent = await services.incidents.send_view(
+        view.incident.id,
+        request.user.id,
+        text,
+        thread_id=None,
+        update_id=press.update.update_id,
+        asked_here=press.private,
+    )
+    if not sent:
         await press.answer(t(request.language, "loop.manage_start_first"), alert=True)
         return
     await press.answer(t(request.language, "loop.sent_private"))
@@ -331,7 +337,11 @@ MANAGE_ACTIONS = {
     ButtonAction.SET_SEVERITY: Action.CHANGE_SEVERITY,
     ButtonAction.ADD_AGENCY: Action.ADD_AGENCY,
     ButtonAction.CANCEL_INCIDENT: Action.CANCEL,
+    ButtonAction.CANCEL_CONFIRMED: Action.CANCEL,
+    ButtonAction.RESOLVE: Action.RESOLVE,
+    ButtonAction.RESOLVE_CONFIRMED: Action.RESOLVE,
     ButtonAction.REOPEN: Action.REOPEN,
+    ButtonAction.MANAGE_BACK: Action.CANCEL,  # whoever may use the management card
 }
 
 
@@ -356,20 +366,38 @@ async def manage_action(
     view: IncidentView,
     button: SetSeverity | IncidentAgency | CancelIncident | IncidentButton,
 ) -> None:
-    """One change from the management card, then the card shows the incident as it is now."""
+    """One step on the management card. Resolving and cancelling tell the reporter at once, so
+    they first turn the card into a question; the other changes are made at once. The card
+    then shows the incident as it is now."""
     request = await press.authorize(MANAGE_ACTIONS[button.action], _target(view))
     if request is None:
         return
     incidents, incident_id, user_id = press.services.incidents, view.incident.id, request.user.id
-    if isinstance(button, SetSeverity):
-        result = await incidents.set_severity(incident_id, list(Severity)[button.rank], user_id)
-    elif isinstance(button, IncidentAgency):
-        result = await incidents.add_agency(incident_id, button.agency_id, user_id)
-    elif isinstance(button, CancelIncident):
-        result = await incidents.cancel(incident_id, CANCEL_REASONS[button.reason], user_id)
+    action = button.action
+    if action is ButtonAction.RESOLVE or (
+        action is ButtonAction.CANCEL_INCIDENT and isinstance(button, CancelIncident)
+    ):
+        if view.incident.lifecycle.closed:
+            await press.answer(incident_closed_text(request.language), alert=True)
+        else:
+            reason = CANCEL_REASONS[button.reason] if isinstance(button, CancelIncident) else None
+            await press.answer()
+            await press.edit(*manage_confirmation(request.language, view, reason))
+            return
+    elif action is ButtonAction.MANAGE_BACK:
+        await press.answer()
     else:
-        result = await incidents.reopen(incident_id, user_id)
-    await answer_outcome(press, result)
+        if isinstance(button, SetSeverity):
+            result = await incidents.set_severity(incident_id, list(Severity)[button.rank], user_id)
+        elif isinstance(button, IncidentAgency):
+            result = await incidents.add_agency(incident_id, button.agency_id, user_id)
+        elif isinstance(button, CancelIncident):
+            result = await incidents.cancel(incident_id, CANCEL_REASONS[button.reason], user_id)
+        elif action is ButtonAction.RESOLVE_CONFIRMED:
+            result = await incidents.resolve(incident_id, user_id)
+        else:
+            result = await incidents.reopen(incident_id, user_id)
+        await answer_outcome(press, result)
     fresh = await _view(press.context, incident_id)
     if fresh is not None:
         text, keyboard = await _manage(press.context, request, fresh)
@@ -379,36 +407,72 @@ async def manage_action(
 # --- commands ---
 
 
-def _number(text: str) -> int | None:
-    text = text.strip().removeprefix("#")
-    return int(text) if text.isdigit() and len(text) <= 12 else None
-
-
 async def show_incident(update: Update, context: AppContext) -> None:
     """`/kejadian N`: the full card and the timeline."""
     args = context.args or []
     language = context.services.language_of(update.effective_user)
-    number = _number(args[0]) if args else None
-    if number is None:
+    if len(args) != 1:
         await reply(update, usage(language, N_("usage.incident")))
+        return
+    number = number_arg(args[0])
+    if number is None:
+        await reply(update, not_a_number(language, args[0], N_("usage.incident")))
         return
     view = await _view(context, number)
     if view is None:
         await reply(update, not_found_text(language, number))
         return
-    request = await authorize(update, context, Action.VIEW_INCIDENT, _target(view))
-    if request is None:
+    request = await authorize(
+        update, context, Action.VIEW_INCIDENT, await _owned_target(context, view)
+    )
+    if request is None or request.message is None:
         return
-    show_phone = phone_visible(request, view)
-    if show_phone and not await still_entitled(context, request, view):
+    if phone_visible(request, view) and not await still_entitled(context, request, view):
         await reply(update, t(request.language, "deny.left_group"))
         return
-    async with context.services.store.read() as tx:
-        events = await tx.events(number)
-    text = incident_text(
-        request.language, view, events, context.services.settings.zone, show_phone=show_phone
+    text = await _incident_text(context, request, view)
+    await context.services.incidents.send_view(
+        number,
+        request.message.chat_id,
+        text,
+        thread_id=request.thread_id,
+        update_id=update.update_id,
+        asked_here=True,
     )
-    await reply(update, text)
+
+
+async def _owned_target(context: AppContext, view: IncidentView) -> Target:
+    """The incident as the policy sees it, owned by everyone who reported it (also in a report
+    merged into it: they were told to follow this number)."""
+    reporters = await context.services.incidents.reporters(view.incident.id)
+    return Target(frozenset(r.agency_id for r in view.responses), reporters)
+
+
+async def _incident_text(
+    context: AppContext, request: Request, view: IncidentView, *, in_private: bool = False
+) -> str:
+    """The full card and timeline as this person may see them: a resident who follows the
+    incident through a merged report of their own sees no other reporter's name or phone."""
+    actor = request.checked.actor
+    reporter = view.incident.reporter_id
+    follower = (
+        actor.user_id != reporter
+        and not by_role(actor, Action.VIEW_INCIDENT)
+        and not actor.agency_ids & {r.agency_id for r in view.responses}
+    )
+    async with context.services.store.read() as tx:
+        events = await tx.events(view.incident.id)
+    if follower:
+        someone = t(request.language, "timeline.a_resident")
+        events = [replace(e, actor_name=someone) if e.actor_id == reporter else e for e in events]
+    return incident_text(
+        request.language,
+        view,
+        events,
+        context.services.settings.zone,
+        show_phone=not follower and (in_private or phone_visible(request, view)),
+        show_reporter=not follower,
+    )
 
 
 async def open_incidents(update: Update, context: AppContext) -> None:
@@ -445,24 +509,27 @@ async def severity(update: Update, context: AppContext) -> None:
 async def _dispatcher_command(
     update: Update, context: AppContext, action: Action, usage_key: str, count: int
 ) -> None:
-    args = context.args or []
-    language = context.services.language_of(update.effective_user)
-    number = _number(args[0]) if args else None
-    if number is None or len(args) != count:
+    # These are the dispatchers' and coordinators' whatever the incident: ask first, then read.
+    request = await authorize(update, context, action)
+    if request is None:
+        return
+    args, language = context.args or [], request.language
+    if len(args) != count:
         await reply(update, usage(language, usage_key))
+        return
+    number = number_arg(args[0])
+    if number is None:
+        await reply(update, not_a_number(language, args[0], usage_key))
         return
     view = await _view(context, number)
     if view is None:
         await reply(update, not_found_text(language, number))
         return
-    request = await authorize(update, context, action, _target(view))
-    if request is None:
-        return
     incidents, user_id = context.services.incidents, request.user.id
     if action is Action.MERGE:
-        other = _number(args[1])
+        other = number_arg(args[1])
         if other is None:
-            await reply(update, usage(language, usage_key))
+            await reply(update, not_a_number(language, args[1], usage_key))
             return
         result = await incidents.merge(number, other, user_id)
         if result.outcome is Outcome.NOT_FOUND:

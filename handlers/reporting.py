@@ -39,13 +39,14 @@ from bot.reporting import (
     Text,
     TypeChosen,
     Unsupported,
+    venue_text,
 )
 from bot.settings import Language
 from handlers.guard import authorize, reply
 from handlers.presses import Press, route
 from models.access import Action
 from models.incident_types import IncidentType
-from models.incidents import Hurt, Location, Source
+from models.incidents import Hurt, Location, PhoneSource, Source
 from models.report import CallLine, Problem, parse_call_line
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ def _call(line: CallLine, update_id: int) -> NewIncident:
         location=Location(None, None, line.address),
         description=line.description,
         phone=line.phone,
+        phone_source=PhoneSource.CALL if line.phone else None,
         source=Source.CALL,
     )
 
@@ -170,13 +172,16 @@ async def cancel(update: Update, context: AppContext) -> None:
 
 def input_of(message: Message, language: Language) -> Input:
     """What a private message contributes to a draft."""
-    if message.location is not None:
-        return Point(message.location.latitude, message.location.longitude)
     if message.venue is not None:
+        # Telegram sets `location` on a venue too: the venue first, so its name is kept.
         venue = message.venue
         return Point(
-            venue.location.latitude, venue.location.longitude, f"{venue.title}, {venue.address}"
+            venue.location.latitude,
+            venue.location.longitude,
+            venue_text(venue.title, venue.address),
         )
+    if message.location is not None:
+        return Point(message.location.latitude, message.location.longitude)
     if message.contact is not None:
         contact = message.contact
         own = (
@@ -184,13 +189,13 @@ def input_of(message: Message, language: Language) -> Input:
             and message.from_user is not None
             and contact.user_id == message.from_user.id
         )
-        return SharedContact(contact.phone_number, own)
+        return SharedContact(contact.phone_number, own, message.message_id)
     if message.photo:
         return Photo(message.photo[-1].file_id, message.caption)
     if message.text is not None:
         if message.text.strip() == skip_label(language):
             return Button("skip_contact")
-        return Text(message.text)
+        return Text(message.text, message.message_id)
     return Unsupported()
 
 

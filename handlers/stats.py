@@ -19,7 +19,7 @@ from bot.commands import STATS
 from bot.context import App, AppContext
 from bot.digest import MAX_DAYS
 from bot.i18n import N_
-from handlers.guard import authorize, reply, usage
+from handlers.guard import authorize, number_arg, reply, usage
 from models.access import Action
 
 log = logging.getLogger(__name__)
@@ -33,11 +33,8 @@ def parse_days(args: list[str]) -> int | None:
         return DEFAULT_DAYS
     if len(args) != 1:
         return None
-    text = args[0].strip()
-    if not text.isdecimal() or len(text) > 2:
-        return None
-    days = int(text)
-    return days if 0 <= days <= MAX_DAYS else None
+    days = number_arg(args[0]) if len(args[0].strip()) <= 2 else None
+    return days if days is not None and 0 <= days <= MAX_DAYS else None
 
 
 async def stats(update: Update, context: AppContext) -> None:

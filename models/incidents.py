@@ -59,6 +59,25 @@ class Severity(StrEnum):
 _SEVERITY_ORDER = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW]
 
 
+class PhoneSource(StrEnum):
+    """How the phone number on an incident was given."""
+
+    CONTACT = "contact"  # the reporter shared their own Telegram contact: Telegram vouches for it
+    TYPED = "typed"  # the reporter typed a number (theirs, or anybody's)
+    CALL = "call"  # a dispatcher took it from a 112 caller
+
+
+class PostKind(StrEnum):
+    """The posted copies of an incident the bot keeps in step (`incident_posts`)."""
+
+    CARD = "card"  # an agency's card in its chat
+    OPS = "ops"  # the dispatchers' and coordinators' copy of a call no agency is routed to
+    TASK = "task"  # an assignee's task card
+    ESCALATION = "escalation"  # an escalation to coordinators about one agency
+    VIEW = "view"  # an incident looked up (/kejadian, Open #N): a snapshot, re-rendered only
+    # when a person's data is erased
+
+
 class Source(StrEnum):
     REPORT = "laporan"  # a resident or volunteer reported it in a private chat
     CALL = "telepon"  # a dispatcher entered a 112 phone call
@@ -390,6 +409,7 @@ class Incident:
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    reporter_phone_source: PhoneSource | None = None
 
 
 @dataclass(frozen=True, slots=True)

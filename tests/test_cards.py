@@ -35,6 +35,7 @@ from bot.render.cards import (
     incident_closed_text,
     incident_text,
     manage_card,
+    manage_confirmation,
     not_found_text,
     open_list_text,
     reporter_confirmation,
@@ -570,6 +571,8 @@ def test_callback_data_fits_with_large_ids() -> None:
         manage_card(
             "id", make_view(dataclasses.replace(incident, lifecycle=Lifecycle.RESOLVED)), []
         )[1],
+        manage_confirmation("id", view)[1],
+        manage_confirmation("id", view, CANCEL_REASONS[-1])[1],
     ]
     seen: set[ButtonAction] = set()
     for keyboard in keyboards:

@@ -312,6 +312,11 @@ async def test_a_dispatcher_cancels_from_the_manage_card_and_old_presses_are_clo
     manage = sim.bot_messages(sim.private_chat(dita))[-1]
     assert manage.text is not None and "Kelola kejadian" in manage.text
     await press_button(harness, dita, manage, "🚫 Batalkan: Laporan palsu")
+    for code in ("damkar", "relawan"):  # it asks first: the reporter is told at once
+        assert city.card(code, fire).buttons, "nothing happened yet"
+    question = sim.bot_messages(sim.private_chat(dita))[-1]
+    assert "Batalkan kejadian" in (question.text or ""), question.text
+    await press_button(harness, dita, question, "🗑 Ya, batalkan")
 
     for code in ("damkar", "relawan"):
         card = city.card(code, fire)

@@ -109,7 +109,7 @@ async def test_acknowledging_stops_the_chain(sim: TelegramSimulator, harness: Bo
 async def test_a_coordinator_acknowledges_on_the_agencys_behalf(
     sim: TelegramSimulator, harness: BotHarness
 ) -> None:
-    clock, city, _coordinators, number = await a_reported_fire(sim, harness)
+    clock, city, coordinators, number = await a_reported_fire(sim, harness)
     for _ in range(3):  # two group reminders, then the escalation
         await tick(harness, clock, FIRE_ACK)
     inbox = sim.private_chat(city.coordinator)
@@ -125,12 +125,28 @@ async def test_a_coordinator_acknowledges_on_the_agencys_behalf(
     assert await events(harness, number, EventKind.ACKNOWLEDGED_ON_BEHALF) == 1
     card = city.card("damkar", number).text or ""
     assert "Kiki" in card
+    # Every copy of that escalation now says who owns the call, and offers nothing to press
+    # for Damkar any more.
+    owned = [
+        m
+        for chat in (inbox, coordinators)
+        for m in sim.bot_messages(chat)
+        if f"Eskalasi #{number} selesai" in (m.text or "")
+    ]
+    assert len(owned) == 2, [m.text for m in sim.bot_messages(coordinators)]
+    assert all("Damkar Palangka Raya" in (m.text or "") and "Kiki" in (m.text or "") for m in owned)
+    assert all(m.buttons == [[f"📄 Buka #{number}"]] for m in owned)
     escalated = await events(harness, number, EventKind.ESCALATED)
     await tick(harness, clock, ESCALATION_EVERY)
     # Relawan still has not answered, so only its escalation repeats.
     assert await events(harness, number, EventKind.ESCALATED) == escalated + 1
-    # Somebody who is not a coordinator cannot do that.
-    press = await sim.press_raw(city.dispatcher, escalation, data=escalation.button_data[0][0])
+    # Somebody who is not a coordinator cannot do that (the admin, in the coordinators' group).
+    relawan = next(
+        m
+        for m in reversed(sim.bot_messages(coordinators))
+        if "oleh Relawan Damkar" in (m.text or "").split("\n")[0]
+    )
+    press = await sim.press_button(city.admin, relawan, text="✅ Terima atas nama Relawan Damkar")
     await sim.wait_for(lambda: press.answered, what="refused press")
     assert press.answer_text is not None and "izin" in press.answer_text
 

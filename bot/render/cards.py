@@ -44,6 +44,7 @@ from models.incidents import (
     IncidentStatus,
     IncidentView,
     Lifecycle,
+    PhoneSource,
     Response,
     ResponseStatus,
     Severity,
@@ -201,6 +202,9 @@ def _reporter_line(language: Language, incident: Incident, *, show_phone: bool) 
     line = t(language, "card.reporter", name=name or t(language, "card.unknown_reporter"))
     if show_phone and incident.reporter_phone:
         line += " · " + t(language, "card.phone", phone=short(incident.reporter_phone, NAME_MAX))
+        if incident.reporter_phone_source is PhoneSource.TYPED:
+            # Typed, not shared from Telegram: it may be anybody's number.
+            line += " " + t(language, "card.phone_typed")
     return line
 
 
@@ -303,9 +307,11 @@ def _card(
     limit: int,
     notice: str,
     description_max: int | None = None,
+    show_reporter: bool = True,
 ) -> str:
     """The card with its description cut so the whole text stays within `limit` (and the
-    description within `description_max`, when given)."""
+    description within `description_max`, when given). Without `show_reporter`, who reported
+    it is left out altogether (for another resident following the incident)."""
     incident = view.incident
     before = [
         _header(language, incident),
@@ -320,7 +326,8 @@ def _card(
     if incident.photos:
         after.append(t(language, "card.photos", count=len(incident.photos)))
     after.append(t(language, "card.hurt", hurt=Html(_hurt_text(language, incident))))
-    after.append(_reporter_line(language, incident, show_phone=show_phone))
+    if show_reporter:
+        after.append(_reporter_line(language, incident, show_phone=show_phone))
     after.append(_reported_line(language, incident, zone))
     merged_from = _merged_from_line(language, view)
     if merged_from is not None:
@@ -640,7 +647,46 @@ def manage_card(
         for index, reason in enumerate(CANCEL_REASONS)
     ]
     rows += _pairs(cancel_buttons)
+    rows.append(
+        [
+            _button(
+                t(language, "manage.button.resolve"),
+                IncidentButton(ButtonAction.RESOLVE, incident.id),
+            )
+        ]
+    )
     return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def manage_confirmation(
+    language: Language, view: IncidentView, reason: CancelReason | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Resolve (`reason` None) or cancel the incident? Both tell the reporter at once."""
+    incident = view.incident
+    back = _button(
+        t(language, "manage.button.back"), IncidentButton(ButtonAction.MANAGE_BACK, incident.id)
+    )
+    if reason is None:
+        question = t(language, "manage.confirm_resolve", id=incident.id)
+        yes = _button(
+            t(language, "manage.button.resolve_confirmed"),
+            IncidentButton(ButtonAction.RESOLVE_CONFIRMED, incident.id),
+        )
+    else:
+        question = t(
+            language,
+            "manage.confirm_cancel",
+            id=incident.id,
+            reason=Html(cancel_label(language, reason)),
+        )
+        yes = _button(
+            t(language, "manage.button.cancel_confirmed"),
+            CancelIncident(
+                ButtonAction.CANCEL_CONFIRMED, incident.id, CANCEL_REASONS.index(reason)
+            ),
+        )
+    text = "\n".join([_header(language, incident), "", question])
+    return text, InlineKeyboardMarkup([[yes], [back]])
 
 
 def _pairs(buttons: Sequence[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
@@ -726,11 +772,18 @@ def incident_text(
     zone: ZoneInfo,
     *,
     show_phone: bool,
+    show_reporter: bool = True,
 ) -> str:
     """`/kejadian N`: the card with the full description, then the timeline, in one message."""
     notice = t(language, "card.description_cut_here")
     card = _card(
-        language, view, zone, show_phone=show_phone, limit=INCIDENT_CARD_LIMIT, notice=notice
+        language,
+        view,
+        zone,
+        show_phone=show_phone,
+        limit=INCIDENT_CARD_LIMIT,
+        notice=notice,
+        show_reporter=show_reporter,
     )
     title = t(language, "timeline.title")
     budget = MESSAGE_LIMIT - plain_length(card) - plain_length(title) - 3  # the line breaks

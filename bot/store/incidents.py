@@ -21,6 +21,8 @@ from models.incidents import (
     IncidentView,
     Lifecycle,
     Location,
+    PhoneSource,
+    PostKind,
     Response,
     ResponseStatus,
     Severity,
@@ -34,7 +36,7 @@ _INCIDENT_COLUMNS = """
     i.id, i.type, i.severity, i.lifecycle, i.source, i.reporter_id, i.reporter_phone,
     i.latitude, i.longitude, i.address, i.description, i.hurt, i.hurt_count, i.photos,
     i.merged_into, i.cancel_reason, i.created_at, i.updated_at, i.closed_at,
-    u.first_name, u.last_name, u.username, u.forgotten_at
+    u.first_name, u.last_name, u.username, u.forgotten_at, i.reporter_phone_source
 """
 _INCIDENT_WIDTH = _INCIDENT_COLUMNS.count(",") + 1
 
@@ -72,6 +74,7 @@ def _incident(row: aiosqlite.Row) -> Incident:
         created_at=from_db_time(row[16]),
         updated_at=from_db_time(row[17]),
         closed_at=maybe_time(row[18]),
+        reporter_phone_source=None if row[23] is None else PhoneSource(row[23]),
     )
 
 
@@ -168,14 +171,16 @@ class IncidentQueries:
         photos: list[str],
         now: datetime,
         origin_update_id: int | None = None,
+        phone_source: PhoneSource | None = None,
     ) -> int:
         at = to_db_time(now)
         cursor = await self.db.execute(
             """
-            INSERT INTO incidents (type, severity, source, reporter_id, reporter_phone, latitude,
-                                   longitude, address, description, hurt, hurt_count, photos,
-                                   created_at, updated_at, origin_update_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO incidents (type, severity, source, reporter_id, reporter_phone,
+                                   reporter_phone_source, latitude, longitude, address,
+                                   description, hurt, hurt_count, photos, created_at, updated_at,
+                                   origin_update_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (
                 kind.value,
@@ -183,6 +188,7 @@ class IncidentQueries:
                 source.value,
                 reporter_id,
                 reporter_phone,
+                None if reporter_phone is None or phone_source is None else phone_source.value,
                 location.latitude,
                 location.longitude,
                 location.address,
@@ -503,11 +509,28 @@ class IncidentQueries:
 
     # --- where the incident was posted ---
 
+    async def reporters_following(self, incident_id: int) -> list[int]:
+        """The residents who reported this incident: its own reporter and those of every report
+        merged into it (also through a report merged into one of those)."""
+        rows = await fetch_all(
+            self.db,
+            """
+            WITH RECURSIVE merged(id) AS (
+                SELECT ? UNION SELECT i.id FROM incidents i JOIN merged m ON i.merged_into = m.id
+            )
+            SELECT DISTINCT reporter_id FROM incidents
+            WHERE id IN merged AND source = 'laporan' AND reporter_id IS NOT NULL
+            ORDER BY reporter_id
+            """,
+            (incident_id,),
+        )
+        return [int(row[0]) for row in rows]
+
     async def add_post(
         self,
         incident_id: int,
         ref: str,
-        kind: str,
+        kind: PostKind,
         chat_id: int,
         *,
         agency_id: int | None = None,

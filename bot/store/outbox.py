@@ -233,9 +233,12 @@ class OutboxQueries(MessageQueries):
         )
 
     async def park(self, item: OutboxItem, error: str) -> None:
+        """Telegram refused the row for a reason retrying will not fix. It answered, so it did
+        not take the message: no copy of it exists (attempted_at is cleared)."""
         await self.db.execute(
             """
-            UPDATE outbox SET status = 'parked', attempts = attempts + 1, last_error = ?
+            UPDATE outbox SET status = 'parked', attempts = attempts + 1, last_error = ?,
+                              attempted_at = NULL
             WHERE id = ? AND status = 'pending'
             """,
             (error[:1000], item.id),

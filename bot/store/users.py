@@ -122,6 +122,26 @@ class UserQueries:
             (to_db_time(now), user_id),
         )
 
+    async def may_message(self, user_id: int) -> bool:
+        """Whether the person pressed Start (or wrote to the bot) and did not block it since."""
+        row = await fetch_one(
+            self.db,
+            """
+            SELECT 1 FROM users WHERE id = ? AND started_at IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM unreachable_chats WHERE chat_id = ?)
+            """,
+            (user_id, user_id),
+        )
+        return row is not None
+
+    async def remember_personal_message(self, user_id: int, chat_id: int, message_id: int) -> None:
+        """A message the person sent that carries their own data (a phone number)."""
+        await self.db.execute(
+            "INSERT OR IGNORE INTO personal_messages (chat_id, message_id, user_id) "
+            "VALUES (?, ?, ?)",
+            (chat_id, message_id, user_id),
+        )
+
     # --- roles ---
 
     async def roles_of(self, user_id: int) -> frozenset[Role]:

@@ -1,0 +1,89 @@
+"""An escalation to coordinators as it is first sent, and as it is edited once the call is owned.
+
+Escalation copies are posts of the incident (`models.incidents.PostKind.ESCALATION`): when the
+agency acknowledges (or a coordinator does on its behalf, or the incident closes), every copy is
+edited to say so and loses its Acknowledge-for button, so nobody acts on a call already owned.
+The settled text is short and stable: later changes to the incident do not edit it again.
+"""
+
+from __future__ import annotations
+
+import html
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.callbacks import ButtonAction, IncidentAgency, IncidentButton
+from bot.i18n import N_, Html, format_clock, t
+from bot.render.cards import card_text, status_label
+from bot.settings import Language
+from models.incidents import IncidentView, ResponseStatus
+
+LABEL_MAX = 64  # Telegram's limit for a button's text
+
+
+def escalation_ref(incident_id: int, agency_id: int, chat_id: int, attempt: int) -> str:
+    """The name of one escalation copy: per incident, agency, chat and firing."""
+    return f"esc:{incident_id}:{agency_id}:{chat_id}:{attempt}"
+
+
+def _label(text: str) -> str:
+    """A button label from a catalog text: plain text, at most 64 characters."""
+    plain = html.unescape(text)
+    return plain if len(plain) <= LABEL_MAX else plain[: LABEL_MAX - 1] + "…"
+
+
+def escalation_keyboard(
+    language: Language, incident_id: int, agency_id: int, agency_name: str, *, owned: bool
+) -> InlineKeyboardMarkup:
+    """Acknowledge for the agency (while nobody owns the call) and Open #N."""
+    rows = []
+    if not owned:
+        ack = IncidentAgency(ButtonAction.ACK_ON_BEHALF, incident_id, agency_id)
+        label = _label(t(language, "remind.ack_on_behalf", agency=agency_name))
+        rows.append([InlineKeyboardButton(label, callback_data=ack.encode())])
+    open_incident = IncidentButton(ButtonAction.OPEN_INCIDENT, incident_id)
+    label = t(language, "remind.open_incident", number=incident_id)
+    rows.append([InlineKeyboardButton(label, callback_data=open_incident.encode())])
+    return InlineKeyboardMarkup(rows)
+
+
+def escalation_now(
+    language: Language, view: IncidentView, agency_id: int, zone: ZoneInfo
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    """What an escalation copy about `agency_id` shows once the call is owned; None while the
+    agency still has not acknowledged an open incident (the copy stays as it was sent)."""
+    incident = view.incident
+    response = view.response_of(agency_id)
+    agency = response.agency_name if response is not None else "?"
+    if incident.lifecycle.closed:
+        how = t(language, "remind.owned_closed", status=Html(status_label(language, view.status)))
+    elif response is None or response.status is ResponseStatus.WAITING:
+        return None
+    else:
+        key = N_("remind.owned_on_behalf") if response.on_behalf else N_("remind.owned_by")
+        at = response.acknowledged_at
+        how = t(
+            language,
+            key,
+            name=response.acknowledged_by_name or "?",
+            time=format_clock(at, language, zone) if at is not None else "?",
+        )
+    text = t(language, "remind.escalation_owned", number=incident.id, agency=agency, how=Html(how))
+    return text, escalation_keyboard(language, incident.id, agency_id, agency, owned=True)
+
+
+def escalation_erased(
+    language: Language, view: IncidentView, agency_id: int, zone: ZoneInfo
+) -> tuple[str, InlineKeyboardMarkup]:
+    """An escalation copy shown again after a person's data was erased: what it says now, the
+    card without what was erased."""
+    settled = escalation_now(language, view, agency_id, zone)
+    if settled is not None:
+        return settled
+    incident = view.incident
+    response = view.response_of(agency_id)
+    agency = response.agency_name if response is not None else "?"
+    text = t(language, "remind.escalation_waiting", number=incident.id, agency=agency)
+    text += "\n\n" + card_text(language, view, zone, show_phone=True)
+    return text, escalation_keyboard(language, incident.id, agency_id, agency, owned=False)
