@@ -3,11 +3,11 @@
 Every validator is a pure function that returns either the cleaned value or a `Problem`, whose
 value is the message key the bot answers with. The catalogs must hold every one of them:
 
-* ``report.problem.address_too_short`` — fewer than 3 words and fewer than 12 characters
+* ``report.problem.address_too_short`` — fewer than 3 words and fewer than 12 letters and digits
 * ``report.problem.address_too_long`` — more than 300 characters
 * ``report.problem.address_is_command`` — a command (``/…``) where an address was expected
-* ``report.problem.description_too_short`` — fewer than 8 characters
-* ``report.problem.description_too_long`` — more than 4000 characters
+* ``report.problem.description_too_short`` — fewer than 8 letters and digits
+* ``report.problem.description_too_long`` — more than 3000 characters
 * ``report.problem.hurt_count_unreadable`` — no number (or more than one) in the answer
 * ``report.problem.hurt_count_out_of_range`` — a number, but not between 1 and 999
 * ``report.problem.phone_invalid`` — not an Indonesian phone number
@@ -15,6 +15,11 @@ value is the message key the bot answers with. The catalogs must hold every one 
 * ``report.problem.call_missing_parts`` — a call line without type, location and description
 * ``report.problem.call_too_many_parts`` — a call line with more than four ``|``-separated parts
 * ``report.problem.call_unknown_type`` — a call line whose first part is no incident type
+
+Minimums count only what a person can see and read: letters and digits (`visible_count`).
+Spaces of every kind, zero-width and direction characters, combining marks on their own,
+punctuation, symbols and emoji stay in the text but do not make it long enough. Maximums count
+every character, since they protect storage and the card's length.
 
 Also here: the service area and the check of a shared location, the fields of the guided report
 (`ReportField`, whose order is part of the button schema) and the reporters' rate limit.
@@ -112,6 +117,16 @@ _PROBLEM_FIELD: dict[Problem, ReportField] = {
 _LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n{4,}")  # four newlines make three blank lines
+# Characters that draw nothing and join or separate nothing at the start or end of a line:
+# zero-width space, non-joiner and joiner, word joiner, byte order mark, soft hyphen, Mongolian
+# vowel separator. Inside a line they stay (a joiner holds an emoji family together, a non-joiner
+# shapes a Persian word). Direction marks and isolates stay even at the ends: a leading mark sets
+# the direction of right-to-left text.
+_EDGE_INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff"
+_LINE_EDGES = " " + _EDGE_INVISIBLE
+# Letters by their category that draw nothing: the Hangul fillers, a known way to send a
+# message or name that looks blank.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 
 
 def _keep(char: str) -> bool:
@@ -125,40 +140,66 @@ def clean_text(text: str) -> str:
     """Text as stored: stripped, control characters dropped (newlines kept), runs of spaces
     collapsed, at most two blank lines in a row.
 
-    Emoji, right-to-left text and HTML characters stay as they are: rendering escapes.
+    Each line also loses the zero-width characters at its start and end (`_EDGE_INVISIBLE`),
+    so a line of them alone counts as blank. Nothing inside a line is removed or changed but runs
+    of spaces: emoji, combining marks, right-to-left text with its direction marks and HTML
+    characters stay as typed (rendering escapes).
     """
     text = _LINE_BREAKS.sub("\n", text).replace("\t", " ")
     text = "".join(char for char in text if _keep(char))
-    lines = (_HORIZONTAL_SPACE.sub(" ", line).strip(" ") for line in text.split("\n"))
+    lines = (_HORIZONTAL_SPACE.sub(" ", line).strip(_LINE_EDGES) for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n\n", "\n".join(lines)).strip()
 
 
+def is_visible(char: str) -> bool:
+    """Whether a character is one a reader sees and reads: a letter or a digit (L*, N*)."""
+    return unicodedata.category(char)[0] in "LN" and char not in _BLANK_LETTERS
+
+
+def visible_count(text: str) -> int:
+    """How many letters and digits `text` has: what the minimum lengths count.
+
+    Spaces, zero-width and direction characters, combining marks (an accented letter counts once,
+    for its letter), punctuation, symbols and emoji are not counted.
+    """
+    return sum(1 for char in text if is_visible(char))
+
+
 ADDRESS_MIN_WORDS = 3
-ADDRESS_MIN_CHARS = 12
+ADDRESS_MIN_VISIBLE = 12  # letters and digits, enough for one long name ("BundaranBesar")
 ADDRESS_MAX_CHARS = 300
-DESCRIPTION_MIN_CHARS = 8
+DESCRIPTION_MIN_VISIBLE = 8  # letters and digits
 DESCRIPTION_MAX_CHARS = 3000  # so /kejadian can show it whole; the card shows a shortened copy
 
 
 def validate_address(text: str) -> str | Problem:
-    """A typed address or landmark a crew can find: "depan Pasar Besar" is one, "sini" is not."""
+    """A typed address or landmark a crew can find: "depan Pasar Besar" is one, "sini" is not.
+
+    Enough is three words with a letter or digit each ("Jl. Rajawali 7"), or one or two words of
+    at least 12 letters and digits together. Returns the text as `clean_text` stores it.
+    """
     address = clean_text(text)
     if address.startswith("/"):
         # A command typed mid-conversation: "/batal" as an address helps no one.
         return Problem.ADDRESS_IS_COMMAND
+    # Only words with a letter or digit count, so ". . ." or a row of emoji is no address. Too
+    # short comes first: 400 zero-width spaces are no address, not a long one.
+    words = [word for word in address.split() if any(is_visible(char) for char in word)]
+    if len(words) < ADDRESS_MIN_WORDS and visible_count(address) < ADDRESS_MIN_VISIBLE:
+        return Problem.ADDRESS_TOO_SHORT
     if len(address) > ADDRESS_MAX_CHARS:
         return Problem.ADDRESS_TOO_LONG
-    # Only words with a letter or digit count, so ". . ." or a row of emoji is no address.
-    words = [word for word in address.split() if any(char.isalnum() for char in word)]
-    if not words or (len(words) < ADDRESS_MIN_WORDS and len(address) < ADDRESS_MIN_CHARS):
-        return Problem.ADDRESS_TOO_SHORT
     return address
 
 
 def validate_description(text: str) -> str | Problem:
-    """What is happening, in the reporter's words; kept whole even when the card shortens it."""
+    """What is happening, in the reporter's words; kept whole even when the card shortens it.
+
+    At least 8 letters and digits ("Car crash"); twelve zero-width spaces, a row of dots or of
+    emoji are too short. Returns the text as `clean_text` stores it.
+    """
     description = clean_text(text)
-    if len(description) < DESCRIPTION_MIN_CHARS:
+    if visible_count(description) < DESCRIPTION_MIN_VISIBLE:
         return Problem.DESCRIPTION_TOO_SHORT
     if len(description) > DESCRIPTION_MAX_CHARS:
         return Problem.DESCRIPTION_TOO_LONG
@@ -310,15 +351,27 @@ class CallLine:
     phone: str | None
 
 
+def _shows_something(text: str) -> bool:
+    """Whether `text` has a character that draws anything: not only spaces and format characters.
+
+    Punctuation counts here ("…" is a part, if a poor one: its validator says what is wrong).
+    """
+    return any(
+        not char.isspace() and unicodedata.category(char) != "Cf" and char not in _BLANK_LETTERS
+        for char in text
+    )
+
+
 def parse_call_line(text: str) -> CallLine | Problem:
     """The text after the command, every part validated.
 
-    Returns the first failing part's Problem; its `field` names the part.
+    Returns the first failing part's Problem; its `field` names the part. A part with nothing
+    to see (spaces, zero-width or direction characters only) is a missing part.
     """
-    parts = [part.strip() for part in text.split("|")]
+    parts = [clean_text(part) for part in text.split("|")]
     if len(parts) > 4:
         return Problem.CALL_TOO_MANY_PARTS
-    if len(parts) < 3 or not all(parts[:3]):
+    if len(parts) < 3 or not all(_shows_something(part) for part in parts[:3]):
         return Problem.CALL_MISSING_PARTS
     kind = IncidentType.parse(parts[0])
     if kind is None:

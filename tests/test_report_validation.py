@@ -31,6 +31,7 @@ from models.report import (
     parse_hurt_count,
     validate_address,
     validate_description,
+    visible_count,
 )
 
 FAST = settings(max_examples=150, deadline=None)
@@ -63,6 +64,13 @@ E164_ID = re.compile(r"^\+62\d{8,13}$")
         ("\ud800x", "x"),
         ("", ""),
         (" \n\t\n ", ""),
+        # Zero-width characters go at the ends of each line, never inside one.
+        ("\u200b\ufeff depan Pasar Besar\u2060 \u200b", "depan Pasar Besar"),
+        ("a\n\u200b\n\u200c\n\u200d\n\u2060\nb", "a\n\n\nb"),
+        ("\u200b" * 12, ""),
+        ("rumah\u200bkayu", "rumah\u200bkayu"),
+        ("kafe\u0301 terbakar", "kafe\u0301 terbakar"),
+        ("\u200fשריפה ברחוב\u200f", "\u200fשריפה ברחוב\u200f"),
     ],
 )
 def test_clean_text(raw: str, cleaned: str) -> None:
@@ -91,6 +99,12 @@ def test_clean_text_is_idempotent_and_never_raises(text: str) -> None:
         ("near the big roundabout", "near the big roundabout"),
         ("Gg. Mawar 3", "Gg. Mawar 3"),
         ("x" * 300, "x" * 300),
+        ("Jl. Rajawali 7", "Jl. Rajawali 7"),  # three words, each with a letter or digit
+        ("Jl. Tjilik Riwut Km 7,5", "Jl. Tjilik Riwut Km 7,5"),
+        ("Gang Pangéran Antasari", "Gang Pangéran Antasari"),
+        ("depan\u00a0Pasar\u3000Besar", "depan Pasar Besar"),
+        ("\u200bdepan Pasar Besar\u200b\ufeff", "depan Pasar Besar"),
+        ("🚒 depan Pasar Besar", "🚒 depan Pasar Besar"),
     ],
 )
 def test_valid_addresses(raw: str, address: str) -> None:
@@ -110,6 +124,22 @@ def test_valid_addresses(raw: str, address: str) -> None:
         ("x" * 301, Problem.ADDRESS_TOO_LONG),
         ("/batal", Problem.ADDRESS_IS_COMMAND),
         ("  /cancel@siaga112_bot", Problem.ADDRESS_IS_COMMAND),
+        ("\u200b/batal", Problem.ADDRESS_IS_COMMAND),
+        # Nothing a person can read, however many characters (issue 13).
+        ("\u200b" * 12, Problem.ADDRESS_TOO_SHORT),
+        ("ab" + "\u200b" * 10, Problem.ADDRESS_TOO_SHORT),  # 12 characters, 2 to read
+        ("ab" + "." * 10, Problem.ADDRESS_TOO_SHORT),
+        ("\u200b \u200b \u200b \u200b", Problem.ADDRESS_TOO_SHORT),
+        (" " * 12, Problem.ADDRESS_TOO_SHORT),
+        ("............", Problem.ADDRESS_TOO_SHORT),
+        ("- - - / . ,", Problem.ADDRESS_TOO_SHORT),
+        ("\u200e\u202bab\u202c\u200f", Problem.ADDRESS_TOO_SHORT),
+        ("\u0301\u0301\u0301 \u0308\u0308 \u0300", Problem.ADDRESS_TOO_SHORT),
+        ("\u00a0" * 12 + "\u3000" * 12, Problem.ADDRESS_TOO_SHORT),
+        ("🔥 🚒 🚑 🏠", Problem.ADDRESS_TOO_SHORT),
+        ("\u3164 \u3164 \u3164 \u3164", Problem.ADDRESS_TOO_SHORT),  # Hangul fillers
+        ("\u200b" * 400, Problem.ADDRESS_TOO_SHORT),  # no address, rather than a long one
+        ("Km 7,5", Problem.ADDRESS_TOO_SHORT),  # two words, four letters and digits
     ],
 )
 def test_refused_addresses(raw: str, problem: Problem) -> None:
@@ -120,17 +150,79 @@ def test_refused_addresses(raw: str, problem: Problem) -> None:
     ("raw", "result"),
     [
         ("Rumah terbakar, api besar", "Rumah terbakar, api besar"),
-        ("Car crash", "Car crash"),  # exactly 8 characters
+        ("Car crash", "Car crash"),  # exactly 8 letters
         ("  asap   tebal  ", "asap tebal"),
+        ("Rumah terbakar", "Rumah terbakar"),
+        ("Pohon tumbang di depan kafé", "Pohon tumbang di depan kafé"),
+        ("Kafe\u0301 terbakar", "Kafe\u0301 terbakar"),  # a decomposed é
+        ("Tabrakan di Km 7,5", "Tabrakan di Km 7,5"),
+        ("a.b.c.d-e-f-g-h", "a.b.c.d-e-f-g-h"),  # 8 letters among punctuation
+        ("\u200bRumah terbakar\u200b", "Rumah terbakar"),
+        ("👨\u200d👩\u200d👧 terjebak api", "👨\u200d👩\u200d👧 terjebak api"),
+        ("\u200fשריפה ברחוב הראשי", "\u200fשריפה ברחוב הראשי"),
         ("api!", Problem.DESCRIPTION_TOO_SHORT),
         ("help", Problem.DESCRIPTION_TOO_SHORT),
         ("   ", Problem.DESCRIPTION_TOO_SHORT),
+        ("tolong!!", Problem.DESCRIPTION_TOO_SHORT),  # 8 characters, 6 of them letters
+        # Nothing a person can read, however many characters (issue 13).
+        ("\u200b" * 12, Problem.DESCRIPTION_TOO_SHORT),
+        ("\u200c\u200d\u2060\ufeff" * 3, Problem.DESCRIPTION_TOO_SHORT),
+        (" " * 12, Problem.DESCRIPTION_TOO_SHORT),
+        ("............", Problem.DESCRIPTION_TOO_SHORT),
+        ("\u200e\u200fab\u200e\u200f", Problem.DESCRIPTION_TOO_SHORT),
+        ("\u202a\u202b\u202d\u202e\u2066ab\u2069\u2068\u2067\u202c", Problem.DESCRIPTION_TOO_SHORT),
+        ("\u0301" * 12, Problem.DESCRIPTION_TOO_SHORT),
+        ("\u00a0" * 12, Problem.DESCRIPTION_TOO_SHORT),
+        ("\u3000" * 12, Problem.DESCRIPTION_TOO_SHORT),
+        ("🔥🚒🚑🔥🚒🚑🔥🚒🚑🔥🚒🚑", Problem.DESCRIPTION_TOO_SHORT),
+        ("👨\u200d👩\u200d👧" * 4, Problem.DESCRIPTION_TOO_SHORT),
+        ("\u3164" * 12, Problem.DESCRIPTION_TOO_SHORT),  # Hangul fillers
+        ("\u200b" * 3001, Problem.DESCRIPTION_TOO_SHORT),
         ("a" * 3000, "a" * 3000),
         ("a" * 3001, Problem.DESCRIPTION_TOO_LONG),
     ],
 )
 def test_validate_description(raw: str, result: str | Problem) -> None:
     assert validate_description(raw) == result
+
+
+# What a person cannot see or read: spaces of every kind, zero-width and direction characters,
+# combining marks, punctuation, symbols, emoji, Hangul fillers.
+UNSEEN = (
+    " \t\n\u00a0\u2007\u202f\u3000"
+    "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+    "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    "\u0300\u0301\u0308\u20e3"
+    ".,-–—…!?()'\"*#:;_~"
+    "🔥🚒👍❤️"
+    "\u3164\uffa0"
+)
+SEEN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZéÉñü0123456789٣"
+
+
+@FAST
+@given(st.text(st.sampled_from(UNSEEN), max_size=400))
+def test_text_with_nothing_to_read_is_too_short(text: str) -> None:
+    assert validate_description(text) is Problem.DESCRIPTION_TOO_SHORT
+    assert validate_address(text) is Problem.ADDRESS_TOO_SHORT
+
+
+@FAST
+@given(
+    st.lists(st.sampled_from(SEEN), max_size=16),
+    st.lists(st.text(st.sampled_from(UNSEEN), max_size=6), min_size=17, max_size=17),
+)
+def test_only_letters_and_digits_make_a_description_long_enough(
+    seen: list[str], padding: list[str]
+) -> None:
+    # The same letters and digits with any unseen characters around and between them.
+    text = "".join(pad + char for pad, char in zip(padding, [*seen, ""], strict=False))
+    assert visible_count(text) == len(seen)
+    result = validate_description(text)
+    if len(seen) < 8:
+        assert result is Problem.DESCRIPTION_TOO_SHORT
+    else:
+        assert result == clean_text(text)
 
 
 @FAST
@@ -388,6 +480,11 @@ def test_call_line_with_an_empty_phone_part_has_no_phone() -> None:
     assert line.phone is None
 
 
+def test_call_line_parts_lose_zero_width_characters_at_their_ends() -> None:
+    line = parse_call_line("\u200bkebakaran\u200b | \ufeffdepan Pasar Besar | rumah terbakar\u2060")
+    assert line == CallLine(IncidentType.FIRE, "depan Pasar Besar", "rumah terbakar", None)
+
+
 def test_call_line_parts_are_cleaned() -> None:
     line = parse_call_line("  banjir |  Jl.   Temanggung   Tilung  |  air  setinggi lutut  ")
     assert isinstance(line, CallLine)
@@ -408,6 +505,21 @@ def test_call_line_parts_are_cleaned() -> None:
         ("fire | /batal | rumah terbakar", Problem.ADDRESS_IS_COMMAND, ReportField.LOCATION),
         (f"fire | {'x' * 301} | rumah terbakar", Problem.ADDRESS_TOO_LONG, ReportField.LOCATION),
         ("fire | depan Pasar Besar | api", Problem.DESCRIPTION_TOO_SHORT, ReportField.DESCRIPTION),
+        # A part with nothing to see is missing; one with only punctuation is too short.
+        ("fire | \u200b\u200b\u200b | rumah terbakar", Problem.CALL_MISSING_PARTS, None),
+        ("fire | depan Pasar Besar | " + "\u200b" * 12, Problem.CALL_MISSING_PARTS, None),
+        ("fire | depan Pasar Besar | \u200e\u200f\u00a0", Problem.CALL_MISSING_PARTS, None),
+        ("fire | ............ | rumah terbakar", Problem.ADDRESS_TOO_SHORT, ReportField.LOCATION),
+        (
+            "fire | depan Pasar Besar | ............",
+            Problem.DESCRIPTION_TOO_SHORT,
+            ReportField.DESCRIPTION,
+        ),
+        (
+            "fire | depan Pasar Besar | 🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥",
+            Problem.DESCRIPTION_TOO_SHORT,
+            ReportField.DESCRIPTION,
+        ),
         (
             f"fire | depan Pasar Besar | {'a' * 4001}",
             Problem.DESCRIPTION_TOO_LONG,
