@@ -221,7 +221,8 @@ class Settings(BaseSettings):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+            # OSError: a region such as "Asia" names a directory of the time zone database.
             raise ValueError(f"unknown time zone {value!r}; use a name like Asia/Jakarta") from exc
         return value
 

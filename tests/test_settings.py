@@ -74,6 +74,7 @@ def test_missing_token_explains_botfather_and_demo() -> None:
     [
         ("TELEGRAM_BOT_TOKEN", "not-a-token", "TELEGRAM_BOT_TOKEN"),
         ("TIMEZONE", "Mars/Olympus", "TIMEZONE"),
+        ("TIMEZONE", "Asia", "TIMEZONE"),  # a directory of the zone database, not a zone
         ("DEFAULT_LANGUAGE", "fr", "DEFAULT_LANGUAGE"),
         ("ADMIN_USER_IDS", "12,abc", "ADMIN_USER_IDS"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
