@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 import re
+from collections.abc import Sequence
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -353,11 +356,29 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment and `.env`; turn validation errors into ConfigError."""
+    """Read settings from the environment and `.env`; turn validation errors into ConfigError.
+
+    An `.env` that cannot be read (no permission, a directory, not UTF-8) is a ConfigError
+    naming the file too, rather than a traceback from deep inside pydantic-settings.
+    """
+    encoding = overrides.get("_env_file_encoding", Settings.model_config.get("env_file_encoding"))
+    for env_file in _env_files(overrides.get("_env_file", Settings.model_config.get("env_file"))):
+        check_env_file(Path(env_file), str(encoding or "utf-8"))
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc)) from None
+
+
+def _env_files(setting: object) -> list[str | os.PathLike[str]]:
+    """The `.env` files pydantic-settings will read: one path, several, or none."""
+    if setting is None:
+        return []
+    if isinstance(setting, (str, os.PathLike)):
+        return [setting]
+    if isinstance(setting, Sequence):
+        return [item for item in setting if isinstance(item, (str, os.PathLike))]
+    return []
 
 
 def describe_validation_error(exc: ValidationError) -> str:
@@ -372,3 +393,71 @@ def describe_validation_error(exc: ValidationError) -> str:
         + ". Fix these in the environment or in the .env file (see .env.example for every "
         "setting and its meaning), then start again."
     )
+
+
+def check_env_file(path: Path, encoding: str = "utf-8") -> None:
+    """Read `path` as pydantic-settings is about to, and raise ConfigError if that would fail.
+
+    pydantic-settings lets the error of `open()` or of decoding escape as a traceback, and skips
+    an `.env` that is a directory as if there were none: both are mistakes worth one paragraph.
+    A missing file is fine (the environment alone configures the bot), and a named pipe is left
+    alone, since reading it here would consume what a secret manager writes into it.
+    """
+    try:
+        if path.is_fifo() or not (path.exists() or path.is_symlink()):
+            return
+        with path.open(encoding=encoding) as handle:
+            handle.read()
+    except (OSError, UnicodeError) as exc:
+        raise ConfigError(describe_unreadable_env_file(path, exc, encoding)) from None
+
+
+def describe_unreadable_env_file(path: Path, exc: OSError | UnicodeError, encoding: str) -> str:
+    """One paragraph: which file, why it cannot be read, and what to do about it."""
+    where = os.path.abspath(path)
+    instead = "or set the settings in the environment instead."
+    if isinstance(exc, PermissionError):
+        user, group = _current_user()
+        return (
+            f"Cannot read {where}: permission denied. siaga112 runs as user {user}; give that "
+            f"user read access (for example `chgrp {group} {where}` and `chmod 640 {where}`) "
+            + instead
+        )
+    if isinstance(exc, IsADirectoryError) or path.is_dir():
+        return (
+            f"Cannot read {where}: it is a directory, not a file. Put the settings in a file of "
+            "that name (start from .env.example) " + instead
+        )
+    if isinstance(exc, UnicodeDecodeError):
+        byte, line = exc.object[exc.start], exc.object[: exc.start].count(b"\n") + 1
+        return (
+            f"Cannot read {where}: it is not {encoding.upper()} text (byte 0x{byte:02x} on line "
+            f"{line}). Save it as UTF-8 (for example with `iconv -f latin1 -t utf-8`), " + instead
+        )
+    if isinstance(exc, FileNotFoundError) and path.is_symlink():
+        return (
+            f"Cannot read {where}: it is a link to {os.readlink(path)}, which does not exist. "
+            "Point the link at the settings file, remove it, " + instead
+        )
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return f"Cannot read {where}: {reason}. Make it a readable text file " + instead
+
+
+def _current_user() -> tuple[str, str]:
+    """The user and group this process runs as, for advice about file permissions."""
+    try:
+        import grp  # POSIX only
+        import pwd
+
+        uid, gid = os.geteuid(), os.getegid()
+    except (ImportError, AttributeError):
+        return getpass.getuser(), "its group"
+    try:
+        user = pwd.getpwuid(uid).pw_name
+    except KeyError:  # an id without a name, as in some containers
+        user = str(uid)
+    try:
+        group = grp.getgrgid(gid).gr_name
+    except KeyError:
+        group = str(gid)
+    return user, group

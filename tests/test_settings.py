@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,73 @@ def test_readme_documents_every_setting() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     for field in Settings.model_fields:
         assert f"`{field.upper()}`" in readme, f"{field.upper()} missing from the README table"
+
+
+# --- an .env that cannot be read (issue 13) ---
+
+
+def unreadable_env_message(**overrides: object) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(**overrides)
+    message = str(caught.value)
+    assert "\n" not in message, "one paragraph"
+    return message
+
+
+def test_an_env_that_is_a_directory_is_named_not_skipped(tmp_path: Path) -> None:
+    # pydantic-settings alone would skip it and start with defaults as if there were no .env.
+    (tmp_path / ".env").mkdir()
+    message = unreadable_env_message()
+    assert f"Cannot read {tmp_path / '.env'}: it is a directory" in message
+    assert "environment" in message
+
+
+def test_an_env_that_is_not_utf8_names_the_byte_and_the_line(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"TIMEZONE=Asia/Jakarta\nCAP_SENDER=siaga@caf\xe9.id\n")
+    message = unreadable_env_message()
+    assert f"Cannot read {tmp_path / '.env'}: it is not UTF-8 text" in message
+    assert "0xe9 on line 2" in message
+    assert "Save it as UTF-8" in message
+
+
+def test_an_env_the_user_may_not_read_says_who_needs_access(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import grp
+    import pwd
+
+    env = tmp_path / ".env"
+    env.write_text(f"TELEGRAM_BOT_TOKEN={TOKEN}\n")
+    real_open = Path.open
+
+    def refuse_env(self: Path, *args: object, **kwargs: object) -> object:
+        # As root a chmod 000 file is still readable, so the refusal is simulated.
+        if self.name == ".env":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", refuse_env)
+    message = unreadable_env_message()
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    group = grp.getgrgid(os.getegid()).gr_name
+    assert message.startswith(f"Cannot read {env}: permission denied.")
+    assert f"runs as user {user};" in message
+    assert f"`chgrp {group} {env}` and `chmod 640 {env}`" in message
+    assert "set the settings in the environment instead" in message
+    assert TOKEN not in message
+
+
+def test_an_env_linking_to_nothing_says_where_it_points(tmp_path: Path) -> None:
+    (tmp_path / ".env").symlink_to(tmp_path / "secrets" / "siaga112.env")
+    message = unreadable_env_message()
+    assert f"it is a link to {tmp_path / 'secrets' / 'siaga112.env'}, which does not exist" in (
+        message
+    )
+
+
+def test_the_env_file_named_by_the_caller_is_the_one_checked(tmp_path: Path) -> None:
+    (tmp_path / ".env").mkdir()
+    assert load_settings(_env_file=None).timezone == "Asia/Jakarta"  # no file is read at all
+    other = tmp_path / "other.env"
+    other.write_bytes(b"TIMEZONE=\xff\n")
+    assert f"Cannot read {other}" in unreadable_env_message(_env_file=other)
