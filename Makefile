@@ -40,7 +40,9 @@ run: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/siaga112 migrate
 
+# `siaga112 check` only reads the database, never creates it: `make check` migrates it first.
 check: $(STAMP)
+	$(BIN)/siaga112 migrate
 	$(BIN)/siaga112 check
 
 lint: $(STAMP)

@@ -155,14 +155,19 @@ async def migrate(settings: Settings) -> int:
 
 
 async def check(settings: Settings) -> int:
-    """Settings valid; database intact, migrated, its outbox and chats; Telegram answers getMe."""
+    """Settings valid; database intact, migrated, its outbox and chats; Telegram answers getMe.
+
+    Read-only: a database that does not exist is reported, never created (`migrate` does that).
+    """
     print(f"settings: ok (time zone {settings.timezone}, language {settings.default_language})")
-    store = Store(settings.database_path)
-    await store.open(apply_migrations=False)
-    try:
-        ok = await _check_database(store, settings)
-    finally:
-        await store.close()
+    ok = _database_exists(settings)
+    if ok:
+        store = Store(settings.database_path)
+        await store.open(apply_migrations=False)
+        try:
+            ok = await _check_database(store, settings)
+        finally:
+            await store.close()
     bot = Bot(
         settings.require_token(), base_url=settings.bot_api_url, base_file_url=settings.bot_file_url
     )
@@ -176,6 +181,34 @@ async def check(settings: Settings) -> int:
         ok = False
         print(f"telegram: cannot reach {settings.telegram_api_base_url}: {exc}")
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _database_exists(settings: Settings) -> bool:
+    """Print the database's line of `check` when there is no database file; False then.
+
+    Opening a missing file would create an empty database (and its directory), hiding a wrong
+    DATABASE_PATH or working directory behind "migrations not applied".
+    """
+    path = settings.database_path
+    try:
+        if path.is_file():
+            return True
+        exists = path.exists()
+    except OSError as exc:  # a directory on the way this user may not enter
+        print(f"database: FAILED: cannot look at {path}: {exc.strerror or exc}")
+        return False
+    if exists:
+        print(
+            f"database: FAILED: {path} is not a file; set DATABASE_PATH to the bot's database "
+            "file (see .env.example)"
+        )
+    else:
+        print(
+            f"database: missing: there is no database at {path}; run `siaga112 migrate` to "
+            "create it, or run `check` with the same .env (or DATABASE_PATH) and working "
+            "directory as the bot"
+        )
+    return False
 
 
 async def _check_database(store: Store, settings: Settings) -> bool:

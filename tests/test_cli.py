@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -137,6 +138,55 @@ async def test_check_with_a_rejected_token_exits_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "rejected" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_check_reports_a_missing_database_and_creates_nothing(tmp_path: Path) -> None:
+    async with TelegramSimulator() as sim:
+        env = {
+            "TELEGRAM_BOT_TOKEN": sim.token,
+            "TELEGRAM_API_BASE_URL": sim.base_url,
+            "DATABASE_PATH": str(tmp_path / "data" / "siaga112.db"),
+        }
+        result = await asyncio.to_thread(run_cli, "check", env=env, cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert (
+        f"database: missing: there is no database at {tmp_path / 'data' / 'siaga112.db'}; "
+        "run `siaga112 migrate` to create it"
+    ) in result.stdout
+    assert f"@{sim.bot_username}" in result.stdout, "the other checks still run"
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists(), "neither the file nor its directory is created"
+
+
+async def test_check_refuses_a_database_path_that_is_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    async with TelegramSimulator() as sim:
+        env = {
+            "TELEGRAM_BOT_TOKEN": sim.token,
+            "TELEGRAM_API_BASE_URL": sim.base_url,
+            "DATABASE_PATH": str(tmp_path / "data"),
+        }
+        result = await asyncio.to_thread(run_cli, "check", env=env, cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"database: FAILED: {tmp_path / 'data'} is not a file" in result.stdout
+    assert list((tmp_path / "data").iterdir()) == []
+
+
+def test_make_check_migrates_before_it_checks() -> None:
+    # The README promises that `make check` opens and migrates the database.
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    result = subprocess.run(
+        ["make", "-n", "--always-make", "check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    commands = [line.split("/")[-1] for line in result.stdout.splitlines()]
+    assert commands[-2:] == ["siaga112 migrate", "siaga112 check"]
 
 
 def test_demo_runs_to_the_end(tmp_path: Path) -> None:
