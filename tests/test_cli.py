@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -187,6 +189,70 @@ def test_make_check_migrates_before_it_checks() -> None:
     assert result.returncode == 0, result.stderr
     commands = [line.split("/")[-1] for line in result.stdout.splitlines()]
     assert commands[-2:] == ["siaga112 migrate", "siaga112 check"]
+
+
+# --- an .env the command cannot read (issue 13) ---
+
+
+def _latin1_env(path: Path) -> None:
+    path.write_bytes(b"TIMEZONE=Asia/Jakarta\nCAP_SENDER=siaga@caf\xe9.id\n")
+
+
+@pytest.mark.parametrize("command", ["run", "migrate", "check", "outbox"])
+@pytest.mark.parametrize(
+    ("make_env", "reason"),
+    [
+        (Path.mkdir, "it is a directory, not a file"),
+        (_latin1_env, "it is not UTF-8 text (byte 0xe9 on line 2)"),
+    ],
+    ids=["directory", "latin1"],
+)
+def test_an_unreadable_env_ends_any_command_with_one_paragraph(
+    tmp_path: Path, command: str, make_env: Callable[[Path], object], reason: str
+) -> None:
+    make_env(tmp_path / ".env")
+    result = run_cli(command, env={"DATABASE_PATH": str(tmp_path / "x.db")}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"siaga112: Cannot read {tmp_path / '.env'}: {reason}")
+    assert result.stderr.count("\n") == 1, "one paragraph"
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_an_env_the_services_user_may_not_read() -> None:
+    """The case of issue 13: .env is root's (0600) and the service runs as another user."""
+    as_root = os.geteuid() == 0
+    # As root, a file mode stops no one: run the command as nobody (65534) instead.
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if as_root else []
+    if as_root and shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv to become another user")
+    workdir = Path(tempfile.mkdtemp(prefix="siaga112-env-"))  # pytest's tmp_path is root's alone
+    try:
+        workdir.chmod(0o755)
+        env = workdir / ".env"
+        env.write_text("TIMEZONE=Asia/Jakarta\n")
+        env.chmod(0o600 if as_root else 0o000)
+        probe = [*as_nobody, sys.executable, "-c", "import bot.cli"]
+        if subprocess.run(probe, cwd=workdir, capture_output=True, check=False).returncode != 0:
+            pytest.skip("another user cannot run this checkout's Python")
+        result = subprocess.run(
+            [*as_nobody, sys.executable, "-m", "bot", "migrate"],
+            capture_output=True,
+            text=True,
+            cwd=workdir,
+            env={k: v for k, v in os.environ.items() if k not in SETTING_NAMES},
+            timeout=60,
+            check=False,
+        )
+    finally:
+        shutil.rmtree(workdir)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"siaga112: Cannot read {env}: permission denied.")
+    assert "give that user read access" in result.stderr
+    assert f"`chmod 640 {env}`" in result.stderr
+    assert result.stderr.count("\n") == 1, "one paragraph"
+    assert "Traceback" not in result.stderr
 
 
 def test_demo_runs_to_the_end(tmp_path: Path) -> None:
