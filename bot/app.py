@@ -22,6 +22,7 @@ from bot.broadcasts import BroadcastService
 from bot.commands import telegram_command_list
 from bot.context import App, AppContext, BotData, Services
 from bot.digest import DigestService
+from bot.erasure import Erasure
 from bot.gate import ApiGate
 from bot.i18n import t
 from bot.incidents import IncidentService
@@ -128,6 +129,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
             broadcasts=broadcasts,
             messages=messages,
             membership=Membership(store, clock, app.bot),
+            erasure=Erasure(store, clock, incidents),
         )
     )
     assert app.job_queue is not None

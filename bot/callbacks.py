@@ -72,6 +72,9 @@ class ButtonAction(StrEnum):
     REPORT_EDIT = "rp.e"
     REPORT_CANCEL = "rp.x"
 
+    FORGET_CONFIRMED = "fg.ok"  # /lupakan: yes, erase my data
+    FORGET_KEPT = "fg.no"  # no, keep it
+
     BC_URGENCY = "bc.u"
     BC_TARGET = "bc.t"
     BC_AGENCY = "bc.a"
@@ -282,6 +285,15 @@ class ReportChoice(Button):
 @dataclass(frozen=True, slots=True)
 class ReportStep(Button):
     """Photos done, send the report, cancel it."""
+
+
+# --- erasing one's own data (the presser's own: no ids) ---
+
+
+@family(ButtonAction.FORGET_CONFIRMED, ButtonAction.FORGET_KEPT)
+@dataclass(frozen=True, slots=True)
+class ForgetChoice(Button):
+    """Yes or no under /lupakan's question."""
 
 
 # --- composing a broadcast (the draft is the presser's own) and a sent one ---

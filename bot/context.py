@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.broadcasts import BroadcastService
 from bot.digest import DigestService
+from bot.erasure import Erasure
 from bot.gate import GateArgs
 from bot.i18n import pick_language
 from bot.incidents import IncidentService
@@ -46,6 +47,7 @@ class Services:
     broadcasts: BroadcastService
     messages: MessageRecords
     membership: Membership
+    erasure: Erasure
 
     def language_of(self, user: User | None) -> Language:
         code = user.language_code if user is not None else None

@@ -178,11 +178,6 @@ async def self_view(store: Store, clock: Clock, settings: Settings, user_id: int
     return SelfView(person, frozenset(roles), mine)
 
 
-async def forget_person(store: Store, clock: Clock, user_id: int) -> None:
-    async with store.transaction() as tx:
-        await tx.forget_person(user_id, clock.now())
-
-
 async def find_person(store: Store, username: str) -> Person | None:
     async with store.read() as tx:
         return await tx.person_by_username(username)

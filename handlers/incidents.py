@@ -104,13 +104,15 @@ def phone_visible(request: Request, view: IncidentView) -> bool:
     return place.agency_id is not None and view.response_of(place.agency_id) is not None
 
 
-async def still_entitled(context: AppContext, request: Request, view: IncidentView) -> bool:
+async def still_entitled(
+    context: AppContext, request: Request, view: IncidentView, target: Target
+) -> bool:
     """Before a view with the reporter's phone: a person who may see the incident only as a
     member of a routed agency must still be in that agency's Telegram group (Telegram is asked;
     membership of a group they left ends on the way). Roles and reporters need no check, nor a
     member asking in that very group."""
     actor = request.checked.actor
-    if by_role(actor, Action.VIEW_INCIDENT) or actor.user_id == view.incident.reporter_id:
+    if by_role(actor, Action.VIEW_INCIDENT) or actor.user_id in target.owner_ids:
         return True
     granting = actor.agency_ids & {r.agency_id for r in view.responses}
     if request.checked.place.agency_id in granting:
@@ -288,10 +290,11 @@ async def incident_button(press: Press, button: IncidentButton) -> None:
 async def open_incident(press: Press, view: IncidentView) -> None:
     """Send the full card and timeline to the presser's private chat."""
     services = press.services
-    request = await press.authorize(Action.VIEW_INCIDENT, await _owned_target(press.context, view))
+    target = await _owned_target(press.context, view)
+    request = await press.authorize(Action.VIEW_INCIDENT, target)
     if request is None:
         return
-    if not await still_entitled(press.context, request, view):
+    if not await still_entitled(press.context, request, view, target):
         await press.answer(t(request.language, "deny.left_group"), alert=True)
         return
     text = await _incident_text(press.context, request, view, in_private=True)
@@ -422,12 +425,11 @@ async def show_incident(update: Update, context: AppContext) -> None:
     if view is None:
         await reply(update, not_found_text(language, number))
         return
-    request = await authorize(
-        update, context, Action.VIEW_INCIDENT, await _owned_target(context, view)
-    )
+    target = await _owned_target(context, view)
+    request = await authorize(update, context, Action.VIEW_INCIDENT, target)
     if request is None or request.message is None:
         return
-    if phone_visible(request, view) and not await still_entitled(context, request, view):
+    if phone_visible(request, view) and not await still_entitled(context, request, view, target):
         await reply(update, t(request.language, "deny.left_group"))
         return
     text = await _incident_text(context, request, view)

@@ -585,8 +585,8 @@ def test_callback_data_fits_with_large_ids() -> None:
                 assert decoded == PickMember(
                     ButtonAction.ASSIGN_TO, BIG_INCIDENT, BIG_AGENCY, BIG_USER, BIG_USER
                 )
-    # agencies, the report, escalations, broadcasts
-    elsewhere = ("ag.", "rp.", "ack.for", "open", "bc.")
+    # agencies, the report, escalations, broadcasts, erasure
+    elsewhere = ("ag.", "rp.", "ack.for", "open", "bc.", "fg.")
     card_loop = set(ButtonAction) - {a for a in ButtonAction if a.value.startswith(elsewhere)}
     assert seen == card_loop  # every button of the incident loop was checked
 

@@ -117,7 +117,9 @@ async def test_forget_erases_the_phone_on_past_reports(
     ani = sim.add_user("Ani", language_code="id")
     await harness.says(ani, "/start")
     number = await report(city, ani)
-    await harness.says(ani, "/lupakan")
+    question = await harness.says(ani, "/lupakan")
+    await sim.press_button(ani, question, text="🗑 Ya, hapus data saya")
+    await harness.settle()
     async with harness.services.store.read() as tx:
         incident = await tx.incident(number)
     assert incident is not None and incident.reporter_phone is None

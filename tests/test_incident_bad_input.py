@@ -710,3 +710,18 @@ async def test_terbuka_lists_a_members_own_agencies_and_everything_for_the_dispa
     stranger = await resident(city, "Joko")
     refused = (await harness.says(stranger, "/terbuka")).text
     assert NOT_PERMITTED in (refused or "")
+
+
+async def test_a_description_of_invisible_characters_is_corrected_and_the_draft_waits(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    city = await build_city(sim, harness)
+    ani = await resident(city, "Ani")
+    await begin_report(harness, ani)
+    await reply_to(harness, ani, sim.send_location(ani, *PALANGKA_RAYA))
+    for invisible in ("\u200b" * 12, "\u200e\u200f" * 6, ". . . . . . . .", "🔥🔥🔥🔥🔥🔥🔥🔥"):
+        answer = await harness.says(ani, invisible)
+        assert "terlalu singkat" in (answer.text or ""), (invisible, answer.text)
+        assert await draft_step(harness, ani) == "description"
+    await harness.says(ani, "Rumah kayu terbakar, api besar")
+    assert await draft_step(harness, ani) == "hurt"

@@ -239,7 +239,11 @@ async def test_me_and_forget(sim: TelegramSimulator, harness: BotHarness) -> Non
 
     in_group = await harness.says(rudi, "/lupakan", chat=group)
     assert in_group.text is not None and "obrolan pribadi" in in_group.text
-    forgotten = await harness.says(rudi, "/lupakan")
+    question = await harness.says(rudi, "/lupakan")
+    assert question.text is not None and "Hapus data Anda" in question.text
+    await harness.sim.press_button(rudi, question, text="🗑 Ya, hapus data saya")
+    await harness.settle()
+    forgotten = harness.sim.bot_messages(harness.sim.private_chat(rudi))[-1]
     assert forgotten.text is not None and "dihapus" in forgotten.text
     async with harness.services.store.read() as tx:
         person = await tx.person(rudi.id)

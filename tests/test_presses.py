@@ -142,6 +142,9 @@ async def every_kind(sim: TelegramSimulator, harness: BotHarness) -> tuple[City,
     urgency = await harness.says(city.dispatcher, "Banjir di Jalan Yos Sudarso, hindari jalan itu.")
     kinds.append(Kind("broadcast question", urgency, city.dispatcher))
 
+    erase = await harness.says(ani, "/lupakan")
+    kinds.append(Kind("erasure question", erase, ani))
+
     elsewhere = sim.add_group("Posko Damkar Baru", members=[city.admin])
     sim.add_bot_to_group(elsewhere, by=city.admin)
     await harness.settle()

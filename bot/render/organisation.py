@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import AgencyMove, ButtonAction
+from bot.callbacks import AgencyMove, ButtonAction, ForgetChoice
 from bot.i18n import N_, Html, escape, format_clock, t
 from bot.settings import Language
 from models.access import ChatKind, Decision, Denial
@@ -205,3 +205,16 @@ def duty_changed_text(
             language, "duty.now_on_until", agencies=names, until=format_clock(until, language, zone)
         )
     return t(language, "duty.now_on", agencies=names)
+
+
+def forget_question(language: Language) -> tuple[str, InlineKeyboardMarkup]:
+    """/lupakan's question: what is erased, what stays, and the two answers."""
+    yes = ForgetChoice(ButtonAction.FORGET_CONFIRMED).encode()
+    no = ForgetChoice(ButtonAction.FORGET_KEPT).encode()
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(t(language, "me.forget_yes"), callback_data=yes)],
+            [InlineKeyboardButton(t(language, "me.forget_no"), callback_data=no)],
+        ]
+    )
+    return t(language, "me.forget_question"), keyboard

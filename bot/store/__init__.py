@@ -26,6 +26,7 @@ import aiosqlite
 from bot.store.agencies import AgencyQueries
 from bot.store.broadcasts import BroadcastQueries, Recipient
 from bot.store.delivery import DeliveryQueries, UnreachableChat
+from bot.store.erasure import ErasureQueries, Trace
 from bot.store.incidents import Draft, IncidentQueries, Post
 from bot.store.maintenance import MaintenanceQueries
 from bot.store.messages import MessageQueries
@@ -43,6 +44,7 @@ __all__ = [
     "Post",
     "Recipient",
     "Store",
+    "Trace",
     "Tx",
     "UnreachableChat",
     "UpdateInHand",
@@ -68,6 +70,7 @@ class Tx(
     MaintenanceQueries,
     BroadcastQueries,
     MessageQueries,
+    ErasureQueries,
 ):
     """The queries available inside one transaction."""
 
@@ -116,6 +119,9 @@ class Store:
             await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA synchronous = FULL")
             await db.execute("PRAGMA foreign_keys = ON")
+            # Deleted and overwritten content is zeroed, so what a person asked the bot to
+            # forget does not linger in the file's free space.
+            await db.execute("PRAGMA secure_delete = ON")
             applied = await migrate(db, self.clock.now()) if apply_migrations else []
         except sqlite3.Error as exc:
             await db.close()
@@ -156,6 +162,12 @@ class Store:
     async def pending_migrations(self) -> list[str]:
         async with self._lock:
             return [migration.name for migration in await pending_migrations(self.db)]
+
+    async def purge_wal(self) -> None:
+        """Copy the write-ahead log into the database and empty it, so earlier versions of
+        pages (with what was just erased) are gone from it too."""
+        async with self._held():
+            await self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def pragma(self, name: str) -> object:
         if not name.isidentifier():
