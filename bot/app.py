@@ -33,6 +33,7 @@ from bot.people import PeopleRecorder
 from bot.reachability import chat_refused
 from bot.reminders import ReminderService
 from bot.reporting import Reporting
+from bot.routing import RoutingService
 from bot.scheduler import ReminderScheduler
 from bot.settings import LANGUAGES, Language, Settings
 from bot.store import Store
@@ -130,6 +131,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
             messages=messages,
             membership=Membership(store, clock, app.bot),
             erasure=Erasure(store, clock, incidents),
+            routing=RoutingService(store),
         )
     )
     assert app.job_queue is not None

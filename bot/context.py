@@ -22,6 +22,7 @@ from bot.outbox import OutboxSender
 from bot.people import PeopleRecorder
 from bot.reminders import ReminderService
 from bot.reporting import Reporting
+from bot.routing import RoutingService
 from bot.settings import Language, Settings
 from bot.store import Store
 from models.clock import Clock
@@ -48,6 +49,7 @@ class Services:
     messages: MessageRecords
     membership: Membership
     erasure: Erasure
+    routing: RoutingService
 
     def language_of(self, user: User | None) -> Language:
         code = user.language_code if user is not None else None

@@ -9,7 +9,7 @@ from bot.commands import ROUTE
 from bot.context import App, AppContext
 from bot.i18n import N_, t
 from bot.render.organisation import routes_text, type_label
-from bot.routing import RouteError, routing_table, set_route
+from bot.routing import RouteError
 from handlers.guard import authorize, reply, usage
 from models.access import Action
 
@@ -22,7 +22,7 @@ async def route(update: Update, context: AppContext) -> None:
         request = await authorize(update, context, Action.VIEW_ROUTES)
         if request is None:
             return
-        table = await routing_table(services.store)
+        table = await services.routing.table()
         await reply(update, routes_text(request.language, table.routes, table.agencies))
         return
     request = await authorize(update, context, Action.SET_ROUTE)
@@ -33,7 +33,7 @@ async def route(update: Update, context: AppContext) -> None:
         await reply(update, usage(language, N_("usage.route")))
         return
     try:
-        kind, codes = await set_route(services.store, args[0], " ".join(args[1:]))
+        kind, codes = await services.routing.set_route(args[0], " ".join(args[1:]))
     except RouteError as error:
         await reply(
             update,
