@@ -18,6 +18,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
+from bot.agencies import AgencyService
 from bot.broadcasts import BroadcastService
 from bot.commands import telegram_command_list
 from bot.context import App, AppContext, BotData, Services
@@ -131,6 +132,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
             messages=messages,
             membership=Membership(store, clock, app.bot),
             erasure=Erasure(store, clock, incidents),
+            agencies=AgencyService(store, clock, settings),
             routing=RoutingService(store),
         )
     )

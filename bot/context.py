@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from telegram import User
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from bot.agencies import AgencyService
 from bot.broadcasts import BroadcastService
 from bot.digest import DigestService
 from bot.erasure import Erasure
@@ -49,6 +50,7 @@ class Services:
     messages: MessageRecords
     membership: Membership
     erasure: Erasure
+    agencies: AgencyService
     routing: RoutingService
 
     def language_of(self, user: User | None) -> Language:

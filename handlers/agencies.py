@@ -13,16 +13,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.agencies import (
-    Registration,
-    bot_joined_group,
-    bot_left_group,
-    group_migrated,
-    move_agency,
-    normalize_code,
-    register_agency,
-    unregister_agency,
-)
+from bot.agencies import Registration, normalize_code
 from bot.callbacks import AgencyMove, ButtonAction
 from bot.commands import REGISTER, UNREGISTER
 from bot.context import App, AppContext
@@ -74,10 +65,7 @@ async def register_command(update: Update, context: AppContext) -> None:
     if len(name) > AGENCY_NAME_MAX:
         await reply(update, t(language, "agency.name_too_long", limit=AGENCY_NAME_MAX))
         return
-    services = context.services
-    result = await register_agency(
-        services.store,
-        services.clock,
+    result = await context.services.agencies.register(
         code=code,
         name=name,
         chat_id=request.message.chat_id,
@@ -110,11 +98,7 @@ async def move_button(press: Press, button: AgencyMove) -> None:
         await press.answer()
         await press.edit(t(language, "agency.move_declined"))
         return
-    services = press.services
-    result = await move_agency(
-        services.store,
-        services.clock,
-        services.settings,
+    result = await press.services.agencies.move(
         agency_id=button.agency_id,
         chat_id=press.chat_id,
         thread_id=press.thread_id,
@@ -137,9 +121,8 @@ async def unregister_command(update: Update, context: AppContext) -> None:
     request = await authorize(update, context, Action.UNREGISTER_AGENCY)
     if request is None or request.message is None:
         return
-    services = context.services
-    agency = await unregister_agency(
-        services.store, services.clock, chat_id=request.message.chat_id, thread_id=request.thread_id
+    agency = await context.services.agencies.unregister(
+        chat_id=request.message.chat_id, thread_id=request.thread_id
     )
     if agency is None:
         await reply(update, t(request.language, "agency.not_here"))
@@ -152,26 +135,20 @@ async def my_membership(update: Update, context: AppContext) -> None:
     change: ChatMemberUpdated | None = update.my_chat_member
     if change is None or change.chat.type == ChatType.PRIVATE:
         return
-    services = context.services
+    agencies = context.services.agencies
     chat = change.chat
     status = change.new_chat_member.status
     was_present = change.old_chat_member.status in PRESENT
     now_present = status in PRESENT
     if now_present:
-        await bot_joined_group(
-            services.store,
-            services.clock,
-            services.settings,
+        await agencies.bot_joined_group(
             chat_id=chat.id,
             chat_type=chat.type,
             title=chat.title,
             status=status,
         )
     elif was_present or status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
-        lost = await bot_left_group(
-            services.store,
-            services.clock,
-            services.settings,
+        lost = await agencies.bot_left_group(
             chat_id=chat.id,
             chat_type=chat.type,
             title=chat.title,
@@ -192,8 +169,7 @@ async def migrated(update: Update, context: AppContext) -> None:
         old, new = message.migrate_from_chat_id, message.chat_id
     else:
         return
-    services = context.services
-    await group_migrated(services.store, services.clock, old_chat_id=old, new_chat_id=new)
+    await context.services.agencies.group_migrated(old_chat_id=old, new_chat_id=new)
     log.info("chat %s migrated to %s", old, new)
 
 
