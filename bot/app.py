@@ -30,7 +30,7 @@ from bot.incidents import IncidentService
 from bot.membership import Membership
 from bot.message_records import MessageRecords
 from bot.outbox import OutboxSender
-from bot.people import PeopleRecorder
+from bot.people import PeopleService
 from bot.reachability import chat_refused
 from bot.reminders import ReminderService
 from bot.reporting import Reporting
@@ -127,7 +127,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
             reporting=reporting,
             reminders=reminders,
             digest=DigestService(store, clock, settings),
-            people=PeopleRecorder(store, clock),
+            people=PeopleService(store, clock, settings),
             broadcasts=broadcasts,
             messages=messages,
             membership=Membership(store, clock, app.bot),

@@ -20,7 +20,7 @@ from bot.incidents import IncidentService
 from bot.membership import Membership
 from bot.message_records import MessageRecords
 from bot.outbox import OutboxSender
-from bot.people import PeopleRecorder
+from bot.people import PeopleService
 from bot.reminders import ReminderService
 from bot.reporting import Reporting
 from bot.routing import RoutingService
@@ -45,7 +45,7 @@ class Services:
     reporting: Reporting
     reminders: ReminderService
     digest: DigestService
-    people: PeopleRecorder
+    people: PeopleService
     broadcasts: BroadcastService
     messages: MessageRecords
     membership: Membership

@@ -10,7 +10,6 @@ from bot.commands import JOIN, LEAVE, OFF_DUTY, ON_DUTY, REMOVE, ROSTER
 from bot.context import App, AppContext
 from bot.i18n import N_, escape, t
 from bot.membership import gone
-from bot.people import join_agency, leave_agency, rosters, set_duty
 from bot.render.organisation import agency_label, duty_changed_text, roster_text
 from handlers.guard import authorize, reply, usage
 from handlers.targets import target_person
@@ -25,8 +24,8 @@ async def join(update: Update, context: AppContext) -> None:
     request = await authorize(update, context, Action.JOIN_AGENCY)
     if request is None or request.checked.agency is None:
         return
-    agency, services = request.checked.agency, context.services
-    added = await join_agency(services.store, services.clock, agency, request.user.id)
+    agency = request.checked.agency
+    added = await context.services.people.join(agency, request.user.id)
     key = N_("member.joined") if added else N_("member.already")
     await reply(
         update,
@@ -40,7 +39,7 @@ async def leave(update: Update, context: AppContext) -> None:
     if request is None or request.checked.agency is None:
         return
     agency = request.checked.agency
-    await leave_agency(context.services.store, agency, request.user.id)
+    await context.services.people.leave(agency, request.user.id)
     await reply(
         update,
         t(
@@ -65,15 +64,14 @@ async def remove(update: Update, context: AppContext) -> None:
         if code is None:
             await reply(update, usage(language, N_("usage.remove")))
             return
-        async with services.store.read() as tx:
-            agency = await tx.agency_by_code(code)
+        agency = await services.agencies.by_code(code)
         if agency is None or not agency.active:
             await reply(update, t(language, "agency.unknown_code", code=code[:40]))
             return
     person = await target_person(update, context, args, language)
     if person is None:
         return
-    removed = await leave_agency(services.store, agency, person.id)
+    removed = await services.people.leave(agency, person.id)
     key = N_("member.removed") if removed else N_("member.not_member")
     await reply(
         update, t(language, key, name=escape(person.display_name), agency=agency_label(agency))
@@ -95,9 +93,7 @@ async def duty(update: Update, context: AppContext, *, on_duty: bool) -> None:
     if agency is not None and agency.id not in request.checked.actor.agency_ids:
         await reply(update, t(language, "deny.not_member"))
         return
-    agencies, until = await set_duty(
-        services.store,
-        services.clock,
+    agencies, until = await services.people.set_duty(
         user_id=request.user.id,
         agency=agency,
         on_duty=on_duty,
@@ -128,11 +124,10 @@ async def roster(update: Update, context: AppContext) -> None:
     if agency is not None and request.checked.place.kind is ChatKind.AGENCY_GROUP:
         shown = [agency]
     else:
-        async with services.store.read() as tx:
-            every = await tx.active_agencies()
+        every = await services.agencies.active()
         sees_all = by_role(actor, Action.VIEW_ROSTER)
         shown = every if sees_all else [a for a in every if a.id in actor.agency_ids]
-    found = await rosters(services.store, services.clock, shown)
+    found = await services.people.rosters(shown)
     pairs = [(r.agency, r.members) for r in found]
     await reply(update, roster_text(request.language, pairs, services.settings.zone))
 

@@ -9,7 +9,6 @@ from bot.callbacks import ButtonAction, ForgetChoice
 from bot.commands import FORGET, ME
 from bot.context import App, AppContext
 from bot.i18n import t
-from bot.people import self_view
 from bot.render.organisation import forget_question, self_text
 from handlers.guard import authorize, reply
 from handlers.presses import Press, route
@@ -24,7 +23,7 @@ async def me(update: Update, context: AppContext) -> None:
     if request is None:
         return
     services = context.services
-    view = await self_view(services.store, services.clock, services.settings, request.user.id)
+    view = await services.people.self_view(request.user.id)
     pairs = [(r.agency, r.members) for r in view.rosters]
     await reply(
         update,

@@ -8,7 +8,7 @@ from telegram.ext import CommandHandler, filters
 from bot.commands import ROLE
 from bot.context import App, AppContext
 from bot.i18n import N_, escape, t
-from bot.people import RoleChange, change_role, role_holders
+from bot.people import RoleChange
 from bot.render.organisation import role_label, roles_text
 from handlers.guard import authorize, reply, usage
 from handlers.targets import target_person
@@ -27,7 +27,7 @@ async def role(update: Update, context: AppContext) -> None:
         request = await authorize(update, context, Action.VIEW_ROLES)
         if request is None:
             return
-        holders = await role_holders(services.store, services.settings)
+        holders = await services.people.role_holders()
         rows = [(h.name, h.role, h.configured) for h in holders]
         await reply(update, roles_text(request.language, rows))
         return
@@ -47,10 +47,7 @@ async def role(update: Update, context: AppContext) -> None:
     person = await target_person(update, context, args[2:], language)
     if person is None:
         return
-    outcome = await change_role(
-        services.store,
-        services.clock,
-        services.settings,
+    outcome = await services.people.change_role(
         user_id=person.id,
         role=wanted,
         grant=verb in GRANT_WORDS,

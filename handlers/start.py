@@ -9,7 +9,6 @@ from telegram.ext import CommandHandler, filters
 from bot.access import actor_and_place
 from bot.commands import HELP, START
 from bot.context import App, AppContext
-from bot.people import remember_person
 from bot.render.help import group_start_text, help_text, open_private_keyboard, welcome_text
 from bot.reporting import Mode
 from handlers.guard import topic_of
@@ -24,7 +23,7 @@ async def start(update: Update, context: AppContext) -> None:
     services = context.services
     language = services.language_of(user)
     if message.chat.type == "private":
-        await remember_person(services.store, services.clock, user, started=True)
+        await services.people.remember(user, started=True)
         if context.args and context.args[0] == "report":
             # The deep link of a group's "report in private" button.
             await start_report(update, context, Mode.REPORT)

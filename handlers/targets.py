@@ -6,7 +6,6 @@ from telegram import Update
 
 from bot.context import AppContext
 from bot.i18n import t
-from bot.people import find_person, remember_person
 from bot.settings import Language
 from handlers.guard import reply
 from models.users import Person
@@ -16,19 +15,18 @@ async def target_person(
     update: Update, context: AppContext, args: list[str], language: Language
 ) -> Person | None:
     """The person meant, or None after telling the user how to name one."""
-    services = context.services
+    people = context.services.people
     message = update.effective_message
     mention = next((a for a in args if a.startswith("@")), None)
     if mention is not None:
-        person = await find_person(services.store, mention)
+        person = await people.by_username(mention)
         if person is None:
             await reply(update, t(language, "target.unknown_username", username=mention[:40]))
         return person
     replied = message.reply_to_message if message is not None else None
     author = replied.from_user if replied is not None else None
     if author is not None and not author.is_bot:
-        await remember_person(services.store, services.clock, author)
-        async with services.store.read() as tx:
-            return await tx.person(author.id)
+        await people.remember(author)
+        return await people.person(author.id)
     await reply(update, t(language, "target.missing"))
     return None
