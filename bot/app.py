@@ -18,6 +18,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
+from bot.access import AccessService
 from bot.agencies import AgencyService
 from bot.broadcasts import BroadcastService
 from bot.commands import telegram_command_list
@@ -134,6 +135,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
             erasure=Erasure(store, clock, incidents),
             agencies=AgencyService(store, clock, settings),
             routing=RoutingService(store),
+            access=AccessService(store, settings),
         )
     )
     assert app.job_queue is not None

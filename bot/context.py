@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from telegram import User
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from bot.access import AccessService
 from bot.agencies import AgencyService
 from bot.broadcasts import BroadcastService
 from bot.digest import DigestService
@@ -52,6 +53,7 @@ class Services:
     erasure: Erasure
     agencies: AgencyService
     routing: RoutingService
+    access: AccessService
 
     def language_of(self, user: User | None) -> Language:
         code = user.language_code if user is not None else None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from telegram import Message, Update, User
 
-from bot.access import Checked, check
+from bot.access import Checked
 from bot.context import AppContext
 from bot.i18n import t
 from bot.render.organisation import denial_text
@@ -47,18 +47,14 @@ async def check_request(
     target: Target | None,
 ) -> Checked:
     """The policy's answer for `user` doing `action` from this chat (and topic)."""
-    services = context.services
-    async with services.store.lookup() as tx:  # check reads all it needs in one query
-        return await check(
-            tx,
-            services.settings,
-            user_id=user.id,
-            chat_id=chat_id,
-            chat_type=chat_type,
-            thread_id=thread_id,
-            action=action,
-            target=target,
-        )
+    return await context.services.access.check(
+        user_id=user.id,
+        chat_id=chat_id,
+        chat_type=chat_type,
+        thread_id=thread_id,
+        action=action,
+        target=target,
+    )
 
 
 def log_denial(action: Action, user: User, chat_id: int, checked: Checked) -> None:

@@ -6,7 +6,6 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CommandHandler, filters
 
-from bot.access import actor_and_place
 from bot.commands import HELP, START
 from bot.context import App, AppContext
 from bot.render.help import group_start_text, help_text, open_private_keyboard, welcome_text
@@ -28,9 +27,7 @@ async def start(update: Update, context: AppContext) -> None:
             # The deep link of a group's "report in private" button.
             await start_report(update, context, Mode.REPORT)
             return
-        actor, _place = await actor_and_place(
-            services.store,
-            services.settings,
+        actor, _place = await services.access.actor_and_place(
             user_id=user.id,
             chat_id=message.chat_id,
             chat_type=message.chat.type,
@@ -53,9 +50,7 @@ async def show_help(update: Update, context: AppContext) -> None:
     if message is None or user is None:
         return
     services = context.services
-    actor, place = await actor_and_place(
-        services.store,
-        services.settings,
+    actor, place = await services.access.actor_and_place(
         user_id=user.id,
         chat_id=message.chat_id,
         chat_type=message.chat.type,
