@@ -192,7 +192,7 @@ async def _post_init(app: App) -> None:
         name="broadcast-progress",
     )
     if services.settings.digest_enabled:
-        stats.schedule_digest(app, services.settings.digest_time)
+        services.digest.schedule(app.job_queue, services.settings.digest_time)
     if services.settings.membership_check_at_start:
         services.membership.start_reconciling()
     log.info("siaga112 is up as @%s", app.bot.username)

@@ -1,16 +1,13 @@
-"""`/statistik [hari]` (`/stats [days]`): the coordinators' digest on demand, and the job that
-queues it every morning.
+"""`/statistik [hari]` (`/stats [days]`): the coordinators' digest on demand.
 
 Coordinators and admins ask for the last `days` full days (default 1: yesterday; 0: today so
 far; at most 31) and get the digest's text and chart as answers to their own command — an answer
 the person is waiting for, so it goes straight back rather than through the outbox. The morning
-digest goes through the outbox like every message others did not ask for.
+digest (`DigestService.schedule`) goes through the outbox like every message others did not ask
+for.
 """
 
 from __future__ import annotations
-
-import logging
-from datetime import time, timedelta
 
 from telegram import Update
 from telegram.ext import CommandHandler, filters
@@ -21,8 +18,6 @@ from bot.digest import MAX_DAYS
 from bot.i18n import N_
 from handlers.guard import authorize, number_arg, reply, usage
 from models.access import Action
-
-log = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 1
 
@@ -54,28 +49,3 @@ async def stats(update: Update, context: AppContext) -> None:
 
 def register(app: App) -> None:
     app.add_handler(CommandHandler(STATS.names, stats, filters=filters.UpdateType.MESSAGE))
-
-
-# --- the morning digest ---
-
-DAILY_JOB = "daily-digest"
-CATCH_UP_JOB = "daily-digest-catch-up"
-CATCH_UP_DELAY = timedelta(seconds=10)  # after start-up, once the outbox sender runs
-
-
-async def send_digest(context: AppContext) -> None:
-    """Queue yesterday's digest for the coordinators (a repeat the same day sends nothing)."""
-    recipients = await context.services.digest.send_daily()
-    log.info("daily digest queued for %d recipients", recipients)
-
-
-def schedule_digest(app: App, at: time) -> None:
-    """Every day at `at` (local time of the configured zone); and soon, when today's time has
-    passed already — a bot that was down at 07:00 still sends the morning's digest."""
-    assert app.job_queue is not None
-    services = app.bot_data.services
-    zone = services.settings.zone
-    app.job_queue.run_daily(send_digest, time=at.replace(tzinfo=zone), name=DAILY_JOB)
-    now = services.clock.now().astimezone(zone)
-    if now.time() >= at.replace(tzinfo=None):
-        app.job_queue.run_once(send_digest, when=CATCH_UP_DELAY, name=CATCH_UP_JOB)
