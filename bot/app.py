@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from datetime import timedelta
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.constants import ParseMode
@@ -18,14 +17,17 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
+import bot.flows  # noqa: F401 - registers the conversations the bot has
 from bot.access import AccessService
 from bot.agencies import AgencyService
 from bot.broadcasts import BroadcastService
 from bot.commands import telegram_command_list
 from bot.context import App, AppContext, BotData, Services
+from bot.conversations import Conversations
 from bot.digest import DigestService
 from bot.erasure import Erasure
 from bot.gate import ApiGate
+from bot.hooks import Hooks
 from bot.i18n import t
 from bot.incidents import IncidentService
 from bot.membership import Membership
@@ -34,13 +36,13 @@ from bot.outbox import OutboxSender
 from bot.people import PeopleService
 from bot.reachability import chat_refused
 from bot.reminders import ReminderService
-from bot.reporting import Reporting
 from bot.routing import RoutingService
-from bot.scheduler import ReminderScheduler
+from bot.scheduler import Scheduler
 from bot.settings import LANGUAGES, Language, Settings
 from bot.store import Store
 from handlers import (
     agencies,
+    conversations,
     errors,
     fallback,
     membership,
@@ -57,9 +59,6 @@ from handlers import (
 )
 from handlers import (
     incidents as incident_handlers,
-)
-from handlers import (
-    reporting as reporting_handlers,
 )
 from models.clock import Clock, SystemClock
 
@@ -104,51 +103,62 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
         concurrency=settings.outbox_concurrency,
         language=settings.default_language,
     )
+    incidents = IncidentService(store, clock, settings)
+    broadcasts = BroadcastService(store, clock, settings)
+    reminders = ReminderService(store, clock, settings, broadcasts)
+    digest = DigestService(store, clock, settings)
+    conversations = Conversations(store, clock, settings)  # every flow registered (bot.flows)
+    assert app.job_queue is not None
+    services = Services(
+        settings=settings,
+        store=store,
+        outbox=outbox,
+        clock=clock,
+        incidents=incidents,
+        reminders=reminders,
+        digest=digest,
+        people=PeopleService(store, clock, settings),
+        broadcasts=broadcasts,
+        messages=messages,
+        membership=Membership(store, clock, app.bot),
+        erasure=Erasure(store, clock, incidents, conversations),
+        agencies=AgencyService(store, clock, settings),
+        routing=RoutingService(store),
+        access=AccessService(store, settings),
+        conversations=conversations,
+        scheduler=Scheduler(
+            app.job_queue,
+            store,
+            clock,
+            settings,
+            reminders=reminders,
+            conversations=conversations,
+            broadcasts=broadcasts,
+            digest=digest,
+        ),
+    )
+    conversations.give(services)
+    app.bot_data.attach(services)
+    connect(store.hooks, services)
+    register_handlers(app)
+    return app
+
+
+def connect(hooks: Hooks, services: Services) -> None:
+    """Who listens to what (the lists are declared in `bot.hooks`). The outbox sender and the
+    scheduler subscribe themselves: to written outbox rows and to scheduled reminders."""
     background: set[asyncio.Task[bool]] = set()
 
     def refused(chat_id: int) -> None:
         # Told from inside the sender; the notice is its own transaction, so run it beside.
-        task = asyncio.create_task(chat_refused(store, clock, settings, chat_id))
+        task = asyncio.create_task(
+            chat_refused(services.store, services.clock, services.settings, chat_id)
+        )
         background.add(task)
         task.add_done_callback(background.discard)
 
-    outbox.on_unreachable.append(refused)
-    incidents = IncidentService(store, clock, settings)
-    reporting = Reporting(store, clock, settings, incidents)
-    broadcasts = BroadcastService(store, clock, settings)
-    outbox.after_send.append(broadcasts.after_send)
-    reminders = ReminderService(store, clock, settings, broadcasts)
-    app.bot_data.attach(
-        Services(
-            settings=settings,
-            store=store,
-            outbox=outbox,
-            clock=clock,
-            incidents=incidents,
-            reporting=reporting,
-            reminders=reminders,
-            digest=DigestService(store, clock, settings),
-            people=PeopleService(store, clock, settings),
-            broadcasts=broadcasts,
-            messages=messages,
-            membership=Membership(store, clock, app.bot),
-            erasure=Erasure(store, clock, incidents),
-            agencies=AgencyService(store, clock, settings),
-            routing=RoutingService(store),
-            access=AccessService(store, settings),
-        )
-    )
-    assert app.job_queue is not None
-    scheduler = ReminderScheduler(
-        app.job_queue,
-        reminders,
-        store,
-        clock,
-        timedelta(seconds=settings.reminder_sweep_seconds),
-    )
-    app.bot_data.attach_scheduler(scheduler)
-    register_handlers(app)
-    return app
+    hooks.chat_refused.append(refused)
+    hooks.row_settled.append(services.broadcasts.after_send)
 
 
 def register_handlers(app: App) -> None:
@@ -162,8 +172,8 @@ def register_handlers(app: App) -> None:
     privacy.register(app)  # /saya, /lupakan
     stats.register(app)  # /statistik (/stats)
     incident_handlers.register(app)  # card, picker, task and manage buttons; /kejadian, /terbuka…
-    broadcast_handlers.register(app)  # /siaran, /riwayatsiaran, /cap and the broadcast buttons
-    reporting_handlers.register(app)  # /lapor, /baru, /batal, and every other private message
+    broadcast_handlers.register(app)  # /riwayatsiaran, /cap and the sent broadcasts' buttons
+    conversations.register(app)  # /lapor, /baru, /siaran…, /batal, every other private message
     presses.register(app)  # every button press: decoded, bound to its message, routed (above)
     fallback.register(app)  # unknown commands
     errors.register(app)  # the one error handler
@@ -174,56 +184,10 @@ async def _post_init(app: App) -> None:
     await services.store.open()
     await publish_commands(app)
     services.outbox.start()
-    await app.bot_data.scheduler.start()
-    assert app.job_queue is not None
-    app.job_queue.run_repeating(
-        expire_drafts, interval=DRAFT_SWEEP_SECONDS, first=DRAFT_SWEEP_SECONDS, name="expire-drafts"
-    )
-    app.job_queue.run_repeating(
-        forget_old_updates,
-        interval=timedelta(hours=6),
-        first=timedelta(minutes=5),
-        name="forget-updates",
-    )
-    app.job_queue.run_repeating(
-        refresh_broadcasts,
-        interval=BROADCAST_REFRESH_SECONDS,
-        first=0,
-        name="broadcast-progress",
-    )
-    if services.settings.digest_enabled:
-        services.digest.schedule(app.job_queue, services.settings.digest_time)
+    await services.scheduler.start()
     if services.settings.membership_check_at_start:
         services.membership.start_reconciling()
     log.info("siaga112 is up as @%s", app.bot.username)
-
-
-DRAFT_SWEEP_SECONDS = 60
-BROADCAST_REFRESH_SECONDS = 5
-UPDATE_RETENTION = timedelta(days=2)  # Telegram keeps an undelivered update for 24 hours
-
-
-async def forget_old_updates(context: AppContext) -> None:
-    """Handled update ids older than Telegram keeps updates are no longer needed."""
-    services = context.services
-    async with services.store.transaction() as tx:
-        await tx.forget_old_updates(services.clock.now() - UPDATE_RETENTION)
-
-
-async def expire_drafts(context: AppContext) -> None:
-    """Drop report and broadcast drafts nobody touched for too long, telling their owners."""
-    expired = await context.services.reporting.expire_stale()
-    if expired:
-        log.info("expired %d abandoned report drafts", expired)
-    expired = await context.services.broadcasts.expire_stale()
-    if expired:
-        log.info("expired %d abandoned broadcast drafts", expired)
-
-
-async def refresh_broadcasts(context: AppContext) -> None:
-    """Bring every broadcast in progress up to date: after a start, and in case a send's own
-    refresh was skipped (a whole chat parked at once, a status edit held back)."""
-    await context.services.broadcasts.refresh_all()
 
 
 async def _post_shutdown(app: App) -> None:

@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.cap import cap_alert
-from bot.i18n import pick_language, t
+from bot.conversations import Input, Photo, Point, Text
+from bot.i18n import pick_language
 from bot.messages import edit_message, text_message
 from bot.render.broadcast import (
     alert_text,
@@ -30,7 +31,6 @@ from bot.render.broadcast import (
     status_keyboard,
     status_text,
 )
-from bot.reporting import Input, Photo, Point, Text
 from bot.settings import Language, Settings
 from bot.store import Recipient, Store, Tx
 from models.agencies import Agency
@@ -92,7 +92,6 @@ class Compose:
     recipients: list[Recipient] = field(default_factory=list)  # it would go to (PREVIEW)
     sent: Broadcast | None = None  # just sent
     discarded: bool = False
-    refused: bool = False  # the person has a report in progress: no draft was started
 
     @property
     def step(self) -> Step | None:
@@ -113,142 +112,127 @@ class BroadcastService:
         self.resend_after = timedelta(minutes=settings.broadcast_resend_minutes)
         self._status_edited: dict[int, float] = {}  # broadcast id → monotonic time
 
-    # --- composing ---
+    # --- composing (inside the sender's conversation: `bot.flows.broadcast`) ---
 
-    async def start(self, user_id: int, name: str, language: Language) -> Compose:
+    async def start_in(
+        self, tx: Tx, user_id: int, name: str, language: Language, now: datetime
+    ) -> Compose:
         """Begin a broadcast draft, or carry on with the one in progress."""
-        now = self.clock.now()
-        async with self.store.transaction() as tx:
-            if await tx.draft(user_id) is not None:
-                return Compose(None, notice=Notice.REPORT_OPEN, refused=True)
-            draft = await tx.broadcast_draft(user_id)
-            if draft is not None:
-                return await self._ask(tx, draft, notice=Notice.ALREADY_RUNNING)
-            draft = await tx.create_broadcast_draft(user_id, name, language, now)
+        draft = await tx.broadcast_draft(user_id)
+        if draft is not None:
+            return await self._ask(tx, draft, notice=Notice.ALREADY_RUNNING)
+        draft = await tx.create_broadcast_draft(user_id, name, language, now)
         return Compose(draft)
 
-    async def has_draft(self, user_id: int) -> bool:
-        async with self.store.read() as tx:
-            return await tx.broadcast_draft(user_id) is not None
+    async def current_in(self, tx: Tx, user_id: int) -> Compose | None:
+        """The draft's question again; None when the person has no draft."""
+        draft = await tx.broadcast_draft(user_id)
+        return None if draft is None else await self._ask(tx, draft, notice=Notice.ALREADY_RUNNING)
 
-    async def answer(self, user_id: int, given: Input) -> Compose | None:
+    async def answer_in(self, tx: Tx, user_id: int, given: Input, now: datetime) -> Compose | None:
         """A private message for the draft; None when the person has no broadcast draft."""
-        if not await self.has_draft(user_id):
-            return None  # most private messages: a look, not a write transaction
-        now = self.clock.now()
-        async with self.store.transaction() as tx:
-            draft = await tx.broadcast_draft(user_id)
-            if draft is None or await tx.draft(user_id) is not None:
-                return None  # no broadcast draft, or a report in progress, which comes first
-            if isinstance(given, Photo):
-                changes: dict[str, object] = {"photo_file_id": given.file_id}
-                caption = (given.caption or "").strip()
-                if draft.step is Step.TEXT and caption:
-                    problem = check_text(caption)
-                    if problem is not None:
-                        return await self._ask(tx, draft, problem=problem)
-                    changes |= {"text": caption, "step": Step.URGENCY}
-                await tx.update_broadcast_draft(draft.id, now, **changes)
-                return await self._reload(tx, draft.id, notice=Notice.PHOTO_ADDED)
-            if isinstance(given, Point):
-                if check_location(given.latitude, given.longitude) is LocationCheck.INVALID:
-                    return await self._ask(tx, draft, notice=Notice.LOCATION_INVALID)
-                await tx.update_broadcast_draft(
-                    draft.id, now, latitude=given.latitude, longitude=given.longitude
-                )
-                return await self._reload(tx, draft.id, notice=Notice.LOCATION_ADDED)
-            if isinstance(given, Text) and draft.step is Step.TEXT:
-                problem = check_text(given.text)
+        draft = await tx.broadcast_draft(user_id)
+        if draft is None:
+            return None
+        if isinstance(given, Photo):
+            changes: dict[str, object] = {"photo_file_id": given.file_id}
+            caption = (given.caption or "").strip()
+            if draft.step is Step.TEXT and caption:
+                problem = check_text(caption)
                 if problem is not None:
                     return await self._ask(tx, draft, problem=problem)
-                await tx.update_broadcast_draft(
-                    draft.id, now, text=given.text.strip(), step=Step.URGENCY
-                )
-                return await self._reload(tx, draft.id)
-            if isinstance(given, Text):
-                return await self._ask(tx, draft, notice=Notice.USE_BUTTONS)
-            return await self._ask(tx, draft, notice=Notice.UNSUPPORTED)
+                changes |= {"text": caption, "step": Step.URGENCY}
+            await tx.update_broadcast_draft(draft.id, now, **changes)
+            return await self._reload(tx, draft.id, notice=Notice.PHOTO_ADDED)
+        if isinstance(given, Point):
+            if check_location(given.latitude, given.longitude) is LocationCheck.INVALID:
+                return await self._ask(tx, draft, notice=Notice.LOCATION_INVALID)
+            await tx.update_broadcast_draft(
+                draft.id, now, latitude=given.latitude, longitude=given.longitude
+            )
+            return await self._reload(tx, draft.id, notice=Notice.LOCATION_ADDED)
+        if isinstance(given, Text) and draft.step is Step.TEXT:
+            problem = check_text(given.text)
+            if problem is not None:
+                return await self._ask(tx, draft, problem=problem)
+            await tx.update_broadcast_draft(
+                draft.id, now, text=given.text.strip(), step=Step.URGENCY
+            )
+            return await self._reload(tx, draft.id)
+        if isinstance(given, Text):
+            return await self._ask(tx, draft, notice=Notice.USE_BUTTONS)
+        return await self._ask(tx, draft, notice=Notice.UNSUPPORTED)
 
-    async def choose_urgency(self, user_id: int, draft_id: int, index: int) -> Compose | None:
+    async def choose_urgency(
+        self, tx: Tx, user_id: int, draft_id: int, index: int, now: datetime
+    ) -> Compose | None:
         urgencies = list(Urgency)
         if not 0 <= index < len(urgencies):
             return None
         return await self._move(
-            user_id, draft_id, Step.URGENCY, urgency=urgencies[index], step=Step.TARGETS
+            tx, user_id, draft_id, Step.URGENCY, now, urgency=urgencies[index], step=Step.TARGETS
         )
 
-    async def choose_target(self, user_id: int, draft_id: int, index: int) -> Compose | None:
+    async def choose_target(
+        self, tx: Tx, user_id: int, draft_id: int, index: int, now: datetime
+    ) -> Compose | None:
         kinds = list(TargetKind)
         if not 0 <= index < len(kinds):
             return None
         kind = kinds[index]
         step = Step.AGENCIES if kind is TargetKind.AGENCIES else Step.PREVIEW
-        return await self._move(user_id, draft_id, Step.TARGETS, target_kind=kind, step=step)
+        return await self._move(
+            tx, user_id, draft_id, Step.TARGETS, now, target_kind=kind, step=step
+        )
 
-    async def retarget(self, user_id: int, draft_id: int) -> Compose | None:
-        return await self._move(user_id, draft_id, Step.PREVIEW, step=Step.TARGETS)
+    async def retarget(self, tx: Tx, user_id: int, draft_id: int, now: datetime) -> Compose | None:
+        return await self._move(tx, user_id, draft_id, Step.PREVIEW, now, step=Step.TARGETS)
 
-    async def toggle_agency(self, user_id: int, draft_id: int, agency_id: int) -> Compose | None:
-        now = self.clock.now()
-        async with self.store.transaction() as tx:
-            draft = await self._own_draft(tx, user_id, draft_id, Step.AGENCIES)
-            if draft is None:
-                return None
-            agency = await tx.agency(agency_id)
-            if agency is None or not agency.active:
-                return await self._ask(tx, draft)
-            chosen = set(draft.agency_ids) ^ {agency_id}
-            await tx.set_broadcast_agencies(draft.id, tuple(chosen), now)
-            return await self._reload(tx, draft.id)
+    async def toggle_agency(
+        self, tx: Tx, user_id: int, draft_id: int, agency_id: int, now: datetime
+    ) -> Compose | None:
+        draft = await self._own_draft(tx, user_id, draft_id, Step.AGENCIES)
+        if draft is None:
+            return None
+        agency = await tx.agency(agency_id)
+        if agency is None or not agency.active:
+            return await self._ask(tx, draft)
+        chosen = set(draft.agency_ids) ^ {agency_id}
+        await tx.set_broadcast_agencies(draft.id, tuple(chosen), now)
+        return await self._reload(tx, draft.id)
 
-    async def agencies_shown(self, user_id: int, draft_id: int) -> Compose | None:
+    async def agencies_shown(self, tx: Tx, user_id: int, draft_id: int) -> Compose | None:
         """The agency picker again (another page of it); None for a stale button."""
-        async with self.store.read() as tx:
-            draft = await self._own_draft(tx, user_id, draft_id, Step.AGENCIES)
-            return None if draft is None else await self._ask(tx, draft)
+        draft = await self._own_draft(tx, user_id, draft_id, Step.AGENCIES)
+        return None if draft is None else await self._ask(tx, draft)
 
-    async def agencies_done(self, user_id: int, draft_id: int) -> Compose | None:
-        now = self.clock.now()
-        async with self.store.transaction() as tx:
-            draft = await self._own_draft(tx, user_id, draft_id, Step.AGENCIES)
-            if draft is None:
-                return None
-            if not draft.agency_ids:
-                return await self._ask(tx, draft, notice=Notice.NO_AGENCY_CHOSEN)
-            await tx.update_broadcast_draft(draft.id, now, step=Step.PREVIEW)
-            return await self._reload(tx, draft.id)
+    async def agencies_done(
+        self, tx: Tx, user_id: int, draft_id: int, now: datetime
+    ) -> Compose | None:
+        draft = await self._own_draft(tx, user_id, draft_id, Step.AGENCIES)
+        if draft is None:
+            return None
+        if not draft.agency_ids:
+            return await self._ask(tx, draft, notice=Notice.NO_AGENCY_CHOSEN)
+        await tx.update_broadcast_draft(draft.id, now, step=Step.PREVIEW)
+        return await self._reload(tx, draft.id)
 
-    async def discard(self, user_id: int, draft_id: int | None = None) -> bool:
+    async def discard_in(self, tx: Tx, user_id: int, draft_id: int | None = None) -> bool:
         """Drop the person's draft (only the one named, when a button names it)."""
-        async with self.store.transaction() as tx:
-            draft = await tx.broadcast_draft(user_id)
-            if draft is None or (draft_id is not None and draft.id != draft_id):
-                return False
-            return await tx.delete_broadcast_draft(user_id)
-
-    async def expire_stale(self) -> int:
-        """Drop drafts nobody touched for the report draft expiry, telling their owners."""
-        now = self.clock.now()
-        before = now - timedelta(minutes=self.settings.report_draft_expiry_minutes)
-        async with self.store.transaction() as tx:
-            stale = await tx.stale_broadcast_drafts(before)
-            for draft in stale:
-                await tx.delete_broadcast_draft(draft.sender_id)
-                note = t(draft.language, "broadcast.expired")
-                await tx.enqueue(text_message(draft.sender_id, note), now)
-        return len(stale)
+        draft = await tx.broadcast_draft(user_id)
+        if draft is None or (draft_id is not None and draft.id != draft_id):
+            return False
+        return await tx.delete_broadcast_draft(user_id)
 
     async def _move(
-        self, user_id: int, draft_id: int, at: Step, **changes: object
+        self, tx: Tx, user_id: int, draft_id: int, at: Step, now: datetime, **changes: object
     ) -> Compose | None:
         """Answer the question the draft is on with a button; None for a stale button."""
-        now = self.clock.now()
-        async with self.store.transaction() as tx:
-            draft = await self._own_draft(tx, user_id, draft_id, at)
-            if draft is None:
-                return None
-            await tx.update_broadcast_draft(draft.id, now, **changes)
-            return await self._reload(tx, draft.id)
+        draft = await self._own_draft(tx, user_id, draft_id, at)
+        if draft is None:
+            return None
+        await tx.update_broadcast_draft(draft.id, now, **changes)
+        return await self._reload(tx, draft.id)
 
     async def _own_draft(self, tx: Tx, user_id: int, draft_id: int, at: Step) -> Broadcast | None:
         draft = await tx.broadcast_draft(user_id)
@@ -319,34 +303,32 @@ class BroadcastService:
 
     # --- sending ---
 
-    async def send(self, user_id: int, draft_id: int) -> Compose | None:
+    async def send(self, tx: Tx, user_id: int, draft_id: int, now: datetime) -> Compose | None:
         """Send the draft to every chat its targets mean now; None for a stale button."""
-        now = self.clock.now()
-        async with self.store.transaction() as tx:
-            draft = await self._own_draft(tx, user_id, draft_id, Step.PREVIEW)
-            if draft is None:
-                return None
-            recipients = await self._recipients(tx, draft)
-            if not recipients:
-                return Compose(draft, recipients=[])
-            if not await tx.start_sending(draft.id, now):
-                return None
-            broadcast = await tx.broadcast(draft.id)
-            assert broadcast is not None
-            for recipient in recipients:
-                await self._queue_copy(tx, broadcast, recipient, now)
-            counts = await tx.broadcast_counts(broadcast.id)
-            await tx.set_shown_counts(broadcast.id, counts)
-            language = broadcast.language
-            await tx.enqueue(
-                text_message(
-                    broadcast.sender_id,
-                    status_text(language, broadcast, counts),
-                    keyboard=status_keyboard(language, broadcast),
-                    ref=status_ref(broadcast.id),
-                ),
-                now,
-            )
+        draft = await self._own_draft(tx, user_id, draft_id, Step.PREVIEW)
+        if draft is None:
+            return None
+        recipients = await self._recipients(tx, draft)
+        if not recipients:
+            return Compose(draft, recipients=[])
+        if not await tx.start_sending(draft.id, now):
+            return None
+        broadcast = await tx.broadcast(draft.id)
+        assert broadcast is not None
+        for recipient in recipients:
+            await self._queue_copy(tx, broadcast, recipient, now)
+        counts = await tx.broadcast_counts(broadcast.id)
+        await tx.set_shown_counts(broadcast.id, counts)
+        language = broadcast.language
+        await tx.enqueue(
+            text_message(
+                broadcast.sender_id,
+                status_text(language, broadcast, counts),
+                keyboard=status_keyboard(language, broadcast),
+                ref=status_ref(broadcast.id),
+            ),
+            now,
+        )
         log.info(
             "broadcast %s (%s) by %s to %d chats",
             broadcast.id,

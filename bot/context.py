@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 from telegram import User
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 from bot.access import AccessService
 from bot.agencies import AgencyService
 from bot.broadcasts import BroadcastService
+from bot.conversations import Conversations
 from bot.digest import DigestService
 from bot.erasure import Erasure
 from bot.gate import GateArgs
@@ -23,15 +24,11 @@ from bot.message_records import MessageRecords
 from bot.outbox import OutboxSender
 from bot.people import PeopleService
 from bot.reminders import ReminderService
-from bot.reporting import Reporting
 from bot.routing import RoutingService
+from bot.scheduler import Scheduler
 from bot.settings import Language, Settings
 from bot.store import Store
 from models.clock import Clock
-
-if TYPE_CHECKING:
-    from bot.scheduler import ReminderScheduler
-    from handlers.presses import Press
 
 
 @dataclass(slots=True)
@@ -43,7 +40,6 @@ class Services:
     outbox: OutboxSender
     clock: Clock
     incidents: IncidentService
-    reporting: Reporting
     reminders: ReminderService
     digest: DigestService
     people: PeopleService
@@ -54,14 +50,17 @@ class Services:
     agencies: AgencyService
     routing: RoutingService
     access: AccessService
+    conversations: Conversations
+    scheduler: Scheduler
 
     def language_of(self, user: User | None) -> Language:
         code = user.language_code if user is not None else None
         return pick_language(code, self.settings.default_language)
 
 
-PressHandler: TypeAlias = "Callable[[Press, Any], Awaitable[None]]"
-Explainer: TypeAlias = "Callable[[Press, Any], Awaitable[str | None]]"
+# handlers.presses: (Press, payload) → None, and (Press, payload) → the answer to a stale press.
+PressHandler: TypeAlias = Callable[[Any, Any], Awaitable[None]]
+Explainer: TypeAlias = Callable[[Any, Any], Awaitable[str | None]]
 ANSWERS_REMEMBERED = 1000
 
 
@@ -70,9 +69,6 @@ class BotData:
 
     def __init__(self) -> None:
         self._services: Services | None = None
-        self._scheduler: ReminderScheduler | None = None
-        # Told the id of every update once it is handled (or found handled before).
-        self.update_listeners: list[Callable[[int], None]] = []
         # Each family of buttons (bot.callbacks): the handler its presses go to, and what
         # explains a press of it on a message that no longer carries it (handlers.presses.route).
         self.press_routes: dict[type[Any], tuple[PressHandler, Explainer | None]] = {}
@@ -86,15 +82,6 @@ class BotData:
 
     def was_answered(self, query_id: str) -> bool:
         return query_id in self._answered
-
-    def attach_scheduler(self, scheduler: ReminderScheduler) -> None:
-        self._scheduler = scheduler
-
-    @property
-    def scheduler(self) -> ReminderScheduler:
-        if self._scheduler is None:
-            raise RuntimeError("the scheduler is not attached")
-        return self._scheduler
 
     def attach(self, services: Services) -> None:
         self._services = services

@@ -8,8 +8,9 @@ midnight until now.
 `send_daily()` writes yesterday's digest — the text and the chart — to the outbox for the
 coordinators' group and every coordinator who started the bot, in one transaction. Each
 recipient's copy carries the ref `digest:<date>:<chat>`, so running it twice (a restart around
-the scheduled time, a catch-up at start-up) sends nobody the same day twice. `schedule` puts it
-on the job queue every morning, and soon after start-up when the morning's time has passed.
+the scheduled time, a catch-up at start-up) sends nobody the same day twice. The scheduler
+(`bot.scheduler`) runs it every morning, and soon after start-up when the morning's time has
+passed.
 
 Charts are drawn by `draw_chart` in a short-lived process of their own, so matplotlib never
 loads into the bot (it would keep ~50 MB, and more with every chart, for a picture drawn once or
@@ -27,7 +28,6 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.messages import text_message
@@ -39,11 +39,6 @@ from models.clock import Clock
 from models.digest import Digest, compute_digest
 from models.outbox import OutgoingMessage, Priority, SendMethod
 
-if TYPE_CHECKING:
-    from telegram.ext import JobQueue
-
-    from bot.context import AppContext
-
 log = logging.getLogger(__name__)
 
 MAX_DAYS = 31
@@ -53,9 +48,6 @@ CHART_WORKER = ("-P", "-m", "bot.render.digest")
 CHART_TIMEOUT = 60.0  # seconds; a chart takes about two (a fresh interpreter loads matplotlib)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-DAILY_JOB = "daily-digest"
-CATCH_UP_JOB = "daily-digest-catch-up"
-CATCH_UP_DELAY = timedelta(seconds=10)  # after start-up, once the outbox sender runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,20 +190,6 @@ class DigestService:
                     )
                 recipients += 1
         return recipients
-
-    def schedule(self, job_queue: JobQueue[AppContext], at: time) -> None:
-        """Every day at `at` (local time of the configured zone); and soon, when today's time has
-        passed already — a bot that was down at 07:00 still sends the morning's digest."""
-        zone = self.settings.zone
-        job_queue.run_daily(self._send_daily_job, time=at.replace(tzinfo=zone), name=DAILY_JOB)
-        now = self.clock.now().astimezone(zone)
-        if now.time() >= at.replace(tzinfo=None):
-            job_queue.run_once(self._send_daily_job, when=CATCH_UP_DELAY, name=CATCH_UP_JOB)
-
-    async def _send_daily_job(self, context: AppContext) -> None:
-        """The job: queue yesterday's digest (a repeat the same day sends nobody anything)."""
-        recipients = await self.send_daily()
-        log.info("daily digest queued for %d recipients", recipients)
 
     async def _waiting(self, tx: Tx, day: str) -> list[tuple[int, int | None, Language]]:
         """The recipients who have neither had nor been queued the digest of `day`."""

@@ -2,12 +2,12 @@
 
 One transaction finds every copy of the person's data and removes it: their name, username and
 phone; the phone on their reports; their names written into timeline details; the text of the
-outbox rows that carried any of it; their draft. Every incident they took part in is shown again
-wherever it was posted — cards, task cards, the dispatchers' copies, escalations, looked-up views
-— so the chats no longer show it either, and the messages they sent that carried their number (a
-shared contact, a typed phone) are deleted from their chat with the bot. After the commit the
-write-ahead log is emptied; the database zeroes what it deletes (`secure_delete`), so nothing
-lingers in the file.
+outbox rows that carried any of it; their conversation in progress (a report's draft). Every
+incident they took part in is shown again wherever it was posted — cards, task cards, the
+dispatchers' copies, escalations, looked-up views — so the chats no longer show it either, and
+the messages they sent that carried their number (a shared contact, a typed phone) are deleted
+from their chat with the bot. After the commit the write-ahead log is emptied; the database
+zeroes what it deletes (`secure_delete`), so nothing lingers in the file.
 
 What stays: their Telegram id in the records (acknowledgements, assignments, timeline events),
 shown as an anonymous label such as `anon-3fa2c1`; their roles and memberships; what they wrote
@@ -21,6 +21,7 @@ import html
 import logging
 from dataclasses import dataclass
 
+from bot.conversations import Conversations, Ending
 from bot.incidents import IncidentService
 from bot.store import Store
 from models.clock import Clock
@@ -38,10 +39,17 @@ class Erased:
 
 
 class Erasure:
-    def __init__(self, store: Store, clock: Clock, incidents: IncidentService) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        incidents: IncidentService,
+        conversations: Conversations,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.incidents = incidents
+        self.conversations = conversations
 
     async def forget(self, user_id: int) -> Erased:
         """Erase what the bot keeps about the person, everywhere it keeps it."""
@@ -61,7 +69,7 @@ class Erasure:
                 if name:
                     words |= {name, html.escape(name, quote=False)}
             await tx.forget_person(user_id, now)
-            await tx.delete_draft(user_id)
+            await self.conversations.end_in(tx, user_id, Ending.ERASED, now)
             await tx.anonymize_broadcasts(user_id, label)
             await tx.scrub_event_details(trace.incident_ids, sorted(words), label)
             for incident_id in trace.incident_ids:

@@ -8,6 +8,7 @@ re-rendered card in every chat it was posted to, the task card, the word to the 
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -29,11 +30,12 @@ from bot.render.cards import (
 from bot.render.escalation import escalation_erased, escalation_now
 from bot.settings import Language, Settings
 from bot.store import Store, Tx
-from models.agencies import Agency, Role
+from models.agencies import Agency, Member, Role
 from models.clock import Clock
 from models.incident_types import IncidentType
 from models.incidents import (
     ASSIGNMENT_DRIVES_RESPONSE,
+    Assignment,
     AssignmentEvent,
     AssignmentStatus,
     CancelReason,
@@ -50,6 +52,7 @@ from models.incidents import (
     ResponseStatus,
     Severity,
     Source,
+    TimelineEvent,
     all_done,
     initial_severity,
     next_assignment,
@@ -57,6 +60,7 @@ from models.incidents import (
     next_response,
 )
 from models.outbox import OutgoingMessage, Priority, SendMethod, changes
+from models.report import Submitted
 
 
 class Outcome(StrEnum):
@@ -99,10 +103,10 @@ class NewIncident:
 
 
 @dataclass(frozen=True, slots=True)
-class Submitted:
-    incident_id: int
-    agency_names: list[str]
-    fallback: bool  # no agency registered for the type: dispatchers and coordinators got it
+class OpenList:
+    views: list[IncidentView]  # the ones shown
+    total: int
+    at: datetime
 
 
 OPERATOR_ROLES = (Role.DISPATCHER.value, Role.COORDINATOR.value)
@@ -814,6 +818,37 @@ class IncidentService:
             await tx.enqueue(replace(message, ref=ref), now)
             await tx.add_post(incident_id, ref, PostKind.VIEW, chat_id)
         return True
+
+    # --- looking things up ---
+
+    async def view(self, incident_id: int) -> IncidentView | None:
+        async with self.store.lookup() as tx:
+            return await tx.incident_view(incident_id)
+
+    async def events(self, incident_id: int) -> list[TimelineEvent]:
+        async with self.store.lookup() as tx:
+            return await tx.events(incident_id)
+
+    async def assignment(self, assignment_id: int) -> Assignment | None:
+        async with self.store.lookup() as tx:
+            return await tx.assignment(assignment_id)
+
+    async def members(self, agency_id: int) -> list[Member]:
+        """The agency's members, on duty first (whom a task can go to)."""
+        async with self.store.lookup() as tx:
+            return await tx.members(agency_id, self.clock.now())
+
+    async def open_list(self, scope: frozenset[int] | None, shown: int) -> OpenList:
+        """Open incidents (of the agencies in `scope`; None: all), most severe and oldest
+        first: the first `shown` of them read whole, the rest counted."""
+        async with self.store.read() as tx:
+            ids = await tx.open_incident_ids(scope)
+            views = [v for i in ids[:shown] if (v := await tx.incident_view(i))]
+        return OpenList(views, len(ids), self.clock.now())
+
+    def completes_update(self) -> AbstractContextManager[None]:
+        """Around a press's one write: it records the update as handled in the same commit."""
+        return self.store.completes_update()
 
     async def reporters(self, incident_id: int) -> frozenset[int]:
         """Who reported the incident, with the reporters of reports merged into it."""

@@ -14,7 +14,7 @@ import base64
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -93,11 +93,11 @@ class OutboxSender:
         self._inflight: dict[int, asyncio.Task[None]] = {}  # chat id → the send in flight
         self._stopping = False
         self.sent_count = 0
-        self.on_unreachable: list[Callable[[int], None]] = []
-        # Awaited after each row is settled (sent, parked or postponed), before the sender can
-        # go idle, so what they write (a broadcast's status) is part of the same quiet.
-        self.after_send: list[Callable[[OutboxItem], Awaitable[None]]] = []
-        store.on_outbox_write(self.wake)
+        # Its listeners (bot.hooks): `row_settled` is awaited after each row is settled, before
+        # the sender can go idle, so what they write (a broadcast's status) is part of the same
+        # quiet; `chat_refused` once per chat that refuses the bot.
+        self.hooks = store.hooks
+        self.hooks.outbox_written.append(self.wake)
 
     def wake(self) -> None:
         """Something was written to the outbox: look now instead of at the next poll."""
@@ -185,7 +185,7 @@ class OutboxSender:
     async def _send(self, item: OutboxItem) -> None:
         try:
             await self.deliver(item)
-            for listener in self.after_send:
+            for listener in self.hooks.row_settled:
                 await listener(item)
         except asyncio.CancelledError:
             raise
@@ -372,7 +372,7 @@ class OutboxSender:
         if parked:
             log.warning("chat %s refuses the bot: %d more messages parked", item.chat_id, parked)
         if newly:
-            for listener in self.on_unreachable:
+            for listener in self.hooks.chat_refused:
                 listener(item.chat_id)
 
     def _backoff(self, item: OutboxItem) -> float:

@@ -1,21 +1,28 @@
-"""The scheduler mirrors the reminders table onto PTB's JobQueue (APScheduler).
+"""The scheduler: every timed job of the bot on PTB's JobQueue (APScheduler), and the mirror of the
+reminders table.
 
-One named job per pending reminder, replaced rather than duplicated when a reminder is moved;
-a periodic sweep that fires anything due that no job covered; and a self-check that alerts when
+One named job per pending reminder, replaced rather than duplicated when a reminder is moved; a
+periodic sweep that fires anything due that no job covered; and a self-check that alerts when
 reminders run late (a stuck event loop, a dead job). Jobs never fire anything by themselves:
 they ask `ReminderService.fire`, which re-checks the database, so a job for a reminder that was
-cancelled in the meantime does nothing.
+cancelled in the meantime does nothing. Beside them, the housekeeping: conversations nobody
+finished expire, broadcasts in progress are brought up to date, handled update ids are
+forgotten after Telegram's retention, and the coordinators' morning digest goes out.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from typing import Any
 
 from telegram.ext import JobQueue
 
-from bot.context import AppContext
+from bot.broadcasts import BroadcastService
+from bot.conversations import Conversations
+from bot.digest import DigestService
 from bot.reminders import ReminderService
+from bot.settings import Settings
 from bot.store import Store
 from models.clock import Clock
 
@@ -24,47 +31,70 @@ log = logging.getLogger(__name__)
 SELF_CHECK_EVERY = timedelta(seconds=60)
 OVERDUE_AFTER = timedelta(seconds=60)
 ALERT_AT_MOST_EVERY = timedelta(minutes=10)
+CONVERSATION_SWEEP = timedelta(seconds=60)
+BROADCAST_REFRESH = timedelta(seconds=5)
+UPDATE_RETENTION = timedelta(days=2)  # Telegram keeps an undelivered update for 24 hours
+DAILY_DIGEST = "daily-digest"
+DIGEST_CATCH_UP = "daily-digest-catch-up"
+DIGEST_CATCH_UP_DELAY = timedelta(seconds=10)  # after start-up, once the outbox sender runs
 
 
-class ReminderScheduler:
+class Scheduler:
     def __init__(
         self,
-        job_queue: JobQueue[AppContext],
-        reminders: ReminderService,
+        job_queue: JobQueue[Any],
         store: Store,
         clock: Clock,
-        sweep_every: timedelta,
+        settings: Settings,
+        *,
+        reminders: ReminderService,
+        conversations: Conversations,
+        broadcasts: BroadcastService,
+        digest: DigestService,
     ) -> None:
         self.job_queue = job_queue
-        self.reminders = reminders
         self.store = store
         self.clock = clock
-        self.sweep_every = sweep_every
+        self.settings = settings
+        self.reminders = reminders
+        self.conversations = conversations
+        self.broadcasts = broadcasts
+        self.digest = digest
+        self.sweep_every = timedelta(seconds=settings.reminder_sweep_seconds)
         self._last_alert: datetime | None = None
         self.rebuilt = 0  # jobs recreated from the database at the last start
-        store.on_reminders_scheduled(self._scheduled)
+        store.hooks.reminders_scheduled.append(self._scheduled)
 
     async def start(self) -> int:
-        """Rebuild the jobs from the database and start the sweep and the self-check."""
+        """Rebuild the reminders' jobs from the database and start every periodic job."""
         async with self.store.read() as tx:
             pending = await tx.pending_schedule()
         for reminder_id, due in pending:
             self.schedule(reminder_id, due)
-        self.job_queue.run_repeating(
-            self._sweep,
-            interval=self.sweep_every,
-            first=timedelta(seconds=1),
-            name="reminder-sweep",
+        jobs = self.job_queue
+        jobs.run_repeating(self._sweep, self.sweep_every, first=1.0, name="reminder-sweep")
+        jobs.run_repeating(
+            self._self_check, SELF_CHECK_EVERY, first=SELF_CHECK_EVERY, name="reminder-self-check"
         )
-        self.job_queue.run_repeating(
-            self._self_check,
-            interval=SELF_CHECK_EVERY,
-            first=SELF_CHECK_EVERY,
-            name="reminder-self-check",
+        jobs.run_repeating(
+            self._expire_conversations,
+            CONVERSATION_SWEEP,
+            first=CONVERSATION_SWEEP,
+            name="expire-conversations",
         )
+        jobs.run_repeating(
+            self._refresh_broadcasts, BROADCAST_REFRESH, first=0, name="broadcast-progress"
+        )
+        jobs.run_repeating(
+            self._forget_updates, timedelta(hours=6), first=timedelta(minutes=5), name="forget"
+        )
+        if self.settings.digest_enabled:
+            self._schedule_digest(self.settings.digest_time)
         self.rebuilt = len(pending)
         log.info("scheduler rebuilt with %d pending reminders", len(pending))
         return len(pending)
+
+    # --- reminders ---
 
     def schedule(self, reminder_id: int, due: datetime) -> None:
         """One job per reminder, named after it; scheduling again replaces the old job."""
@@ -83,18 +113,18 @@ class ReminderScheduler:
         for reminder_id, due in reminders:
             self.schedule(reminder_id, due)
 
-    async def _fire(self, context: AppContext) -> None:
+    async def _fire(self, context: Any) -> None:
         assert context.job is not None
         reminder_id = context.job.data
         assert isinstance(reminder_id, int)
         await self.reminders.fire(reminder_id)
 
-    async def _sweep(self, context: AppContext) -> None:
+    async def _sweep(self, context: Any) -> None:
         sent = await self.reminders.sweep()
         if sent:
             log.info("sweep fired %d reminders no job had fired", sent)
 
-    async def _self_check(self, context: AppContext) -> None:
+    async def _self_check(self, context: Any) -> None:
         await self.check_health()
 
     async def check_health(self) -> bool:
@@ -110,6 +140,38 @@ class ReminderScheduler:
             self._last_alert = now
             await self.reminders.alert_stuck(count, oldest)
         return False
+
+    # --- housekeeping ---
+
+    async def _expire_conversations(self, context: Any) -> None:
+        """Conversations nobody touched for too long end, and their owners are told."""
+        expired = await self.conversations.expire_stale()
+        if expired:
+            log.info("expired %d abandoned conversations", expired)
+
+    async def _refresh_broadcasts(self, context: Any) -> None:
+        """Bring every broadcast in progress up to date: after a start, and in case a send's own
+        refresh was skipped (a whole chat parked at once, a status edit held back)."""
+        await self.broadcasts.refresh_all()
+
+    async def _forget_updates(self, context: Any) -> None:
+        """Handled update ids older than Telegram keeps updates are no longer needed."""
+        async with self.store.transaction() as tx:
+            await tx.forget_old_updates(self.clock.now() - UPDATE_RETENTION)
+
+    def _schedule_digest(self, at: time) -> None:
+        """Every day at `at` (local time of the configured zone); and soon, when today's time has
+        passed already — a bot that was down at 07:00 still sends the morning's digest."""
+        zone = self.settings.zone
+        self.job_queue.run_daily(self._digest, time=at.replace(tzinfo=zone), name=DAILY_DIGEST)
+        now = self.clock.now().astimezone(zone)
+        if now.time() >= at.replace(tzinfo=None):
+            self.job_queue.run_once(self._digest, when=DIGEST_CATCH_UP_DELAY, name=DIGEST_CATCH_UP)
+
+    async def _digest(self, context: Any) -> None:
+        """Queue yesterday's digest (a repeat the same day sends nobody anything)."""
+        recipients = await self.digest.send_daily()
+        log.info("daily digest queued for %d recipients", recipients)
 
 
 def job_name(reminder_id: int) -> str:

@@ -18,7 +18,7 @@ class Settler:
     def attach(self, app: App) -> None:
         """Watch `app`: its update processor reports each update it is done with."""
         self._app = app
-        app.bot_data.update_listeners.append(self._mark)
+        app.bot_data.services.store.hooks.update_done.append(self._mark)
 
     def _mark(self, update_id: int) -> None:
         self._handled.add(update_id)

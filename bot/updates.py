@@ -59,7 +59,7 @@ class UpdateProcessor:
         if handled_before:
             self.skipped += 1
             log.info("update %s was handled before; replay ignored", update_id)
-            for listener in self.app.bot_data.update_listeners:
+            for listener in self.app.bot_data.services.store.hooks.update_done:
                 listener(update_id)
             return False
         update = data if isinstance(data, Update) else self._parse(data)
@@ -72,7 +72,7 @@ class UpdateProcessor:
             async with services.store.transaction() as tx:
                 await tx.record_update(update_id, services.clock.now())
         self.handled += 1
-        for listener in self.app.bot_data.update_listeners:
+        for listener in self.app.bot_data.services.store.hooks.update_done:
             listener(update_id)
         return True
 

@@ -91,8 +91,7 @@ async def answer_outcome(press: Press, result: Result) -> None:
 
 
 async def _view(context: AppContext, incident_id: int) -> IncidentView | None:
-    async with context.services.store.read() as tx:
-        return await tx.incident_view(incident_id)
+    return await context.services.incidents.view(incident_id)
 
 
 def phone_visible(request: Request, view: IncidentView) -> bool:
@@ -149,7 +148,7 @@ async def card_button(press: Press, button: CardButton) -> None:
         return
     incidents = press.services.incidents
     # The press's one write: it records the update as handled in the same commit.
-    with press.services.store.completes_update():
+    with incidents.completes_update():
         if button.action is ButtonAction.ACKNOWLEDGE:
             result = await incidents.acknowledge(
                 button.incident_id, button.agency_id, request.user.id
@@ -204,8 +203,7 @@ async def open_picker(press: Press, button: CardButton) -> None:
         await press.answer(incident_closed_text(request.language), alert=True)
         return
     services = press.services
-    async with services.store.read() as tx:
-        members = await tx.members(button.agency_id, services.clock.now())
+    members = await services.incidents.members(button.agency_id)
     text, keyboard = assign_picker(
         services.settings.default_language, view, agency, members, press.user.id
     )
@@ -241,8 +239,7 @@ async def picker_button(press: Press, button: PickerButton | PickMember) -> None
 async def task_button(press: Press, button: TaskButton) -> None:
     """The assignee's own task card: accept, decline, en route, on scene, done."""
     services = press.services
-    async with services.store.read() as tx:
-        assignment = await tx.assignment(button.assignment_id)
+    assignment = await services.incidents.assignment(button.assignment_id)
     if assignment is None:
         await press.refuse("no such task")
         return
@@ -462,8 +459,7 @@ async def _incident_text(
         and not by_role(actor, Action.VIEW_INCIDENT)
         and not actor.agency_ids & {r.agency_id for r in view.responses}
     )
-    async with context.services.store.read() as tx:
-        events = await tx.events(view.incident.id)
+    events = await context.services.incidents.events(view.incident.id)
     if follower:
         someone = t(request.language, "timeline.a_resident")
         events = [replace(e, actor_name=someone) if e.actor_id == reporter else e for e in events]
@@ -485,12 +481,12 @@ async def open_incidents(update: Update, context: AppContext) -> None:
     services = context.services
     actor = request.checked.actor
     scope = None if by_role(actor, Action.VIEW_OPEN) else actor.agency_ids
-    async with services.store.read() as tx:
-        ids = await tx.open_incident_ids(scope)
-        # Only the lines the list shows are built; the rest are counted.
-        views = [v for i in ids[:OPEN_LIST_MAX_LINES] if (v := await tx.incident_view(i))]
-    zone, now = services.settings.zone, services.clock.now()
-    await reply(update, open_list_text(request.language, views, zone, now, total=len(ids)))
+    # Only the lines the list shows are read whole; the rest are counted.
+    found = await services.incidents.open_list(scope, OPEN_LIST_MAX_LINES)
+    text = open_list_text(
+        request.language, found.views, services.settings.zone, found.at, total=found.total
+    )
+    await reply(update, text)
 
 
 async def merge(update: Update, context: AppContext) -> None:

@@ -9,9 +9,8 @@ from telegram.ext import CommandHandler, filters
 from bot.commands import HELP, START
 from bot.context import App, AppContext
 from bot.render.help import group_start_text, help_text, open_private_keyboard, welcome_text
-from bot.reporting import Mode
+from handlers.conversations import start_conversation
 from handlers.guard import topic_of
-from handlers.reporting import start_report
 
 
 async def start(update: Update, context: AppContext) -> None:
@@ -25,7 +24,7 @@ async def start(update: Update, context: AppContext) -> None:
         await services.people.remember(user, started=True)
         if context.args and context.args[0] == "report":
             # The deep link of a group's "report in private" button.
-            await start_report(update, context, Mode.REPORT)
+            await start_conversation(update, context, "report")
             return
         actor, _place = await services.access.actor_and_place(
             user_id=user.id,

@@ -31,9 +31,10 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from models.incident_types import IncidentType
 
@@ -427,3 +428,105 @@ def next_allowed(
     # More than the limit can be in the window (the limit was lowered): wait until one fewer
     # than the limit is left in it.
     return recent[len(recent) - limit.max_reports] + limit.window
+
+
+# --- the guided report as a conversation: its steps, and what a turn tells the person ---
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """A report (or a 112 call) filed as an incident."""
+
+    incident_id: int
+    agency_names: list[str]
+    fallback: bool  # no agency registered for the type: dispatchers and coordinators got it
+
+
+MAX_PHOTOS = 5
+
+
+class Mode(StrEnum):
+    REPORT = "report"  # a resident or volunteer, in a private chat
+    CALL = "call"  # a dispatcher entering a 112 phone call
+
+
+class Step(StrEnum):
+    TYPE = "type"
+    LOCATION = "location"
+    LOCATION_FAR = "location_far"  # confirm a location outside the service area
+    DESCRIPTION = "description"
+    HURT = "hurt"
+    HURT_COUNT = "hurt_count"
+    CONTACT = "contact"
+    PHONE = "phone"  # the caller's number, typed by a dispatcher
+    REVIEW = "review"
+
+
+# The fields in order, per mode; each field's first step.
+FIELDS: dict[Mode, list[ReportField]] = {
+    Mode.REPORT: [
+        ReportField.TYPE,
+        ReportField.LOCATION,
+        ReportField.DESCRIPTION,
+        ReportField.HURT,
+        ReportField.CONTACT,
+    ],
+    Mode.CALL: [
+        ReportField.TYPE,
+        ReportField.LOCATION,
+        ReportField.DESCRIPTION,
+        ReportField.CONTACT,
+    ],
+}
+FIRST_STEP: dict[tuple[Mode, ReportField], Step] = {
+    (Mode.REPORT, ReportField.TYPE): Step.TYPE,
+    (Mode.REPORT, ReportField.LOCATION): Step.LOCATION,
+    (Mode.REPORT, ReportField.DESCRIPTION): Step.DESCRIPTION,
+    (Mode.REPORT, ReportField.HURT): Step.HURT,
+    (Mode.REPORT, ReportField.CONTACT): Step.CONTACT,
+    (Mode.CALL, ReportField.TYPE): Step.TYPE,
+    (Mode.CALL, ReportField.LOCATION): Step.LOCATION,
+    (Mode.CALL, ReportField.DESCRIPTION): Step.DESCRIPTION,
+    (Mode.CALL, ReportField.CONTACT): Step.PHONE,
+}
+STEP_FIELD: dict[Step, ReportField] = {
+    Step.TYPE: ReportField.TYPE,
+    Step.LOCATION: ReportField.LOCATION,
+    Step.LOCATION_FAR: ReportField.LOCATION,
+    Step.DESCRIPTION: ReportField.DESCRIPTION,
+    Step.HURT: ReportField.HURT,
+    Step.HURT_COUNT: ReportField.HURT,
+    Step.CONTACT: ReportField.CONTACT,
+    Step.PHONE: ReportField.CONTACT,
+}
+
+
+class Notice(StrEnum):
+    """Something to say before the prompt; values are message keys."""
+
+    PHOTO_ADDED = "report.notice.photo_added"
+    TOO_MANY_PHOTOS = "report.notice.too_many_photos"
+    UNSUPPORTED_MEDIA = "report.notice.unsupported_media"
+    NOT_EXPECTED = "report.notice.not_expected"
+    LOCATION_INVALID = "report.notice.location_invalid"
+    NOT_OWN_CONTACT = "report.notice.not_own_contact"
+    DESCRIBE_FIRST = "report.notice.describe_first"
+    RESUMED = "report.notice.resumed"
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """What to tell the person now: an optional problem or notice, then the step's question."""
+
+    step: Step | None  # None: the draft is gone (submitted, cancelled, expired, refused)
+    mode: Mode
+    data: dict[str, Any] = field(default_factory=dict)
+    problem: Problem | None = None
+    notice: Notice | None = None
+    notice_params: dict[str, object] = field(default_factory=dict)
+    submitted: Submitted | None = None  # the incident it became
+    cancelled: bool = False
+    expired: bool = False
+    limited_until: datetime | None = None  # the rate limit refused a new report until then
+    already_running: bool = False
+    stale: bool = False  # a press on a question the draft no longer waits on: nothing changed

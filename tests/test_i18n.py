@@ -44,13 +44,12 @@ def used_keys() -> set[str]:
 def enum_keys() -> set[str]:
     """Keys built from enum values at run time (labels of chat kinds, roles, types, denials)."""
     from bot.broadcasts import Notice as BroadcastNotice
-    from bot.reporting import Notice
     from models.access import ChatKind, Denial
     from models.agencies import Role
     from models.broadcast import BroadcastStatus, Receipt, TargetKind, TextProblem, Urgency
     from models.incident_types import IncidentType
     from models.incidents import CancelReason, EventKind, Hurt, IncidentStatus, Severity, Source
-    from models.report import Problem, ReportField
+    from models.report import Notice, Problem, ReportField
 
     return (
         {problem.value for problem in Problem}

@@ -550,7 +550,7 @@ async def test_the_sweep_of_abandoned_drafts_tells_the_reporter(
     await begin_report(harness, ani)
     clock.advance(timedelta(minutes=61))
     assert app.job_queue is not None
-    (sweep,) = app.job_queue.get_jobs_by_name("expire-drafts")
+    (sweep,) = app.job_queue.get_jobs_by_name("expire-conversations")
 
     await sweep.run(app)  # what the scheduler does every minute
     await harness.settle()

@@ -46,7 +46,7 @@ async def fingerprint(harness: BotHarness) -> dict[str, list[tuple[Any, ...]]]:
         "responses": "SELECT * FROM responses",
         "assignments": "SELECT * FROM assignments",
         "events": "SELECT COUNT(*), MAX(id) FROM incident_events",
-        "drafts": "SELECT user_id, mode, step, data, message_id FROM drafts",
+        "conversations": "SELECT user_id, kind, step, data, message_id FROM conversations",
         "broadcasts": "SELECT * FROM broadcasts",
         "receipts": "SELECT * FROM broadcast_receipts",
         "memberships": "SELECT * FROM memberships",

@@ -162,7 +162,7 @@ async def test_a_restart_with_overdue_reminders_fires_each_once_and_says_it_is_l
     clock.advance(timedelta(hours=1))  # many intervals pass while the bot is down
     await harness.start(admins=[city.admin], clock=clock)
     assert harness.app is not None
-    assert harness.app.bot_data.scheduler.rebuilt == pending, "a job for every pending reminder"
+    assert harness.services.scheduler.rebuilt == pending, "a job for every pending reminder"
     # The rebuilt jobs (or the sweep, whichever comes first) fire what fell due, once.
     await harness.services.reminders.sweep()
     for code in ("damkar", "relawan"):
@@ -279,7 +279,7 @@ async def test_the_self_check_notices_late_reminders(
     await harness.says(reporter, "/start")
     await report(city, reporter)
     assert harness.app is not None
-    scheduler = harness.app.bot_data.scheduler
+    scheduler = harness.services.scheduler
     assert await scheduler.check_health()
     clock.advance(FIRE_ACK + timedelta(seconds=90))  # due, and nothing fired it (a stuck loop)
     assert not await scheduler.check_health()

@@ -17,10 +17,10 @@ from telegram import (
 from bot.callbacks import ButtonAction, ReportChoice, ReportStep
 from bot.i18n import N_, Html, format_clock, t
 from bot.render.organisation import type_label
-from bot.reporting import FIELDS, MAX_PHOTOS, Mode, Prompt, Step
 from bot.settings import Language
 from models.incident_types import IncidentType
 from models.incidents import Hurt
+from models.report import FIELDS, MAX_PHOTOS, Mode, Prompt, Step
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 

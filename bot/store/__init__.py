@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -23,11 +23,13 @@ from typing import Any
 
 import aiosqlite
 
+from bot.hooks import Hooks
 from bot.store.agencies import AgencyQueries
 from bot.store.broadcasts import BroadcastQueries, Recipient
+from bot.store.conversations import ConversationQueries, Draft
 from bot.store.delivery import DeliveryQueries, UnreachableChat
 from bot.store.erasure import ErasureQueries, Trace
-from bot.store.incidents import Draft, IncidentQueries, Post
+from bot.store.incidents import IncidentQueries, Post
 from bot.store.maintenance import MaintenanceQueries
 from bot.store.messages import MessageQueries
 from bot.store.migrator import MigrationError, migrate, pending_migrations
@@ -71,6 +73,7 @@ class Tx(
     BroadcastQueries,
     MessageQueries,
     ErasureQueries,
+    ConversationQueries,
 ):
     """The queries available inside one transaction."""
 
@@ -94,14 +97,15 @@ _update_in_hand: ContextVar[UpdateInHand | None] = ContextVar("update_in_hand", 
 
 
 class Store:
-    def __init__(self, path: Path | str, clock: Clock | None = None) -> None:
+    def __init__(
+        self, path: Path | str, clock: Clock | None = None, hooks: Hooks | None = None
+    ) -> None:
         self.path = Path(path) if str(path) != ":memory:" else path
         self.clock: Clock = clock or SystemClock()
+        self.hooks = hooks or Hooks()  # told what a commit wrote (outbox rows, reminders)
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._holder: asyncio.Task[Any] | None = None  # the task inside a transaction now
-        self._outbox_listeners: list[Callable[[], None]] = []
-        self._reminder_listeners: list[Callable[[list[tuple[int, datetime]]], None]] = []
 
     async def open(self, *, apply_migrations: bool = True) -> list[str]:
         """Open the database and (by default) migrate it; return the migrations applied."""
@@ -175,16 +179,6 @@ class Store:
         async with self._lock, self.db.execute(f"PRAGMA {name}") as cursor:
             row = await cursor.fetchone()
         return None if row is None else row[0]
-
-    def on_outbox_write(self, listener: Callable[[], None]) -> None:
-        """Call `listener` after every commit that wrote to the outbox (wakes the sender)."""
-        self._outbox_listeners.append(listener)
-
-    def on_reminders_scheduled(
-        self, listener: Callable[[list[tuple[int, datetime]]], None]
-    ) -> None:
-        """Call `listener` with (id, due) after every commit that scheduled reminders."""
-        self._reminder_listeners.append(listener)
 
     @asynccontextmanager
     async def _held(self) -> AsyncIterator[None]:
@@ -266,10 +260,10 @@ class Store:
     def _committed(self, tx: Tx) -> None:
         """Tell the listeners what a committed write did."""
         if tx.wrote_outbox:
-            for listener in self._outbox_listeners:
+            for listener in self.hooks.outbox_written:
                 listener()
         if tx.scheduled_reminders:
-            for reminder_listener in self._reminder_listeners:
+            for reminder_listener in self.hooks.reminders_scheduled:
                 reminder_listener(tx.scheduled_reminders)
 
     @asynccontextmanager

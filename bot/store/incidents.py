@@ -139,18 +139,6 @@ class Post:
     settled: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Draft:
-    user_id: int
-    mode: str
-    step: str
-    data: dict[str, Any]
-    language: str
-    started_at: datetime
-    updated_at: datetime
-    message_id: int | None = None  # the question it waits on: presses count only there
-
-
 class IncidentQueries:
     db: aiosqlite.Connection
 
@@ -579,63 +567,6 @@ class IncidentQueries:
             )
             for row in rows
         ]
-
-    # --- drafts ---
-
-    async def draft(self, user_id: int) -> Draft | None:
-        row = await fetch_one(
-            self.db,
-            "SELECT user_id, mode, step, data, language, started_at, updated_at, message_id "
-            "FROM drafts WHERE user_id = ?",
-            (user_id,),
-        )
-        if row is None:
-            return None
-        return Draft(
-            row[0],
-            row[1],
-            row[2],
-            from_json(row[3]),
-            row[4],
-            from_db_time(row[5]),
-            from_db_time(row[6]),
-            row[7],
-        )
-
-    async def save_draft(
-        self, user_id: int, mode: str, step: str, data: dict[str, Any], language: str, now: datetime
-    ) -> None:
-        at = to_db_time(now)
-        await self.db.execute(
-            """
-            INSERT INTO drafts (user_id, mode, step, data, language, started_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (user_id) DO UPDATE SET
-                mode = excluded.mode, step = excluded.step, data = excluded.data,
-                language = excluded.language, updated_at = excluded.updated_at
-            """,
-            (user_id, mode, step, to_json(data), language, at, at),
-        )
-
-    async def bind_draft(self, user_id: int, message_id: int) -> None:
-        """The draft now waits on this message (the question just sent)."""
-        await self.db.execute(
-            "UPDATE drafts SET message_id = ? WHERE user_id = ?", (message_id, user_id)
-        )
-
-    async def delete_draft(self, user_id: int) -> bool:
-        cursor = await self.db.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
-        return cursor.rowcount == 1
-
-    async def stale_drafts(self, before: datetime) -> list[Draft]:
-        rows = await fetch_all(
-            self.db,
-            "SELECT user_id FROM drafts WHERE updated_at < ? ORDER BY updated_at",
-            (to_db_time(before),),
-        )
-        ids = [row[0] for row in rows]
-        drafts = [await self.draft(user_id) for user_id in ids]
-        return [d for d in drafts if d is not None]
 
     # --- people to tell ---
 

@@ -1,0 +1,31 @@
+"""Every observer list of the bot, declared in one place.
+
+Components announce what happened by calling the listeners of one of these lists; the
+composition root (`bot.app.build_application`) decides who listens. Nothing here imports the
+components, so any module may take a `Hooks` without an import cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class Hooks:
+    # A commit wrote to the outbox: the sender looks now rather than at its next poll.
+    outbox_written: list[Callable[[], None]] = field(default_factory=list)
+    # A commit scheduled reminders (id, due): the scheduler arms their jobs.
+    reminders_scheduled: list[Callable[[list[tuple[int, datetime]]], None]] = field(
+        default_factory=list
+    )
+    # The sender found a chat that refuses the bot (once per chat): admins and coordinators
+    # are told.
+    chat_refused: list[Callable[[int], None]] = field(default_factory=list)
+    # The sender settled a row (sent, parked or postponed), before it may go idle: a
+    # broadcast's status follows.
+    row_settled: list[Callable[[Any], Awaitable[None]]] = field(default_factory=list)
+    # An update was handled, or found handled before (the tests' and the demo's settler).
+    update_done: list[Callable[[int], None]] = field(default_factory=list)
