@@ -42,7 +42,7 @@ from bench.common import (
 from bot.simulator import SimUser, TelegramSimulator
 from bot.store import Store
 from models.incident_types import IncidentType
-from models.incidents import EventKind, Hurt, Lifecycle, Location, Severity, Source
+from models.incidents import ACKNOWLEDGING, EventKind, Hurt, Lifecycle, Location, Severity, Source
 
 CALLS, SMOKE_CALLS = 50, 1
 INCIDENTS, SMOKE_INCIDENTS = 600, 40
@@ -92,7 +92,7 @@ async def fill(path: Path, sim: TelegramSimulator, admin: SimUser, count: int) -
                     await tx.add_response(number, agency.id, created)
                     if rng.random() < 0.9:
                         at = created + timedelta(seconds=rng.randint(20, 900))
-                        await tx.acknowledge(number, agency.id, admin.id, False, at)
+                        await tx.acknowledge(number, agency.id, admin.id, False, at, ACKNOWLEDGING)
                         await tx.add_event(number, EventKind.ACKNOWLEDGED, at, agency_id=agency.id)
                 resolved = created + timedelta(minutes=rng.randint(30, 120))
                 if resolved < now:

@@ -34,6 +34,7 @@ from bot.membership import Membership
 from bot.message_records import MessageRecords
 from bot.outbox import OutboxSender
 from bot.people import PeopleService
+from bot.publisher import Publisher
 from bot.reachability import chat_refused
 from bot.reminders import ReminderService
 from bot.routing import RoutingService
@@ -103,7 +104,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
         concurrency=settings.outbox_concurrency,
         language=settings.default_language,
     )
-    incidents = IncidentService(store, clock, settings)
+    publisher = Publisher(store, clock, settings)
+    incidents = IncidentService(store, clock, settings, publisher)
     broadcasts = BroadcastService(store, clock, settings)
     reminders = ReminderService(store, clock, settings, broadcasts)
     digest = DigestService(store, clock, settings)
@@ -115,6 +117,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
         outbox=outbox,
         clock=clock,
         incidents=incidents,
+        publisher=publisher,
         reminders=reminders,
         digest=digest,
         people=PeopleService(store, clock, settings),

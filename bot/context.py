@@ -23,6 +23,7 @@ from bot.membership import Membership
 from bot.message_records import MessageRecords
 from bot.outbox import OutboxSender
 from bot.people import PeopleService
+from bot.publisher import Publisher
 from bot.reminders import ReminderService
 from bot.routing import RoutingService
 from bot.scheduler import Scheduler
@@ -40,6 +41,7 @@ class Services:
     outbox: OutboxSender
     clock: Clock
     incidents: IncidentService
+    publisher: Publisher
     reminders: ReminderService
     digest: DigestService
     people: PeopleService

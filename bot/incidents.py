@@ -1,39 +1,28 @@
-"""The incident loop's operations: submit, acknowledge, assign, progress, close, look up.
+"""The incident loop's rules: submit, acknowledge, assign, progress, close, look up.
 
 Each public function is one transaction: it checks the state inside the transaction, moves the
-state machines of `models.incidents` with conditional updates (the row count decides who won a
-race), records timeline events, and writes every message the change causes to the outbox — the
-re-rendered card in every chat it was posted to, the task card, the word to the reporter.
+state machines of `models.incidents` through their transition tables with conditional updates
+(the row count decides who won a race), records timeline events and reconciles the reminders;
+what the change means for the chats — the card re-rendered wherever it was posted, the task
+card, the word to the reporter — the publisher (`bot.publisher`) says, in the same transaction.
 """
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from telegram import InlineKeyboardMarkup
-
-from bot.messages import card_ref, edit_message, task_ref, text_message
+from bot.publisher import Publisher
 from bot.reminders import reconcile
-from bot.render.cards import (
-    assignee_unreachable_text,
-    card_keyboard,
-    card_text,
-    incident_text,
-    reporter_confirmation,
-    reporter_update,
-    routed_to_nobody_text,
-    task_card,
-)
-from bot.render.escalation import escalation_erased, escalation_now
-from bot.settings import Language, Settings
+from bot.settings import Settings
 from bot.store import Store, Tx
-from models.agencies import Agency, Member, Role
+from models.agencies import Agency, Member
 from models.clock import Clock
 from models.incident_types import IncidentType
 from models.incidents import (
+    ACKNOWLEDGING,
     ASSIGNMENT_DRIVES_RESPONSE,
     Assignment,
     AssignmentEvent,
@@ -47,7 +36,6 @@ from models.incidents import (
     LifecycleEvent,
     Location,
     PhoneSource,
-    PostKind,
     ResponseEvent,
     ResponseStatus,
     Severity,
@@ -59,7 +47,6 @@ from models.incidents import (
     next_lifecycle,
     next_response,
 )
-from models.outbox import OutgoingMessage, Priority, SendMethod, changes
 from models.report import Submitted
 
 
@@ -109,22 +96,17 @@ class OpenList:
     at: datetime
 
 
-OPERATOR_ROLES = (Role.DISPATCHER.value, Role.COORDINATOR.value)
-
-
 class IncidentService:
     """The incident operations, bound to the store, the clock and the settings."""
 
-    def __init__(self, store: Store, clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, settings: Settings, publisher: Publisher
+    ) -> None:
         self.store = store
         self.clock = clock
         self.settings = settings
+        self.publisher = publisher  # says every change wherever it must be seen
         self.reminder_policy = settings.reminder_policy()
-
-    @property
-    def group_language(self) -> Language:
-        # Groups have no language of their own; the service's default speaks to them.
-        return self.settings.default_language
 
     # --- submission ---
 
@@ -173,114 +155,15 @@ class IncidentService:
             names = ", ".join(a.name for a in agencies)
             await tx.add_event(incident_id, EventKind.ROUTED, now, detail={"agency": names})
             for agency in agencies:
-                await self._post_card(tx, view, agency, now)
+                await self.publisher.post_card(tx, view, agency, now)
         else:
             await tx.add_event(incident_id, EventKind.ROUTED_TO_NOBODY, now)
-            await self._post_to_operators(tx, view, now)
+            await self.publisher.post_to_operators(tx, view, now)
         await reconcile(tx, view, self.reminder_policy, now)
-        if report.reporter_id is not None and report.source is Source.REPORT:
-            language = await self._language_of(tx, report.reporter_id)
-            text = reporter_confirmation(
-                language, incident_id, [a.name for a in agencies], not agencies
-            )
-            await tx.enqueue(text_message(report.reporter_id, text), now)
+        await self.publisher.confirm_report(tx, view, [a.name for a in agencies], now)
         return Submitted(incident_id, [a.name for a in agencies], not agencies)
 
-    async def _post_card(self, tx: Tx, view: IncidentView, agency: Agency, now: datetime) -> None:
-        incident = view.incident
-        ref = card_ref(incident.id, agency.id)
-        language = self.group_language
-        await tx.enqueue(
-            text_message(
-                agency.chat_id,
-                card_text(language, view, self.settings.zone, show_phone=True),
-                priority=Priority.URGENT,
-                keyboard=card_keyboard(language, view, agency.id),
-                thread_id=agency.thread_id,
-                ref=ref,
-            ),
-            now,
-        )
-        await tx.add_post(incident.id, ref, PostKind.CARD, agency.chat_id, agency_id=agency.id)
-        await self._post_attachments(tx, view, agency.chat_id, agency.thread_id, now)
-
-    async def _post_attachments(
-        self, tx: Tx, view: IncidentView, chat_id: int, thread_id: int | None, now: datetime
-    ) -> None:
-        """The map pin and the photos, after the card."""
-        incident = view.incident
-        extra: dict[str, object] = {} if thread_id is None else {"message_thread_id": thread_id}
-        location = incident.location
-        if location.has_point:
-            payload: dict[str, object] = {
-                "latitude": location.latitude,
-                "longitude": location.longitude,
-                **extra,
-            }
-            method = SendMethod.SEND_LOCATION
-            if location.address:
-                method = SendMethod.SEND_VENUE
-                payload["title"] = f"#{incident.id}"
-                payload["address"] = location.address[:200]
-            await tx.enqueue(OutgoingMessage(chat_id, method, payload, Priority.URGENT), now)
-        photos = list(incident.photos)
-        if len(photos) == 1:
-            await tx.enqueue(
-                OutgoingMessage(
-                    chat_id,
-                    SendMethod.SEND_PHOTO,
-                    {"photo": photos[0], "caption": f"#{incident.id}", **extra},
-                    Priority.URGENT,
-                ),
-                now,
-            )
-        elif photos:
-            media = [{"type": "photo", "media": file_id} for file_id in photos]
-            media[0]["caption"] = f"#{incident.id}"
-            await tx.enqueue(
-                OutgoingMessage(
-                    chat_id, SendMethod.SEND_MEDIA_GROUP, {"media": media, **extra}, Priority.URGENT
-                ),
-                now,
-            )
-
-    async def _post_to_operators(self, tx: Tx, view: IncidentView, now: datetime) -> None:
-        """Nobody is registered for this type: the coordinators' group and every dispatcher and
-        coordinator get it instead, and admins if there are none — never nobody."""
-        incident = view.incident
-        targets: list[tuple[int, int | None, Language]] = []
-        coordinators = await tx.coordinators_agency()
-        if coordinators is not None:
-            targets.append((coordinators.chat_id, coordinators.thread_id, self.group_language))
-        people = await tx.user_ids_with_roles(OPERATOR_ROLES)
-        if not people and coordinators is None:
-            people = await tx.admins_to_notify(self.settings.admin_user_ids)
-        for user_id in people:
-            targets.append((user_id, None, await self._language_of(tx, user_id)))
-        for chat_id, thread_id, language in targets:
-            ref = f"ops:{incident.id}:{chat_id}"
-            await tx.enqueue(
-                text_message(
-                    chat_id,
-                    self._ops_text(language, view),
-                    priority=Priority.URGENT,
-                    keyboard=card_keyboard(language, view, None),
-                    thread_id=thread_id,
-                    ref=ref,
-                ),
-                now,
-            )
-            await tx.add_post(incident.id, ref, PostKind.OPS, chat_id)
-            await self._post_attachments(tx, view, chat_id, thread_id, now)
-
     # --- re-rendering everywhere ---
-
-    def _ops_text(self, language: Language, view: IncidentView) -> str:
-        """The copy for dispatchers and coordinators; headed as such while no agency has it."""
-        card = card_text(language, view, self.settings.zone, show_phone=True)
-        if view.responses:
-            return card
-        return routed_to_nobody_text(language, view) + "\n\n" + card
 
     async def refresh(
         self,
@@ -291,59 +174,12 @@ class IncidentService:
         *,
         erasing: bool = False,
     ) -> IncidentView | None:
-        """Re-render the incident in every chat it was posted to. `view`: the incident as it
-        stands in `tx` now, when the caller has it at hand; otherwise it is read. Escalations
-        change once, when the call is owned; looked-up views are snapshots, shown again only
-        when a person's data was erased (`erasing`), as is everything else."""
-        if view is None:
-            view = await tx.incident_view(incident_id)
-        if view is None:
-            return None
-        zone = self.settings.zone
-        events = None
-        for post in await tx.posts(incident_id):
-            rendered: tuple[str, InlineKeyboardMarkup | None] | None
-            if post.kind == PostKind.TASK:
-                assignment = next((a for a in view.assignments if a.id == post.assignment_id), None)
-                if assignment is None:
-                    continue
-                language = await self._language_of(tx, assignment.user_id)
-                rendered = task_card(language, view, assignment, zone)
-            elif post.kind == PostKind.OPS:
-                language = await self._chat_language(tx, post.chat_id)
-                rendered = self._ops_text(language, view), card_keyboard(language, view, None)
-            elif post.kind == PostKind.ESCALATION:
-                language = await self._chat_language(tx, post.chat_id)
-                agency_id = post.agency_id or 0
-                rendered = (
-                    escalation_erased(language, view, agency_id, zone)
-                    if erasing
-                    else escalation_now(language, view, agency_id, zone)
-                )
-            elif post.kind == PostKind.VIEW:
-                if not erasing:
-                    continue
-                language = await self._chat_language(tx, post.chat_id)
-                events = events if events is not None else await tx.events(incident_id)
-                rendered = incident_text(language, view, events, zone, show_phone=False), None
-            else:
-                language = self.group_language
-                rendered = (
-                    card_text(language, view, zone, show_phone=True),
-                    card_keyboard(language, view, post.agency_id),
-                )
-            if rendered is None:
-                continue
-            edit = edit_message(post.chat_id, post.ref, *rendered)
-            if post.settled and not changes(edit, post.shown):
-                continue  # it shows this already (Telegram refuses an edit that changes nothing)
-            await tx.enqueue(edit, now)
-        await reconcile(tx, view, self.reminder_policy, now)
+        """The incident changed: show it as it is now wherever it was posted, and make its
+        reminders match its state (both inside `tx`)."""
+        view = await self.publisher.refresh(tx, incident_id, now, view, erasing=erasing)
+        if view is not None:
+            await reconcile(tx, view, self.reminder_policy, now)
         return view
-
-    async def _chat_language(self, tx: Tx, chat_id: int) -> Language:
-        # Private chats have their person's id; groups (negative ids) speak the default.
-        return self.group_language if chat_id < 0 else await self._language_of(tx, chat_id)
 
     # --- acknowledge and progress by an agency ---
 
@@ -354,7 +190,9 @@ class IncidentService:
         async with self.store.transaction() as tx:
             # The conditional update goes first, so one read of the view shows either the
             # acknowledgement or why there was none.
-            acknowledged = await tx.acknowledge(incident_id, agency_id, user_id, on_behalf, now)
+            acknowledged = await tx.acknowledge(
+                incident_id, agency_id, user_id, on_behalf, now, ACKNOWLEDGING
+            )
             view = await tx.incident_view(incident_id)
             if view is None:
                 return Result(Outcome.NOT_FOUND)
@@ -383,7 +221,9 @@ class IncidentService:
                 detail={"agency": response.agency_name},
             )
             if first:
-                await self._tell_reporter(tx, view, "acknowledged", now, by=response.agency_name)
+                await self.publisher.tell_reporter(
+                    tx, view, "acknowledged", now, by=response.agency_name
+                )
             view = await self.refresh(tx, incident_id, now, view)
         return Result(Outcome.DONE, view)
 
@@ -451,7 +291,7 @@ class IncidentService:
         if target is ResponseStatus.DISPATCHED and not any(
             r.status.progress >= ResponseStatus.DISPATCHED.progress for r in view.responses
         ):
-            await self._tell_reporter(tx, view, "en_route", now, by=response.agency_name)
+            await self.publisher.tell_reporter(tx, view, "en_route", now, by=response.agency_name)
         if target is ResponseStatus.DONE:
             statuses = [target if r.agency_id == agency_id else r.status for r in view.responses]
             if all_done(statuses):
@@ -482,8 +322,9 @@ class IncidentService:
             )
             if assignment_id is None:
                 return Result(Outcome.ALREADY, view)
+            # Taking on a task owns the call for the agency, as an acknowledgement does.
             if response.status is ResponseStatus.WAITING and await tx.acknowledge(
-                incident_id, agency_id, by_user, False, now
+                incident_id, agency_id, by_user, False, now, ACKNOWLEDGING
             ):
                 await tx.add_event(
                     incident_id,
@@ -494,7 +335,7 @@ class IncidentService:
                     detail={"agency": response.agency_name},
                 )
                 if all(r.status is ResponseStatus.WAITING for r in view.responses):
-                    await self._tell_reporter(
+                    await self.publisher.tell_reporter(
                         tx, view, "acknowledged", now, by=response.agency_name
                     )
             assignee = await tx.person(assignee_id)
@@ -511,37 +352,7 @@ class IncidentService:
             view = await tx.incident_view(incident_id)
             assert view is not None
             assignment = next(a for a in view.assignments if a.id == assignment_id)
-            language = await self._language_of(tx, assignee_id)
-            text, keyboard = task_card(language, view, assignment, self.settings.zone)
-            agency = await tx.agency(agency_id)
-            fallback = None
-            if agency is not None:
-                fallback = text_message(
-                    agency.chat_id,
-                    assignee_unreachable_text(self.group_language, assignee_name),
-                    priority=Priority.URGENT,
-                    thread_id=agency.thread_id,
-                )
-            ref = task_ref(assignment_id)
-            await tx.enqueue(
-                text_message(
-                    assignee_id,
-                    text,
-                    priority=Priority.URGENT,
-                    keyboard=keyboard,
-                    ref=ref,
-                    fallback=fallback,
-                ),
-                now,
-            )
-            await tx.add_post(
-                incident_id,
-                ref,
-                PostKind.TASK,
-                assignee_id,
-                agency_id=agency_id,
-                assignment_id=assignment_id,
-            )
+            await self.publisher.post_task_card(tx, view, assignment, now)
             view = await self.refresh(tx, incident_id, now)
         return Result(Outcome.DONE, view, assignment_id=assignment_id)
 
@@ -652,9 +463,8 @@ class IncidentService:
         if target.closed:
             for assignment in view.assignments:
                 if assignment.status.active:
-                    await tx.move_assignment(
-                        assignment.id, assignment.status, AssignmentStatus.WITHDRAWN, now
-                    )
+                    withdrawn = next_assignment(assignment.status, AssignmentEvent.WITHDRAW)
+                    await tx.move_assignment(assignment.id, assignment.status, withdrawn, now)
         kind = {
             Lifecycle.RESOLVED: EventKind.RESOLVED,
             Lifecycle.CANCELLED: EventKind.CANCELLED,
@@ -670,19 +480,16 @@ class IncidentService:
         if target is Lifecycle.OPEN:
             for response in view.responses:
                 if response.status is ResponseStatus.DONE:
+                    reopened = next_response(response.status, ResponseEvent.REOPEN)
                     await tx.move_response(
-                        incident.id,
-                        response.agency_id,
-                        ResponseStatus.DONE,
-                        ResponseStatus.ACKNOWLEDGED,
-                        now,
+                        incident.id, response.agency_id, response.status, reopened, now
                     )
         elif target is Lifecycle.RESOLVED:
-            await self._tell_reporter(tx, view, "resolved", now)
+            await self.publisher.tell_reporter(tx, view, "resolved", now)
         elif target is Lifecycle.CANCELLED:
-            await self._tell_reporter(tx, view, "cancelled", now, reason=reason)
+            await self.publisher.tell_reporter(tx, view, "cancelled", now, reason=reason)
         elif target is Lifecycle.MERGED:
-            await self._tell_reporter(tx, view, "merged", now, other=merged_into)
+            await self.publisher.tell_reporter(tx, view, "merged", now, other=merged_into)
         return True
 
     async def merge(self, duplicate_id: int, into_id: int, by_user: int) -> Result:
@@ -763,61 +570,11 @@ class IncidentService:
             )
             view = await tx.incident_view(incident_id)
             assert view is not None
-            await self._post_card(tx, view, agency, now)
+            await self.publisher.post_card(tx, view, agency, now)
             view = await self.refresh(tx, incident_id, now)
         return Result(Outcome.DONE, view)
 
     # --- the reporter ---
-
-    async def _tell_reporter(
-        self,
-        tx: Tx,
-        view: IncidentView,
-        kind: str,
-        now: datetime,
-        *,
-        by: str | None = None,
-        reason: CancelReason | None = None,
-        other: int | None = None,
-    ) -> None:
-        """Tell whoever reported the incident — also the reporters of reports merged into it,
-        who were told that further news comes under this number."""
-        incident = view.incident
-        reporters = (
-            await tx.reporters_following(incident.id)
-            if view.merged_from
-            else [incident.reporter_id]
-            if incident.reporter_id is not None and incident.source is Source.REPORT
-            else []
-        )
-        for reporter_id in reporters:
-            language = await self._language_of(tx, reporter_id)
-            text = reporter_update(language, incident.id, kind, by=by, reason=reason, other=other)
-            await tx.enqueue(text_message(reporter_id, text), now)
-
-    async def send_view(
-        self,
-        incident_id: int,
-        chat_id: int,
-        text: str,
-        *,
-        thread_id: int | None,
-        update_id: int,
-        asked_here: bool,
-    ) -> bool:
-        """Send a looked-up incident (/kejadian, Open #N) to a chat. It is one of the incident's
-        posts, so erasing a person's data reaches this copy too. Unless it was asked for in
-        that very chat (`asked_here`), False when the chat is a person who never pressed Start
-        (the bot may not write to them)."""
-        now = self.clock.now()
-        async with self.store.transaction() as tx:
-            if not asked_here and chat_id > 0 and not await tx.may_message(chat_id):
-                return False
-            ref = f"view:{incident_id}:{chat_id}:{update_id}"
-            message = text_message(chat_id, text, priority=Priority.URGENT, thread_id=thread_id)
-            await tx.enqueue(replace(message, ref=ref), now)
-            await tx.add_post(incident_id, ref, PostKind.VIEW, chat_id)
-        return True
 
     # --- looking things up ---
 
@@ -854,6 +611,3 @@ class IncidentService:
         """Who reported the incident, with the reporters of reports merged into it."""
         async with self.store.lookup() as tx:
             return frozenset(await tx.reporters_following(incident_id))
-
-    async def _language_of(self, tx: Tx, user_id: int) -> Language:
-        return await tx.language_of(user_id, self.settings.default_language)

@@ -295,7 +295,7 @@ async def open_incident(press: Press, view: IncidentView) -> None:
         await press.answer(t(request.language, "deny.left_group"), alert=True)
         return
     text = await _incident_text(press.context, request, view, in_private=True)
-    sent = await services.incidents.send_view(
+    sent = await services.publisher.send_view(
         view.incident.id,
         request.user.id,
         text,
@@ -430,7 +430,7 @@ async def show_incident(update: Update, context: AppContext) -> None:
         await reply(update, t(request.language, "deny.left_group"))
         return
     text = await _incident_text(context, request, view)
-    await context.services.incidents.send_view(
+    await context.services.publisher.send_view(
         number,
         request.message.chat_id,
         text,

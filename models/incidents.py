@@ -205,6 +205,13 @@ def next_response(status: ResponseStatus, event: ResponseEvent) -> ResponseStatu
     return _move("response", RESPONSE_TRANSITIONS, status, event)
 
 
+# The press on Acknowledge: the one move the store makes in a single guarded UPDATE.
+ACKNOWLEDGING = (
+    ResponseStatus.WAITING,
+    next_response(ResponseStatus.WAITING, ResponseEvent.ACKNOWLEDGE),
+)
+
+
 # --- the assignment of one person ---
 
 

@@ -66,7 +66,7 @@ from models.digest import (
     percentile,
 )
 from models.incident_types import IncidentType
-from models.incidents import EventKind, Hurt, Lifecycle, Location, Severity, Source
+from models.incidents import ACKNOWLEDGING, EventKind, Hurt, Lifecycle, Location, Severity, Source
 from models.outbox import OutboxStatus, Priority, SendMethod
 from tests.harness import BotHarness
 from tests.scenario import build_city, report
@@ -401,6 +401,7 @@ async def write_fixture(store: Store) -> None:
                     99,
                     response.on_behalf,
                     response.acknowledged_at,
+                    ACKNOWLEDGING,
                 )
         for event in rows.events:
             if event.kind in (RESOLVED, MERGED):

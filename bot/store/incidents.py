@@ -332,19 +332,27 @@ class IncidentQueries:
         return [_response(row) for row in rows]
 
     async def acknowledge(
-        self, incident_id: int, agency_id: int, user_id: int, on_behalf: bool, now: datetime
+        self,
+        incident_id: int,
+        agency_id: int,
+        user_id: int,
+        on_behalf: bool,
+        now: datetime,
+        move: tuple[ResponseStatus, ResponseStatus],
     ) -> bool:
-        """First press wins: only a waiting response of an open incident can be acknowledged."""
+        """First press wins: only a response in `move[0]` of an open incident moves to
+        `move[1]` (the transition table's acknowledgement), recording who and when."""
         at = to_db_time(now)
+        expected, new = move
         cursor = await self.db.execute(
             """
-            UPDATE responses SET status = 'diterima', acknowledged_by = ?, acknowledged_at = ?,
+            UPDATE responses SET status = ?, acknowledged_by = ?, acknowledged_at = ?,
                    on_behalf = ?, updated_at = ?
-            WHERE incident_id = ? AND agency_id = ? AND status = 'menunggu'
+            WHERE incident_id = ? AND agency_id = ? AND status = ?
               AND EXISTS (SELECT 1 FROM incidents i
                           WHERE i.id = responses.incident_id AND i.lifecycle = 'terbuka')
             """,
-            (user_id, at, int(on_behalf), at, incident_id, agency_id),
+            (new.value, user_id, at, int(on_behalf), at, incident_id, agency_id, expected.value),
         )
         return cursor.rowcount == 1
 

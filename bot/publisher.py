@@ -1,0 +1,308 @@
+"""Posting an incident: the cards in every routed chat, their map pins and photos, the dispatchers'
+copy of a call nobody is routed to, task cards, looked-up views, and every word to the reporter.
+
+`IncidentService` decides what happens to an incident (its rules and state machines); the
+publisher says it wherever it must be seen. Every operation runs inside the caller's transaction
+(`tx`) and writes outbox rows, so a change and the messages it causes commit together.
+`refresh` shows the incident as it is now in every chat it was posted to — each card, task card,
+copy, escalation (and, when a person's data is erased, each looked-up view) — and queues no edit
+that would change nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from telegram import InlineKeyboardMarkup
+
+from bot.messages import card_ref, edit_message, task_ref, text_message
+from bot.render.cards import (
+    assignee_unreachable_text,
+    card_keyboard,
+    card_text,
+    incident_text,
+    reporter_confirmation,
+    reporter_update,
+    routed_to_nobody_text,
+    task_card,
+)
+from bot.render.escalation import escalation_erased, escalation_now
+from bot.settings import Language, Settings
+from bot.store import Store, Tx
+from models.agencies import Agency, Role
+from models.clock import Clock
+from models.incidents import Assignment, CancelReason, IncidentView, PostKind, Source
+from models.outbox import OutgoingMessage, Priority, SendMethod, changes
+
+OPERATOR_ROLES = (Role.DISPATCHER.value, Role.COORDINATOR.value)
+
+
+class Publisher:
+    """Every message about incidents, queued in the caller's transaction."""
+
+    def __init__(self, store: Store, clock: Clock, settings: Settings) -> None:
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+
+    @property
+    def group_language(self) -> Language:
+        # Groups have no language of their own; the service's default speaks to them.
+        return self.settings.default_language
+
+    # --- posting ---
+
+    async def post_card(self, tx: Tx, view: IncidentView, agency: Agency, now: datetime) -> None:
+        incident = view.incident
+        ref = card_ref(incident.id, agency.id)
+        language = self.group_language
+        await tx.enqueue(
+            text_message(
+                agency.chat_id,
+                card_text(language, view, self.settings.zone, show_phone=True),
+                priority=Priority.URGENT,
+                keyboard=card_keyboard(language, view, agency.id),
+                thread_id=agency.thread_id,
+                ref=ref,
+            ),
+            now,
+        )
+        await tx.add_post(incident.id, ref, PostKind.CARD, agency.chat_id, agency_id=agency.id)
+        await self.post_attachments(tx, view, agency.chat_id, agency.thread_id, now)
+
+    async def post_attachments(
+        self, tx: Tx, view: IncidentView, chat_id: int, thread_id: int | None, now: datetime
+    ) -> None:
+        """The map pin and the photos, after the card."""
+        incident = view.incident
+        extra: dict[str, object] = {} if thread_id is None else {"message_thread_id": thread_id}
+        location = incident.location
+        if location.has_point:
+            payload: dict[str, object] = {
+                "latitude": location.latitude,
+                "longitude": location.longitude,
+                **extra,
+            }
+            method = SendMethod.SEND_LOCATION
+            if location.address:
+                method = SendMethod.SEND_VENUE
+                payload["title"] = f"#{incident.id}"
+                payload["address"] = location.address[:200]
+            await tx.enqueue(OutgoingMessage(chat_id, method, payload, Priority.URGENT), now)
+        photos = list(incident.photos)
+        if len(photos) == 1:
+            await tx.enqueue(
+                OutgoingMessage(
+                    chat_id,
+                    SendMethod.SEND_PHOTO,
+                    {"photo": photos[0], "caption": f"#{incident.id}", **extra},
+                    Priority.URGENT,
+                ),
+                now,
+            )
+        elif photos:
+            media = [{"type": "photo", "media": file_id} for file_id in photos]
+            media[0]["caption"] = f"#{incident.id}"
+            await tx.enqueue(
+                OutgoingMessage(
+                    chat_id, SendMethod.SEND_MEDIA_GROUP, {"media": media, **extra}, Priority.URGENT
+                ),
+                now,
+            )
+
+    async def post_to_operators(self, tx: Tx, view: IncidentView, now: datetime) -> None:
+        """Nobody is registered for this type: the coordinators' group and every dispatcher and
+        coordinator get it instead, and admins if there are none — never nobody."""
+        incident = view.incident
+        targets: list[tuple[int, int | None, Language]] = []
+        coordinators = await tx.coordinators_agency()
+        if coordinators is not None:
+            targets.append((coordinators.chat_id, coordinators.thread_id, self.group_language))
+        people = await tx.user_ids_with_roles(OPERATOR_ROLES)
+        if not people and coordinators is None:
+            people = await tx.admins_to_notify(self.settings.admin_user_ids)
+        for user_id in people:
+            targets.append((user_id, None, await self._language_of(tx, user_id)))
+        for chat_id, thread_id, language in targets:
+            ref = f"ops:{incident.id}:{chat_id}"
+            await tx.enqueue(
+                text_message(
+                    chat_id,
+                    self._ops_text(language, view),
+                    priority=Priority.URGENT,
+                    keyboard=card_keyboard(language, view, None),
+                    thread_id=thread_id,
+                    ref=ref,
+                ),
+                now,
+            )
+            await tx.add_post(incident.id, ref, PostKind.OPS, chat_id)
+            await self.post_attachments(tx, view, chat_id, thread_id, now)
+
+    async def confirm_report(
+        self, tx: Tx, view: IncidentView, agency_names: list[str], now: datetime
+    ) -> None:
+        """Tell the reporter their report was filed, and where it went."""
+        incident = view.incident
+        if incident.reporter_id is None or incident.source is not Source.REPORT:
+            return
+        language = await self._language_of(tx, incident.reporter_id)
+        text = reporter_confirmation(language, incident.id, agency_names, not agency_names)
+        await tx.enqueue(text_message(incident.reporter_id, text), now)
+
+    async def post_task_card(
+        self, tx: Tx, view: IncidentView, assignment: Assignment, now: datetime
+    ) -> None:
+        """The assignee's private task card; if they never opened the chat with the bot, the
+        agency's chat is asked to tell them to."""
+        language = await self._language_of(tx, assignment.user_id)
+        text, keyboard = task_card(language, view, assignment, self.settings.zone)
+        agency = await tx.agency(assignment.agency_id)
+        fallback = None
+        if agency is not None:
+            fallback = text_message(
+                agency.chat_id,
+                assignee_unreachable_text(self.group_language, assignment.user_name),
+                priority=Priority.URGENT,
+                thread_id=agency.thread_id,
+            )
+        ref = task_ref(assignment.id)
+        message = text_message(
+            assignment.user_id, text, priority=Priority.URGENT, keyboard=keyboard, ref=ref
+        )
+        await tx.enqueue(replace(message, fallback=fallback), now)
+        await tx.add_post(
+            view.incident.id,
+            ref,
+            PostKind.TASK,
+            assignment.user_id,
+            agency_id=assignment.agency_id,
+            assignment_id=assignment.id,
+        )
+
+    async def send_view(
+        self,
+        incident_id: int,
+        chat_id: int,
+        text: str,
+        *,
+        thread_id: int | None,
+        update_id: int,
+        asked_here: bool,
+    ) -> bool:
+        """Send a looked-up incident (/kejadian, Open #N) to a chat. It is one of the incident's
+        posts, so erasing a person's data reaches this copy too. Unless it was asked for in
+        that very chat (`asked_here`), False when the chat is a person who never pressed Start
+        (the bot may not write to them)."""
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            if not asked_here and chat_id > 0 and not await tx.may_message(chat_id):
+                return False
+            ref = f"view:{incident_id}:{chat_id}:{update_id}"
+            message = text_message(chat_id, text, priority=Priority.URGENT, thread_id=thread_id)
+            await tx.enqueue(replace(message, ref=ref), now)
+            await tx.add_post(incident_id, ref, PostKind.VIEW, chat_id)
+        return True
+
+    # --- re-rendering everywhere ---
+
+    def _ops_text(self, language: Language, view: IncidentView) -> str:
+        """The copy for dispatchers and coordinators; headed as such while no agency has it."""
+        card = card_text(language, view, self.settings.zone, show_phone=True)
+        if view.responses:
+            return card
+        return routed_to_nobody_text(language, view) + "\n\n" + card
+
+    async def refresh(
+        self,
+        tx: Tx,
+        incident_id: int,
+        now: datetime,
+        view: IncidentView | None = None,
+        *,
+        erasing: bool = False,
+    ) -> IncidentView | None:
+        """Re-render the incident in every chat it was posted to. `view`: the incident as it
+        stands in `tx` now, when the caller has it at hand; otherwise it is read. Escalations
+        change once, when the call is owned; looked-up views are snapshots, shown again only
+        when a person's data was erased (`erasing`), as is everything else."""
+        if view is None:
+            view = await tx.incident_view(incident_id)
+        if view is None:
+            return None
+        zone = self.settings.zone
+        events = None
+        for post in await tx.posts(incident_id):
+            rendered: tuple[str, InlineKeyboardMarkup | None] | None
+            if post.kind == PostKind.TASK:
+                assignment = next((a for a in view.assignments if a.id == post.assignment_id), None)
+                if assignment is None:
+                    continue
+                language = await self._language_of(tx, assignment.user_id)
+                rendered = task_card(language, view, assignment, zone)
+            elif post.kind == PostKind.OPS:
+                language = await self._chat_language(tx, post.chat_id)
+                rendered = self._ops_text(language, view), card_keyboard(language, view, None)
+            elif post.kind == PostKind.ESCALATION:
+                language = await self._chat_language(tx, post.chat_id)
+                agency_id = post.agency_id or 0
+                rendered = (
+                    escalation_erased(language, view, agency_id, zone)
+                    if erasing
+                    else escalation_now(language, view, agency_id, zone)
+                )
+            elif post.kind == PostKind.VIEW:
+                if not erasing:
+                    continue
+                language = await self._chat_language(tx, post.chat_id)
+                events = events if events is not None else await tx.events(incident_id)
+                rendered = incident_text(language, view, events, zone, show_phone=False), None
+            else:
+                language = self.group_language
+                rendered = (
+                    card_text(language, view, zone, show_phone=True),
+                    card_keyboard(language, view, post.agency_id),
+                )
+            if rendered is None:
+                continue
+            edit = edit_message(post.chat_id, post.ref, *rendered)
+            if post.settled and not changes(edit, post.shown):
+                continue  # it shows this already (Telegram refuses an edit that changes nothing)
+            await tx.enqueue(edit, now)
+        return view
+
+    async def _chat_language(self, tx: Tx, chat_id: int) -> Language:
+        # Private chats have their person's id; groups (negative ids) speak the default.
+        return self.group_language if chat_id < 0 else await self._language_of(tx, chat_id)
+
+    # --- the reporter ---
+
+    async def tell_reporter(
+        self,
+        tx: Tx,
+        view: IncidentView,
+        kind: str,
+        now: datetime,
+        *,
+        by: str | None = None,
+        reason: CancelReason | None = None,
+        other: int | None = None,
+    ) -> None:
+        """Tell whoever reported the incident — also the reporters of reports merged into it,
+        who were told that further news comes under this number."""
+        incident = view.incident
+        reporters = (
+            await tx.reporters_following(incident.id)
+            if view.merged_from
+            else [incident.reporter_id]
+            if incident.reporter_id is not None and incident.source is Source.REPORT
+            else []
+        )
+        for reporter_id in reporters:
+            language = await self._language_of(tx, reporter_id)
+            text = reporter_update(language, incident.id, kind, by=by, reason=reason, other=other)
+            await tx.enqueue(text_message(reporter_id, text), now)
+
+    async def _language_of(self, tx: Tx, user_id: int) -> Language:
+        return await tx.language_of(user_id, self.settings.default_language)
