@@ -12,6 +12,7 @@ import aiosqlite
 
 from bench.common import Row, add_agencies, add_incidents, main, row, scratch_dir
 from bot.incidents import IncidentService
+from bot.publisher import Publisher
 from bot.settings import load_settings
 from bot.store import Store
 
@@ -21,7 +22,8 @@ async def acknowledgements_per_second(workdir: Path, count: int) -> float:
     async with Store(settings.database_path) as store:
         agencies = await add_agencies(store, {"damkar": -4_000_000_001}, members={"damkar": [7]})
         ids = await add_incidents(store, count, agencies, open_count=count)
-        service = IncidentService(store, store.clock, settings)
+        publisher = Publisher(store, store.clock, settings)
+        service = IncidentService(store, store.clock, settings, publisher)
         agency_id = agencies[0].id
         started = time.perf_counter()
         for incident_id in ids:

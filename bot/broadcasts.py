@@ -12,7 +12,6 @@ through the reminders table.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -49,6 +48,7 @@ from models.broadcast import (
 )
 from models.clock import Clock
 from models.outbox import OutboxItem, OutgoingMessage, Priority, SendMethod
+from models.refs import RefKind, alert_ref, alert_status_ref, parts_of
 from models.reminders import Reminder
 from models.report import LocationCheck, check_location
 
@@ -56,16 +56,6 @@ log = logging.getLogger(__name__)
 
 RECENT_SHOWN = 10
 STATUS_EVERY_SECONDS = 3.0  # the status message is edited at most this often while sending
-_REF = re.compile(r"^bc:(\d+):")
-
-
-def alert_ref(broadcast_id: int, chat_id: int) -> str:
-    """The name of a broadcast's message (the one with Received) in a chat."""
-    return f"bc:{broadcast_id}:{chat_id}"
-
-
-def status_ref(broadcast_id: int) -> str:
-    return f"bcs:{broadcast_id}"
 
 
 class Notice(StrEnum):
@@ -325,7 +315,7 @@ class BroadcastService:
                 broadcast.sender_id,
                 status_text(language, broadcast, counts),
                 keyboard=status_keyboard(language, broadcast),
-                ref=status_ref(broadcast.id),
+                ref=alert_status_ref(broadcast.id),
             ),
             now,
         )
@@ -391,9 +381,9 @@ class BroadcastService:
 
     async def after_send(self, item: OutboxItem) -> None:
         """The outbox settled one row: if it carried a broadcast, bring its status up to date."""
-        match = _REF.match(item.ref or "")
-        if match is not None:
-            broadcast_id = int(match.group(1))
+        parts = parts_of(item.ref, RefKind.ALERT)
+        if parts is not None:
+            broadcast_id = int(parts[0])
             last = self._status_edited.get(broadcast_id, 0.0)
             await self.refresh(broadcast_id, edit=time.monotonic() - last >= STATUS_EVERY_SECONDS)
 
@@ -437,7 +427,7 @@ class BroadcastService:
         """The delivery report, under the status message, once nothing more will go."""
         report = report_text(broadcast.language, broadcast, await tx.deliveries(broadcast.id))
         await tx.enqueue(
-            text_message(broadcast.sender_id, report, reply_to=status_ref(broadcast.id)), now
+            text_message(broadcast.sender_id, report, reply_to=alert_status_ref(broadcast.id)), now
         )
 
     async def _show_status(
@@ -446,7 +436,7 @@ class BroadcastService:
         language = broadcast.language
         message = edit_message(
             broadcast.sender_id,
-            status_ref(broadcast.id),
+            alert_status_ref(broadcast.id),
             status_text(language, broadcast, counts),
             status_keyboard(language, broadcast),
             priority=Priority.NOTICE,

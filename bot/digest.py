@@ -38,6 +38,7 @@ from models.agencies import Role
 from models.clock import Clock
 from models.digest import Digest, compute_digest
 from models.outbox import OutgoingMessage, Priority, SendMethod
+from models.refs import digest_ref
 
 log = logging.getLogger(__name__)
 
@@ -215,11 +216,6 @@ class DigestService:
             language = await tx.language_of(user_id, self.settings.default_language)
             targets.append((user_id, None, language))
         return targets
-
-
-def digest_ref(day: str, chat_id: int) -> str:
-    """The ref of one recipient's copy of one day's digest."""
-    return f"digest:{day}:{chat_id}"
 
 
 def chart_message(

@@ -26,6 +26,7 @@ from bot.incidents import IncidentService
 from bot.store import Store
 from models.clock import Clock
 from models.outbox import OutgoingMessage, Priority, SendMethod
+from models.refs import erased_ref
 from models.users import anonymous_label
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class Erasure:
             refs = [post.ref for i in trace.incident_ids for post in await tx.posts(i)]
             rows = await tx.scrub_outbox(user_id, refs, sorted(words))
             for chat_id, message_id in trace.personal_messages:
-                ref = f"mine:{chat_id}:{message_id}"
+                ref = erased_ref(chat_id, message_id)
                 await tx.name_message(ref, chat_id, message_id, now)
                 await tx.enqueue(
                     OutgoingMessage(

@@ -53,13 +53,3 @@ def edit_message(
         "reply_markup": keyboard.to_dict() if keyboard is not None else NO_KEYBOARD,
     }
     return OutgoingMessage(chat_id, SendMethod.EDIT_MESSAGE_TEXT, payload, priority, target_ref=ref)
-
-
-def card_ref(incident_id: int, agency_id: int) -> str:
-    """The name of an incident's card in an agency's chat."""
-    return f"card:{incident_id}:{agency_id}"
-
-
-def task_ref(assignment_id: int) -> str:
-    """The name of an assignee's task card."""
-    return f"task:{assignment_id}"

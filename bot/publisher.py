@@ -16,7 +16,7 @@ from datetime import datetime
 
 from telegram import InlineKeyboardMarkup
 
-from bot.messages import card_ref, edit_message, task_ref, text_message
+from bot.messages import edit_message, text_message
 from bot.render.cards import (
     assignee_unreachable_text,
     card_keyboard,
@@ -32,8 +32,9 @@ from bot.settings import Language, Settings
 from bot.store import Store, Tx
 from models.agencies import Agency, Role
 from models.clock import Clock
-from models.incidents import Assignment, CancelReason, IncidentView, PostKind, Source
+from models.incidents import Assignment, CancelReason, IncidentView, Source
 from models.outbox import OutgoingMessage, Priority, SendMethod, changes
+from models.refs import PostKind, card_ref, ops_ref, task_ref, view_ref
 
 OPERATOR_ROLES = (Role.DISPATCHER.value, Role.COORDINATOR.value)
 
@@ -125,7 +126,7 @@ class Publisher:
         for user_id in people:
             targets.append((user_id, None, await self._language_of(tx, user_id)))
         for chat_id, thread_id, language in targets:
-            ref = f"ops:{incident.id}:{chat_id}"
+            ref = ops_ref(incident.id, chat_id)
             await tx.enqueue(
                 text_message(
                     chat_id,
@@ -199,7 +200,7 @@ class Publisher:
         async with self.store.transaction() as tx:
             if not asked_here and chat_id > 0 and not await tx.may_message(chat_id):
                 return False
-            ref = f"view:{incident_id}:{chat_id}:{update_id}"
+            ref = view_ref(incident_id, chat_id, update_id)
             message = text_message(chat_id, text, priority=Priority.URGENT, thread_id=thread_id)
             await tx.enqueue(replace(message, ref=ref), now)
             await tx.add_post(incident_id, ref, PostKind.VIEW, chat_id)

@@ -18,16 +18,17 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.i18n import N_, Html, escape, t
-from bot.messages import card_ref, task_ref, text_message
+from bot.messages import text_message
 from bot.render.cards import card_text
-from bot.render.escalation import escalation_keyboard, escalation_ref
+from bot.render.escalation import escalation_keyboard
 from bot.render.organisation import type_label
 from bot.settings import Language, Settings
 from bot.store import Store, Tx
 from models.agencies import Agency
 from models.clock import Clock
-from models.incidents import AssignmentStatus, EventKind, IncidentView, PostKind, ResponseStatus
+from models.incidents import AssignmentStatus, EventKind, IncidentView, ResponseStatus
 from models.outbox import OutgoingMessage, Priority
+from models.refs import PostKind, card_ref, escalation_ref, task_ref
 from models.reminders import Reminder, ReminderKind, ReminderPolicy, wanted_reminders
 
 log = logging.getLogger(__name__)

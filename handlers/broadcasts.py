@@ -14,7 +14,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.broadcasts import status_ref
 from bot.callbacks import AlertButton, ButtonAction, StopBroadcast
 from bot.commands import BROADCASTS, CAP
 from bot.context import App, AppContext
@@ -27,6 +26,7 @@ from handlers.guard import authorize, number_arg, reply, usage
 from handlers.presses import Press, route
 from models.access import Action
 from models.broadcast import Receipt
+from models.refs import alert_status_ref
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ async def alert_button(press: Press, button: AlertButton) -> None:
 
 async def explain_stop(press: Press, button: StopBroadcast) -> str | None:
     """Stop is gone from the status message once the broadcast finished or was stopped."""
-    if press.shown.ref != status_ref(button.broadcast_id):
+    if press.shown.ref != alert_status_ref(button.broadcast_id):
         return None
     if await press.services.broadcasts.finished(button.broadcast_id):
         return t(press.language, "broadcast.stop_too_late")

@@ -30,7 +30,6 @@ from bot.commands import INCIDENT, MERGE, OPEN, REOPEN, SEVERITY
 from bot.context import App, AppContext
 from bot.i18n import N_, t
 from bot.incidents import Outcome, Result
-from bot.messages import card_ref
 from bot.render.cards import (
     OPEN_LIST_MAX_LINES,
     already_acknowledged_text,
@@ -47,6 +46,7 @@ from handlers.guard import Request, authorize, not_a_number, number_arg, reply, 
 from handlers.presses import Press, route
 from models.access import Action, ChatKind, Target, by_role
 from models.incidents import CANCEL_REASONS, AssignmentEvent, IncidentView, ResponseEvent, Severity
+from models.refs import card_ref
 
 log = logging.getLogger(__name__)
 

@@ -67,17 +67,6 @@ class PhoneSource(StrEnum):
     CALL = "call"  # a dispatcher took it from a 112 caller
 
 
-class PostKind(StrEnum):
-    """The posted copies of an incident the bot keeps in step (`incident_posts`)."""
-
-    CARD = "card"  # an agency's card in its chat
-    OPS = "ops"  # the dispatchers' and coordinators' copy of a call no agency is routed to
-    TASK = "task"  # an assignee's task card
-    ESCALATION = "escalation"  # an escalation to coordinators about one agency
-    VIEW = "view"  # an incident looked up (/kejadian, Open #N): a snapshot, re-rendered only
-    # when a person's data is erased
-
-
 class Source(StrEnum):
     REPORT = "laporan"  # a resident or volunteer reported it in a private chat
     CALL = "telepon"  # a dispatcher entered a 112 phone call

@@ -9,13 +9,13 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 from pathlib import Path
 
-from bot.broadcasts import alert_ref
 from bot.callbacks import AlertButton, ButtonAction, ComposeStep, StopBroadcast
 from bot.simulator import SimChat, SimMessage, SimUser, TelegramSimulator
 from models.agencies import AgencyKind
 from models.broadcast import TEXT_MAX
 from models.clock import ManualClock
 from models.outbox import OutboxStatus
+from models.refs import alert_ref
 from tests.harness import BotHarness
 from tests.scenario import City, build_city
 from tests.test_cli import run_cli

@@ -6,6 +6,9 @@ import ast
 import re
 from pathlib import Path
 
+from models import refs
+from models.refs import RefKind
+
 HANDLERS = Path(__file__).resolve().parent.parent / "handlers"
 
 
@@ -122,3 +125,57 @@ def test_no_import_cycle_among_the_projects_modules() -> None:
 
 def test_the_cycle_finder_finds_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def _literal_refs(source: str, label: str) -> list[str]:
+    """String and f-string literals in `source` that start like a message ref (`card:…`)."""
+    heads = tuple(f"{kind.value}:" for kind in RefKind)
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        first: object = None
+        if isinstance(node, ast.JoinedStr) and node.values:
+            head = node.values[0]
+            first = head.value if isinstance(head, ast.Constant) else None
+        elif isinstance(node, ast.Constant):
+            first = node.value
+        if isinstance(first, str) and first.startswith(heads):
+            found.add(f"{label}:{node.lineno}: {first}")
+    return sorted(found)  # an f-string's head is also walked as a constant of its own
+
+
+def test_message_refs_are_built_only_in_models_refs() -> None:
+    """A ref spelled by hand elsewhere would drift from the one the press pipeline checks."""
+    found = [
+        hit
+        for name, path in _project_modules().items()
+        if name != "models.refs" and not name.startswith("bot.simulator")
+        for hit in _literal_refs(path.read_text(encoding="utf-8"), name)
+    ]
+    assert found == []
+
+
+def test_the_ref_check_sees_a_ref_spelled_by_hand() -> None:
+    source = 'ref = f"card:{incident}:{agency}"\nother = "bcs:4"\nfine = "cards: 3"\n'
+    assert _literal_refs(source, "m") == ["m:1: card:", "m:2: bcs:4"]
+
+
+def test_every_ref_kind_reads_back_from_its_builder() -> None:
+    built = {
+        RefKind.CARD: refs.card_ref(7, 2),
+        RefKind.TASK: refs.task_ref(9),
+        RefKind.OPS: refs.ops_ref(7, -100),
+        RefKind.ESCALATION: refs.escalation_ref(7, 2, -100, 1),
+        RefKind.VIEW: refs.view_ref(7, 5, 88),
+        RefKind.ALERT: refs.alert_ref(3, -100),
+        RefKind.ALERT_STATUS: refs.alert_status_ref(3),
+        RefKind.DIGEST: refs.digest_ref("2026-12-07", -100),
+        RefKind.ERASED: refs.erased_ref(5, 41),
+    }
+    assert set(built) == set(RefKind)
+    for kind, ref in built.items():
+        assert refs.kind_of(ref) is kind
+        assert refs.parts_of(ref, kind) is not None
+    assert refs.parts_of(refs.alert_ref(3, -100), RefKind.ALERT) == ("3", "-100")
+    assert refs.parts_of(refs.alert_status_ref(3), RefKind.ALERT) is None
+    assert refs.kind_of("nonsense:1") is None
+    assert refs.parts_of(None, RefKind.CARD) is None

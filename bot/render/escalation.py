@@ -1,6 +1,6 @@
 """An escalation to coordinators as it is first sent, and as it is edited once the call is owned.
 
-Escalation copies are posts of the incident (`models.incidents.PostKind.ESCALATION`): when the
+Escalation copies are posts of the incident (`models.refs.PostKind.ESCALATION`): when the
 agency acknowledges (or a coordinator does on its behalf, or the incident closes), every copy is
 edited to say so and loses its Acknowledge-for button, so nobody acts on a call already owned.
 The settled text is short and stable: later changes to the incident do not edit it again.
@@ -20,11 +20,6 @@ from bot.settings import Language
 from models.incidents import IncidentView, ResponseStatus
 
 LABEL_MAX = 64  # Telegram's limit for a button's text
-
-
-def escalation_ref(incident_id: int, agency_id: int, chat_id: int, attempt: int) -> str:
-    """The name of one escalation copy: per incident, agency, chat and firing."""
-    return f"esc:{incident_id}:{agency_id}:{chat_id}:{attempt}"
 
 
 def _label(text: str) -> str:

@@ -22,13 +22,13 @@ from models.incidents import (
     Lifecycle,
     Location,
     PhoneSource,
-    PostKind,
     Response,
     ResponseStatus,
     Severity,
     Source,
     TimelineEvent,
 )
+from models.refs import PostKind
 from models.shown import Shown
 from models.users import display_name
 

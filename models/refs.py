@@ -1,0 +1,105 @@
+"""The names the bot gives the messages it sends, and the kinds of an incident's posted copies.
+
+A *ref* names one message across restarts: the outbox stores it with the message it sends
+(`outbox.ref`), later edits and replies find their target by it (`outbox.target_ref`), and the
+press pipeline reads it back from `bot_messages` to check that a button is on the message it
+belongs to. Every ref is `<kind>:<part>:<part>…` with a `RefKind` first; they are built only
+here, so a new kind of message is one line in `RefKind` and one builder below.
+
+`PostKind` names the copies of an incident kept in step (`incident_posts.kind`): every copy is
+re-rendered when the incident changes, each by the rules of its kind.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RefKind(StrEnum):
+    """The first part of a message's ref: what kind of message it is."""
+
+    CARD = "card"  # an incident's card in an agency's chat
+    TASK = "task"  # an assignee's task card in their private chat
+    OPS = "ops"  # the operators' copy of a call no agency is routed to
+    ESCALATION = "esc"  # an escalation to coordinators about one agency
+    VIEW = "view"  # an incident looked up with /kejadian or Open #N
+    ALERT = "bc"  # a broadcast alert in one recipient chat
+    ALERT_STATUS = "bcs"  # the sender's status message of a broadcast, with its receipts
+    DIGEST = "digest"  # the morning digest in one chat
+    ERASED = "mine"  # a person's own message the bot deletes when their data is erased
+
+
+class PostKind(StrEnum):
+    """The posted copies of an incident the bot keeps in step (`incident_posts`)."""
+
+    CARD = "card"  # an agency's card in its chat
+    OPS = "ops"  # the dispatchers' and coordinators' copy of a call no agency is routed to
+    TASK = "task"  # an assignee's task card
+    ESCALATION = "escalation"  # an escalation to coordinators about one agency
+    VIEW = "view"  # an incident looked up (/kejadian, Open #N): a snapshot, re-rendered only
+    # when a person's data is erased
+
+
+def _ref(kind: RefKind, *parts: int | str) -> str:
+    return ":".join((kind.value, *(str(part) for part in parts)))
+
+
+def kind_of(ref: str) -> RefKind | None:
+    """The kind a ref names, or None for a ref no builder here makes."""
+    head, _, _ = ref.partition(":")
+    try:
+        return RefKind(head)
+    except ValueError:
+        return None
+
+
+def parts_of(ref: str | None, kind: RefKind) -> tuple[str, ...] | None:
+    """The parts after the kind when `ref` is of `kind`, else None."""
+    if ref is None or kind_of(ref) is not kind:
+        return None
+    return tuple(ref.split(":")[1:])
+
+
+def card_ref(incident_id: int, agency_id: int) -> str:
+    """An incident's card in an agency's chat."""
+    return _ref(RefKind.CARD, incident_id, agency_id)
+
+
+def task_ref(assignment_id: int) -> str:
+    """An assignee's task card."""
+    return _ref(RefKind.TASK, assignment_id)
+
+
+def ops_ref(incident_id: int, chat_id: int) -> str:
+    """The operators' copy of an unrouted call in one chat."""
+    return _ref(RefKind.OPS, incident_id, chat_id)
+
+
+def escalation_ref(incident_id: int, agency_id: int, chat_id: int, attempt: int) -> str:
+    """One escalation message: each attempt is its own message, edited when the call is owned."""
+    return _ref(RefKind.ESCALATION, incident_id, agency_id, chat_id, attempt)
+
+
+def view_ref(incident_id: int, chat_id: int, update_id: int) -> str:
+    """A looked-up incident, one per asking update (a retried update posts nothing twice)."""
+    return _ref(RefKind.VIEW, incident_id, chat_id, update_id)
+
+
+def alert_ref(broadcast_id: int, chat_id: int) -> str:
+    """A broadcast alert in one recipient chat."""
+    return _ref(RefKind.ALERT, broadcast_id, chat_id)
+
+
+def alert_status_ref(broadcast_id: int) -> str:
+    """The sender's status message of a broadcast."""
+    return _ref(RefKind.ALERT_STATUS, broadcast_id)
+
+
+def digest_ref(day: str, chat_id: int) -> str:
+    """The morning digest of `day` (ISO date) in one chat."""
+    return _ref(RefKind.DIGEST, day, chat_id)
+
+
+def erased_ref(chat_id: int, message_id: int) -> str:
+    """A person's own message queued for deletion when their data is erased."""
+    return _ref(RefKind.ERASED, chat_id, message_id)
