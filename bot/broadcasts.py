@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from bot.cap import cap_alert
 from bot.conversations import Input, Photo, Point, Text
-from bot.i18n import pick_language
+from bot.i18n import pick_language, t
 from bot.messages import edit_message, text_message
 from bot.render.broadcast import (
     alert_text,
@@ -305,6 +305,10 @@ class BroadcastService:
             return None
         broadcast = await tx.broadcast(draft.id)
         assert broadcast is not None
+        # Queued with the sending, ahead of the status message it points to: the sender learns
+        # the broadcast went out even if the bot stops right after this commit.
+        sent = t(broadcast.language, "broadcast.sent", number=broadcast.id, count=len(recipients))
+        await tx.enqueue(text_message(user_id, sent, remove_reply_keyboard=True), now)
         for recipient in recipients:
             await self._queue_copy(tx, broadcast, recipient, now)
         counts = await tx.broadcast_counts(broadcast.id)

@@ -19,12 +19,16 @@ def text_message(
     ref: str | None = None,
     reply_to: str | None = None,
     fallback: OutgoingMessage | None = None,
+    remove_reply_keyboard: bool = False,
 ) -> OutgoingMessage:
     """A sendMessage in HTML, optionally remembered under `ref` for later edits, optionally a
-    reply to the message remembered under `reply_to`."""
+    reply to the message remembered under `reply_to`; `remove_reply_keyboard` takes away the
+    keyboard a conversation put under the person's text field."""
     payload: dict[str, object] = {"text": text, "parse_mode": "HTML"}
     if keyboard is not None:
         payload["reply_markup"] = keyboard.to_dict()
+    elif remove_reply_keyboard:
+        payload["reply_markup"] = {"remove_keyboard": True}
     if thread_id is not None:
         payload["message_thread_id"] = thread_id
     return OutgoingMessage(

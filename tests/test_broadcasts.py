@@ -106,7 +106,10 @@ async def test_a_warning_reaches_every_group_exactly_as_previewed_and_receipts_a
         assert copies[0].html == preview.html  # the preview is what recipients see
         assert "⚠️ PERINGATAN · Siaran 112 #1" in (copies[0].text or "")
         assert PEAT_FIRE in (copies[0].text or "")
-    assert "Siaran #1 dikirim ke 3 chat" in "\n".join(m.text or "" for m in sim.bot_messages(chat))
+    said = [m.text or "" for m in sim.bot_messages(chat)]
+    sent = next(i for i, text in enumerate(said) if "Siaran #1 dikirim ke 3 chat" in text)
+    # The confirmation is queued with the sending, ahead of the status message it points to.
+    assert "Siaran #1 —" in said[sent + 1]
     report = delivery_report(sim, chat)
     assert "Laporan pengiriman siaran #1" in (report.text or "")
     assert "Terkirim ke 3 dari 3 chat" in (report.text or "")

@@ -12,8 +12,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from telegram import ReplyKeyboardRemove
-
 from bot.broadcasts import BroadcastService, Compose, Notice
 from bot.callbacks import ButtonAction, ComposeChoice, ComposeStep
 from bot.commands import BROADCAST
@@ -39,7 +37,6 @@ from models.broadcast import TEXT_MAX, Step
 from models.conversations import Talk
 
 STEP = "compose"  # the draft's own step lives in its row
-REMOVE_KEYBOARD = ReplyKeyboardRemove()
 
 
 @flow
@@ -132,9 +129,7 @@ class BroadcastFlow(Flow):
     def _reply(self, compose: Compose, language: Language) -> Reply:
         """Say what the draft needs now, or what became of it."""
         if compose.sent is not None:
-            count = len(compose.recipients)
-            text = t(language, "broadcast.sent", number=compose.sent.id, count=count)
-            return Reply((Say(text, REMOVE_KEYBOARD),))
+            return Reply()  # the service queued the confirmation with the sending
         draft = compose.draft
         if draft is None or draft.step is None:
             return Reply()
