@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes
 
 from bench.common import CallWatch, Row, main, row, simulator_and_bot
-from bot.incidents import NewIncident
+from bot.services.incidents import NewIncident
 from bot.simulator import SimCallbackQuery, TelegramSimulator
 from models.incident_types import IncidentType
 from models.incidents import Location, Source

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 from bench.common import CallWatch, Row, chat_of, checked, main, row, simulator_and_bot
-from bot.incidents import NewIncident
+from bot.services.incidents import NewIncident
 from bot.simulator import SimChat, SimUser, TelegramSimulator
 from models.agencies import AgencyKind
 from models.incident_types import IncidentType

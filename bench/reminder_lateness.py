@@ -28,7 +28,7 @@ from bench.common import (
     scratch_dir,
     simulator_and_bot,
 )
-from bot.reminders import ReminderService
+from bot.services.reminders import ReminderService
 from bot.settings import load_settings
 from bot.store import Store
 from bot.store.codec import from_db_time, to_db_time

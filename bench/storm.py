@@ -10,7 +10,7 @@ import math
 import time
 
 from bench.common import CallWatch, Row, add_agencies, checked, main, row, simulator_and_bot
-from bot.incidents import NewIncident
+from bot.services.incidents import NewIncident
 from bot.simulator.limits import RateLimits
 from models.incident_types import IncidentType
 from models.incidents import Location, Source

@@ -11,8 +11,8 @@ from pathlib import Path
 import aiosqlite
 
 from bench.common import Row, add_agencies, add_incidents, main, row, scratch_dir
-from bot.incidents import IncidentService
-from bot.publisher import Publisher
+from bot.services.incidents import IncidentService
+from bot.services.publisher import Publisher
 from bot.settings import load_settings
 from bot.store import Store
 

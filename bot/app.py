@@ -18,27 +18,28 @@ from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 import bot.flows  # noqa: F401 - registers the conversations the bot has
-from bot.access import AccessService
-from bot.agencies import AgencyService
-from bot.broadcasts import BroadcastService
 from bot.commands import telegram_command_list
 from bot.context import App, AppContext, BotData, Services
-from bot.conversations import Conversations
-from bot.digest import DigestService
-from bot.erasure import Erasure
-from bot.gate import ApiGate
 from bot.hooks import Hooks
 from bot.i18n import t
-from bot.incidents import IncidentService
-from bot.membership import Membership
-from bot.message_records import MessageRecords
-from bot.outbox import OutboxSender
-from bot.people import PeopleService
-from bot.publisher import Publisher
-from bot.reachability import chat_refused
-from bot.reminders import ReminderService
-from bot.routing import RoutingService
-from bot.scheduler import Scheduler
+from bot.runtime.gate import ApiGate
+from bot.runtime.message_records import MessageRecords
+from bot.runtime.outbox import OutboxSender
+from bot.runtime.pacing import Pacer, PacingLimits
+from bot.runtime.scheduler import Scheduler
+from bot.services.access import AccessService
+from bot.services.agencies import AgencyService
+from bot.services.broadcasts import BroadcastService
+from bot.services.conversations import Conversations
+from bot.services.digest import DigestService
+from bot.services.erasure import Erasure
+from bot.services.incidents import IncidentService
+from bot.services.membership import Membership
+from bot.services.people import PeopleService
+from bot.services.publisher import Publisher
+from bot.services.reachability import chat_refused
+from bot.services.reminders import ReminderService
+from bot.services.routing import RoutingService
 from bot.settings import LANGUAGES, Language, Settings
 from bot.store import Store
 from handlers import (
@@ -67,7 +68,7 @@ log = logging.getLogger(__name__)
 
 
 def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
-    """The bot, ready for `bot.runtime.serve`; resources open in `post_init`."""
+    """The bot, ready for `bot.runtime.running.serve`; resources open in `post_init`."""
     # The outbox calls Bot API methods by name (its rows name them); PTB would rather we used
     # its typed methods and warns about every such call.
     warnings.filterwarnings("ignore", message="Please use 'Bot.", category=PTBUserWarning)
@@ -79,7 +80,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
     store = Store(settings.database_path, clock)
     messages = MessageRecords(store, clock)
     context_types = ContextTypes(context=AppContext, bot_data=BotData)
-    pacer = settings.pacer()
+    pacer = _pacer(settings)
     app: App = (
         ApplicationBuilder()
         # Every Bot API call passes the gate: paced, and what it shows recorded for presses.
@@ -90,7 +91,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
         .defaults(Defaults(tzinfo=settings.zone, parse_mode=ParseMode.HTML))
         .context_types(context_types)
         .concurrent_updates(False)
-        .updater(None)  # bot.updates.Poller confirms updates only after handling them
+        .updater(None)  # bot.runtime.updates.Poller confirms updates only after handling them
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
@@ -226,3 +227,17 @@ async def publish_commands(app: App) -> None:
     except TelegramError as exc:
         # The lists are a convenience; the bot works without them and retries at next start.
         log.warning("could not publish the command lists: %s", exc)
+
+
+def _pacer(settings: Settings) -> Pacer | None:
+    """The pacer under Telegram's limits, as configured; None when pacing is off."""
+    if not settings.outbox_pacing:
+        return None
+    return Pacer(
+        PacingLimits(
+            chat_per_second=settings.outbox_chat_per_second,
+            chat_burst=settings.outbox_chat_burst,
+            group_per_minute=settings.outbox_group_per_minute,
+            global_per_second=settings.outbox_global_per_second,
+        )
+    )

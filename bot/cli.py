@@ -24,8 +24,8 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot import __version__
-from bot.broadcasts import BroadcastService
-from bot.logs import configure_logging
+from bot.runtime.logs import configure_logging
+from bot.services.broadcasts import BroadcastService
 from bot.settings import ConfigError, Settings, load_settings
 from bot.store import DatabaseError, MigrationError, Store, UnreachableChat
 from bot.store.maintenance import OutboxBacklog, backup_database
@@ -535,7 +535,7 @@ def _size(size: int) -> str:
 
 async def run(settings: Settings, *, webhook: bool = False) -> int:
     from bot.app import build_application
-    from bot.runtime import serve
+    from bot.runtime.running import serve
 
     # Fail fast on a bad database before talking to Telegram.
     store = Store(settings.database_path)
@@ -544,7 +544,7 @@ async def run(settings: Settings, *, webhook: bool = False) -> int:
     app = build_application(settings)
     try:
         if webhook:
-            from bot.webhook import serve_webhook  # only webhook mode needs the HTTP server
+            from bot.runtime.webhook import serve_webhook  # only webhook mode needs the HTTP server
 
             await serve_webhook(app, settings)
         else:

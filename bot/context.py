@@ -10,23 +10,23 @@ from typing import Any, TypeAlias
 from telegram import User
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
-from bot.access import AccessService
-from bot.agencies import AgencyService
-from bot.broadcasts import BroadcastService
-from bot.conversations import Conversations
-from bot.digest import DigestService
-from bot.erasure import Erasure
-from bot.gate import GateArgs
 from bot.i18n import pick_language
-from bot.incidents import IncidentService
-from bot.membership import Membership
-from bot.message_records import MessageRecords
-from bot.outbox import OutboxSender
-from bot.people import PeopleService
-from bot.publisher import Publisher
-from bot.reminders import ReminderService
-from bot.routing import RoutingService
-from bot.scheduler import Scheduler
+from bot.runtime.gate import GateArgs
+from bot.runtime.message_records import MessageRecords
+from bot.runtime.outbox import OutboxSender
+from bot.runtime.scheduler import Scheduler
+from bot.services.access import AccessService
+from bot.services.agencies import AgencyService
+from bot.services.broadcasts import BroadcastService
+from bot.services.conversations import Conversations
+from bot.services.digest import DigestService
+from bot.services.erasure import Erasure
+from bot.services.incidents import IncidentService
+from bot.services.membership import Membership
+from bot.services.people import PeopleService
+from bot.services.publisher import Publisher
+from bot.services.reminders import ReminderService
+from bot.services.routing import RoutingService
 from bot.settings import Language, Settings
 from bot.store import Store
 from models.clock import Clock

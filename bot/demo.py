@@ -17,8 +17,8 @@ from pathlib import Path
 
 from bot.app import build_application
 from bot.context import App
-from bot.logs import configure_logging
-from bot.runtime import running
+from bot.runtime.logs import configure_logging
+from bot.runtime.running import running
 from bot.settings import load_settings
 from bot.settle import Settler
 from bot.simulator import SimChat, SimMessage, SimUser, TelegramSimulator

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.pacing import Pacer, PacingLimits
 from models.incidents import Severity
 from models.reminders import ReminderPolicy
 
@@ -308,18 +307,6 @@ class Settings(BaseSettings):
             accepted_after=timedelta(seconds=self.followup_not_en_route_seconds),
             en_route_after=timedelta(seconds=self.followup_not_on_scene_seconds),
             open_after=timedelta(seconds=self.open_too_long_seconds),
-        )
-
-    def pacer(self) -> Pacer | None:
-        if not self.outbox_pacing:
-            return None
-        return Pacer(
-            PacingLimits(
-                chat_per_second=self.outbox_chat_per_second,
-                chat_burst=self.outbox_chat_burst,
-                group_per_minute=self.outbox_group_per_minute,
-                global_per_second=self.outbox_global_per_second,
-            )
         )
 
     def require_token(self) -> str:

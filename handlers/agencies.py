@@ -13,12 +13,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.agencies import Registration, normalize_code
 from bot.callbacks import AgencyMove, ButtonAction
 from bot.commands import REGISTER, UNREGISTER
 from bot.context import App, AppContext
 from bot.i18n import N_, t
 from bot.render.organisation import agency_label, move_question, registered_text
+from bot.services.agencies import Registration, normalize_code
 from handlers.guard import authorize, reply, usage
 from handlers.presses import Press, route
 from models.access import Action

@@ -1,5 +1,5 @@
 """Conversations in the private chat: starting them, the one router for what people send, the
-buttons of every flow, and `/batal` (`/cancel`) for all of them (see `bot.conversations`).
+buttons of every flow, and `/batal` (`/cancel`) for all of them (see `bot.services.conversations`).
 
 Precedence in a private chat, one rule for everything a person sends that is not a command: an
 active conversation takes it first; then a pending question to the person (when there is one);
@@ -19,7 +19,9 @@ from telegram.ext import CommandHandler, MessageHandler, filters
 from bot.callbacks import Button
 from bot.commands import CANCEL
 from bot.context import App, AppContext
-from bot.conversations import (
+from bot.i18n import t
+from bot.render.report import no_draft_text
+from bot.services.conversations import (
     Input,
     Photo,
     Point,
@@ -30,11 +32,9 @@ from bot.conversations import (
     Text,
     Unsupported,
 )
-from bot.flows.report import venue_text
-from bot.i18n import t
-from bot.render.report import no_draft_text
 from handlers.guard import authorize
 from handlers.presses import Press, route
+from models.report import venue_text
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from telegram import Message, Update, User
 
-from bot.access import Checked
 from bot.context import AppContext
 from bot.i18n import t
 from bot.render.organisation import denial_text
+from bot.services.access import Checked
 from bot.settings import Language
 from models.access import Action, Target
 

@@ -29,7 +29,6 @@ from bot.callbacks import (
 from bot.commands import INCIDENT, MERGE, OPEN, REOPEN, SEVERITY
 from bot.context import App, AppContext
 from bot.i18n import N_, t
-from bot.incidents import Outcome, Result
 from bot.render.cards import (
     OPEN_LIST_MAX_LINES,
     already_acknowledged_text,
@@ -42,6 +41,7 @@ from bot.render.cards import (
     not_found_text,
     open_list_text,
 )
+from bot.services.incidents import Outcome, Result
 from handlers.guard import Request, authorize, not_a_number, number_arg, reply, usage
 from handlers.presses import Press, route
 from models.access import Action, ChatKind, Target, by_role

@@ -1,5 +1,5 @@
 """/gabung (/join), /keluar (/leave), /keluarkan (/remove), duty and the roster; and leaving
-the agency's Telegram group, which ends membership there (`bot.membership`)."""
+the agency's Telegram group, which ends membership there (`bot.services.membership`)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from telegram.ext import ChatMemberHandler, CommandHandler, MessageHandler, filt
 from bot.commands import JOIN, LEAVE, OFF_DUTY, ON_DUTY, REMOVE, ROSTER
 from bot.context import App, AppContext
 from bot.i18n import N_, escape, t
-from bot.membership import gone
 from bot.render.organisation import agency_label, duty_changed_text, roster_text
+from bot.services.membership import gone
 from handlers.guard import authorize, reply, usage
 from handlers.targets import target_person
 from models.access import Action, ChatKind, by_role

@@ -8,8 +8,8 @@ from telegram.ext import CommandHandler, filters
 from bot.commands import ROLE
 from bot.context import App, AppContext
 from bot.i18n import N_, escape, t
-from bot.people import RoleChange
 from bot.render.organisation import role_label, roles_text
+from bot.services.people import RoleChange
 from handlers.guard import authorize, reply, usage
 from handlers.targets import target_person
 from models.access import Action

@@ -9,7 +9,7 @@ from bot.commands import ROUTE
 from bot.context import App, AppContext
 from bot.i18n import N_, t
 from bot.render.organisation import routes_text, type_label
-from bot.routing import RouteError
+from bot.services.routing import RouteError
 from handlers.guard import authorize, reply, usage
 from models.access import Action
 

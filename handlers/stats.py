@@ -14,8 +14,8 @@ from telegram.ext import CommandHandler, filters
 
 from bot.commands import STATS
 from bot.context import App, AppContext
-from bot.digest import MAX_DAYS
 from bot.i18n import N_
+from bot.services.digest import MAX_DAYS
 from handlers.guard import authorize, number_arg, reply, usage
 from models.access import Action
 

@@ -1,1 +1,1 @@
-"""Numbered SQL migrations; the only place the schema is defined."""
+"""Numbered SQL migrations; the only place the schema is defined. No Python imports."""

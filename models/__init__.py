@@ -1,1 +1,4 @@
-"""Pure domain: enums, value objects and state machines. No I/O."""
+"""Pure domain: enums, value objects and state machines as transition tables. No I/O.
+
+Imports nothing of the project outside `models`.
+"""

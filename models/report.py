@@ -530,3 +530,19 @@ class Prompt:
     limited_until: datetime | None = None  # the rate limit refused a new report until then
     already_running: bool = False
     stale: bool = False  # a press on a question the draft no longer waits on: nothing changed
+
+
+VENUE_MAX_CHARS = 300
+
+
+def venue_text(title: str | None, address: str | None) -> str | None:
+    """A venue's name and address as the report's address ("Pasar Besar, Jl. A. Yani"): control
+    characters out, within the length of a typed address."""
+    parts = [
+        " ".join("".join(c for c in part if c.isprintable()).split())
+        for part in (title or "", address or "")
+    ]
+    text = ", ".join(part for part in parts if part)
+    if not text:
+        return None
+    return text if len(text) <= VENUE_MAX_CHARS else text[: VENUE_MAX_CHARS - 1] + "…"

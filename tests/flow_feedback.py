@@ -1,9 +1,9 @@
 """A conversation added by this one module: a two-step feedback form (`/umpanbalik`).
 
 Nothing else is edited to add it — not the router, not the composition root, not `/batal`:
-importing this module registers the flow (`bot.conversations.flow`), and a bot built afterwards
-has it. It asks for a score from 1 to 5 (with a reply keyboard), then for a remark, and thanks
-the person with what they said.
+importing this module registers the flow (`bot.services.conversations.flow`), and a bot built
+afterwards has it. It asks for a score from 1 to 5 (with a reply keyboard), then for a remark, and
+thanks the person with what they said.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
-from bot.conversations import Ending, Flow, Input, Reply, Say, Start, Text, Turn, flow
+from bot.services.conversations import Ending, Flow, Input, Reply, Say, Start, Text, Turn, flow
 from bot.store import Tx
 from models.conversations import Talk
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.app import build_application
 from bot.context import App, Services
-from bot.runtime import running
+from bot.runtime.running import running
 from bot.settings import Settings, load_settings
 from bot.settle import Settler
 from bot.simulator import SimChat, SimMessage, SimUser, TelegramSimulator

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.cap import cap_alert, xml_text
+from bot.services.cap import cap_alert, xml_text
 from models.broadcast import Broadcast, BroadcastStatus, TargetKind, Urgency
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"

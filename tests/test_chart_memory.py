@@ -1,6 +1,6 @@
 """A chart costs the bot nothing once it is made (issue 29).
 
-The chart is drawn by a worker process of its own (`bot.digest.draw_chart` runs
+The chart is drawn by a worker process of its own (`bot.services.digest.draw_chart` runs
 `python -m bot.render.digest`), so matplotlib never loads into the bot; the worker closes its
 figure as soon as the PNG is saved. These tests check that the figure is closed and released,
 that the worker draws exactly the in-process chart, that the bot's own process can do without
@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 
-import bot.digest
 import bot.render.digest
-from bot.digest import ChartError, DigestService, draw_chart
+import bot.services.digest
 from bot.render.digest import chart_of_request, chart_request, digest_chart
+from bot.services.digest import ChartError, DigestService, draw_chart
 from bot.settings import Language
 from bot.simulator import TelegramSimulator
 from bot.store import Store
@@ -173,7 +173,7 @@ class Spawned:
 
 
 def worker_running(monkeypatch: pytest.MonkeyPatch, code: str) -> None:
-    monkeypatch.setattr(bot.digest, "CHART_WORKER", ("-c", code))
+    monkeypatch.setattr(bot.services.digest, "CHART_WORKER", ("-c", code))
 
 
 async def test_a_failed_worker_leaves_the_text_to_go_alone(
@@ -183,11 +183,11 @@ async def test_a_failed_worker_leaves_the_text_to_go_alone(
     worker_running(monkeypatch, "raise SystemExit('the worker fell over')")
     spawned = Spawned(monkeypatch)
     service = DigestService(store, ManualClock(MORNING), settings_for(tmp_path))
-    with caplog.at_level(logging.ERROR, logger="bot.digest"):
+    with caplog.at_level(logging.ERROR, logger="bot.services.digest"):
         report = await service.report(1, "en")
     assert report.chart is None
     assert "Damkar Palangka Raya" in report.text
-    (failure,) = [r for r in caplog.records if r.name == "bot.digest"]
+    (failure,) = [r for r in caplog.records if r.name == "bot.services.digest"]
     assert failure.exc_info is not None and isinstance(failure.exc_info[1], ChartError)
     assert "the worker fell over" in str(failure.exc_info[1])
     spawned.assert_all_gone()
@@ -220,7 +220,7 @@ async def test_a_hung_worker_is_killed_and_reaped(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     worker_running(monkeypatch, "import sys, time; sys.stdin.read(); time.sleep(600)")
-    monkeypatch.setattr(bot.digest, "CHART_TIMEOUT", 0.5)
+    monkeypatch.setattr(bot.services.digest, "CHART_TIMEOUT", 0.5)
     spawned = Spawned(monkeypatch)
     service = DigestService(store, ManualClock(MORNING), settings_for(tmp_path))
     report = await service.report(1, "id")

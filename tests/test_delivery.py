@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.pacing import Pacer, PacingLimits
+from bot.runtime.pacing import Pacer, PacingLimits
 from bot.simulator import SimChat, TelegramSimulator
 from models.outbox import OutboxStatus, OutgoingMessage, Priority, SendMethod
 from tests.harness import BotHarness

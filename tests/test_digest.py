@@ -35,7 +35,6 @@ from hypothesis import strategies as st
 
 import bot.store
 from bot.context import Services
-from bot.digest import DigestService
 from bot.render.cards import MESSAGE_LIMIT
 from bot.render.digest import (
     CAPTION_LIMIT,
@@ -44,6 +43,7 @@ from bot.render.digest import (
     digest_text,
     duration_text,
 )
+from bot.services.digest import DigestService
 from bot.settings import LANGUAGES, Language, Settings, load_settings
 from bot.simulator import TelegramSimulator
 from bot.simulator.entities import parse_html, utf16_len

@@ -43,7 +43,7 @@ def used_keys() -> set[str]:
 
 def enum_keys() -> set[str]:
     """Keys built from enum values at run time (labels of chat kinds, roles, types, denials)."""
-    from bot.broadcasts import Notice as BroadcastNotice
+    from bot.services.broadcasts import Notice as BroadcastNotice
     from models.access import ChatKind, Denial
     from models.agencies import Role
     from models.broadcast import BroadcastStatus, Receipt, TargetKind, TextProblem, Urgency

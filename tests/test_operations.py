@@ -419,9 +419,9 @@ def test_run_webhook_serves_through_bot_webhook(db: Path, monkeypatch: pytest.Mo
     async def serve_webhook(app: object, settings: Settings) -> None:
         served.append(settings)
 
-    fake = types.ModuleType("bot.webhook")
+    fake = types.ModuleType("bot.runtime.webhook")
     fake.serve_webhook = serve_webhook  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bot.webhook", fake)
+    monkeypatch.setitem(sys.modules, "bot.runtime.webhook", fake)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", FAKE_TOKEN)
     assert main(["run", "--webhook"]) == 0
     assert [settings.database_path for settings in served] == [db]

@@ -202,7 +202,7 @@ async def test_urgent_messages_go_before_digests(
 def test_backoff_grows_and_is_capped() -> None:
     import random
 
-    from bot.outbox import backoff
+    from bot.runtime.outbox import backoff
 
     rng = random.Random(1)
     waits = [backoff(attempt, 60.0, rng) for attempt in range(12)]

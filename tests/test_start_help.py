@@ -181,7 +181,7 @@ async def test_command_lists_are_published_in_both_languages(
 async def test_the_token_never_reaches_the_log(
     sim: TelegramSimulator, harness: BotHarness, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.logs import configure_logging
+    from bot.runtime.logs import configure_logging
 
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from bot.app import build_application
-from bot.runtime import StoppedBeforeStart, connect
+from bot.runtime.running import StoppedBeforeStart, connect
 from bot.simulator import TelegramSimulator
 from tests.harness import BotHarness
 
@@ -16,7 +16,7 @@ from tests.harness import BotHarness
 async def test_the_bot_waits_for_telegram_and_starts_once_it_answers(
     sim: TelegramSimulator, harness: BotHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.runtime")
+    caplog.set_level(logging.INFO, logger="bot.runtime.running")
     sim.faults.outage = True  # every request: the connection drops
     starting = asyncio.create_task(harness.start())
     await sim.wait_for(

@@ -17,11 +17,11 @@ from telegram import Bot
 
 from bot.app import build_application
 from bot.context import App
+from bot.runtime.updates import ALLOWED_UPDATES, ensure_polling
+from bot.runtime.webhook import SECRET_HEADER, WebhookServer, running_webhook
 from bot.settings import ConfigError, Settings, load_settings
 from bot.settle import Settler
 from bot.simulator import SimUser, TelegramSimulator
-from bot.updates import ALLOWED_UPDATES, ensure_polling
-from bot.webhook import SECRET_HEADER, WebhookServer, running_webhook
 from tests.harness import BotHarness
 
 SECRET = "s3cret_-Token" + "x" * 20

@@ -2,8 +2,8 @@
 
 The dispatcher writes the alert (a photo or a map pin may come with it), chooses the urgency and
 the targets, sees a preview exactly as recipients will and sends it. The draft's content is its
-row in `broadcasts` (`bot.broadcasts` keeps it, and sends it); the conversation names that row
-and routes the sender's messages and presses to it. The agency picker stays one message: its
+row in `broadcasts` (`bot.services.broadcasts` keeps it, and sends it); the conversation names that
+row and routes the sender's messages and presses to it. The agency picker stays one message: its
 ticks and pages change in place.
 """
 
@@ -12,10 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from bot.broadcasts import BroadcastService, Compose, Notice
 from bot.callbacks import ButtonAction, ComposeChoice, ComposeStep
 from bot.commands import BROADCAST
-from bot.conversations import Edit, Ending, Flow, Input, Pressed, Reply, Say, Start, Turn, flow
 from bot.i18n import N_, t
 from bot.render.broadcast import (
     agencies_question,
@@ -29,6 +27,19 @@ from bot.render.broadcast import (
     targets_question,
     text_question,
     urgency_question,
+)
+from bot.services.broadcasts import BroadcastService, Compose, Notice
+from bot.services.conversations import (
+    Edit,
+    Ending,
+    Flow,
+    Input,
+    Pressed,
+    Reply,
+    Say,
+    Start,
+    Turn,
+    flow,
 )
 from bot.settings import Language
 from bot.store import Tx

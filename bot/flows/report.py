@@ -18,7 +18,19 @@ from telegram import ReplyKeyboardRemove
 
 from bot.callbacks import Button, ButtonAction, ReportChoice, ReportStep
 from bot.commands import NEW_CALL, REPORT
-from bot.conversations import (
+from bot.i18n import N_, t
+from bot.render.report import (
+    already_running_text,
+    call_created_text,
+    cancelled_text,
+    expired_text,
+    limited_text,
+    open_private_for_report,
+    problem_text,
+    question,
+    skip_label,
+)
+from bot.services.conversations import (
     Edit,
     Ending,
     Flow,
@@ -35,19 +47,7 @@ from bot.conversations import (
     Unsupported,
     flow,
 )
-from bot.i18n import N_, t
-from bot.incidents import NewIncident
-from bot.render.report import (
-    already_running_text,
-    call_created_text,
-    cancelled_text,
-    expired_text,
-    limited_text,
-    open_private_for_report,
-    problem_text,
-    question,
-    skip_label,
-)
+from bot.services.incidents import NewIncident
 from bot.settings import Language, Settings
 from bot.store import Tx
 from models.access import Action
@@ -118,22 +118,6 @@ def pressed_answer(button: Button) -> Answer | None:
             return Choice("hurt_unknown")
         return Choice("hurt", value) if 0 <= value < len(Hurt) else None
     return Choice("edit", value) if value >= 0 else None
-
-
-VENUE_MAX_CHARS = 300
-
-
-def venue_text(title: str | None, address: str | None) -> str | None:
-    """A venue's name and address as the report's address ("Pasar Besar, Jl. A. Yani"): control
-    characters out, within the length of a typed address."""
-    parts = [
-        " ".join("".join(c for c in part if c.isprintable()).split())
-        for part in (title or "", address or "")
-    ]
-    text = ", ".join(part for part in parts if part)
-    if not text:
-        return None
-    return text if len(text) <= VENUE_MAX_CHARS else text[: VENUE_MAX_CHARS - 1] + "…"
 
 
 @flow

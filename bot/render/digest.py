@@ -12,8 +12,8 @@ and closes the figure once it is saved.
 
 The bot itself never imports matplotlib: `python -m bot.render.digest` is the chart worker, a
 process of its own per chart that reads the pickled inputs (`chart_request`) on stdin, writes the
-PNG to stdout and exits (`bot.digest.draw_chart` runs it). Loaded once, matplotlib would keep
-about 50 MB in the bot for a picture drawn once or twice a day (docs/benchmarks.md).
+PNG to stdout and exits (`bot.services.digest.draw_chart` runs it). Loaded once, matplotlib would
+keep about 50 MB in the bot for a picture drawn once or twice a day (docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 A local HTTP server speaking the Bot API shapes PTB parses (`server.TelegramSimulator`), holding
 people, chats and messages (`state`), with Telegram's validation (`methods`, `entities`), group
-privacy mode, flood limits and injectable faults (`limits`).
+privacy mode, flood limits and injectable faults (`limits`). It stands alone: it imports nothing
+of the project outside `bot.simulator`, so it is Telegram, not a reflection of the bot.
 """
 
 from bot.simulator.limits import Faults, RateLimits

@@ -5,7 +5,8 @@ inside `store.transaction()` (BEGIN IMMEDIATE: one writer, read-modify-write saf
 `store.read()` or, for a single statement, `store.lookup()` or `store.single_write()`, and gets a
 `Tx` whose methods are the queries, grouped by concern in the modules of this package. A service
 operation is one `async with store.transaction() as tx:` block, so a state change and the
-messages it causes commit together.
+messages it causes commit together. The store may import `models` and the shared modules at the
+top of `bot` (settings, i18n, hooks); nothing that decides or renders.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SQL of conversations: one durable row per person (`bot.conversations`)."""
+"""SQL of conversations: one durable row per person (`bot.services.conversations`)."""
 
 from __future__ import annotations
 

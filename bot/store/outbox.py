@@ -68,7 +68,7 @@ class OutboxQueries(MessageQueries):
     async def enqueue(self, message: OutgoingMessage, now: datetime) -> int:
         """Write a message to the outbox; it is sent once the transaction commits. (An edit
         that would change nothing is not sent: the sender compares it with what its message
-        shows, see `bot.outbox`.)
+        shows, see `bot.runtime.outbox`.)
 
         A new edit of a message supersedes the edits of it still waiting: only the newest
         content is sent, so a card changed five times while Telegram made us wait is edited once.

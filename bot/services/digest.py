@@ -9,7 +9,7 @@ midnight until now.
 coordinators' group and every coordinator who started the bot, in one transaction. Each
 recipient's copy carries the ref `digest:<date>:<chat>`, so running it twice (a restart around
 the scheduled time, a catch-up at start-up) sends nobody the same day twice. The scheduler
-(`bot.scheduler`) runs it every morning, and soon after start-up when the morning's time has
+(`bot.runtime.scheduler`) runs it every morning, and soon after start-up when the morning's time has
 passed.
 
 Charts are drawn by `draw_chart` in a short-lived process of their own, so matplotlib never
@@ -30,8 +30,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.messages import text_message
 from bot.render.digest import chart_request, digest_caption, digest_text
+from bot.services.messages import text_message
 from bot.settings import LANGUAGES, Language, Settings
 from bot.store import Store, Tx
 from models.agencies import Role

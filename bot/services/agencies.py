@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.i18n import t
-from bot.messages import text_message
 from bot.render.organisation import unknown_group_text
+from bot.services.messages import text_message
 from bot.settings import Settings
 from bot.store import Store, Tx
 from models.agencies import (

@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.i18n import N_, Html, escape, t
-from bot.messages import text_message
 from bot.render.cards import card_text
 from bot.render.escalation import escalation_keyboard
 from bot.render.organisation import type_label
+from bot.services.messages import text_message
 from bot.settings import Language, Settings
 from bot.store import Store, Tx
 from models.agencies import Agency

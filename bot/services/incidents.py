@@ -4,7 +4,8 @@ Each public function is one transaction: it checks the state inside the transact
 state machines of `models.incidents` through their transition tables with conditional updates
 (the row count decides who won a race), records timeline events and reconciles the reminders;
 what the change means for the chats — the card re-rendered wherever it was posted, the task
-card, the word to the reporter — the publisher (`bot.publisher`) says, in the same transaction.
+card, the word to the reporter — the publisher (`bot.services.publisher`) says, in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from bot.publisher import Publisher
-from bot.reminders import reconcile
+from bot.services.publisher import Publisher
+from bot.services.reminders import reconcile
 from bot.settings import Settings
 from bot.store import Store, Tx
 from models.agencies import Agency, Member

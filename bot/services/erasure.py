@@ -21,8 +21,8 @@ import html
 import logging
 from dataclasses import dataclass
 
-from bot.conversations import Conversations, Ending
-from bot.incidents import IncidentService
+from bot.services.conversations import Conversations, Ending
+from bot.services.incidents import IncidentService
 from bot.store import Store
 from models.clock import Clock
 from models.outbox import OutgoingMessage, Priority, SendMethod

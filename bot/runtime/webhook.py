@@ -1,8 +1,8 @@
 """Webhook mode: Telegram posts each update to our HTTP server instead of us polling for it.
 
 The bot's own aiohttp server listens on `WEBHOOK_LISTEN:WEBHOOK_PORT` behind a reverse proxy
-that terminates TLS. The no-loss rule of `bot.updates` carries over: Telegram counts an update
-delivered only when it gets a 2xx answer, and `WebhookServer` answers 200 only after
+that terminates TLS. The no-loss rule of `bot.runtime.updates` carries over: Telegram counts an
+update delivered only when it gets a 2xx answer, and `WebhookServer` answers 200 only after
 `UpdateProcessor.handle` returned, that is after the update's effects and its "handled" record
 were committed. A failure answers 500, so Telegram delivers the update again later; a delivery
 of an update handled before is skipped by the processor.
@@ -26,10 +26,10 @@ from typing import Any
 from aiohttp import web
 
 from bot.context import App
-from bot.logs import RedactSecrets
-from bot.runtime import StoppedBeforeStart, started, stop_on_signals
+from bot.runtime.logs import RedactSecrets
+from bot.runtime.running import StoppedBeforeStart, started, stop_on_signals
+from bot.runtime.updates import ALLOWED_UPDATES, UpdateProcessor
 from bot.settings import ConfigError, Settings
-from bot.updates import ALLOWED_UPDATES, UpdateProcessor
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ async def running_webhook(
 ) -> AsyncIterator[WebhookServer]:
     """The bot receiving updates by webhook and delivering its outbox until the block ends.
 
-    Mirrors `bot.runtime.running`, with the webhook server in place of the poller."""
+    Mirrors `bot.runtime.running.running`, with the webhook server in place of the poller."""
     url, secret = settings.require_webhook()  # a configuration mistake stops us before any I/O
     async with started(app, stop):
         server = WebhookServer(

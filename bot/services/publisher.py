@@ -16,7 +16,6 @@ from datetime import datetime
 
 from telegram import InlineKeyboardMarkup
 
-from bot.messages import edit_message, text_message
 from bot.render.cards import (
     assignee_unreachable_text,
     card_keyboard,
@@ -28,6 +27,7 @@ from bot.render.cards import (
     task_card,
 )
 from bot.render.escalation import escalation_erased, escalation_now
+from bot.services.messages import edit_message, text_message
 from bot.settings import Language, Settings
 from bot.store import Store, Tx
 from models.agencies import Agency, Role

@@ -29,7 +29,7 @@ from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRem
 
 from bot.callbacks import Button
 from bot.i18n import pick_language, t
-from bot.messages import text_message
+from bot.services.messages import text_message
 from bot.settings import Language, Settings
 from bot.store import Store, Tx
 from models.access import Action

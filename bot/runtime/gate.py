@@ -2,11 +2,11 @@
 
 python-telegram-bot hands every request to its rate limiter (`BaseRateLimiter`), whoever makes
 it — the outbox sender or a handler answering a person. The gate uses that one hook for two
-things: messages and edits wait for the pacer (`bot.pacing`), so a direct answer cannot push a
-chat over Telegram's limits behind the outbox's back; and after a handler's own send, edit or
+things: messages and edits wait for the pacer (`bot.runtime.pacing`), so a direct answer cannot
+push a chat over Telegram's limits behind the outbox's back; and after a handler's own send, edit or
 deletion succeeds, what the message now shows (its buttons) is recorded, so the next press on it
 is checked against it. The outbox records its sends itself, in the transaction that marks the
-row sent, and says so with `rate_limit_args` (`bot.outbox.FROM_OUTBOX`).
+row sent, and says so with `rate_limit_args` (`bot.runtime.outbox.FROM_OUTBOX`).
 
 429s are not handled here: the outbox reschedules its rows, and a direct answer's 429 reaches
 the error handler.
@@ -20,7 +20,7 @@ from typing import Any, TypeAlias
 
 from telegram.ext import BaseRateLimiter
 
-from bot.pacing import PACED_METHODS, Pacer
+from bot.runtime.pacing import PACED_METHODS, Pacer
 
 GateArgs: TypeAlias = dict[str, bool]
 Recorder = Callable[[str, dict[str, Any], Any], Awaitable[None]]

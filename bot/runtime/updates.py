@@ -32,7 +32,7 @@ from bot.context import App
 log = logging.getLogger(__name__)
 
 # What the bot asks Telegram for. chat_member is not in Telegram's default set; it reaches only a
-# bot that is an administrator of the group (bot.membership).
+# bot that is an administrator of the group (bot.services.membership).
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "chat_member"]
 
 

@@ -15,7 +15,7 @@ from telegram import Bot
 from telegram.error import NetworkError
 
 from bot.context import App
-from bot.updates import Poller, UpdateProcessor, ensure_polling
+from bot.runtime.updates import Poller, UpdateProcessor, ensure_polling
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,8 @@ async def running(
 ) -> AsyncIterator[App]:
     """The bot polling for updates and delivering its outbox until the block ends.
 
-    PTB's own Updater is not used: `bot.updates.Poller` confirms updates to Telegram only after
-    they were handled (see that module)."""
+    PTB's own Updater is not used: `bot.runtime.updates.Poller` confirms updates to Telegram only
+    after they were handled (see that module)."""
     async with started(app, stop):
         await ensure_polling(app.bot)  # a webhook left from webhook mode would block getUpdates
         poller = Poller(app, UpdateProcessor(app), timeout=poll_timeout)

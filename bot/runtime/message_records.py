@@ -2,9 +2,9 @@
 
 The outbox records its own sends and edits with the rows it marks sent. Handlers also talk to
 Telegram directly (a report's next question, the assign picker, a management card); the bot's
-gate (`bot.gate.ApiGate`) hands each such call that succeeded to `after_call`, which records it
-here. A handler therefore never has to remember to record anything, and a message the bot has no
-record of carries nothing that may be pressed.
+gate (`bot.runtime.gate.ApiGate`) hands each such call that succeeded to `after_call`, which
+records it here. A handler therefore never has to remember to record anything, and a message the
+bot has no record of carries nothing that may be pressed.
 """
 
 from __future__ import annotations

@@ -17,10 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.cap import cap_alert
-from bot.conversations import Input, Photo, Point, Text
 from bot.i18n import pick_language, t
-from bot.messages import edit_message, text_message
 from bot.render.broadcast import (
     alert_text,
     details_text,
@@ -30,6 +27,9 @@ from bot.render.broadcast import (
     status_keyboard,
     status_text,
 )
+from bot.services.cap import cap_alert
+from bot.services.conversations import Input, Photo, Point, Text
+from bot.services.messages import edit_message, text_message
 from bot.settings import Language, Settings
 from bot.store import Recipient, Store, Tx
 from models.agencies import Agency

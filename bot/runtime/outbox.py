@@ -37,10 +37,10 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
-from bot.gate import GateArgs
 from bot.i18n import t
-from bot.messages import text_message
-from bot.pacing import Pacer
+from bot.runtime.gate import GateArgs
+from bot.runtime.pacing import Pacer
+from bot.services.messages import text_message
 from bot.settings import Language
 from bot.store import Store
 from models.outbox import OutboxItem, OutgoingMessage, Priority, SendMethod
@@ -49,8 +49,8 @@ from models.shown import Showing, showing
 log = logging.getLogger(__name__)
 
 BATCH = 200
-# Passed with the outbox's own calls to the bot's gate (`bot.gate.ApiGate`): what they show is
-# recorded with the row (`mark_sent`), in the same transaction, not by the gate.
+# Passed with the outbox's own calls to the bot's gate (`bot.runtime.gate.ApiGate`): what they show
+# is recorded with the row (`mark_sent`), in the same transaction, not by the gate.
 FROM_OUTBOX = {"outbox": True}
 NOT_MODIFIED = "message is not modified"
 NOT_CONNECTED = "httpx.ConnectError"  # how PTB names a connection that could not be opened
@@ -170,7 +170,7 @@ class OutboxSender:
                 continue  # one message at a time per chat keeps its order
             if self.pacer is not None:
                 # Only chats the pacer would let through now take a slot; the bot's rate
-                # gate (bot.gate.ApiGate) does the counting for every send.
+                # gate (bot.runtime.gate.ApiGate) does the counting for every send.
                 wait = self.pacer.wait(item.chat_id)
                 if wait > 0:
                     soonest = wait if soonest is None else min(soonest, wait)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.i18n import N_, t
-from bot.messages import text_message
+from bot.services.messages import text_message
 from bot.settings import Settings
 from bot.store import Store
 from models.clock import Clock

@@ -18,10 +18,10 @@ from typing import Any
 
 from telegram.ext import JobQueue
 
-from bot.broadcasts import BroadcastService
-from bot.conversations import Conversations
-from bot.digest import DigestService
-from bot.reminders import ReminderService
+from bot.services.broadcasts import BroadcastService
+from bot.services.conversations import Conversations
+from bot.services.digest import DigestService
+from bot.services.reminders import ReminderService
 from bot.settings import Settings
 from bot.store import Store
 from models.clock import Clock
