@@ -119,6 +119,7 @@ class Store:
             db = await aiosqlite.connect(str(self.path), isolation_level=None)
         except sqlite3.Error as exc:
             raise DatabaseError(self._cannot_open(exc)) from None
+        db.row_factory = sqlite3.Row  # rows are read by column name (see `bot.store.rows`)
         try:
             await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await db.execute("PRAGMA journal_mode = WAL")
@@ -179,7 +180,8 @@ class Store:
             raise ValueError(name)
         async with self._lock, self.db.execute(f"PRAGMA {name}") as cursor:
             row = await cursor.fetchone()
-        return None if row is None else row[0]
+        # Its one column is named after the pragma, mostly (busy_timeout's is "timeout").
+        return None if row is None else row[row.keys()[0]]
 
     @asynccontextmanager
     async def _held(self) -> AsyncIterator[None]:

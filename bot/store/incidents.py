@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import aiosqlite
 
 from bot.store.codec import from_db_time, from_json, maybe_time, to_db_time, to_json
-from bot.store.messages import shown_from_row
-from bot.store.rows import fetch_all, fetch_one
+from bot.store.messages import SHOWN_COLUMNS, shown_from_row
+from bot.store.rows import NamedRow, fetch_all, fetch_one, json_object_of, select_list
 from models.incident_types import IncidentType
 from models.incidents import (
     Assignment,
@@ -34,94 +33,107 @@ from models.users import display_name
 
 _INCIDENT_COLUMNS = """
     i.id, i.type, i.severity, i.lifecycle, i.source, i.reporter_id, i.reporter_phone,
-    i.latitude, i.longitude, i.address, i.description, i.hurt, i.hurt_count, i.photos,
-    i.merged_into, i.cancel_reason, i.created_at, i.updated_at, i.closed_at,
-    u.first_name, u.last_name, u.username, u.forgotten_at, i.reporter_phone_source
+    i.reporter_phone_source, i.latitude, i.longitude, i.address, i.description, i.hurt,
+    i.hurt_count, i.photos, i.merged_into, i.cancel_reason, i.created_at, i.updated_at,
+    i.closed_at, u.first_name, u.last_name, u.username
 """
-_INCIDENT_WIDTH = _INCIDENT_COLUMNS.count(",") + 1
-
-# The columns display_name() needs, for a joined users row.
-_NAME_COLUMNS = "first_name, last_name, username, forgotten_at, id"
+# The columns display_name() needs, from a joined `users u` (first_name, last_name, username).
+_USER_NAME = {"first_name": "u.first_name", "last_name": "u.last_name", "username": "u.username"}
 
 
-def _name(
-    first: str | None,
-    last: str | None,
-    username: str | None,
-    _forgotten: str | None,
-    user_id: int | None,
-) -> str | None:
-    return None if user_id is None else display_name(user_id, first, last, username)
+def _name(row: NamedRow, user_id: int | None) -> str | None:
+    """The name of `user_id`, from the `_USER_NAME` columns of its joined users row."""
+    if user_id is None:
+        return None
+    return display_name(user_id, row["first_name"], row["last_name"], row["username"])
 
 
-def _incident(row: aiosqlite.Row) -> Incident:
+def _incident(row: NamedRow) -> Incident:
+    """An incident from the columns `_INCIDENT_COLUMNS` names."""
+    phone_source = row["reporter_phone_source"]
     return Incident(
-        id=row[0],
-        type=IncidentType(row[1]),
-        severity=Severity(row[2]),
-        lifecycle=Lifecycle(row[3]),
-        source=Source(row[4]),
-        reporter_id=row[5],
-        reporter_name=_name(row[19], row[20], row[21], row[22], row[5]),
-        reporter_phone=row[6],
-        location=Location(row[7], row[8], row[9]),
-        description=row[10],
-        hurt=Hurt(row[11]),
-        hurt_count=row[12],
-        photos=tuple(from_json(row[13])),
-        merged_into=row[14],
-        cancel_reason=row[15],
-        created_at=from_db_time(row[16]),
-        updated_at=from_db_time(row[17]),
-        closed_at=maybe_time(row[18]),
-        reporter_phone_source=None if row[23] is None else PhoneSource(row[23]),
+        id=row["id"],
+        type=IncidentType(row["type"]),
+        severity=Severity(row["severity"]),
+        lifecycle=Lifecycle(row["lifecycle"]),
+        source=Source(row["source"]),
+        reporter_id=row["reporter_id"],
+        reporter_name=_name(row, row["reporter_id"]),
+        reporter_phone=row["reporter_phone"],
+        location=Location(row["latitude"], row["longitude"], row["address"]),
+        description=row["description"],
+        hurt=Hurt(row["hurt"]),
+        hurt_count=row["hurt_count"],
+        photos=tuple(from_json(row["photos"])),
+        merged_into=row["merged_into"],
+        cancel_reason=row["cancel_reason"],
+        created_at=from_db_time(row["created_at"]),
+        updated_at=from_db_time(row["updated_at"]),
+        closed_at=maybe_time(row["closed_at"]),
+        reporter_phone_source=None if phone_source is None else PhoneSource(phone_source),
     )
 
 
-_USER_NAME = ", ".join("u." + c.strip() for c in _NAME_COLUMNS.split(","))
-_RESPONSE_COLUMNS = f"""
-    r.incident_id, r.agency_id, a.code, a.name, r.status, r.acknowledged_by, r.acknowledged_at,
-    r.on_behalf, r.updated_at, {_USER_NAME}
-"""
+# {name: expression}: selected as they are (`responses()`), or as one JSON object per row
+# (`incident_view()`), read by `_response` either way.
+_RESPONSE_COLUMNS = {
+    "incident_id": "r.incident_id",
+    "agency_id": "r.agency_id",
+    "agency_code": "a.code",
+    "agency_name": "a.name",
+    "status": "r.status",
+    "acknowledged_by": "r.acknowledged_by",
+    "acknowledged_at": "r.acknowledged_at",
+    "on_behalf": "r.on_behalf",
+    "updated_at": "r.updated_at",
+    **_USER_NAME,
+}
 _RESPONSES_FROM = """
     FROM responses r JOIN agencies a ON a.id = r.agency_id
     LEFT JOIN users u ON u.id = r.acknowledged_by
 """
-_ASSIGNMENT_COLUMNS = f"""
-    s.id, s.incident_id, s.agency_id, s.user_id, s.status, s.assigned_by, s.created_at,
-    s.updated_at, {_USER_NAME}
-"""
+_ASSIGNMENT_COLUMNS = {
+    "id": "s.id",
+    "incident_id": "s.incident_id",
+    "agency_id": "s.agency_id",
+    "user_id": "s.user_id",
+    "status": "s.status",
+    "assigned_by": "s.assigned_by",
+    "created_at": "s.created_at",
+    "updated_at": "s.updated_at",
+    **_USER_NAME,
+}
 _ASSIGNMENTS_FROM = "FROM assignments s JOIN users u ON u.id = s.user_id"
 
 
-def _response(row: Sequence[Any]) -> Response:
-    """A response from the columns of `_RESPONSE_COLUMNS` (a row, or a JSON array of them)."""
+def _response(row: NamedRow) -> Response:
+    """A response from the columns of `_RESPONSE_COLUMNS` (a row, or a JSON object of them)."""
     return Response(
-        incident_id=row[0],
-        agency_id=row[1],
-        agency_code=row[2],
-        agency_name=row[3],
-        status=ResponseStatus(row[4]),
-        acknowledged_by=row[5],
-        acknowledged_by_name=_name(row[9], row[10], row[11], row[12], row[5]),
-        acknowledged_at=maybe_time(row[6]),
-        on_behalf=bool(row[7]),
-        updated_at=from_db_time(row[8]),
+        incident_id=row["incident_id"],
+        agency_id=row["agency_id"],
+        agency_code=row["agency_code"],
+        agency_name=row["agency_name"],
+        status=ResponseStatus(row["status"]),
+        acknowledged_by=row["acknowledged_by"],
+        acknowledged_by_name=_name(row, row["acknowledged_by"]),
+        acknowledged_at=maybe_time(row["acknowledged_at"]),
+        on_behalf=bool(row["on_behalf"]),
+        updated_at=from_db_time(row["updated_at"]),
     )
 
 
-def _assignment(row: Sequence[Any]) -> Assignment:
-    """An assignment from the columns of `_ASSIGNMENT_COLUMNS` (a row, or a JSON array)."""
+def _assignment(row: NamedRow) -> Assignment:
+    """An assignment from the columns of `_ASSIGNMENT_COLUMNS` (a row, or a JSON object)."""
     return Assignment(
-        id=row[0],
-        incident_id=row[1],
-        agency_id=row[2],
-        user_id=row[3],
-        user_name=_name(row[8], row[9], row[10], row[11], row[3]) or "?",
-        status=AssignmentStatus(row[4]),
-        assigned_by=row[5],
-        created_at=from_db_time(row[6]),
-        updated_at=from_db_time(row[7]),
+        id=row["id"],
+        incident_id=row["incident_id"],
+        agency_id=row["agency_id"],
+        user_id=row["user_id"],
+        user_name=_name(row, row["user_id"]) or "?",
+        status=AssignmentStatus(row["status"]),
+        assigned_by=row["assigned_by"],
+        created_at=from_db_time(row["created_at"]),
+        updated_at=from_db_time(row["updated_at"]),
     )
 
 
@@ -197,7 +209,7 @@ class IncidentQueries:
         row = await fetch_one(
             self.db, "SELECT id FROM incidents WHERE origin_update_id = ?", (update_id,)
         )
-        return None if row is None else int(row[0])
+        return None if row is None else int(row["id"])
 
     async def incident(self, incident_id: int) -> Incident | None:
         row = await fetch_one(
@@ -210,29 +222,31 @@ class IncidentQueries:
 
     async def incident_view(self, incident_id: int) -> IncidentView | None:
         # One query: the incident comes with the ids merged into it, its responses and its
-        # assignments as JSON arrays of the rows `responses()` and `assignments()` read.
+        # assignments as JSON arrays of objects, one per row `responses()` and `assignments()`
+        # read.
         row = await fetch_one(
             self.db,
             f"""
             SELECT {_INCIDENT_COLUMNS},
-                   (SELECT json_group_array(m.id) FROM incidents m WHERE m.merged_into = i.id),
-                   (SELECT json_group_array(json_array({_RESPONSE_COLUMNS})) {_RESPONSES_FROM}
-                    WHERE r.incident_id = i.id),
-                   (SELECT json_group_array(json_array({_ASSIGNMENT_COLUMNS})) {_ASSIGNMENTS_FROM}
-                    WHERE s.incident_id = i.id)
+                   (SELECT json_group_array(m.id) FROM incidents m WHERE m.merged_into = i.id)
+                       AS merged_ids,
+                   (SELECT json_group_array({json_object_of(_RESPONSE_COLUMNS)})
+                    {_RESPONSES_FROM} WHERE r.incident_id = i.id) AS responses,
+                   (SELECT json_group_array({json_object_of(_ASSIGNMENT_COLUMNS)})
+                    {_ASSIGNMENTS_FROM} WHERE s.incident_id = i.id) AS assignments
             FROM incidents i LEFT JOIN users u ON u.id = i.reporter_id WHERE i.id = ?
             """,
             (incident_id,),
         )
         if row is None:
             return None
-        responses = [_response(r) for r in from_json(row[_INCIDENT_WIDTH + 1])]
-        assignments = [_assignment(a) for a in from_json(row[_INCIDENT_WIDTH + 2])]
+        responses = [_response(r) for r in from_json(row["responses"])]
+        assignments = [_assignment(a) for a in from_json(row["assignments"])]
         return IncidentView(
             _incident(row),
             sorted(responses, key=lambda r: r.agency_code),  # as responses() orders them
             sorted(assignments, key=lambda a: a.id),
-            sorted(from_json(row[_INCIDENT_WIDTH])),
+            sorted(from_json(row["merged_ids"])),
         )
 
     async def touch(self, incident_id: int, now: datetime) -> None:
@@ -294,7 +308,7 @@ class IncidentQueries:
             )
             params = tuple(agency_ids)
         rows = await fetch_all(self.db, sql, params)
-        return [row[0] for row in rows]
+        return [row["id"] for row in rows]
 
     async def reports_since(self, reporter_id: int, since: datetime) -> list[datetime]:
         rows = await fetch_all(
@@ -306,7 +320,7 @@ class IncidentQueries:
             """,
             (reporter_id, to_db_time(since)),
         )
-        return [from_db_time(row[0]) for row in rows]
+        return [from_db_time(row["created_at"]) for row in rows]
 
     # --- responses ---
 
@@ -324,7 +338,7 @@ class IncidentQueries:
         rows = await fetch_all(
             self.db,
             f"""
-            SELECT {_RESPONSE_COLUMNS} {_RESPONSES_FROM}
+            SELECT {select_list(_RESPONSE_COLUMNS)} {_RESPONSES_FROM}
             WHERE r.incident_id = ? ORDER BY a.code
             """,
             (incident_id,),
@@ -402,7 +416,8 @@ class IncidentQueries:
     async def _assignments(self, where: str, params: tuple[object, ...]) -> list[Assignment]:
         rows = await fetch_all(
             self.db,
-            f"SELECT {_ASSIGNMENT_COLUMNS} {_ASSIGNMENTS_FROM} WHERE {where} ORDER BY s.id",
+            f"SELECT {select_list(_ASSIGNMENT_COLUMNS)} {_ASSIGNMENTS_FROM} "
+            f"WHERE {where} ORDER BY s.id",
             params,
         )
         return [_assignment(row) for row in rows]
@@ -437,7 +452,7 @@ class IncidentQueries:
             "SELECT id FROM assignments WHERE incident_id = ? AND agency_id = ? AND user_id = ?",
             (incident_id, agency_id, user_id),
         )
-        return None if row is None else int(row[0])
+        return None if row is None else int(row["id"])
 
     async def move_assignment(
         self, assignment_id: int, expected: AssignmentStatus, new: AssignmentStatus, now: datetime
@@ -472,8 +487,8 @@ class IncidentQueries:
         rows = await fetch_all(
             self.db,
             f"""
-            SELECT e.id, e.incident_id, e.at, e.actor_id, e.kind, a.code, e.detail,
-                   {", ".join("u." + c.strip() for c in _NAME_COLUMNS.split(","))}
+            SELECT e.id, e.incident_id, e.at, e.actor_id, e.kind, a.code AS agency_code,
+                   e.detail, {select_list(_USER_NAME)}
             FROM incident_events e
             LEFT JOIN users u ON u.id = e.actor_id
             LEFT JOIN agencies a ON a.id = e.agency_id
@@ -483,14 +498,14 @@ class IncidentQueries:
         )
         return [
             TimelineEvent(
-                id=row[0],
-                incident_id=row[1],
-                at=from_db_time(row[2]),
-                actor_id=row[3],
-                actor_name=_name(row[7], row[8], row[9], row[10], row[3]),
-                kind=row[4],
-                agency_code=row[5],
-                detail=from_json(row[6]),
+                id=row["id"],
+                incident_id=row["incident_id"],
+                at=from_db_time(row["at"]),
+                actor_id=row["actor_id"],
+                actor_name=_name(row, row["actor_id"]),
+                kind=row["kind"],
+                agency_code=row["agency_code"],
+                detail=from_json(row["detail"]),
             )
             for row in rows
         ]
@@ -498,10 +513,10 @@ class IncidentQueries:
     async def count_events(self, incident_id: int, kind: str) -> int:
         row = await fetch_one(
             self.db,
-            "SELECT COUNT(*) FROM incident_events WHERE incident_id = ? AND kind = ?",
+            "SELECT COUNT(*) AS n FROM incident_events WHERE incident_id = ? AND kind = ?",
             (incident_id, kind),
         )
-        return 0 if row is None else int(row[0])
+        return 0 if row is None else int(row["n"])
 
     # --- where the incident was posted ---
 
@@ -520,7 +535,7 @@ class IncidentQueries:
             """,
             (incident_id,),
         )
-        return [int(row[0]) for row in rows]
+        return [int(row["reporter_id"]) for row in rows]
 
     async def add_post(
         self,
@@ -545,15 +560,15 @@ class IncidentQueries:
         """Where the incident was posted, with what each message shows (one query)."""
         rows = await fetch_all(
             self.db,
-            """
+            f"""
             SELECT p.incident_id, p.ref, p.kind, p.chat_id, p.agency_id, p.assignment_id,
-                   b.buttons, b.text_digest, b.markup_digest, b.thread_id, b.ref,
+                   {SHOWN_COLUMNS},
                    NOT EXISTS (SELECT 1 FROM outbox o
                                 WHERE o.status = 'pending' AND o.ref IS NOT NULL
                                   AND o.ref = p.ref)
                    AND NOT EXISTS (SELECT 1 FROM outbox o
                                     WHERE o.status = 'pending' AND o.target_ref IS NOT NULL
-                                      AND o.target_ref = p.ref)
+                                      AND o.target_ref = p.ref) AS settled
             FROM incident_posts p
                  LEFT JOIN message_refs r ON r.ref = p.ref
                  LEFT JOIN bot_messages b
@@ -564,14 +579,14 @@ class IncidentQueries:
         )
         return [
             Post(
-                row[0],
-                row[1],
-                row[2],
-                row[3],
-                row[4],
-                row[5],
-                shown=None if row[6] is None else shown_from_row(row, 6),
-                settled=bool(row[11]),
+                incident_id=row["incident_id"],
+                ref=row["ref"],
+                kind=row["kind"],
+                chat_id=row["chat_id"],
+                agency_id=row["agency_id"],
+                assignment_id=row["assignment_id"],
+                shown=None if row["shown_buttons"] is None else shown_from_row(row),
+                settled=bool(row["settled"]),
             )
             for row in rows
         ]
@@ -594,4 +609,4 @@ class IncidentQueries:
             """,
             (*roles, *configured),
         )
-        return [row[0] for row in rows]
+        return [row["id"] for row in rows]

@@ -45,21 +45,25 @@ class MaintenanceQueries:
     async def integrity_problems(self) -> list[str]:
         """What `PRAGMA integrity_check` finds (the first lines of it); empty when intact."""
         async with self.db.execute(f"PRAGMA integrity_check({INTEGRITY_REPORT_LINES})") as cursor:
-            lines = [str(row[0]) async for row in cursor]
+            lines = [str(row["integrity_check"]) async for row in cursor]
         return [] if lines == ["ok"] else lines
 
     async def outbox_backlog(self) -> OutboxBacklog:
         async with self.db.execute(
             """
-            SELECT status, COUNT(*), MIN(CASE WHEN status = 'pending' THEN created_at END)
+            SELECT status, COUNT(*) AS n,
+                   MIN(CASE WHEN status = 'pending' THEN created_at END) AS oldest_pending_at
             FROM outbox GROUP BY status
             """
         ) as cursor:
-            rows = [(OutboxStatus(row[0]), int(row[1]), row[2]) async for row in cursor]
-        oldest = next((at for status, _, at in rows if status is OutboxStatus.PENDING), None)
+            rows = await cursor.fetchall()
+        counts = {OutboxStatus(row["status"]): int(row["n"]) for row in rows}
+        oldest = next(
+            (row["oldest_pending_at"] for row in rows if row["status"] == OutboxStatus.PENDING),
+            None,
+        )
         return OutboxBacklog(
-            counts={status: count for status, count, _ in rows},
-            oldest_pending_at=None if oldest is None else from_db_time(oldest),
+            counts=counts, oldest_pending_at=None if oldest is None else from_db_time(oldest)
         )
 
     async def outbox_problems(
@@ -97,9 +101,9 @@ class MaintenanceQueries:
         return cursor.rowcount == 1
 
     async def count_incidents(self) -> int:
-        async with self.db.execute("SELECT COUNT(*) FROM incidents") as cursor:
+        async with self.db.execute("SELECT COUNT(*) AS n FROM incidents") as cursor:
             row = await cursor.fetchone()
-        return 0 if row is None else int(row[0])
+        return 0 if row is None else int(row["n"])
 
 
 def backup_database(source: Path, target: Path) -> None:

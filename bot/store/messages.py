@@ -7,16 +7,26 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import from_json, to_db_time, to_json
-from bot.store.rows import fetch_one
+from bot.store.rows import NamedRow, fetch_one
 from models.shown import Shown
 
-_COLUMNS = "buttons, text_digest, markup_digest, thread_id, ref"
+# What a message shows, from `bot_messages b`; named so that they can join the outbox's and the
+# posts' rows, which have a ref of their own. Null buttons: no such message (a LEFT JOIN).
+SHOWN_COLUMNS = """
+    b.buttons AS shown_buttons, b.text_digest AS shown_text_digest,
+    b.markup_digest AS shown_markup_digest, b.thread_id AS shown_thread_id, b.ref AS shown_ref
+"""
 
 
-def shown_from_row(row: aiosqlite.Row, start: int = 0) -> Shown:
-    """A `Shown` from the columns `_COLUMNS` names, read from `start` on."""
-    buttons, text, markup, thread, ref = row[start : start + 5]
-    return Shown(tuple(from_json(buttons)), text, markup, thread, ref)
+def shown_from_row(row: NamedRow) -> Shown:
+    """A `Shown` from the columns `SHOWN_COLUMNS` names."""
+    return Shown(
+        buttons=tuple(from_json(row["shown_buttons"])),
+        text_digest=row["shown_text_digest"],
+        markup_digest=row["shown_markup_digest"],
+        thread_id=row["shown_thread_id"],
+        ref=row["shown_ref"],
+    )
 
 
 class MessageQueries:
@@ -27,7 +37,7 @@ class MessageQueries:
         its own, a forwarded copy, deleted, or sent without buttons)."""
         row = await fetch_one(
             self.db,
-            f"SELECT {_COLUMNS} FROM bot_messages WHERE chat_id = ? AND message_id = ?",
+            f"SELECT {SHOWN_COLUMNS} FROM bot_messages b WHERE chat_id = ? AND message_id = ?",
             (chat_id, message_id),
         )
         return None if row is None else shown_from_row(row)
@@ -72,8 +82,8 @@ class MessageQueries:
         """What the message sent under `ref` shows, once it was sent."""
         row = await fetch_one(
             self.db,
-            """
-            SELECT b.buttons, b.text_digest, b.markup_digest, b.thread_id, b.ref
+            f"""
+            SELECT {SHOWN_COLUMNS}
             FROM message_refs r JOIN bot_messages b
               ON b.chat_id = r.chat_id AND b.message_id = r.message_id
             WHERE r.ref = ?

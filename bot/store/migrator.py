@@ -79,7 +79,8 @@ def bundled_migrations() -> list[Migration]:
 async def applied_migrations(db: aiosqlite.Connection) -> dict[str, str]:
     await db.execute(BOOKKEEPING)
     async with db.execute("SELECT name, checksum FROM schema_migrations") as cursor:
-        return {row[0]: row[1] async for row in cursor}
+        cursor.row_factory = sqlite3.Row  # `db` may come without the store's row factory
+        return {row["name"]: row["checksum"] async for row in cursor}
 
 
 def verify(applied: dict[str, str], available: list[Migration]) -> list[Migration]:

@@ -7,8 +7,8 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import from_db_time, from_json, maybe_time, to_db_time, to_json
-from bot.store.messages import MessageQueries, shown_from_row
-from bot.store.rows import fetch_all, fetch_one
+from bot.store.messages import SHOWN_COLUMNS, MessageQueries, shown_from_row
+from bot.store.rows import NamedRow, fetch_all, fetch_one
 from models.outbox import (
     OutboxItem,
     OutboxStatus,
@@ -26,25 +26,27 @@ _ITEM_COLUMNS = (
 
 
 def _item(
-    row: aiosqlite.Row, target: tuple[int, int] | None = None, shown: Shown | None = None
+    row: NamedRow, target: tuple[int, int] | None = None, shown: Shown | None = None
 ) -> OutboxItem:
+    """An item from the columns `_ITEM_COLUMNS` names."""
+    fallback = row["fallback"]
     return OutboxItem(
-        id=row[0],
-        chat_id=row[1],
-        method=SendMethod(row[2]),
-        payload=from_json(row[3]),
-        priority=row[4],
-        ref=row[5],
-        target_ref=row[6],
-        status=OutboxStatus(row[7]),
-        attempts=row[8],
-        not_before=from_db_time(row[9]),
-        created_at=from_db_time(row[10]),
-        sent_at=maybe_time(row[11]),
-        message_id=row[12],
-        last_error=row[13],
-        fallback=None if row[14] is None else message_from_dict(from_json(row[14])),
-        attempted_at=maybe_time(row[15]),
+        id=row["id"],
+        chat_id=row["chat_id"],
+        method=SendMethod(row["method"]),
+        payload=from_json(row["payload"]),
+        priority=row["priority"],
+        ref=row["ref"],
+        target_ref=row["target_ref"],
+        status=OutboxStatus(row["status"]),
+        attempts=row["attempts"],
+        not_before=from_db_time(row["not_before"]),
+        created_at=from_db_time(row["created_at"]),
+        sent_at=maybe_time(row["sent_at"]),
+        message_id=row["message_id"],
+        last_error=row["last_error"],
+        fallback=None if fallback is None else message_from_dict(from_json(fallback)),
+        attempted_at=maybe_time(row["attempted_at"]),
         target=target,
         shown=shown,
     )
@@ -113,16 +115,14 @@ class OutboxQueries(MessageQueries):
         Only the head of each chat's queue is eligible, so messages to one chat keep their order
         and a chat waiting out a retry does not hold up any other chat.
         """
-        # With each row, the message its target_ref names if that was sent already, so the
-        # sender needs no lookup of its own before an edit.
         # With each row, the message its target_ref names if that was sent already, and what
         # it shows, so the sender needs no lookup of its own before an edit.
         rows = await fetch_all(
             self.db,
             f"""
             SELECT {", ".join("o." + c.strip() for c in _ITEM_COLUMNS.split(","))},
-                   r.chat_id, r.message_id,
-                   b.buttons, b.text_digest, b.markup_digest, b.thread_id, b.ref
+                   r.chat_id AS target_chat_id, r.message_id AS target_message_id,
+                   {SHOWN_COLUMNS}
             FROM outbox o LEFT JOIN message_refs r ON r.ref = o.target_ref
                  LEFT JOIN bot_messages b
                    ON b.chat_id = r.chat_id AND b.message_id = r.message_id
@@ -133,12 +133,13 @@ class OutboxQueries(MessageQueries):
             """,
             (to_db_time(now), limit),
         )
-        width = len(_ITEM_COLUMNS.split(","))
         return [
             _item(
                 row,
-                None if row[width] is None else (int(row[width]), int(row[width + 1])),
-                None if row[width + 2] is None else shown_from_row(row, width + 2),
+                None
+                if row["target_chat_id"] is None
+                else (int(row["target_chat_id"]), int(row["target_message_id"])),
+                None if row["shown_buttons"] is None else shown_from_row(row),
             )
             for row in rows
         ]
@@ -148,11 +149,11 @@ class OutboxQueries(MessageQueries):
         row = await fetch_one(
             self.db,
             """
-            SELECT MIN(not_before) FROM outbox
+            SELECT MIN(not_before) AS due FROM outbox
             WHERE id IN (SELECT MIN(id) FROM outbox WHERE status = 'pending' GROUP BY chat_id)
             """,
         )
-        return None if row is None or row[0] is None else from_db_time(row[0])
+        return None if row is None or row["due"] is None else from_db_time(row["due"])
 
     async def outbox_item(self, item_id: int) -> OutboxItem | None:
         row = await fetch_one(
@@ -173,9 +174,9 @@ class OutboxQueries(MessageQueries):
 
     async def count_outbox(self, status: OutboxStatus) -> int:
         row = await fetch_one(
-            self.db, "SELECT COUNT(*) FROM outbox WHERE status = ?", (status.value,)
+            self.db, "SELECT COUNT(*) AS n FROM outbox WHERE status = ?", (status.value,)
         )
-        return 0 if row is None else int(row[0])
+        return 0 if row is None else int(row["n"])
 
     async def mark_sent(
         self,
@@ -281,7 +282,7 @@ class OutboxQueries(MessageQueries):
         row = await fetch_one(
             self.db, "SELECT chat_id, message_id FROM message_refs WHERE ref = ?", (ref,)
         )
-        return None if row is None else (int(row[0]), int(row[1]))
+        return None if row is None else (int(row["chat_id"]), int(row["message_id"]))
 
     async def thread_of_ref(self, ref: str) -> int | None:
         """The forum topic the message named `ref` was first sent to, if any."""
@@ -293,7 +294,7 @@ class OutboxQueries(MessageQueries):
         )
         if row is None:
             return None
-        thread = from_json(row[0]).get("message_thread_id")
+        thread = from_json(row["payload"]).get("message_thread_id")
         return thread if isinstance(thread, int) else None
 
     async def ref_is_pending(self, ref: str) -> bool:
