@@ -54,6 +54,10 @@ class Action(StrEnum):
     VIEW_INCIDENT = "view_incident"
     VIEW_OPEN = "view_open"
     VIEW_STATS = "view_stats"
+    ASK_REPORTER = "ask_reporter"  # ask an incident's reporters a question
+    ANSWER_QUESTION = "answer_question"  # a reporter answers, or adds to their report
+    ADD_NOTE = "add_note"  # a note on an incident, for every agency on it
+    CALLER_LINK = "caller_link"  # a one-time link for a 112 caller to join the incident
 
 
 class Denial(StrEnum):
@@ -159,6 +163,12 @@ POLICY: dict[Action, Rule] = {
     Action.VIEW_INCIDENT: Rule(KNOWN, roles=OPERATORS, members=True, owner=True),
     Action.VIEW_OPEN: Rule(KNOWN, roles=OPERATORS, members=True),
     Action.VIEW_STATS: Rule(KNOWN, roles=SUPERVISORS),
+    # information after the first report: owners of an incident are its assignees when asking
+    # (from a task card) and its reporters when answering
+    Action.ASK_REPORTER: Rule(KNOWN, roles=OPERATORS, members=True, owner=True),
+    Action.ANSWER_QUESTION: Rule(PRIVATE, owner=True),
+    Action.ADD_NOTE: Rule(KNOWN, roles=OPERATORS, members=True),
+    Action.CALLER_LINK: Rule(COMMAND_POSTS, roles=OPERATORS),
 }
 
 

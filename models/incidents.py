@@ -22,6 +22,8 @@ from enum import StrEnum
 from typing import TypeVar
 
 from models.incident_types import IncidentType
+from models.info import Info
+from models.transitions import IllegalTransition as IllegalTransition
 
 
 class Severity(StrEnum):
@@ -127,16 +129,6 @@ class CancelReason(StrEnum):
 
 
 CANCEL_REASONS: tuple[CancelReason, ...] = tuple(CancelReason)
-
-
-class IllegalTransition(Exception):
-    """A move a state machine does not allow; carries the state and the event for the answer."""
-
-    def __init__(self, machine: str, state: str, event: str) -> None:
-        super().__init__(f"{machine}: {event} is not allowed when {state}")
-        self.machine = machine
-        self.state = state
-        self.event = event
 
 
 # --- the response of one agency ---
@@ -416,6 +408,7 @@ class IncidentView:
     responses: list[Response] = field(default_factory=list)
     assignments: list[Assignment] = field(default_factory=list)
     merged_from: list[int] = field(default_factory=list)  # duplicates merged into this one
+    infos: tuple[Info, ...] = ()  # questions, answers, additions and notes, oldest first
 
     @property
     def status(self) -> IncidentStatus:

@@ -82,6 +82,10 @@ EXPECTED: dict[Action, dict[str, str]] = {
     Action.VIEW_INCIDENT: {**OPS, **MEMBERS, "owner": KNOWN},
     Action.VIEW_OPEN: {**OPS, **MEMBERS},
     Action.VIEW_STATS: {"coordinator": KNOWN, "admin": KNOWN},
+    Action.ASK_REPORTER: {**OPS, **MEMBERS, "owner": KNOWN},
+    Action.ANSWER_QUESTION: {"owner": "private"},
+    Action.ADD_NOTE: {**OPS, **MEMBERS},
+    Action.CALLER_LINK: {"dispatcher": "private coord", "coordinator": "private coord"},
 }
 
 
