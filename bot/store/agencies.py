@@ -4,30 +4,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import aiosqlite
 
 from bot.store.codec import from_db_time, maybe_time, to_db_time
-from bot.store.rows import fetch_all, fetch_one
+from bot.store.rows import NamedRow, fetch_all, fetch_one
 from bot.store.users import PERSON_COLUMNS, person_from_row
 from models.agencies import Agency, AgencyKind, Member, Role
 from models.incident_types import IncidentType
 
-_AGENCY_COLUMNS = "id, code, name, kind, chat_id, thread_id, active, reachable, registered_at"
+_AGENCY_NAMES = (
+    "id",
+    "code",
+    "name",
+    "kind",
+    "chat_id",
+    "thread_id",
+    "active",
+    "reachable",
+    "registered_at",
+)
+_AGENCY_COLUMNS = ", ".join(_AGENCY_NAMES)
 
 
-def _agency(row: aiosqlite.Row | tuple[Any, ...]) -> Agency:
+def _agency(row: NamedRow) -> Agency:
+    """An agency from the columns `_AGENCY_COLUMNS` names."""
     return Agency(
-        id=row[0],
-        code=row[1],
-        name=row[2],
-        kind=AgencyKind(row[3]),
-        chat_id=row[4],
-        thread_id=row[5],
-        active=bool(row[6]),
-        reachable=bool(row[7]),
-        registered_at=from_db_time(row[8]),
+        id=row["id"],
+        code=row["code"],
+        name=row["name"],
+        kind=AgencyKind(row["kind"]),
+        chat_id=row["chat_id"],
+        thread_id=row["thread_id"],
+        active=bool(row["active"]),
+        reachable=bool(row["reachable"]),
+        registered_at=from_db_time(row["registered_at"]),
     )
 
 
@@ -88,10 +99,11 @@ class AgencyQueries:
         for a private chat: `chat_id` None) in one statement, which SQLite runs as one snapshot.
 
         The unique index agencies_place allows at most one active agency per chat and topic, so
-        each agency part yields at most one row."""
-        blank = ", ".join(["NULL"] * (_AGENCY_COLUMNS.count(",")))
+        each agency part yields at most one row. Every part has the columns of the first: which
+        part it is, the role or agency id of a 'role' or 'member' row, and an agency's columns."""
+        blank = ", ".join(f"NULL AS {name}" for name in _AGENCY_NAMES)
         parts = [
-            f"SELECT 'role', role, {blank} FROM user_roles WHERE user_id = ?",
+            f"SELECT 'role' AS part, role AS value, {blank} FROM user_roles WHERE user_id = ?",
             f"""
             SELECT 'member', m.agency_id, {blank}
             FROM memberships m JOIN agencies a ON a.id = m.agency_id
@@ -103,22 +115,22 @@ class AgencyQueries:
             # A press on a message in an upgraded group's old history counts as in the new chat.
             chat = "COALESCE((SELECT migrated_to FROM known_chats WHERE chat_id = ?), ?)"
             parts.append(
-                f"SELECT 'here', {_AGENCY_COLUMNS} FROM agencies "
+                f"SELECT 'here', NULL, {_AGENCY_COLUMNS} FROM agencies "
                 f"WHERE active = 1 AND chat_id = {chat} AND COALESCE(thread_id, 0) = ?"
             )
             params += [chat_id, chat_id, thread_id or 0]
             if thread_id is not None:
                 # A topic of a group registered as a whole belongs to that agency.
                 parts.append(
-                    f"SELECT 'group', {_AGENCY_COLUMNS} FROM agencies "
+                    f"SELECT 'group', NULL, {_AGENCY_COLUMNS} FROM agencies "
                     f"WHERE active = 1 AND chat_id = {chat} AND thread_id IS NULL"
                 )
                 params += [chat_id, chat_id]
         rows = await fetch_all(self.db, " UNION ALL ".join(parts), params)
-        found = {row[0]: _agency(row[1:]) for row in rows if row[0] in ("here", "group")}
+        found = {row["part"]: _agency(row) for row in rows if row["part"] in ("here", "group")}
         return Standing(
-            frozenset(Role(row[1]) for row in rows if row[0] == "role"),
-            frozenset(row[1] for row in rows if row[0] == "member"),
+            frozenset(Role(row["value"]) for row in rows if row["part"] == "role"),
+            frozenset(row["value"] for row in rows if row["part"] == "member"),
             found.get("here") or found.get("group"),
         )
 
@@ -207,7 +219,7 @@ class AgencyQueries:
         row = await fetch_one(
             self.db, "SELECT migrated_to FROM known_chats WHERE chat_id = ?", (chat_id,)
         )
-        return chat_id if row is None or row[0] is None else int(row[0])
+        return chat_id if row is None or row["migrated_to"] is None else int(row["migrated_to"])
 
     # --- chats the bot is in ---
 
@@ -246,9 +258,9 @@ class AgencyQueries:
             "SELECT incident_type, agency_code FROM routes ORDER BY incident_type, agency_code",
         )
         for row in rows:
-            kind = IncidentType.parse(row[0])
+            kind = IncidentType.parse(row["incident_type"])
             if kind is not None:
-                table[kind].append(row[1])
+                table[kind].append(row["agency_code"])
         return table
 
     async def set_route(self, kind: IncidentType, codes: list[str]) -> None:
@@ -303,9 +315,9 @@ class AgencyQueries:
         codes = await fetch_all(
             self.db,
             f"SELECT code FROM agencies WHERE id IN ({marks}) ORDER BY code",
-            tuple(row[0] for row in rows),
+            tuple(row["agency_id"] for row in rows),
         )
-        return [row[0] for row in codes]
+        return [row["code"] for row in codes]
 
     async def memberships_to_check(self) -> list[tuple[int, int]]:
         """(chat_id, user_id) of every member of an active agency, one per chat and person."""
@@ -317,7 +329,7 @@ class AgencyQueries:
             WHERE a.active = 1 ORDER BY a.chat_id, m.user_id
             """,
         )
-        return [(int(row[0]), int(row[1])) for row in rows]
+        return [(int(row["chat_id"]), int(row["user_id"])) for row in rows]
 
     async def agency_ids_of(self, user_id: int) -> frozenset[int]:
         rows = await fetch_all(
@@ -328,7 +340,7 @@ class AgencyQueries:
             """,
             (user_id,),
         )
-        return frozenset([row[0] for row in rows])
+        return frozenset([row["agency_id"] for row in rows])
 
     async def agencies_of(self, user_id: int) -> list[Agency]:
         return await self._agencies(
@@ -375,9 +387,9 @@ class AgencyQueries:
         )
         members = []
         for row in rows:
-            on_duty = bool(row[len(PERSON_COLUMNS)])
-            until = maybe_time(row[len(PERSON_COLUMNS) + 1]) if on_duty else None
-            members.append(Member(row[-1], person_from_row(row), on_duty, until))
+            on_duty = bool(row["duty"])
+            until = maybe_time(row["duty_until"]) if on_duty else None
+            members.append(Member(row["agency_id"], person_from_row(row), on_duty, until))
         return members
 
     async def admins_to_notify(self, configured: tuple[int, ...]) -> list[int]:
@@ -392,4 +404,4 @@ class AgencyQueries:
             """,
             configured,
         )
-        return [row[0] for row in rows]
+        return [row["id"] for row in rows]

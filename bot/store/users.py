@@ -9,7 +9,7 @@ import aiosqlite
 from bot.i18n import pick_language
 from bot.settings import Language
 from bot.store.codec import from_db_time, maybe_time, to_db_time
-from bot.store.rows import fetch_all, fetch_one
+from bot.store.rows import NamedRow, fetch_all, fetch_one
 from models.agencies import Role
 from models.users import Person
 
@@ -28,18 +28,19 @@ PERSON_COLUMNS = (
 _PERSON_COLUMNS = ", ".join(PERSON_COLUMNS)
 
 
-def person_from_row(row: aiosqlite.Row) -> Person:
+def person_from_row(row: NamedRow) -> Person:
+    """A person from the columns `PERSON_COLUMNS` names."""
     return Person(
-        id=row[0],
-        first_name=row[1],
-        last_name=row[2],
-        username=row[3],
-        language_code=row[4],
-        started_at=maybe_time(row[5]),
-        first_seen_at=from_db_time(row[6]),
-        last_seen_at=from_db_time(row[7]),
-        phone=row[8],
-        forgotten_at=maybe_time(row[9]),
+        id=row["id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        username=row["username"],
+        language_code=row["language_code"],
+        started_at=maybe_time(row["started_at"]),
+        first_seen_at=from_db_time(row["first_seen_at"]),
+        last_seen_at=from_db_time(row["last_seen_at"]),
+        phone=row["phone"],
+        forgotten_at=maybe_time(row["forgotten_at"]),
     )
 
 
@@ -146,7 +147,7 @@ class UserQueries:
 
     async def roles_of(self, user_id: int) -> frozenset[Role]:
         rows = await fetch_all(self.db, "SELECT role FROM user_roles WHERE user_id = ?", (user_id,))
-        return frozenset([Role(row[0]) for row in rows])
+        return frozenset([Role(row["role"]) for row in rows])
 
     async def grant_role(self, user_id: int, role: Role, by_user: int, now: datetime) -> bool:
         """Give a role; False when the person already held it."""
@@ -174,4 +175,4 @@ class UserQueries:
             ORDER BY r.role, u.first_name COLLATE NOCASE, u.id
             """,
         )
-        return [(person_from_row(row), Role(row[10])) for row in rows]
+        return [(person_from_row(row), Role(row["role"])) for row in rows]
