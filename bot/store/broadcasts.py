@@ -8,7 +8,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import from_db_time, from_json, maybe_time, to_db_time, to_json
-from bot.store.rows import fetch_all, fetch_one
+from bot.store.rows import NamedRow, fetch_all, fetch_one
 from models.broadcast import (
     Broadcast,
     BroadcastStatus,
@@ -32,25 +32,27 @@ DRAFT_FIELDS = frozenset(
 )
 
 
-def _broadcast(row: aiosqlite.Row) -> Broadcast:
+def _broadcast(row: NamedRow) -> Broadcast:
+    """A broadcast from the columns `_COLUMNS` names."""
+    urgency, target_kind, step = row["urgency"], row["target_kind"], row["step"]
     return Broadcast(
-        id=row[0],
-        sender_id=row[1],
-        sender_name=row[2],
-        text=row[3],
-        urgency=Urgency(row[4]) if row[4] is not None else Urgency.INFO,
-        target_kind=TargetKind(row[5]) if row[5] is not None else None,
-        agency_ids=tuple(from_json(row[6])),
-        latitude=row[7],
-        longitude=row[8],
-        status=BroadcastStatus(row[9]),
-        created_at=from_db_time(row[10]),
-        sent_at=maybe_time(row[11]),
-        cancelled_at=maybe_time(row[12]),
-        step=Step(row[13]) if row[13] is not None else None,
-        photo_file_id=row[14],
-        language=row[15],
-        finished_at=maybe_time(row[16]),
+        id=row["id"],
+        sender_id=row["sender_id"],
+        sender_name=row["sender_name"],
+        text=row["text"],
+        urgency=Urgency(urgency) if urgency is not None else Urgency.INFO,
+        target_kind=TargetKind(target_kind) if target_kind is not None else None,
+        agency_ids=tuple(from_json(row["agency_ids"])),
+        latitude=row["latitude"],
+        longitude=row["longitude"],
+        status=BroadcastStatus(row["status"]),
+        created_at=from_db_time(row["created_at"]),
+        sent_at=maybe_time(row["sent_at"]),
+        cancelled_at=maybe_time(row["cancelled_at"]),
+        step=Step(step) if step is not None else None,
+        photo_file_id=row["photo_file_id"],
+        language=row["language"],
+        finished_at=maybe_time(row["finished_at"]),
     )
 
 
@@ -245,8 +247,8 @@ class BroadcastQueries:
         row = await fetch_one(
             self.db,
             f"""
-            SELECT d.broadcast_id, d.chat_id, d.thread_id, d.language, {_STATE},
-                   d.resend_outbox_id IS NOT NULL, m.ref
+            SELECT d.broadcast_id, d.chat_id, d.thread_id, d.language, {_STATE} AS state,
+                   d.resend_outbox_id IS NOT NULL AS resent, m.ref
             FROM broadcast_deliveries d JOIN outbox m ON m.id = d.outbox_id
             WHERE d.broadcast_id = ? AND d.chat_id = ?
             """,
@@ -255,7 +257,13 @@ class BroadcastQueries:
         if row is None:
             return None
         return DeliveryRow(
-            row[0], row[1], row[2], row[3], DeliveryState(row[4]), bool(row[5]), row[6]
+            broadcast_id=row["broadcast_id"],
+            chat_id=row["chat_id"],
+            thread_id=row["thread_id"],
+            language=row["language"],
+            state=DeliveryState(row["state"]),
+            resent=bool(row["resent"]),
+            ref=row["ref"],
         )
 
     async def set_resent(self, broadcast_id: int, chat_id: int, outbox_id: int) -> None:
@@ -272,9 +280,9 @@ class BroadcastQueries:
         rows = await fetch_all(
             self.db,
             f"""
-            SELECT d.chat_id, d.label, d.agency_id, d.user_id, {_STATE},
-                   COALESCE(m.last_error, photo.last_error, pin.last_error),
-                   d.resend_outbox_id IS NOT NULL
+            SELECT d.chat_id, d.label, d.agency_id, d.user_id, {_STATE} AS state,
+                   COALESCE(m.last_error, photo.last_error, pin.last_error) AS error,
+                   d.resend_outbox_id IS NOT NULL AS resent
             FROM broadcast_deliveries d
             JOIN outbox m ON m.id = d.outbox_id
             LEFT JOIN outbox photo ON photo.id = d.photo_outbox_id
@@ -287,14 +295,14 @@ class BroadcastQueries:
         confirmers = await self._confirmers(broadcast_id)
         return [
             Delivery(
-                chat_id=row[0],
-                label=row[1],
-                agency_id=row[2],
-                user_id=row[3],
-                state=DeliveryState(row[4]),
-                error=row[5],
-                confirmed_by=tuple(confirmers.get(row[0], ())),
-                resent=bool(row[6]),
+                chat_id=row["chat_id"],
+                label=row["label"],
+                agency_id=row["agency_id"],
+                user_id=row["user_id"],
+                state=DeliveryState(row["state"]),
+                error=row["error"],
+                confirmed_by=tuple(confirmers.get(row["chat_id"], ())),
+                resent=bool(row["resent"]),
             )
             for row in rows
         ]
@@ -314,7 +322,9 @@ class BroadcastQueries:
         )
         names: dict[int, list[str]] = {}
         for row in rows:
-            names.setdefault(row[0], []).append(display_name(row[1], row[2], row[3], row[4]))
+            names.setdefault(row["chat_id"], []).append(
+                display_name(row["user_id"], row["first_name"], row["last_name"], row["username"])
+            )
         return names
 
     async def confirmers(self, broadcast_id: int, chat_id: int) -> list[str]:
@@ -325,10 +335,13 @@ class BroadcastQueries:
         row = await fetch_one(
             self.db,
             f"""
-            SELECT COUNT(*),
-                   COALESCE(SUM(state = 'sent'), 0), COALESCE(SUM(state = 'pending'), 0),
-                   COALESCE(SUM(state = 'parked'), 0), COALESCE(SUM(state = 'dropped'), 0),
+            SELECT COUNT(*) AS total,
+                   COALESCE(SUM(state = 'sent'), 0) AS sent,
+                   COALESCE(SUM(state = 'pending'), 0) AS pending,
+                   COALESCE(SUM(state = 'parked'), 0) AS failed,
+                   COALESCE(SUM(state = 'dropped'), 0) AS dropped,
                    (SELECT COUNT(DISTINCT chat_id) FROM broadcast_receipts WHERE broadcast_id = ?)
+                       AS confirmed
             FROM (SELECT {_STATE} AS state
                   FROM broadcast_deliveries d JOIN outbox m ON m.id = d.outbox_id
                   WHERE d.broadcast_id = ?)
@@ -336,7 +349,14 @@ class BroadcastQueries:
             (broadcast_id, broadcast_id),
         )
         assert row is not None
-        return Counts(*(int(value) for value in row))
+        return Counts(
+            total=int(row["total"]),
+            sent=int(row["sent"]),
+            pending=int(row["pending"]),
+            failed=int(row["failed"]),
+            dropped=int(row["dropped"]),
+            confirmed=int(row["confirmed"]),
+        )
 
     async def record_receipt(
         self, broadcast_id: int, chat_id: int, user_id: int, now: datetime
@@ -355,9 +375,9 @@ class BroadcastQueries:
         row = await fetch_one(
             self.db, "SELECT shown_counts FROM broadcasts WHERE id = ?", (broadcast_id,)
         )
-        if row is None or row[0] is None:
+        if row is None or row["shown_counts"] is None:
             return None
-        return Counts(**from_json(row[0]))
+        return Counts(**from_json(row["shown_counts"]))
 
     async def set_shown_counts(self, broadcast_id: int, counts: Counts) -> None:
         await self.db.execute(
@@ -381,7 +401,7 @@ class BroadcastQueries:
         rows = await fetch_all(
             self.db, "SELECT id FROM broadcasts WHERE status = 'mengirim' ORDER BY id"
         )
-        return [row[0] for row in rows]
+        return [row["id"] for row in rows]
 
     async def recent_broadcasts(self, limit: int) -> list[tuple[Broadcast, Counts]]:
         found = await self._broadcasts("status != 'draft' ORDER BY id DESC LIMIT ?", (limit,))
@@ -407,11 +427,11 @@ class BroadcastQueries:
         )
         return [
             Recipient(
-                chat_id=row[0],
+                chat_id=row["id"],
                 thread_id=None,
-                label=display_name(row[0], row[1], row[2], row[3]),
-                language=row[4] or "",
-                user_id=row[0],
+                label=display_name(row["id"], row["first_name"], row["last_name"], row["username"]),
+                language=row["language_code"] or "",
+                user_id=row["id"],
             )
             for row in rows
         ]

@@ -9,23 +9,24 @@ from typing import Any
 import aiosqlite
 
 from bot.store.codec import from_db_time, from_json, to_db_time, to_json
-from bot.store.rows import fetch_all, fetch_one
+from bot.store.rows import NamedRow, fetch_all, fetch_one
 from models.conversations import Talk
 
 _COLUMNS = "user_id, kind, step, data, language, message_id, started_at, updated_at"
 REPORT_KINDS = ("report", "call")
 
 
-def _talk(row: aiosqlite.Row) -> Talk:
+def _talk(row: NamedRow) -> Talk:
+    """A conversation from the columns `_COLUMNS` names."""
     return Talk(
-        user_id=row[0],
-        kind=row[1],
-        step=row[2],
-        data=from_json(row[3]),
-        language=row[4],
-        message_id=row[5],
-        started_at=from_db_time(row[6]),
-        updated_at=from_db_time(row[7]),
+        user_id=row["user_id"],
+        kind=row["kind"],
+        step=row["step"],
+        data=from_json(row["data"]),
+        language=row["language"],
+        message_id=row["message_id"],
+        started_at=from_db_time(row["started_at"]),
+        updated_at=from_db_time(row["updated_at"]),
     )
 
 

@@ -40,7 +40,7 @@ class DeliveryQueries:
             f"SELECT update_id FROM processed_updates WHERE update_id IN ({marks})",
             tuple(update_ids),
         )
-        return {int(row[0]) for row in rows}
+        return {int(row["update_id"]) for row in rows}
 
     async def record_update(self, update_id: int, now: datetime) -> None:
         await self.db.execute(
@@ -49,8 +49,8 @@ class DeliveryQueries:
         )
 
     async def last_handled_update(self) -> int | None:
-        row = await fetch_one(self.db, "SELECT MAX(update_id) FROM processed_updates")
-        return None if row is None or row[0] is None else int(row[0])
+        row = await fetch_one(self.db, "SELECT MAX(update_id) AS last FROM processed_updates")
+        return None if row is None or row["last"] is None else int(row["last"])
 
     async def forget_old_updates(self, before: datetime) -> None:
         """Telegram keeps undelivered updates 24 hours; older records can go."""
@@ -86,7 +86,12 @@ class DeliveryQueries:
             "SELECT chat_id, reason, since, notified_at FROM unreachable_chats ORDER BY since",
         )
         return [
-            UnreachableChat(row[0], row[1], from_db_time(row[2]), maybe_time(row[3]))
+            UnreachableChat(
+                chat_id=row["chat_id"],
+                reason=row["reason"],
+                since=from_db_time(row["since"]),
+                notified_at=maybe_time(row["notified_at"]),
+            )
             for row in rows
         ]
 

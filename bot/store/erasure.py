@@ -34,7 +34,7 @@ class ErasureQueries:
         rows = await fetch_all(
             self.db,
             """
-            SELECT id FROM incidents WHERE reporter_id = ?
+            SELECT id AS incident_id FROM incidents WHERE reporter_id = ?
             UNION SELECT incident_id FROM assignments WHERE user_id = ?
             UNION SELECT incident_id FROM responses WHERE acknowledged_by = ?
             UNION SELECT incident_id FROM incident_events WHERE actor_id = ?
@@ -45,7 +45,7 @@ class ErasureQueries:
         phones = await fetch_all(
             self.db,
             """
-            SELECT DISTINCT reporter_phone FROM incidents
+            SELECT DISTINCT reporter_phone AS phone FROM incidents
             WHERE reporter_id = ? AND reporter_phone IS NOT NULL
             UNION SELECT phone FROM users WHERE id = ? AND phone IS NOT NULL
             """,
@@ -57,9 +57,9 @@ class ErasureQueries:
             (user_id,),
         )
         return Trace(
-            [int(row[0]) for row in rows],
-            [str(row[0]) for row in phones],
-            [(int(row[0]), int(row[1])) for row in messages],
+            [int(row["incident_id"]) for row in rows],
+            [str(row["phone"]) for row in phones],
+            [(int(row["chat_id"]), int(row["message_id"])) for row in messages],
         )
 
     async def forget_personal_messages(self, user_id: int) -> None:
@@ -79,13 +79,13 @@ class ErasureQueries:
             f"SELECT id, detail FROM incident_events WHERE incident_id IN ({marks})",
             tuple(incident_ids),
         )
-        for event_id, detail in rows:
-            scrubbed = detail
+        for row in rows:
+            scrubbed = detail = row["detail"]
             for word in words:
                 scrubbed = scrubbed.replace(json.dumps(word, ensure_ascii=False)[1:-1], label)
             if scrubbed != detail:
                 await self.db.execute(
-                    "UPDATE incident_events SET detail = ? WHERE id = ?", (scrubbed, event_id)
+                    "UPDATE incident_events SET detail = ? WHERE id = ?", (scrubbed, row["id"])
                 )
 
     async def scrub_outbox(self, user_id: int, refs: Iterable[str], words: Iterable[str]) -> int:
@@ -109,14 +109,14 @@ class ErasureQueries:
             params,
         )
         scrubbed = 0
-        for row_id, payload in rows:
-            data = json.loads(payload)
+        for row in rows:
+            data = json.loads(row["payload"])
             kept = {key: value for key, value in data.items() if key not in _READABLE}
             if kept != data:
                 # A fallback that was never needed (it names an assignee) goes too.
                 await self.db.execute(
                     "UPDATE outbox SET payload = ?, fallback = NULL WHERE id = ?",
-                    (to_json(kept), row_id),
+                    (to_json(kept), row["id"]),
                 )
                 scrubbed += 1
         return scrubbed

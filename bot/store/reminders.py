@@ -7,7 +7,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import from_db_time, to_db_time
-from bot.store.rows import fetch_all, fetch_one
+from bot.store.rows import NamedRow, fetch_all, fetch_one
 from models.reminders import Reminder, ReminderKind, ReminderState
 
 _COLUMNS = (
@@ -16,19 +16,20 @@ _COLUMNS = (
 )
 
 
-def _reminder(row: aiosqlite.Row) -> Reminder:
+def _reminder(row: NamedRow) -> Reminder:
+    """A reminder from the columns `_COLUMNS` names."""
     return Reminder(
-        id=row[0],
-        kind=ReminderKind(row[1]),
-        incident_id=row[2],
-        agency_id=row[3],
-        assignment_id=row[4],
-        due_at=from_db_time(row[5]),
-        attempt=row[6],
-        state=ReminderState(row[7]),
-        created_at=from_db_time(row[8]),
-        broadcast_id=row[9],
-        chat_id=row[10],
+        id=row["id"],
+        kind=ReminderKind(row["kind"]),
+        incident_id=row["incident_id"],
+        agency_id=row["agency_id"],
+        assignment_id=row["assignment_id"],
+        due_at=from_db_time(row["due_at"]),
+        attempt=row["attempt"],
+        state=ReminderState(row["state"]),
+        created_at=from_db_time(row["created_at"]),
+        broadcast_id=row["broadcast_id"],
+        chat_id=row["chat_id"],
     )
 
 
@@ -152,7 +153,7 @@ class ReminderQueries:
         rows = await fetch_all(
             self.db, "SELECT id, due_at FROM reminders WHERE state = 'pending' ORDER BY due_at"
         )
-        return [(row[0], from_db_time(row[1])) for row in rows]
+        return [(row["id"], from_db_time(row["due_at"])) for row in rows]
 
     async def record_firing(
         self, reminder: Reminder, next_due: datetime | None, now: datetime
@@ -180,9 +181,10 @@ class ReminderQueries:
         """How many pending reminders were due before `before`, and the oldest due time."""
         row = await fetch_one(
             self.db,
-            "SELECT COUNT(*), MIN(due_at) FROM reminders WHERE state = 'pending' AND due_at < ?",
+            "SELECT COUNT(*) AS n, MIN(due_at) AS oldest FROM reminders "
+            "WHERE state = 'pending' AND due_at < ?",
             (to_db_time(before),),
         )
-        if row is None or not row[0]:
+        if row is None or not row["n"]:
             return 0, None
-        return int(row[0]), from_db_time(row[1])
+        return int(row["n"]), from_db_time(row["oldest"])

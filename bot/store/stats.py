@@ -64,11 +64,11 @@ class StatsQueries:
         ) as cursor:
             return [
                 IncidentRow(
-                    id=row[0],
-                    type=IncidentType(row[1]),
-                    created_at=from_db_time(row[2]),
-                    lifecycle=Lifecycle(row[3]),
-                    closed_at=maybe_time(row[4]),
+                    id=row["id"],
+                    type=IncidentType(row["type"]),
+                    created_at=from_db_time(row["created_at"]),
+                    lifecycle=Lifecycle(row["lifecycle"]),
+                    closed_at=maybe_time(row["closed_at"]),
                 )
                 async for row in cursor
             ]
@@ -86,10 +86,10 @@ class StatsQueries:
         ) as cursor:
             return [
                 ResponseRow(
-                    incident_id=row[0],
-                    agency_id=row[1],
-                    acknowledged_at=maybe_time(row[2]),
-                    on_behalf=bool(row[3]),
+                    incident_id=row["incident_id"],
+                    agency_id=row["agency_id"],
+                    acknowledged_at=maybe_time(row["acknowledged_at"]),
+                    on_behalf=bool(row["on_behalf"]),
                 )
                 async for row in cursor
             ]
@@ -108,11 +108,18 @@ class StatsQueries:
             (*_active_params(start, end), *DIGEST_EVENT_KINDS),
         ) as cursor:
             return [
-                EventRow(incident_id=row[0], kind=row[1], agency_id=row[2], at=from_db_time(row[3]))
+                EventRow(
+                    incident_id=row["incident_id"],
+                    kind=row["kind"],
+                    agency_id=row["agency_id"],
+                    at=from_db_time(row["at"]),
+                )
                 async for row in cursor
             ]
 
     async def agency_names(self) -> list[AgencyRow]:
         """Every agency ever registered: old incidents may name one that is inactive now."""
         async with self.db.execute("SELECT id, code, name FROM agencies ORDER BY code") as cursor:
-            return [AgencyRow(id=row[0], code=row[1], name=row[2]) async for row in cursor]
+            return [
+                AgencyRow(id=row["id"], code=row["code"], name=row["name"]) async for row in cursor
+            ]
