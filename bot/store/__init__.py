@@ -176,12 +176,17 @@ class Store:
             await self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def pragma(self, name: str) -> object:
+        """The value of a pragma that reads a setting (`journal_mode`, `page_count`, ...)."""
         if not name.isidentifier():
             raise ValueError(name)
-        async with self._lock, self.db.execute(f"PRAGMA {name}") as cursor:
+        # The pragma's table-valued function, so that its column has a name we give it (its own
+        # is the pragma's name, mostly: busy_timeout's is "timeout").
+        async with (
+            self._lock,
+            self.db.execute(f"SELECT (SELECT * FROM pragma_{name}) AS value") as cursor,
+        ):
             row = await cursor.fetchone()
-        # Its one column is named after the pragma, mostly (busy_timeout's is "timeout").
-        return None if row is None else row[row.keys()[0]]
+        return None if row is None else row["value"]
 
     @asynccontextmanager
     async def _held(self) -> AsyncIterator[None]:
