@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import aiosqlite
 
@@ -91,6 +92,14 @@ _STATE = """
         ELSE 'sent'
     END
 """
+
+
+class _DropsCopies(Protocol):
+    """What `cancel_broadcast` needs of `Tx` besides these queries."""
+
+    db: aiosqlite.Connection
+
+    async def drop_broadcast_copies(self, broadcast_id: int) -> int: ...
 
 
 class BroadcastQueries:
@@ -186,7 +195,7 @@ class BroadcastQueries:
         )
         return cursor.rowcount == 1
 
-    async def cancel_broadcast(self, broadcast_id: int, now: datetime) -> int | None:
+    async def cancel_broadcast(self: _DropsCopies, broadcast_id: int, now: datetime) -> int | None:
         """Stop a broadcast in progress: its copies still waiting are dropped. Returns how many
         were dropped, or None when it was not in progress (already done or cancelled)."""
         at = to_db_time(now)
@@ -200,18 +209,7 @@ class BroadcastQueries:
         )
         if cursor.rowcount != 1:
             return None
-        cursor = await self.db.execute(
-            """
-            UPDATE outbox SET status = 'dropped', last_error = 'broadcast cancelled'
-            WHERE status = 'pending' AND id IN (
-                SELECT outbox_id FROM broadcast_deliveries WHERE broadcast_id = ?
-                UNION SELECT photo_outbox_id FROM broadcast_deliveries WHERE broadcast_id = ?
-                UNION SELECT location_outbox_id FROM broadcast_deliveries WHERE broadcast_id = ?
-                UNION SELECT resend_outbox_id FROM broadcast_deliveries WHERE broadcast_id = ?)
-            """,
-            (broadcast_id, broadcast_id, broadcast_id, broadcast_id),
-        )
-        return cursor.rowcount
+        return await self.drop_broadcast_copies(broadcast_id)
 
     async def add_delivery(
         self,
@@ -265,6 +263,15 @@ class BroadcastQueries:
             resent=bool(row["resent"]),
             ref=row["ref"],
         )
+
+    async def retarget_broadcast_copies(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup (`retarget_chat`): the broadcast copies there stay
+        confirmable from the new chat."""
+        for table in ("broadcast_deliveries", "broadcast_receipts"):
+            await self.db.execute(
+                f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?",
+                (new_chat_id, old_chat_id),
+            )
 
     async def set_resent(self, broadcast_id: int, chat_id: int, outbox_id: int) -> None:
         await self.db.execute(
@@ -395,6 +402,12 @@ class BroadcastQueries:
                 ),
                 broadcast_id,
             ),
+        )
+
+    async def anonymize_broadcasts(self, user_id: int, label: str) -> None:
+        """A dispatcher's name on the broadcasts they sent becomes their anonymous label."""
+        await self.db.execute(
+            "UPDATE broadcasts SET sender_name = ? WHERE sender_id = ?", (label, user_id)
         )
 
     async def sending_broadcasts(self) -> list[int]:

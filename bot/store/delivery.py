@@ -22,7 +22,6 @@ class UnreachableChat:
 
 class DeliveryQueries:
     db: aiosqlite.Connection
-    wrote_outbox: bool
 
     async def update_handled(self, update_id: int) -> bool:
         row = await fetch_one(
@@ -100,12 +99,3 @@ class DeliveryQueries:
             self.db, "SELECT 1 FROM unreachable_chats WHERE chat_id = ?", (chat_id,)
         )
         return row is not None
-
-    async def park_chat(self, chat_id: int, error: str) -> int:
-        """Stop retrying a chat that refuses the bot: park everything pending for it."""
-        cursor = await self.db.execute(
-            "UPDATE outbox SET status = 'parked', last_error = ? "
-            "WHERE chat_id = ? AND status = 'pending'",
-            (error[:1000], chat_id),
-        )
-        return cursor.rowcount

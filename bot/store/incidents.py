@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -284,6 +285,12 @@ class IncidentQueries:
         )
         return cursor.rowcount == 1
 
+    async def forget_reporter_phones(self, user_id: int) -> None:
+        """The phone numbers on this person's reports go (`forget_person`)."""
+        await self.db.execute(
+            "UPDATE incidents SET reporter_phone = NULL WHERE reporter_id = ?", (user_id,)
+        )
+
     async def set_severity(self, incident_id: int, severity: Severity, now: datetime) -> None:
         await self.db.execute(
             "UPDATE incidents SET severity = ?, updated_at = ? WHERE id = ?",
@@ -517,6 +524,29 @@ class IncidentQueries:
             (incident_id, kind),
         )
         return 0 if row is None else int(row["n"])
+
+    async def scrub_event_details(
+        self, incident_ids: Sequence[int], words: Iterable[str], label: str
+    ) -> None:
+        """Names written into the timeline's details (an assignment "to Rudi", a follow-up
+        "Rudi was asked") become the person's anonymous label."""
+        words = [w for w in words if w]
+        if not incident_ids or not words:
+            return
+        marks = ", ".join("?" for _ in incident_ids)
+        rows = await fetch_all(
+            self.db,
+            f"SELECT id, detail FROM incident_events WHERE incident_id IN ({marks})",
+            tuple(incident_ids),
+        )
+        for row in rows:
+            scrubbed = detail = row["detail"]
+            for word in words:
+                scrubbed = scrubbed.replace(json.dumps(word, ensure_ascii=False)[1:-1], label)
+            if scrubbed != detail:
+                await self.db.execute(
+                    "UPDATE incident_events SET detail = ? WHERE id = ?", (scrubbed, row["id"])
+                )
 
     # --- where the incident was posted ---
 

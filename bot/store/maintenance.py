@@ -1,5 +1,5 @@
-"""SQL of the operator's commands: integrity, the outbox backlog, inspecting and requeueing
-outbox items, and the online backup.
+"""SQL of the operator's commands: integrity, the outbox backlog, inspecting outbox items (their
+requeueing is with the outbox's statements), and the online backup.
 
 `siaga112 check`, `siaga112 outbox` and `siaga112 backup` use these while the bot may be running
 on the same file; SQLite in WAL mode lets them read a consistent snapshot without holding up the
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.store.codec import from_db_time, to_db_time
+from bot.store.codec import from_db_time
 from bot.store.outbox import _ITEM_COLUMNS, _item
 from models.outbox import OutboxItem, OutboxStatus
 
@@ -40,7 +40,6 @@ class OutboxBacklog:
 
 class MaintenanceQueries:
     db: aiosqlite.Connection
-    wrote_outbox: bool
 
     async def integrity_problems(self) -> list[str]:
         """What `PRAGMA integrity_check` finds (the first lines of it); empty when intact."""
@@ -84,21 +83,6 @@ class MaintenanceQueries:
             (*(status.value for status in statuses), limit),
         ) as cursor:
             return [_item(row) async for row in cursor]
-
-    async def requeue_parked(self, item_id: int, now: datetime) -> bool:
-        """Put a parked item back in line (an operator fixed the cause); False if not parked.
-
-        Attempts restart from zero so the sender does not begin with its longest backoff."""
-        cursor = await self.db.execute(
-            """
-            UPDATE outbox SET status = 'pending', not_before = ?, attempts = 0, last_error = NULL
-            WHERE id = ? AND status = 'parked'
-            """,
-            (to_db_time(now), item_id),
-        )
-        if cursor.rowcount:
-            self.wrote_outbox = True
-        return cursor.rowcount == 1
 
     async def count_incidents(self) -> int:
         async with self.db.execute("SELECT COUNT(*) AS n FROM incidents") as cursor:

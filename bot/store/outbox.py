@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Protocol
 
 import aiosqlite
 
@@ -52,6 +55,10 @@ def _item(
     )
 
 
+# Payload fields that carry what people read; what is left (the topic, the keyboard, the parse
+# mode) is what the bot still needs to know about a message it sent.
+_READABLE = ("text", "caption", "media", "title", "address", "phone_number", "first_name")
+
 # Which pending edits a new edit of the same message makes pointless.
 _SUPERSEDES: dict[SendMethod, tuple[SendMethod, ...]] = {
     SendMethod.EDIT_MESSAGE_TEXT: (
@@ -61,6 +68,14 @@ _SUPERSEDES: dict[SendMethod, tuple[SendMethod, ...]] = {
     SendMethod.EDIT_MESSAGE_REPLY_MARKUP: (SendMethod.EDIT_MESSAGE_REPLY_MARKUP,),
     SendMethod.EDIT_MESSAGE_CAPTION: (SendMethod.EDIT_MESSAGE_CAPTION,),
 }
+
+
+class _RetargetsCopies(Protocol):
+    """What `retarget_chat` needs of `Tx` besides these queries."""
+
+    db: aiosqlite.Connection
+
+    async def retarget_broadcast_copies(self, old_chat_id: int, new_chat_id: int) -> None: ...
 
 
 class OutboxQueries(MessageQueries):
@@ -245,6 +260,15 @@ class OutboxQueries(MessageQueries):
             (error[:1000], item.id),
         )
 
+    async def park_chat(self, chat_id: int, error: str) -> int:
+        """Stop retrying a chat that refuses the bot: park everything pending for it."""
+        cursor = await self.db.execute(
+            "UPDATE outbox SET status = 'parked', last_error = ? "
+            "WHERE chat_id = ? AND status = 'pending'",
+            (error[:1000], chat_id),
+        )
+        return cursor.rowcount
+
     async def requeue_refused(self, chat_id: int, now: datetime) -> int:
         """Send again what this chat refused (it blocked the bot, or never started it) and what
         could not follow: the person has now pressed Start."""
@@ -260,7 +284,38 @@ class OutboxQueries(MessageQueries):
             self.wrote_outbox = True
         return cursor.rowcount
 
-    async def retarget_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+    async def drop_broadcast_copies(self, broadcast_id: int) -> int:
+        """The copies of a broadcast still waiting are dropped (`cancel_broadcast`); returns
+        how many."""
+        cursor = await self.db.execute(
+            """
+            UPDATE outbox SET status = 'dropped', last_error = 'broadcast cancelled'
+            WHERE status = 'pending' AND id IN (
+                SELECT outbox_id FROM broadcast_deliveries WHERE broadcast_id = ?
+                UNION SELECT photo_outbox_id FROM broadcast_deliveries WHERE broadcast_id = ?
+                UNION SELECT location_outbox_id FROM broadcast_deliveries WHERE broadcast_id = ?
+                UNION SELECT resend_outbox_id FROM broadcast_deliveries WHERE broadcast_id = ?)
+            """,
+            (broadcast_id, broadcast_id, broadcast_id, broadcast_id),
+        )
+        return cursor.rowcount
+
+    async def requeue_parked(self, item_id: int, now: datetime) -> bool:
+        """Put a parked item back in line (an operator fixed the cause); False if not parked.
+
+        Attempts restart from zero so the sender does not begin with its longest backoff."""
+        cursor = await self.db.execute(
+            """
+            UPDATE outbox SET status = 'pending', not_before = ?, attempts = 0, last_error = NULL
+            WHERE id = ? AND status = 'parked'
+            """,
+            (to_db_time(now), item_id),
+        )
+        if cursor.rowcount:
+            self.wrote_outbox = True
+        return cursor.rowcount == 1
+
+    async def retarget_chat(self: _RetargetsCopies, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: its pending messages and references follow it. What its
         old messages show stays under the old id, where those messages are."""
         await self.db.execute(
@@ -270,12 +325,7 @@ class OutboxQueries(MessageQueries):
         await self.db.execute(
             "UPDATE message_refs SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
         )
-        # Broadcast copies there stay confirmable from the new chat.
-        for table in ("broadcast_deliveries", "broadcast_receipts"):
-            await self.db.execute(
-                f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?",
-                (new_chat_id, old_chat_id),
-            )
+        await self.retarget_broadcast_copies(old_chat_id, new_chat_id)
 
     async def message_ref(self, ref: str) -> tuple[int, int] | None:
         """(chat_id, message_id) of the message sent under `ref`, once it has been sent."""
@@ -303,3 +353,49 @@ class OutboxQueries(MessageQueries):
             self.db, "SELECT 1 FROM outbox WHERE ref = ? AND status = 'pending' LIMIT 1", (ref,)
         )
         return row is not None
+
+    # --- erasure ---
+
+    async def scrub_outbox(self, user_id: int, refs: Iterable[str], words: Iterable[str]) -> int:
+        """What people read in the outbox rows that are no longer waiting (sent, parked or made
+        moot) and that went to the person, named one of `refs`, or mention one of `words`
+        (their name, username, phone): their text goes, the rest of the row stays. Returns
+        how many rows were scrubbed."""
+        conditions = ["chat_id = ?", "ref IN (SELECT value FROM json_each(?))"]
+        conditions.append("target_ref IN (SELECT value FROM json_each(?))")
+        refs_json = to_json(sorted(set(refs)))
+        params: list[object] = [user_id, refs_json, refs_json]
+        for word in {w for w in words if w}:
+            conditions.append("instr(payload, ?) > 0")
+            params.append(json.dumps(word, ensure_ascii=False)[1:-1])
+        rows = await fetch_all(
+            self.db,
+            f"""
+            SELECT id, payload FROM outbox
+            WHERE status != 'pending' AND ({" OR ".join(conditions)})
+            """,
+            params,
+        )
+        scrubbed = 0
+        for row in rows:
+            data = json.loads(row["payload"])
+            kept = {key: value for key, value in data.items() if key not in _READABLE}
+            if kept != data:
+                # A fallback that was never needed (it names an assignee) goes too.
+                await self.db.execute(
+                    "UPDATE outbox SET payload = ?, fallback = NULL WHERE id = ?",
+                    (to_json(kept), row["id"]),
+                )
+                scrubbed += 1
+        return scrubbed
+
+    async def name_message(self, ref: str, chat_id: int, message_id: int, now: datetime) -> None:
+        """Give a message the bot did not send (a person's own) a name, so the outbox can act
+        on it (delete it)."""
+        await self.db.execute(
+            """
+            INSERT INTO message_refs (ref, chat_id, message_id, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (ref) DO NOTHING
+            """,
+            (ref, chat_id, message_id, to_db_time(now)),
+        )

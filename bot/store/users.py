@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 import aiosqlite
 
@@ -42,6 +43,14 @@ def person_from_row(row: NamedRow) -> Person:
         phone=row["phone"],
         forgotten_at=maybe_time(row["forgotten_at"]),
     )
+
+
+class _ForgetsReports(Protocol):
+    """What `forget_person` needs of `Tx` besides these queries."""
+
+    db: aiosqlite.Connection
+
+    async def forget_reporter_phones(self, user_id: int) -> None: ...
 
 
 class UserQueries:
@@ -108,12 +117,10 @@ class UserQueries:
     async def set_phone(self, user_id: int, phone: str | None) -> None:
         await self.db.execute("UPDATE users SET phone = ? WHERE id = ?", (phone, user_id))
 
-    async def forget_person(self, user_id: int, now: datetime) -> None:
+    async def forget_person(self: _ForgetsReports, user_id: int, now: datetime) -> None:
         """Erase a person's name, username and phone — also the phone on their reports; their
         id stays for past records."""
-        await self.db.execute(
-            "UPDATE incidents SET reporter_phone = NULL WHERE reporter_id = ?", (user_id,)
-        )
+        await self.forget_reporter_phones(user_id)
         await self.db.execute(
             """
             UPDATE users SET first_name = NULL, last_name = NULL, username = NULL, phone = NULL,
@@ -142,6 +149,9 @@ class UserQueries:
             "VALUES (?, ?, ?)",
             (chat_id, message_id, user_id),
         )
+
+    async def forget_personal_messages(self, user_id: int) -> None:
+        await self.db.execute("DELETE FROM personal_messages WHERE user_id = ?", (user_id,))
 
     # --- roles ---
 
