@@ -7,15 +7,24 @@ rejected request never leaves a trace in the chat.
 from __future__ import annotations
 
 import asyncio
+import copy
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.simulator.entities import EntityParseError, parse_html, utf16_len
 from bot.simulator.limits import retry_after_seconds
-from bot.simulator.models import ApiError, SimChat, SimMessage, bad_request
+from bot.simulator.models import (
+    CAPTIONED_MEDIA,
+    MEDIA_FIELDS,
+    ApiError,
+    SimChat,
+    SimMessage,
+    bad_request,
+    forbidden,
+)
 from bot.simulator.params import Params, UploadedFile
-from bot.simulator.state import SimState, scope_key
+from bot.simulator.state import FILE_KINDS, SimState, StoredFile, scope_key
 
 Handler = Callable[[Params], Awaitable[Any]]
 
@@ -82,6 +91,11 @@ class BotApi:
             "sendMessage": self.send_message,
             "sendPhoto": self.send_photo,
             "sendDocument": self.send_document,
+            "sendVoice": self.send_voice,
+            "sendVideo": self.send_video,
+            "sendAudio": self.send_audio,
+            "sendVideoNote": self.send_video_note,
+            "copyMessage": self.copy_message,
             "sendMediaGroup": self.send_media_group,
             "sendLocation": self.send_location,
             "sendVenue": self.send_venue,
@@ -297,14 +311,28 @@ class BotApi:
 
     def upload(self, p: Params, name: str, kind: str) -> UploadedFile:
         """The file a send refers to: an upload, attach://, a known file_id or a URL."""
+        source = self.media_source(p, name, kind)
+        if isinstance(source, StoredFile):
+            return UploadedFile(kind, source.file_path.rsplit("/", 1)[-1], "", source.data)
+        return source
+
+    def media_source(self, p: Params, name: str, kind: str) -> UploadedFile | StoredFile:
+        """The file parameter `name` of a send of `kind`: a new file, or one Telegram has."""
         if name in p.files:
             return p.files[name]
-        value = p.get_str(name)
-        return self.media_reference(p, value, kind)
+        return self.media_reference_source(p, p.get_str(name), kind)
 
     def media_reference(self, p: Params, value: str | None, kind: str) -> UploadedFile:
+        source = self.media_reference_source(p, value, kind)
+        if isinstance(source, StoredFile):
+            return UploadedFile(kind, source.file_path.rsplit("/", 1)[-1], "", source.data)
+        return source
+
+    def media_reference_source(
+        self, p: Params, value: str | None, kind: str
+    ) -> UploadedFile | StoredFile:
         if not value:
-            raise bad_request(f"there is no {kind} in the request")
+            raise bad_request(f"there is no {kind.replace('_', ' ')} in the request")
         if value.startswith("attach://"):
             attached = p.files.get(value.removeprefix("attach://"))
             if attached is None:
@@ -317,7 +345,42 @@ class BotApi:
         stored = self.state.file(value)
         if stored is None:
             raise bad_request("wrong file identifier/HTTP URL specified")
-        return UploadedFile(kind, stored.file_path.rsplit("/", 1)[-1], "", stored.data)
+        # TDLib keeps photos and documents apart; any document-like file (voice, video, audio,
+        # video note, document) is accepted by the sends of the others.
+        if (stored.kind == "photo") != (kind == "photo"):
+            raise bad_request(
+                f"can't use file of type {FILE_KINDS[stored.kind].type_name} "
+                f"as {FILE_KINDS[kind].type_name}"
+            )
+        return stored
+
+    def document_like(
+        self, p: Params, kind: str, new_file: Callable[[UploadedFile], dict[str, Any]]
+    ) -> tuple[str, dict[str, Any]]:
+        """(message field, media object) of a document-like send: a file_id Telegram already
+        has is sent again as the very file (same ids; a voice stays a voice even through
+        sendDocument, as the file keeps its attributes); anything else is a new file."""
+        source = self.media_source(p, kind, kind)
+        if isinstance(source, StoredFile):
+            return source.kind, source.media_json()
+        return kind, new_file(source)
+
+    def caption_fields(self, p: Params, kind: str) -> dict[str, Any]:
+        """The caption fields of a send (none for a video note, which has no caption)."""
+        if kind not in CAPTIONED_MEDIA:
+            return {}
+        caption, entities, html = self.caption_checked(
+            p.get_str("caption"), p.get_str("parse_mode"), p.get_json("caption_entities")
+        )
+        return {
+            "caption": caption,
+            "caption_entities": entities,
+            "caption_html": html,
+            "parse_mode": p.get_str("parse_mode"),
+            "show_caption_above_media": caption is not None
+            and kind in ("photo", "video")
+            and p.get_bool("show_caption_above_media"),
+        }
 
     def editable(self, p: Params) -> tuple[SimChat, SimMessage]:
         if p.has("inline_message_id") and not p.has("chat_id"):
@@ -423,49 +486,92 @@ class BotApi:
             entities=entities,
             html=html,
             parse_mode=p.get_str("parse_mode"),
+            has_protected_content=p.get_bool("protect_content"),
         )
         return self.state.message_json(msg)
 
     async def send_photo(self, p: Params) -> Any:
         chat, thread_id, replied, markup = self.send_target(p)
         upload = self.upload(p, "photo", "photo")
-        caption, entities, html = self.caption_checked(
-            p.get_str("caption"), p.get_str("parse_mode"), p.get_json("caption_entities")
-        )
+        caption = self.caption_fields(p, "photo")
         msg = self.commit_send(
             chat,
             thread_id=thread_id,
             replied=replied,
             markup=markup,
-            summary=f"[photo] {caption or ''}".strip(),
+            summary=_media_summary("photo", None, caption["caption"]),
             photo=self.state.photo_sizes(upload.data),
-            caption=caption,
-            caption_entities=entities,
-            caption_html=html,
-            parse_mode=p.get_str("parse_mode"),
+            has_protected_content=p.get_bool("protect_content"),
+            **caption,
         )
         return self.state.message_json(msg)
 
     async def send_document(self, p: Params) -> Any:
+        def new_document(upload: UploadedFile) -> dict[str, Any]:
+            return self.state.document_json(
+                upload.data, upload.filename, upload.content_type or "application/octet-stream"
+            )
+
+        return await self.send_document_like(p, "document", new_document)
+
+    async def send_voice(self, p: Params) -> Any:
+        def new_voice(upload: UploadedFile) -> dict[str, Any]:
+            return self.state.voice_json(upload.data, p.get_int("duration") or 0)
+
+        return await self.send_document_like(p, "voice", new_voice)
+
+    async def send_video(self, p: Params) -> Any:
+        def new_video(upload: UploadedFile) -> dict[str, Any]:
+            return self.state.video_json(
+                upload.data,
+                p.get_int("duration") or 0,
+                p.get_int("width") or 0,
+                p.get_int("height") or 0,
+                file_name=upload.filename or None,
+            )
+
+        return await self.send_document_like(p, "video", new_video)
+
+    async def send_audio(self, p: Params) -> Any:
+        def new_audio(upload: UploadedFile) -> dict[str, Any]:
+            content_type = upload.content_type or ""
+            return self.state.audio_json(
+                upload.data,
+                p.get_int("duration") or 0,
+                content_type if content_type.startswith("audio/") else "audio/mpeg",
+                file_name=upload.filename or None,
+                title=p.get_str("title"),
+                performer=p.get_str("performer"),
+            )
+
+        return await self.send_document_like(p, "audio", new_audio)
+
+    async def send_video_note(self, p: Params) -> Any:
+        def new_video_note(upload: UploadedFile) -> dict[str, Any]:
+            return self.state.video_note_json(
+                upload.data, p.get_int("duration") or 0, p.get_int("length") or 0
+            )
+
+        return await self.send_document_like(p, "video_note", new_video_note)
+
+    async def send_document_like(
+        self, p: Params, kind: str, new_file: Callable[[UploadedFile], dict[str, Any]]
+    ) -> Any:
+        """sendDocument, sendVoice, sendVideo, sendAudio and sendVideoNote."""
         chat, thread_id, replied, markup = self.send_target(p)
-        upload = self.upload(p, "document", "document")
-        caption, entities, html = self.caption_checked(
-            p.get_str("caption"), p.get_str("parse_mode"), p.get_json("caption_entities")
-        )
-        document = self.state.document_json(
-            upload.data, upload.filename, upload.content_type or "application/octet-stream"
-        )
+        caption = self.caption_fields(p, kind)
+        field, media = self.document_like(p, kind, new_file)
+        content: dict[str, Any] = {field: media}
+        if field in CAPTIONED_MEDIA:
+            content.update(caption)
         msg = self.commit_send(
             chat,
             thread_id=thread_id,
             replied=replied,
             markup=markup,
-            summary=f"[document {upload.filename}] {caption or ''}".strip(),
-            document=document,
-            caption=caption,
-            caption_entities=entities,
-            caption_html=html,
-            parse_mode=p.get_str("parse_mode"),
+            summary=_media_summary(field, media, content.get("caption")),
+            has_protected_content=p.get_bool("protect_content"),
+            **content,
         )
         return self.state.message_json(msg)
 
@@ -490,6 +596,14 @@ class BotApi:
             media_fields: dict[str, Any] = {}
             if kind == "photo":
                 media_fields["photo"] = self.state.photo_sizes(upload.data)
+            elif kind == "video":
+                media_fields["video"] = self.state.video_json(
+                    upload.data, 0, 0, 0, file_name=upload.filename or None
+                )
+            elif kind == "audio":
+                media_fields["audio"] = self.state.audio_json(
+                    upload.data, 0, file_name=upload.filename or None
+                )
             else:
                 media_fields["document"] = self.state.document_json(
                     upload.data, upload.filename, upload.content_type or "application/octet-stream"
@@ -506,6 +620,7 @@ class BotApi:
                 caption_entities=entities,
                 caption_html=html,
                 **media_fields,
+                has_protected_content=p.get_bool("protect_content"),
             )
             sent.append(self.state.message_json(msg))
         return sent
@@ -529,6 +644,7 @@ class BotApi:
             markup=markup,
             summary=f"[location {latitude:.5f}, {longitude:.5f}]",
             location=location,
+            has_protected_content=p.get_bool("protect_content"),
         )
         return self.state.message_json(msg)
 
@@ -549,6 +665,7 @@ class BotApi:
             summary=f"[venue {title}, {address}]",
             location=location,
             venue={"location": location, "title": title, "address": address},
+            has_protected_content=p.get_bool("protect_content"),
         )
         return self.state.message_json(msg)
 
@@ -566,8 +683,75 @@ class BotApi:
             markup=markup,
             summary=f"[contact {first_name} {phone}]",
             contact=contact,
+            has_protected_content=p.get_bool("protect_content"),
         )
         return self.state.message_json(msg)
+
+    async def copy_message(self, p: Params) -> Any:
+        """A new message of the bot with the original's content, without a link to it.
+
+        As Telegram's server does: the new caption is parsed first, then the source chat and
+        message are checked, then the target as for any send; a service message is refused
+        last. Returns a MessageId, not a Message.
+        """
+        replace_caption = "caption" in p.values  # an empty caption removes the original's
+        caption, entities, html = self.caption_checked(
+            p.get_str("caption"), p.get_str("parse_mode"), p.get_json("caption_entities")
+        )
+        source = self.copy_source(p)
+        message_id = p.get_int("message_id")
+        original = (
+            self.state.find_message(source.id, message_id)
+            if message_id is not None and message_id > 0
+            else None
+        )
+        if original is None:
+            raise bad_request("message to copy not found")
+        chat, thread_id, replied, markup = self.send_target(p)
+        if original.is_service:
+            raise bad_request("the message can't be copied")
+        content = _copied_content(original)
+        if replace_caption and original.can_have_caption:
+            content.update(
+                caption=caption,
+                caption_entities=entities,
+                caption_html=html,
+                parse_mode=p.get_str("parse_mode"),
+                show_caption_above_media=caption is not None
+                and original.media_kind in ("photo", "video")
+                and p.get_bool("show_caption_above_media"),
+            )
+        msg = self.commit_send(
+            chat,
+            thread_id=thread_id,
+            replied=replied,
+            markup=markup,
+            summary=f"[copy] {_content_summary(original, content.get('caption'))}",
+            has_protected_content=p.get_bool("protect_content"),
+            **content,
+        )
+        return {"message_id": msg.message_id}
+
+    def copy_source(self, p: Params) -> SimChat:
+        """The chat a copy is taken from, if the bot may read its messages (Telegram's read
+        access: a private chat even after a block; a group the bot is or was in; a supergroup
+        only while the bot is a member)."""
+        if not p.has("from_chat_id"):
+            raise bad_request('parameter "from_chat_id" is required')
+        chat = self.state.resolve_chat(p.chat_id("from_chat_id"))
+        if chat.type == "private":
+            return chat
+        if not chat.bot_ever_member:
+            raise bad_request("chat not found")
+        if chat.type == "supergroup" and chat.bot_status == "kicked":
+            raise forbidden("bot was kicked from the supergroup chat")
+        if chat.type == "supergroup" and not chat.bot_is_member:
+            if chat.username is None:
+                raise forbidden("bot is not a member of the supergroup chat")
+            raise bad_request("message to copy not found")  # public: known, but not readable
+        if not chat.bot_is_member:
+            raise bad_request("message to copy not found")
+        return chat
 
     def _profile_setter(self, field: str) -> Handler:
         async def set_field(p: Params) -> Any:
@@ -622,7 +806,7 @@ class BotApi:
 
     async def edit_message_caption(self, p: Params) -> Any:
         chat, msg = self.editable(p)
-        if msg.photo is None and msg.document is None:
+        if not msg.can_have_caption:
             raise bad_request("there is no caption in the message to edit")
         caption, entities, html = self.caption_checked(
             p.get_str("caption"), p.get_str("parse_mode"), p.get_json("caption_entities")
@@ -794,6 +978,59 @@ class BotApi:
             raise bad_request("chat member status can't be changed in private chats")
         self.state.set_bot_status(chat, "left", None)
         return True
+
+
+def _copied_content(original: SimMessage) -> dict[str, Any]:
+    """The fields a copy takes from the original: text or caption, file, place or contact.
+
+    A live location arrives as a plain location (TDLib copies it as a static one); the copy
+    keeps no reply, keyboard, album or forward origin of the original.
+    """
+    content: dict[str, Any] = {
+        "text": original.text,
+        "html": original.html,
+        "entities": [dict(e) for e in original.entities],
+        "caption": original.caption,
+        "caption_html": original.caption_html,
+        "caption_entities": [dict(e) for e in original.caption_entities],
+        "show_caption_above_media": original.show_caption_above_media,
+        "venue": copy.deepcopy(original.venue),
+        "contact": copy.deepcopy(original.contact),
+    }
+    for kind in MEDIA_FIELDS:
+        content[kind] = copy.deepcopy(getattr(original, kind))
+    if original.location is not None:
+        content["location"] = {
+            "latitude": original.location["latitude"],
+            "longitude": original.location["longitude"],
+        }
+    return content
+
+
+def _content_summary(msg: SimMessage, caption: str | None) -> str:
+    kind = msg.media_kind
+    if kind is not None:
+        return _media_summary(kind, getattr(msg, kind), caption)
+    if msg.text is not None:
+        return msg.text
+    if msg.venue is not None:
+        return f"[venue {msg.venue.get('title')}, {msg.venue.get('address')}]"
+    if msg.location is not None:
+        return f"[location {msg.location['latitude']:.5f}, {msg.location['longitude']:.5f}]"
+    if msg.contact is not None:
+        return f"[contact {msg.contact.get('first_name')} {msg.contact.get('phone_number')}]"
+    return "[message]"
+
+
+def _media_summary(kind: str, media: Any, caption: str | None) -> str:
+    """A transcript line for a message with a file: "[voice 3s] caption"."""
+    if kind == "photo" or not isinstance(media, dict):
+        label = kind
+    elif kind in ("document", "audio"):
+        label = f"{kind} {media.get('file_name') or media.get('title') or ''}".strip()
+    else:
+        label = f"{kind.replace('_', ' ')} {media.get('duration', 0)}s"
+    return f"[{label}] {caption or ''}".strip()
 
 
 def _inline(msg: SimMessage) -> dict[str, Any] | None:

@@ -11,6 +11,10 @@ BotStatus = Literal["member", "administrator", "left", "kicked"]
 EventKind = Literal[
     "user_message", "bot_message", "bot_edit", "bot_delete", "press", "answer", "service"
 ]
+# The message fields holding a file, in the order Telegram's clients name a message's kind.
+MEDIA_FIELDS = ("photo", "video", "audio", "voice", "video_note", "document")
+# The media Telegram lets carry a caption (a video note never has one).
+CAPTIONED_MEDIA = frozenset({"photo", "video", "audio", "voice", "document"})
 
 
 class ApiError(Exception):
@@ -117,6 +121,10 @@ class SimMessage:
     caption_entities: list[dict[str, Any]] = field(default_factory=list)
     photo: list[dict[str, Any]] | None = None
     document: dict[str, Any] | None = None
+    voice: dict[str, Any] | None = None
+    video: dict[str, Any] | None = None
+    audio: dict[str, Any] | None = None
+    video_note: dict[str, Any] | None = None
     location: dict[str, Any] | None = None
     venue: dict[str, Any] | None = None
     contact: dict[str, Any] | None = None
@@ -126,6 +134,8 @@ class SimMessage:
     edit_date: int | None = None
     media_group_id: str | None = None
     parse_mode: str | None = None
+    show_caption_above_media: bool = False
+    has_protected_content: bool = False
     # Service fields (new_chat_members, pinned_message, migrate_to_chat_id, ...) as Telegram JSON.
     service: dict[str, Any] = field(default_factory=dict)
     deleted: bool = False
@@ -136,6 +146,15 @@ class SimMessage:
     @property
     def is_service(self) -> bool:
         return bool(self.service)
+
+    @property
+    def media_kind(self) -> str | None:
+        """The field holding the message's file ("photo", "voice", ...), None without one."""
+        return next((kind for kind in MEDIA_FIELDS if getattr(self, kind) is not None), None)
+
+    @property
+    def can_have_caption(self) -> bool:
+        return self.media_kind in CAPTIONED_MEDIA
 
     @property
     def buttons(self) -> list[list[str]]:

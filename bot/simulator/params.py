@@ -30,6 +30,7 @@ _JSON_KEYS = frozenset(
 _INT_KEYS = frozenset(
     {
         "chat_id",
+        "from_chat_id",
         "message_id",
         "user_id",
         "offset",
@@ -39,6 +40,10 @@ _INT_KEYS = frozenset(
         "reply_to_message_id",
         "live_period",
         "cache_time",
+        "duration",
+        "width",
+        "height",
+        "length",
     }
 )
 
@@ -120,12 +125,12 @@ class Params:
                 raise bad_request(f"can't parse {name} JSON object") from None
         return value
 
-    def chat_id(self) -> int | str:
-        """chat_id as an int, or an @username string."""
-        value = self.values.get("chat_id")
+    def chat_id(self, name: str = "chat_id") -> int | str:
+        """A chat parameter (chat_id, from_chat_id) as an int, or an @username string."""
+        value = self.values.get(name)
         if isinstance(value, str) and value.strip().startswith("@"):
             return value.strip()
-        chat_id = self.get_int("chat_id", required=True)
+        chat_id = self.get_int(name, required=True)
         assert chat_id is not None
         return chat_id
 

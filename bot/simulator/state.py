@@ -12,7 +12,7 @@ import itertools
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.simulator.entities import (
@@ -22,6 +22,7 @@ from bot.simulator.entities import (
 )
 from bot.simulator.limits import Faults, RateLimiter
 from bot.simulator.models import (
+    MEDIA_FIELDS,
     ApiCall,
     ApiError,
     BotStatus,
@@ -56,13 +57,49 @@ _ADMIN_RIGHTS = (
 
 
 @dataclass(frozen=True)
+class FileKind:
+    """How Telegram stores one kind of file: TDLib's type name (in its errors), the file_id
+    prefix (Telegram's ids start with the type's number, base64-encoded) and the folder of its
+    file_path."""
+
+    type_name: str
+    id_prefix: str
+    folder: str
+
+
+FILE_KINDS: dict[str, FileKind] = {
+    "photo": FileKind("Photo", "AgAC", "photos"),
+    "document": FileKind("Document", "BQAC", "documents"),
+    "voice": FileKind("VoiceNote", "AwAC", "voice"),
+    "video": FileKind("Video", "BAAC", "videos"),
+    "audio": FileKind("Audio", "CQAC", "music"),
+    "video_note": FileKind("VideoNote", "DQAC", "video_notes"),
+}
+
+
+@dataclass(frozen=True)
 class StoredFile:
-    """A file the bot can fetch with getFile and download from /file/bot<token>/<file_path>."""
+    """A file the bot can fetch with getFile and download from /file/bot<token>/<file_path>.
+
+    `kind` is the message field it was sent as ("photo", "voice", ...); `attributes` are the
+    fields of its Bot API object besides ids and size (duration, mime_type, width, ...).
+    """
 
     file_id: str
     file_unique_id: str
     file_path: str
     data: bytes
+    kind: str = "document"
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    def media_json(self) -> dict[str, Any]:
+        """The file as its Bot API object (PhotoSize, Voice, Video, Audio, VideoNote, Document)."""
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            **self.attributes,
+            "file_size": len(self.data),
+        }
 
 
 class SimState:
@@ -221,10 +258,14 @@ class SimState:
             data["caption"] = msg.caption
             if msg.caption_entities:
                 data["caption_entities"] = msg.caption_entities
-        for key in ("photo", "document", "location", "venue", "contact", "forward_origin"):
+            if msg.show_caption_above_media:
+                data["show_caption_above_media"] = True
+        for key in (*MEDIA_FIELDS, "location", "venue", "contact", "forward_origin"):
             value = getattr(msg, key)
             if value is not None:
                 data[key] = value
+        if msg.has_protected_content:
+            data["has_protected_content"] = True
         # Message.reply_markup only ever carries an inline keyboard.
         if msg.reply_markup and "inline_keyboard" in msg.reply_markup:
             data["reply_markup"] = msg.reply_markup
@@ -377,13 +418,23 @@ class SimState:
 
     # ---- files ---------------------------------------------------------------------------------
 
-    def register_file(self, data: bytes, folder: str, extension: str) -> StoredFile:
+    def register_file(
+        self,
+        data: bytes,
+        kind: str,
+        extension: str,
+        attributes: dict[str, Any] | None = None,
+    ) -> StoredFile:
+        """Store a file of `kind` (a message media field) so getFile and downloads find it."""
         number = next(self._file_numbers)
+        spec = FILE_KINDS[kind]
         stored = StoredFile(
-            file_id=f"BQACAgSIM{number:08d}",
+            file_id=f"{spec.id_prefix}AgSIM{number:08d}",
             file_unique_id=f"AgADsim{number:06d}",
-            file_path=f"{folder}/file_{number}.{extension}",
+            file_path=f"{spec.folder}/file_{number}.{extension}",
             data=data,
+            kind=kind,
+            attributes=dict(attributes or {}),
         )
         self._files[stored.file_id] = stored
         self._files_by_path[stored.file_path] = stored
@@ -397,30 +448,60 @@ class SimState:
 
     def photo_sizes(self, data: bytes) -> list[dict[str, Any]]:
         """Telegram's PhotoSize array: a few sizes of one picture, smallest first."""
-        sizes = []
-        for width, height in _PHOTO_SIZES:
-            stored = self.register_file(data, "photos", "jpg")
-            sizes.append(
-                {
-                    "file_id": stored.file_id,
-                    "file_unique_id": stored.file_unique_id,
-                    "file_size": len(data),
-                    "width": width,
-                    "height": height,
-                }
-            )
-        return sizes
+        return [
+            self.register_file(data, "photo", "jpg", {"width": w, "height": h}).media_json()
+            for w, h in _PHOTO_SIZES
+        ]
 
     def document_json(self, data: bytes, file_name: str, mime_type: str) -> dict[str, Any]:
         extension = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
-        stored = self.register_file(data, "documents", extension)
-        return {
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "file_name": file_name,
-            "mime_type": mime_type,
-            "file_size": len(data),
-        }
+        attributes = {"file_name": file_name, "mime_type": mime_type}
+        return self.register_file(data, "document", extension, attributes).media_json()
+
+    def voice_json(
+        self, data: bytes, duration: int, mime_type: str = "audio/ogg"
+    ) -> dict[str, Any]:
+        """A Voice: a voice note recorded in the app (Opus in Ogg)."""
+        attributes = {"duration": duration, "mime_type": mime_type}
+        return self.register_file(data, "voice", "oga", attributes).media_json()
+
+    def video_json(
+        self,
+        data: bytes,
+        duration: int,
+        width: int,
+        height: int,
+        mime_type: str = "video/mp4",
+        file_name: str | None = None,
+    ) -> dict[str, Any]:
+        attributes: dict[str, Any] = {"duration": duration, "width": width, "height": height}
+        if file_name:
+            attributes["file_name"] = file_name
+        attributes["mime_type"] = mime_type
+        return self.register_file(data, "video", "mp4", attributes).media_json()
+
+    def audio_json(
+        self,
+        data: bytes,
+        duration: int,
+        mime_type: str = "audio/mpeg",
+        file_name: str | None = None,
+        title: str | None = None,
+        performer: str | None = None,
+    ) -> dict[str, Any]:
+        """An Audio: a music file the apps play in their player (not a voice note)."""
+        attributes: dict[str, Any] = {"duration": duration}
+        for key, value in (("file_name", file_name), ("title", title), ("performer", performer)):
+            if value:
+                attributes[key] = value
+        attributes["mime_type"] = mime_type
+        extension = file_name.rsplit(".", 1)[-1] if file_name and "." in file_name else "mp3"
+        return self.register_file(data, "audio", extension, attributes).media_json()
+
+    def video_note_json(self, data: bytes, duration: int, length: int) -> dict[str, Any]:
+        """A VideoNote: a round video message; it has a length (diameter), no mime_type."""
+        attributes = {"length": length, "duration": duration}
+        return self.register_file(data, "video_note", "mp4", attributes).media_json()
 
     # ---- updates queue (getUpdates) -----------------------------------------------------------
 
@@ -899,14 +980,101 @@ class SimState:
         data: bytes = b"",
         chat: SimChat | None = None,
         caption: str | None = None,
+        reply_to: SimMessage | int | None = None,
     ) -> SimMessage:
         return self._post(
             user,
             chat,
+            reply_to=reply_to,
             summary=f"[document {file_name}] {caption or ''}".strip(),
             document=self.document_json(data, file_name, mime_type),
             caption=caption,
             caption_entities=detect_user_entities(caption) if caption else [],
+        )
+
+    async def send_voice(
+        self,
+        user: SimUser,
+        chat: SimChat | None = None,
+        duration: int = 3,
+        caption: str | None = None,
+        reply_to: SimMessage | int | None = None,
+        data: bytes = b"OggS\x00simulated-voice",
+    ) -> SimMessage:
+        """`user` records a voice note. Without a caption a group bot in privacy mode sees it
+        only as a reply to one of its messages."""
+        return self._post(
+            user,
+            chat,
+            reply_to=reply_to,
+            summary=f"[voice {duration}s] {caption or ''}".strip(),
+            voice=self.voice_json(data, duration),
+            caption=caption,
+            caption_entities=detect_user_entities(caption) if caption else [],
+        )
+
+    async def send_video(
+        self,
+        user: SimUser,
+        chat: SimChat | None = None,
+        duration: int = 5,
+        caption: str | None = None,
+        reply_to: SimMessage | int | None = None,
+        data: bytes = b"\x00\x00\x00\x18ftypmp42simulated-video",
+        width: int = 720,
+        height: int = 1280,
+    ) -> SimMessage:
+        """`user` sends a video (portrait, as a phone records it by default)."""
+        return self._post(
+            user,
+            chat,
+            reply_to=reply_to,
+            summary=f"[video {duration}s] {caption or ''}".strip(),
+            video=self.video_json(data, duration, width, height),
+            caption=caption,
+            caption_entities=detect_user_entities(caption) if caption else [],
+        )
+
+    async def send_audio(
+        self,
+        user: SimUser,
+        chat: SimChat | None = None,
+        duration: int = 30,
+        caption: str | None = None,
+        reply_to: SimMessage | int | None = None,
+        data: bytes = b"ID3simulated-mp3",
+        file_name: str = "rekaman.mp3",
+        mime_type: str = "audio/mpeg",
+        title: str | None = None,
+        performer: str | None = None,
+    ) -> SimMessage:
+        """`user` sends an audio file (shown in the music player, unlike a voice note)."""
+        return self._post(
+            user,
+            chat,
+            reply_to=reply_to,
+            summary=f"[audio {file_name}] {caption or ''}".strip(),
+            audio=self.audio_json(data, duration, mime_type, file_name, title, performer),
+            caption=caption,
+            caption_entities=detect_user_entities(caption) if caption else [],
+        )
+
+    async def send_video_note(
+        self,
+        user: SimUser,
+        chat: SimChat | None = None,
+        duration: int = 4,
+        reply_to: SimMessage | int | None = None,
+        data: bytes = b"\x00\x00\x00\x18ftypmp42simulated-round-video",
+        length: int = 384,
+    ) -> SimMessage:
+        """`user` records a round video message; video notes never carry a caption."""
+        return self._post(
+            user,
+            chat,
+            reply_to=reply_to,
+            summary=f"[video note {duration}s]",
+            video_note=self.video_note_json(data, duration, length),
         )
 
     def _press(
@@ -1004,6 +1172,8 @@ class SimState:
             if original.from_bot
             else original.forward_origin
         )
+        if original.has_protected_content:
+            raise ValueError(f"message {message.message_id} has protected content")
         target = self._chat_for_person(user, chat)
         if target.type == "private":
             user.started = True
@@ -1016,11 +1186,12 @@ class SimState:
             entities=list(original.entities),
             caption=original.caption,
             caption_entities=list(original.caption_entities),
-            photo=original.photo,
             location=original.location,
             venue=original.venue,
+            contact=original.contact,
             reply_markup=original.reply_markup,
             forward_origin=origin,
+            **{kind: getattr(original, kind) for kind in MEDIA_FIELDS},
         )
         self.log_event(
             "user_message", target, user.display_name, f"[forwarded] {copy.visible_text}"
