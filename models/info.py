@@ -191,9 +191,10 @@ class Info:
     file_id: str | None = None  # a voice note, video, audio or document, kept as a file
     file_kind: str | None = None
     fills: Gap | None = None
+    chat_id: int | None = None  # where it came from: the reporter's chat, or a reply's group
+    message_id: int | None = None
     created_at: datetime | None = None
     settled_at: datetime | None = None
-    message_ids: tuple[int, ...] = ()
 
     @property
     def has_point(self) -> bool:

@@ -31,6 +31,7 @@ from bot.store.conversations import ConversationQueries, Draft
 from bot.store.delivery import DeliveryQueries, UnreachableChat
 from bot.store.erasure import ErasureQueries, Trace
 from bot.store.incidents import IncidentQueries, Post
+from bot.store.info import CallerLink, InfoQueries, NewInfo
 from bot.store.maintenance import MaintenanceQueries
 from bot.store.messages import MessageQueries
 from bot.store.migrator import MigrationError, migrate, pending_migrations
@@ -41,9 +42,11 @@ from bot.store.users import UserQueries
 from models.clock import Clock, SystemClock
 
 __all__ = [
+    "CallerLink",
     "DatabaseError",
     "Draft",
     "MigrationError",
+    "NewInfo",
     "Post",
     "Recipient",
     "Store",
@@ -75,6 +78,7 @@ class Tx(
     MessageQueries,
     ErasureQueries,
     ConversationQueries,
+    InfoQueries,
 ):
     """The queries available inside one transaction."""
 

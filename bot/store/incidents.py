@@ -10,6 +10,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import from_db_time, from_json, maybe_time, to_db_time, to_json
+from bot.store.info import INFO_FROM, INFO_JSON, info_of
 from bot.store.messages import SHOWN_COLUMNS, shown_from_row
 from bot.store.rows import NamedRow, fetch_all, fetch_one, json_object_of, select_list
 from models.incident_types import IncidentType
@@ -234,7 +235,9 @@ class IncidentQueries:
                    (SELECT json_group_array({json_object_of(_RESPONSE_COLUMNS)})
                     {_RESPONSES_FROM} WHERE r.incident_id = i.id) AS responses,
                    (SELECT json_group_array({json_object_of(_ASSIGNMENT_COLUMNS)})
-                    {_ASSIGNMENTS_FROM} WHERE s.incident_id = i.id) AS assignments
+                    {_ASSIGNMENTS_FROM} WHERE s.incident_id = i.id) AS assignments,
+                   (SELECT json_group_array({INFO_JSON}) {INFO_FROM}
+                    WHERE f.incident_id = i.id) AS infos
             FROM incidents i LEFT JOIN users u ON u.id = i.reporter_id WHERE i.id = ?
             """,
             (incident_id,),
@@ -243,11 +246,13 @@ class IncidentQueries:
             return None
         responses = [_response(r) for r in from_json(row["responses"])]
         assignments = [_assignment(a) for a in from_json(row["assignments"])]
+        infos = [info_of(f) for f in from_json(row["infos"])]
         return IncidentView(
             _incident(row),
             sorted(responses, key=lambda r: r.agency_code),  # as responses() orders them
             sorted(assignments, key=lambda a: a.id),
             sorted(from_json(row["merged_ids"])),
+            tuple(sorted(infos, key=lambda f: f.id)),
         )
 
     async def touch(self, incident_id: int, now: datetime) -> None:
