@@ -303,7 +303,11 @@ async def _migrated(tmp_path: Path) -> tuple[Path, dict[str, Any], dict[str, Any
     before = _snapshot(path)
     store = Store(path)
     try:
-        assert await store.open() == [MIGRATION]
+        # The bot's own connection (foreign keys on), migrated up to this migration only.
+        assert await store.open(apply_migrations=False) == []
+        assert store._db is not None
+        upto = [m for m in bundled_migrations() if m.name <= MIGRATION]
+        assert await migrate(store._db, NOW, upto) == [MIGRATION]
         assert await store.pragma("foreign_keys") == 1
         assert await store.pragma("defer_foreign_keys") == 0, "deferral ends with the migration"
     finally:
