@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
+from collections.abc import Coroutine
+from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.constants import ParseMode
@@ -34,6 +36,7 @@ from bot.services.conversations import Conversations
 from bot.services.digest import DigestService
 from bot.services.erasure import Erasure
 from bot.services.incidents import IncidentService
+from bot.services.info import InfoService
 from bot.services.membership import Membership
 from bot.services.people import PeopleService
 from bot.services.publisher import Publisher
@@ -61,6 +64,9 @@ from handlers import (
 )
 from handlers import (
     incidents as incident_handlers,
+)
+from handlers import (
+    info as info_handlers,
 )
 from models.clock import Clock, SystemClock
 
@@ -110,6 +116,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
     broadcasts = BroadcastService(store, clock, settings)
     reminders = ReminderService(store, clock, settings, broadcasts)
     digest = DigestService(store, clock, settings)
+    info = InfoService(store, clock, settings, publisher, incidents)
     conversations = Conversations(store, clock, settings)  # every flow registered (bot.flows)
     assert app.job_queue is not None
     services = Services(
@@ -118,6 +125,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
         outbox=outbox,
         clock=clock,
         incidents=incidents,
+        info=info,
         publisher=publisher,
         reminders=reminders,
         digest=digest,
@@ -139,6 +147,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
             conversations=conversations,
             broadcasts=broadcasts,
             digest=digest,
+            info=info,
         ),
     )
     conversations.give(services)
@@ -151,15 +160,17 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
 def connect(hooks: Hooks, services: Services) -> None:
     """Who listens to what (the lists are declared in `bot.hooks`). The outbox sender and the
     scheduler subscribe themselves: to written outbox rows and to scheduled reminders."""
-    background: set[asyncio.Task[bool]] = set()
+    background: set[asyncio.Task[object]] = set()
 
-    def refused(chat_id: int) -> None:
-        # Told from inside the sender; the notice is its own transaction, so run it beside.
-        task = asyncio.create_task(
-            chat_refused(services.store, services.clock, services.settings, chat_id)
-        )
+    def beside(work: Coroutine[Any, Any, object]) -> None:
+        task = asyncio.create_task(work)
         background.add(task)
         task.add_done_callback(background.discard)
+
+    def refused(chat_id: int) -> None:
+        # Told from inside the sender; each is its own transaction, so run them beside it.
+        beside(chat_refused(services.store, services.clock, services.settings, chat_id))
+        beside(services.info.reporter_refused(chat_id))
 
     hooks.chat_refused.append(refused)
     hooks.row_settled.append(services.broadcasts.after_send)
@@ -177,6 +188,7 @@ def register_handlers(app: App) -> None:
     stats.register(app)  # /statistik (/stats)
     incident_handlers.register(app)  # card, picker, task and manage buttons; /kejadian, /terbuka…
     broadcast_handlers.register(app)  # /riwayatsiaran, /cap and the sent broadcasts' buttons
+    info_handlers.register(app)  # ❓ on cards, one-tap answers, /catatan and replies made notes
     conversations.register(app)  # /lapor, /baru, /siaran…, /batal, every other private message
     presses.register(app)  # every button press: decoded, bound to its message, routed (above)
     fallback.register(app)  # unknown commands

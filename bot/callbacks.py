@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import ClassVar, TypeVar
 
 from models.incidents import CANCEL_REASONS, Severity
+from models.info import Gap
 
 VERSION = "1"
 MAX_BYTES = 64
@@ -86,6 +87,17 @@ class ButtonAction(StrEnum):
     BC_RECEIVED = "bc.ok"
     BC_DETAILS = "bc.d"
     BC_STOP = "bc.stop"
+
+    ASK_REPORTER = "ask"  # on a card or task card: ask the reporters a question
+    ASK_PICK = "ask.q"  # in the asker's private chat: a one-tap question (index)
+    ASK_CANCEL = "ask.x"
+    QUICK_ANSWER = "qa"  # under a question to a reporter: a one-tap answer (index)
+    ADD_TO = "add"  # "add this to report #N?": the incident chosen
+    ADD_NOT = "add.x"
+    NOTE_CONFIRM = "nt.ok"  # a reply to a card becomes a note
+    NOTE_DROP = "nt.x"
+    NOTE_FILLS = "nt.f"  # the note answers one missing item (index of the gap)
+    CALLER_LINK = "link"  # a one-time link for a 112 caller to join the incident
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +349,59 @@ class AlertButton(Button):
 class StopBroadcast(Button):
     broadcast_id: int
     confirmed: int  # 0 asks to confirm, 1 drops what is still pending
+
+
+# --- information after the first report ---
+
+
+@family(ButtonAction.ASK_REPORTER, ButtonAction.CALLER_LINK)
+@dataclass(frozen=True, slots=True)
+class AskReporter(Button):
+    """Ask the reporters (on a card: the agency of that chat; 0 on the operators' copies), or get
+    a link for a 112 caller to join the incident."""
+
+    incident_id: int
+    agency_id: int
+
+
+@family(ButtonAction.ASK_PICK, ButtonAction.ASK_CANCEL)
+@dataclass(frozen=True, slots=True)
+class AskChoice(Button):
+    """The asker's pick among the one-tap questions (an index; -1 for cancel)."""
+
+    value: int
+
+
+@family(ButtonAction.QUICK_ANSWER)
+@dataclass(frozen=True, slots=True)
+class QuickAnswer(Button):
+    """A reporter's one-tap answer to a question."""
+
+    question_id: int
+    answer: int  # index in the question's answers
+
+    def valid(self) -> bool:
+        return 0 <= self.answer < 8
+
+
+@family(ButtonAction.ADD_TO, ButtonAction.ADD_NOT)
+@dataclass(frozen=True, slots=True)
+class AddChoice(Button):
+    """Which open report the reporter adds what they sent to (0 under "no")."""
+
+    incident_id: int
+
+
+@family(ButtonAction.NOTE_CONFIRM, ButtonAction.NOTE_DROP, ButtonAction.NOTE_FILLS)
+@dataclass(frozen=True, slots=True)
+class NoteButton(Button):
+    """Make a reply a note, drop it, or say which missing item the note answers."""
+
+    info_id: int
+    value: int  # the gap's index for NOTE_FILLS; 0 otherwise
+
+    def valid(self) -> bool:
+        return 0 <= self.value < len(Gap)
 
 
 def pattern_for(*actions: ButtonAction) -> re.Pattern[str]:

@@ -82,6 +82,7 @@ INCIDENT = Command(
     "kejadian", "incident", N_("cmd.incident"), in_groups=True, action=Action.VIEW_OPEN
 )
 OPEN = Command("terbuka", "open", N_("cmd.open"), in_groups=True, action=Action.VIEW_OPEN)
+NOTE = Command("catatan", "note", N_("cmd.note"), in_groups=True, action=Action.ADD_NOTE)
 MERGE = Command("gabungkan", "merge", N_("cmd.merge"), in_groups=True, action=Action.MERGE)
 REOPEN = Command("bukalagi", "reopen", N_("cmd.reopen"), in_groups=True, action=Action.REOPEN)
 STATS = Command("statistik", "stats", N_("cmd.stats"), in_groups=True, action=Action.VIEW_STATS)
@@ -106,6 +107,7 @@ ALL_COMMANDS: tuple[Command, ...] = (
     NEW_CALL,
     INCIDENT,
     OPEN,
+    NOTE,
     MERGE,
     REOPEN,
     SEVERITY,

@@ -22,6 +22,7 @@ from bot.services.conversations import Conversations
 from bot.services.digest import DigestService
 from bot.services.erasure import Erasure
 from bot.services.incidents import IncidentService
+from bot.services.info import InfoService
 from bot.services.membership import Membership
 from bot.services.people import PeopleService
 from bot.services.publisher import Publisher
@@ -41,6 +42,7 @@ class Services:
     outbox: OutboxSender
     clock: Clock
     incidents: IncidentService
+    info: InfoService
     publisher: Publisher
     reminders: ReminderService
     digest: DigestService

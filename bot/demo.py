@@ -145,7 +145,8 @@ async def scene_agencies(script: Script) -> None:
 
 
 async def scene_incident(script: Script) -> None:
-    """A house fire from report to resolution, with a duplicate merged by the dispatcher."""
+    """A house fire from report to resolution, with a duplicate merged by the dispatcher, a
+    question to the reporters and a note for every agency."""
     sim = script.sim
     admin, dita = script.person("Yusuf"), script.person("Dita", language_code="id")
     await script.says(dita, "/start")
@@ -180,6 +181,13 @@ async def scene_incident(script: Script) -> None:
 
     await script.press(rudi, script.card(damkar, 1), "Terima")
     await script.press(sari, script.card(relawan, 1), "Terima")
+    # Damkar asks the reporters (Ani, and Bram of the merged duplicate) in its own name; Ani's
+    # answer goes under the card in every routed chat, and to Rudi.
+    await script.says(rudi, "/start")  # the question picker opens in his private chat
+    await script.press(rudi, script.card(damkar, 1), "Tanya pelapor")
+    await script.press(rudi, script.last(sim.private_chat(rudi), "Tanya pelapor"), "orang di dalam")
+    await script.says(ani, "Ya, dua anak masih di lantai atas")
+    await script.says(dita, "/catatan 1 Hidran terdekat di depan SDN 3 Rajawali")
     await script.press(rudi, script.card(damkar, 1), "Tugaskan")
     # Tom never opened a private chat with the bot: Telegram refuses the task card, and Damkar's
     # chat is asked to tell him.

@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     report_draft_expiry_minutes: int = Field(
         default=60, ge=5, le=24 * 60, description="An untouched report draft expires after this."
     )
+    question_unanswered_minutes: int = Field(
+        default=10,
+        ge=1,
+        le=24 * 60,
+        description="A question to a reporter unanswered this long is marked so on the card.",
+    )
     report_limit_count: int = Field(
         default=3, ge=1, le=100, description="Reports one person may submit per window."
     )

@@ -20,8 +20,10 @@ from bot.callbacks import Button
 from bot.commands import CANCEL
 from bot.context import App, AppContext
 from bot.i18n import t
+from bot.render.info import outcome_text
 from bot.render.report import no_draft_text
 from bot.services.conversations import (
+    Attachment,
     Input,
     Photo,
     Point,
@@ -32,6 +34,7 @@ from bot.services.conversations import (
     Text,
     Unsupported,
 )
+from bot.services.info import content_of
 from handlers.guard import authorize
 from handlers.presses import Press, route
 from models.report import venue_text
@@ -50,9 +53,11 @@ def input_of(message: Message) -> Input:
             venue.location.latitude,
             venue.location.longitude,
             venue_text(venue.title, venue.address),
+            message.message_id,
         )
     if message.location is not None:
-        return Point(message.location.latitude, message.location.longitude)
+        location = message.location
+        return Point(location.latitude, location.longitude, None, message.message_id)
     if message.contact is not None:
         contact = message.contact
         own = (
@@ -62,10 +67,17 @@ def input_of(message: Message) -> Input:
         )
         return SharedContact(contact.phone_number, own, message.message_id)
     if message.photo:
-        return Photo(message.photo[-1].file_id, message.caption)
+        return Photo(message.photo[-1].file_id, message.caption, message.message_id)
+    for kind in ATTACHMENTS:
+        media = getattr(message, kind)
+        if media is not None:
+            return Attachment(kind, media.file_id, message.caption, message.message_id)
     if message.text is not None:
         return Text(message.text, message.message_id)
     return Unsupported()
+
+
+ATTACHMENTS = ("voice", "video", "video_note", "audio", "document")
 
 
 async def say(context: AppContext, user_id: int, reply: Reply) -> None:
@@ -128,12 +140,38 @@ async def private_message(update: Update, context: AppContext) -> None:
     if message is None or user is None:
         return
     services = context.services
-    reply = await services.conversations.answer(user.id, input_of(message))
-    if reply is None:
-        language = services.language_of(user)
-        await message.reply_text(t(language, "unknown.text"), reply_markup=ReplyKeyboardRemove())
+    given = input_of(message)
+    # 1. An active conversation takes it.
+    reply = await services.conversations.answer(user.id, given)
+    if reply is not None:
+        await say(context, user.id, reply)
         return
-    await say(context, user.id, reply)
+    content = content_of(user.id, given)
+    if content is not None:
+        # 2. A question to this person waits: this is their answer.
+        replied = message.reply_to_message.message_id if message.reply_to_message else None
+        question = await services.info.question_for(user.id, replied)
+        if question is not None:
+            done = await services.info.answer(question.id, user.id, content)
+            if not done.ok:
+                language = services.language_of(user)
+                await message.reply_text(outcome_text(language, done.outcome, question.incident_id))
+            return
+        # 3. They have an open report: offer to add it there.
+        if await services.info.open_reports(user.id):
+            start = Start(
+                user.id,
+                user.full_name,
+                services.language_of(user),
+                origin_update_id=update.update_id,
+                seed={"items": [content.to_data()]},
+            )
+            begun = await services.conversations.begin("add", start)
+            await say(context, user.id, begun.reply)
+            return
+    # 4. The fallback answer.
+    language = services.language_of(user)
+    await message.reply_text(t(language, "unknown.text"), reply_markup=ReplyKeyboardRemove())
 
 
 async def pressed(press: Press, button: Button) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import TypeHandler
 
 from bot.context import App, AppContext
@@ -16,7 +17,9 @@ async def record_sender(update: Update, context: AppContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    await context.services.people.saw(user)
+    chat = update.effective_chat
+    private = chat is not None and chat.type == ChatType.PRIVATE and update.message is not None
+    await context.services.people.saw(user, in_private=private)
 
 
 def register(app: App) -> None:

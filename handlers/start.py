@@ -8,7 +8,10 @@ from telegram.ext import CommandHandler, filters
 
 from bot.commands import HELP, START
 from bot.context import App, AppContext
+from bot.i18n import t
 from bot.render.help import group_start_text, help_text, open_private_keyboard, welcome_text
+from bot.render.info import outcome_text
+from bot.services.info import LINK_PREFIX
 from handlers.conversations import start_conversation
 from handlers.guard import topic_of
 
@@ -26,6 +29,10 @@ async def start(update: Update, context: AppContext) -> None:
             # The deep link of a group's "report in private" button.
             await start_conversation(update, context, "report")
             return
+        if context.args and context.args[0].startswith(LINK_PREFIX):
+            # A 112 caller opening the link the dispatcher read out or sent by SMS.
+            await join_by_link(update, context, context.args[0][len(LINK_PREFIX) :])
+            return
         actor, _place = await services.access.actor_and_place(
             user_id=user.id,
             chat_id=message.chat_id,
@@ -41,6 +48,20 @@ async def start(update: Update, context: AppContext) -> None:
             parse_mode=ParseMode.HTML,
             reply_markup=open_private_keyboard(language, context.bot.username),
         )
+
+
+async def join_by_link(update: Update, context: AppContext, token: str) -> None:
+    """The caller becomes a reporter of the incident: they can be asked and add to it."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    language = context.services.language_of(user)
+    done = await context.services.info.join(token[:64], user.id)
+    if not done.ok:
+        await message.reply_text(outcome_text(language, done.outcome))
+        return
+    number = done.detail["incident"]
+    await message.reply_text(t(language, "info.joined", id=number), parse_mode=ParseMode.HTML)
 
 
 async def show_help(update: Update, context: AppContext) -> None:

@@ -460,6 +460,13 @@ class EventKind(StrEnum):
     REMINDED = "reminded"  # the agency's chat was reminded of an unacknowledged call
     ESCALATED = "escalated"  # coordinators were alerted
     FOLLOW_UP = "follow_up"  # a stale assignment or a long-open incident was chased
+    QUESTION_ASKED = "question_asked"  # an agency asked the reporters (models.info)
+    ANSWERED = "answered"  # a reporter answered a question
+    ADDED = "added"  # a reporter added to their report
+    NOTED = "noted"  # a responder's note for every agency
+    QUESTION_UNANSWERED = "question_unanswered"  # nobody answered a question in time
+    CALLER_LINK = "caller_link"  # a dispatcher made a link for the 112 caller
+    CALLER_JOINED = "caller_joined"  # the caller joined by it
 
     @property
     def message_key(self) -> str:

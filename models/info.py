@@ -157,6 +157,8 @@ QUESTIONS: dict[str, QuickQuestion] = {
     )
 }
 
+ANSWERS = frozenset(answer for question in QUESTIONS.values() for answer in question.answers)
+
 QUESTIONS_BY_TYPE: dict[IncidentType, tuple[str, ...]] = {
     IncidentType.FIRE: ("people_inside", "floor", "spreading", "access", "hurt", "point", "photo"),
     IncidentType.FOREST_FIRE: ("spreading", "access", "point", "photo", "now"),
@@ -208,3 +210,17 @@ class Info:
     @property
     def waiting(self) -> bool:
         return self.kind is InfoKind.QUESTION and self.state in WAITING
+
+
+class InfoOutcome(StrEnum):
+    DONE = "done"
+    NOT_FOUND = "not_found"
+    CLOSED = "closed"  # the incident is closed
+    NO_REPORTER = "no_reporter"  # nobody to ask (a call nobody joined)
+    UNREACHABLE = "unreachable"  # every reporter blocked the bot or had their data erased
+    ALREADY_ASKING = "already_asking"  # the asker's earlier question is still open
+    TOO_MANY = "too_many"  # the incident's question limit for now
+    NOT_YOURS = "not_yours"  # somebody else's proposal or report
+    GONE = "gone"  # the question, proposal or link is no longer there
+    EXPIRED = "expired"
+    USED = "used"

@@ -36,6 +36,7 @@ class SendMethod(StrEnum):
     SEND_LOCATION = "sendLocation"
     SEND_VENUE = "sendVenue"
     SEND_DOCUMENT = "sendDocument"
+    COPY_MESSAGE = "copyMessage"  # a person's message shown in another chat (an answer's photo)
     EDIT_MESSAGE_TEXT = "editMessageText"
     EDIT_MESSAGE_REPLY_MARKUP = "editMessageReplyMarkup"
     EDIT_MESSAGE_CAPTION = "editMessageCaption"
@@ -56,6 +57,11 @@ _TARGETING = frozenset(
         SendMethod.PIN_CHAT_MESSAGE,
     }
 )
+
+
+# A copyMessage's payload names the message it copies under this key: `message_id` is filled by
+# the outbox for the message an edit applies to, never by the payload.
+COPY_SOURCE = "source_message_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +86,8 @@ class OutgoingMessage:
             raise ValueError(f"{self.method} needs target_ref")
         if "chat_id" in self.payload or "message_id" in self.payload:
             raise ValueError("chat_id and message_id are set by the outbox, not the payload")
+        if (self.method is SendMethod.COPY_MESSAGE) != (COPY_SOURCE in self.payload):
+            raise ValueError(f"a copyMessage, and only one, names its source as {COPY_SOURCE}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,8 @@ class RefKind(StrEnum):
     ALERT_STATUS = "bcs"  # the sender's status message of a broadcast, with its receipts
     DIGEST = "digest"  # the morning digest in one chat
     ERASED = "mine"  # a person's own message the bot deletes when their data is erased
+    QUESTION = "q"  # a question to one reporter
+    INFO = "info"  # an answer, addition or note posted under the card in one chat
 
 
 class PostKind(StrEnum):
@@ -38,6 +40,7 @@ class PostKind(StrEnum):
     ESCALATION = "escalation"  # an escalation to coordinators about one agency
     VIEW = "view"  # an incident looked up (/kejadian, Open #N): a snapshot, re-rendered only
     # when a person's data is erased
+    INFO = "info"  # an answer, addition or note under the card: re-rendered only on erasure
 
 
 def _ref(kind: RefKind, *parts: int | str) -> str:
@@ -103,3 +106,14 @@ def digest_ref(day: str, chat_id: int) -> str:
 def erased_ref(chat_id: int, message_id: int) -> str:
     """A person's own message queued for deletion when their data is erased."""
     return _ref(RefKind.ERASED, chat_id, message_id)
+
+
+def question_ref(question_id: int, user_id: int) -> str:
+    """A question as one reporter got it (their answer may reply to it)."""
+    return _ref(RefKind.QUESTION, question_id, user_id)
+
+
+def info_ref(info_id: int, chat_id: int, part: str) -> str:
+    """An answer, addition or note under the card in one chat: its text (`t`) or the copy of
+    what came with it (`m`)."""
+    return _ref(RefKind.INFO, info_id, chat_id, part)

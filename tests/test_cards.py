@@ -14,6 +14,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot.callbacks import (
     MAX_BYTES,
+    AskReporter,
     ButtonAction,
     CancelIncident,
     CardButton,
@@ -444,12 +445,17 @@ def test_card_keyboard_follows_the_agency_response(
 ) -> None:
     view = make_view(responses=[make_response(1, status), make_response(2)])
     keyboard = card_keyboard(language, view, 1)
-    assert actions(keyboard) == [*EXPECTED_AGENCY_ROWS[status], [ButtonAction.MANAGE]]
+    assert actions(keyboard) == [
+        *EXPECTED_AGENCY_ROWS[status],
+        [ButtonAction.ASK_REPORTER, ButtonAction.MANAGE],
+    ]
     for _text, data in all_buttons(keyboard):
         decoded = decode(data)
         assert decoded is not None
         if decoded.action is ButtonAction.MANAGE:
             assert decoded == IncidentButton(ButtonAction.MANAGE, 12)
+        elif decoded.action is ButtonAction.ASK_REPORTER:
+            assert decoded == AskReporter(ButtonAction.ASK_REPORTER, 12, 1)
         else:
             assert decoded == CardButton(decoded.action, 12, 1)
 
@@ -460,16 +466,20 @@ def test_every_response_status_has_an_expectation() -> None:
 
 def test_dispatchers_copy_and_unrouted_agency_only_manage() -> None:
     view = make_view()
-    assert actions(card_keyboard("id", view, None)) == [[ButtonAction.MANAGE]]
-    assert actions(card_keyboard("id", view, 42)) == [[ButtonAction.MANAGE]]
+    only = [[ButtonAction.ASK_REPORTER, ButtonAction.MANAGE]]
+    assert actions(card_keyboard("id", view, None)) == only
+    assert actions(card_keyboard("id", view, 42)) == only
+    # The operators' copy asks as "0": the asker's own standing decides, on the press.
+    operators = [decode(data) for _text, data in all_buttons(card_keyboard("id", view, None))]
+    assert AskReporter(ButtonAction.ASK_REPORTER, 12, 0) in operators
 
 
 def test_button_labels_in_both_languages() -> None:
     view = make_view()
     indonesian = [text for text, _ in all_buttons(card_keyboard("id", view, 1))]
     english = [text for text, _ in all_buttons(card_keyboard("en", view, 1))]
-    assert indonesian == ["✅ Terima", "👤 Tugaskan", "⚙️ Kelola"]
-    assert english == ["✅ Acknowledge", "👤 Assign", "⚙️ Manage"]
+    assert indonesian == ["✅ Terima", "👤 Tugaskan", "❓ Tanya pelapor", "⚙️ Kelola"]
+    assert english == ["✅ Acknowledge", "👤 Assign", "❓ Ask reporter", "⚙️ Manage"]
 
 
 @pytest.mark.parametrize("lifecycle", [Lifecycle.RESOLVED, Lifecycle.CANCELLED, Lifecycle.MERGED])
@@ -514,11 +524,15 @@ def test_task_card_buttons_follow_the_assignment(
     if expected is None:
         assert keyboard is None
     else:
-        assert actions(keyboard) == expected
+        # An active task card can ask the reporter, as the assignee's agency.
+        assert actions(keyboard) == [*expected, [ButtonAction.ASK_REPORTER]]
         for _label, data in all_buttons(keyboard):
             decoded = decode(data)
             assert decoded is not None
-            assert decoded == TaskButton(decoded.action, 3)
+            if decoded.action is ButtonAction.ASK_REPORTER:
+                assert decoded == AskReporter(ButtonAction.ASK_REPORTER, 12, assignment.agency_id)
+            else:
+                assert decoded == TaskButton(decoded.action, 3)
     assert shown.startswith("📋 ")
     assert "#12" in shown
 
@@ -571,6 +585,8 @@ def test_callback_data_fits_with_large_ids() -> None:
         manage_card(
             "id", make_view(dataclasses.replace(incident, lifecycle=Lifecycle.RESOLVED)), []
         )[1],
+        # a 112 call's management card offers the caller link
+        manage_card("id", make_view(dataclasses.replace(incident, source=Source.CALL)), [])[1],
         manage_confirmation("id", view)[1],
         manage_confirmation("id", view, CANCEL_REASONS[-1])[1],
     ]
@@ -586,8 +602,11 @@ def test_callback_data_fits_with_large_ids() -> None:
                     ButtonAction.ASSIGN_TO, BIG_INCIDENT, BIG_AGENCY, BIG_USER, BIG_USER
                 )
     # agencies, the report, escalations, broadcasts, erasure
-    elsewhere = ("ag.", "rp.", "ack.for", "open", "bc.", "fg.")
-    card_loop = set(ButtonAction) - {a for a in ButtonAction if a.value.startswith(elsewhere)}
+    # and the private question, answer, addition and note buttons (tests/test_info_flows.py)
+    elsewhere = ("ag.", "rp.", "ack.for", "open", "bc.", "fg.", "ask.", "qa", "add.", "nt.")
+    private = {ButtonAction.ADD_TO}
+    card_loop = set(ButtonAction) - private
+    card_loop -= {a for a in ButtonAction if a.value.startswith(elsewhere)}
     assert seen == card_loop  # every button of the incident loop was checked
 
 
@@ -725,7 +744,7 @@ def test_timeline_is_capped_newest_last() -> None:
     assert lines[0] == "(40 earlier entries not shown)"
     assert len(lines) == TIMELINE_MAX_LINES + 1
     assert lines[-1].startswith("11:41 WIB")  # 10:02 + 99 minutes
-    assert timeline_text("id", [], ZONE) == "Belum ada catatan."
+    assert timeline_text("id", [], ZONE) == "Belum ada riwayat."
 
 
 def test_timeline_of_long_names_fits_one_message() -> None:

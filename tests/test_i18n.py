@@ -43,12 +43,14 @@ def used_keys() -> set[str]:
 
 def enum_keys() -> set[str]:
     """Keys built from enum values at run time (labels of chat kinds, roles, types, denials)."""
+    from bot.render.cards import MEDIA_KINDS
     from bot.services.broadcasts import Notice as BroadcastNotice
     from models.access import ChatKind, Denial
     from models.agencies import Role
     from models.broadcast import BroadcastStatus, Receipt, TargetKind, TextProblem, Urgency
     from models.incident_types import IncidentType
     from models.incidents import CancelReason, EventKind, Hurt, IncidentStatus, Severity, Source
+    from models.info import ANSWERS, QUESTIONS, Gap
     from models.report import Notice, Problem, ReportField
 
     return (
@@ -67,6 +69,10 @@ def enum_keys() -> set[str]:
         }
         | {kind.message_key for kind in EventKind}
         | {field.label_key for field in ReportField}
+        | {gap.label_key for gap in Gap}
+        | {question.text_key for question in QUESTIONS.values()}
+        | {f"answer.{answer}" for answer in ANSWERS}
+        | {f"info.has_{kind}" for kind in MEDIA_KINDS}
     )
 
 

@@ -170,6 +170,8 @@ def test_every_ref_kind_reads_back_from_its_builder() -> None:
         RefKind.ALERT_STATUS: refs.alert_status_ref(3),
         RefKind.DIGEST: refs.digest_ref("2026-12-07", -100),
         RefKind.ERASED: refs.erased_ref(5, 41),
+        RefKind.QUESTION: refs.question_ref(3, 500),
+        RefKind.INFO: refs.info_ref(3, -100, "t"),
     }
     assert set(built) == set(RefKind)
     for kind, ref in built.items():

@@ -73,7 +73,8 @@ async def answered(sim: TelegramSimulator, query: SimCallbackQuery) -> SimCallba
 async def every_kind(sim: TelegramSimulator, harness: BotHarness) -> tuple[City, list[Kind]]:
     """A city on a manual clock in which the bot has sent one message of every kind with buttons:
     a card, a task card, a picker, a report's question and review card, a management card, an
-    escalation, a broadcast's question, copy and status message, and an agency-move question."""
+    escalation, a broadcast's question, copy and status message, a question picker, a question
+    to a reporter, an offer to add to a report, a note proposal, and an agency-move question."""
     clock = ManualClock()
     city = await build_city(sim, harness, clock=clock)
     coordinators = sim.add_group("Koordinator 112", members=[city.admin, city.coordinator])
@@ -141,6 +142,35 @@ async def every_kind(sim: TelegramSimulator, harness: BotHarness) -> tuple[City,
     await harness.says(city.dispatcher, "/siaran")
     urgency = await harness.says(city.dispatcher, "Banjir di Jalan Yos Sudarso, hindari jalan itu.")
     kinds.append(Kind("broadcast question", urgency, city.dispatcher))
+
+    # Information after the report: Rudi's question picker, Sari's question to Ani, Eka's
+    # offer to add to her report, and Rudi's reply to the card proposed as a note.
+    await sim.press_button(rudi, city.card("damkar", fire), text="❓ Tanya pelapor")
+    await harness.settle()
+    kinds.append(Kind("ask picker", sim.bot_messages(sim.private_chat(rudi))[-1], rudi))
+    sari = city.crews["relawan"][0]
+    await sim.press_button(sari, city.card("relawan", fire), text="❓ Tanya pelapor")
+    await harness.settle()
+    await sim.press_button(
+        sari, sim.bot_messages(sim.private_chat(sari))[-1], text="Masih ada orang di dalam?"
+    )
+    await harness.settle()
+    asked = sim.bot_messages(sim.private_chat(ani))[-1]
+    assert asked.buttons == [["Ya", "Tidak", "Tidak tahu"]], asked.text
+    kinds.append(Kind("question to a reporter", asked, ani))
+    eka = sim.add_user("Eka", language_code="id")
+    await harness.says(eka, "/start")
+    await report(city, eka, description="Asap tebal dari gudang di belakang pasar")
+    offer = await harness.says(eka, "Sekarang apinya sampai ke atap")
+    assert offer.buttons, offer.text
+    kinds.append(Kind("addition offer", offer, eka))
+    await sim.send_message(
+        rudi, "Kami sudah dekat", chat=damkar, reply_to=city.card("damkar", fire)
+    )
+    await harness.settle()
+    proposal = sim.bot_messages(damkar)[-1]
+    assert "catatan" in (proposal.text or ""), proposal.text
+    kinds.append(Kind("note proposal", proposal, rudi))
 
     erase = await harness.says(ani, "/lupakan")
     kinds.append(Kind("erasure question", erase, ani))

@@ -5,6 +5,6 @@ may import what a service may (`models`, `bot.store`, `bot.render`, the shared m
 top of `bot`) and `bot.services`.
 """
 
-from bot.flows import broadcast, report
+from bot.flows import addition, ask, broadcast, report
 
-__all__ = ["broadcast", "report"]
+__all__ = ["addition", "ask", "broadcast", "report"]

@@ -31,6 +31,7 @@ from bot.render.report import (
     skip_label,
 )
 from bot.services.conversations import (
+    Attachment,
     Edit,
     Ending,
     Flow,
@@ -179,6 +180,8 @@ class ReportFlow(Flow):
                 )
         elif isinstance(given, Text) and given.text.strip() == skip_label(language):
             answer = Choice("skip_contact")
+        elif isinstance(given, Attachment):
+            answer = Unsupported()  # a report takes words, a place and photos
         else:
             answer = given
         mode, step, data = self.mode, Step(talk.step), dict(talk.data)

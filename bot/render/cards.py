@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import (
+    AskReporter,
     Button,
     ButtonAction,
     CancelIncident,
@@ -48,8 +49,11 @@ from models.incidents import (
     Response,
     ResponseStatus,
     Severity,
+    Source,
     TimelineEvent,
 )
+from models.info import ANSWERS, QUESTIONS, InfoKind, InfoState
+from models.missing import gaps
 
 MESSAGE_LIMIT = 4096  # Telegram's limit, after entity parsing
 CARD_LIMIT = 3500  # agency cards leave headroom: they are re-rendered as the state grows
@@ -332,6 +336,7 @@ def _card(
     merged_from = _merged_from_line(language, view)
     if merged_from is not None:
         after.append(merged_from)
+    after += info_lines(language, view)
     agency_lines = [agency_status_line(language, view, r, zone) for r in view.responses]
 
     def room_for_description(lines: list[str]) -> int:
@@ -413,12 +418,59 @@ def card_keyboard(
             rows.append(progress)
     rows.append(
         [
+            ask_button(language, incident.id, agency_id or 0),
             _button(
                 t(language, "card.button.manage"), IncidentButton(ButtonAction.MANAGE, incident.id)
-            )
+            ),
         ]
     )
     return InlineKeyboardMarkup(rows)
+
+
+def ask_button(language: Language, incident_id: int, agency_id: int) -> InlineKeyboardButton:
+    """❓ Ask the reporter: on every copy of a card (0: the operators' copies) and task card."""
+    return _button(
+        t(language, "card.button.ask"),
+        AskReporter(ButtonAction.ASK_REPORTER, incident_id, agency_id),
+    )
+
+
+INFO_LINE_MAX = 160  # a note quoted on the card
+
+
+def info_lines(language: Language, view: IncidentView) -> list[str]:
+    """What came in after the report, questions still waiting, the latest note, and what the
+    report still lacks."""
+    lines: list[str] = []
+    infos = view.infos
+    came = sum(1 for i in infos if i.shown and i.kind in (InfoKind.ANSWER, InfoKind.ADDITION))
+    if came:
+        lines.append(t(language, "card.info_count", count=came, id=view.incident.id))
+    questions = [i for i in infos if i.kind is InfoKind.QUESTION]
+    waiting = sum(1 for i in questions if i.state is InfoState.OPEN)
+    unanswered = sum(1 for i in questions if i.state is InfoState.UNANSWERED)
+    if waiting:
+        lines.append(t(language, "card.questions_waiting", count=waiting))
+    if unanswered:
+        lines.append(t(language, "card.questions_unanswered", count=unanswered))
+    notes = [i for i in infos if i.kind is InfoKind.NOTE and i.shown]
+    if notes:
+        latest = notes[-1]
+        who = short(latest.agency_name, NAME_MAX) if latest.agency_name else None
+        lines.append(
+            t(
+                language,
+                "card.latest_note",
+                agency=who or t(language, "info.operators"),
+                text=short(latest.text, INFO_LINE_MAX),
+            )
+        )
+    if not _is_closed(view.incident):
+        missing = gaps(view.incident, infos)
+        if missing:
+            labels = ", ".join(t(language, gap.label_key) for gap in missing)
+            lines.append(t(language, "card.missing", what=labels))
+    return lines
 
 
 # --- assigning people ---
@@ -570,7 +622,12 @@ def task_card(
     if closed is not None:
         lines.append(closed)
         return "\n".join(lines), None
-    return "\n".join(lines), _task_buttons(language, assignment)
+    buttons = _task_buttons(language, assignment)
+    if not assignment.status.active:
+        return "\n".join(lines), buttons
+    rows = [list(row) for row in buttons.inline_keyboard] if buttons is not None else []
+    rows.append([ask_button(language, incident.id, assignment.agency_id)])
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
 # --- the dispatcher's management card ---
@@ -655,6 +712,15 @@ def manage_card(
             )
         ]
     )
+    if incident.source is Source.CALL:
+        rows.append(
+            [
+                _button(
+                    t(language, "manage.button.caller_link"),
+                    AskReporter(ButtonAction.CALLER_LINK, incident.id, 0),
+                )
+            ]
+        )
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
@@ -713,14 +779,41 @@ def _event_params(language: Language, event: TimelineEvent) -> dict[str, object]
     if parsed is not None:
         severity_text = severity_label(language, parsed)
     reason = _detail(event, "reason")
+    agency = _detail(event, "agency")
+    if agency == "" and "agency" in event.detail:
+        agency = t(language, "info.operators")  # asked or noted by the 112 operators
     return {
-        "agency": short(_detail(event, "agency") or event.agency_code or "?", NAME_MAX),
+        "agency": short(agency or event.agency_code or "?", NAME_MAX),
+        "said": Html(_said(language, event)),
         "to": short(_detail(event, "to") or "?", NAME_MAX),
         "severity": Html(severity_text),
         "reason": Html(cancel_label(language, reason) if reason else "?"),
         "other": _detail(event, "other") or "?",
         "what": short(_detail(event, "what") or "?", NAME_MAX),
     }
+
+
+def _said(language: Language, event: TimelineEvent) -> str:
+    """A question, an answer, an addition or a note on the timeline, escaped and short."""
+    parts: list[str] = []
+    key = _detail(event, "question")
+    if key in QUESTIONS:
+        parts.append(f"<i>{t(language, QUESTIONS[key].text_key)}</i>")
+    answer = _detail(event, "answer")
+    if answer in ANSWERS:
+        parts.append(f"<b>{t(language, f'answer.{answer}')}</b>")
+    for name in ("text", "said"):
+        words = _detail(event, name)
+        if words:
+            parts.append(escape(short(words, INFO_LINE_MAX)))
+    media = event.detail.get("media")
+    for kind in media if isinstance(media, list) else []:
+        if kind in MEDIA_KINDS:
+            parts.append(t(language, f"info.has_{kind}"))
+    return " · ".join(parts) if parts else escape("…")
+
+
+MEDIA_KINDS = frozenset({"point", "photo", "voice", "video", "audio", "video_note", "document"})
 
 
 def timeline_line(language: Language, event: TimelineEvent, zone: ZoneInfo) -> str:

@@ -43,7 +43,7 @@ from bot.runtime.pacing import Pacer
 from bot.services.messages import text_message
 from bot.settings import Language
 from bot.store import Store
-from models.outbox import OutboxItem, OutgoingMessage, Priority, SendMethod
+from models.outbox import COPY_SOURCE, OutboxItem, OutgoingMessage, Priority, SendMethod
 from models.shown import Showing, showing
 
 log = logging.getLogger(__name__)
@@ -220,6 +220,9 @@ class OutboxSender:
         if isinstance(params.get("media"), list):
             # PTB expects its own InputMedia objects in a media group (it fills in defaults).
             params["media"] = [_input_media(entry) for entry in params["media"]]
+        if item.method is SendMethod.COPY_MESSAGE:
+            # The message copied (`message_id` in a payload is reserved to the outbox).
+            params["message_id"] = params.pop(COPY_SOURCE)
         shows = showing(item.method.value, item.payload)
         if item.target_ref is not None and item.method.targets_existing_message:
             target = await self._resolve(item)

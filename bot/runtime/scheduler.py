@@ -21,6 +21,7 @@ from telegram.ext import JobQueue
 from bot.services.broadcasts import BroadcastService
 from bot.services.conversations import Conversations
 from bot.services.digest import DigestService
+from bot.services.info import InfoService
 from bot.services.reminders import ReminderService
 from bot.settings import Settings
 from bot.store import Store
@@ -32,6 +33,7 @@ SELF_CHECK_EVERY = timedelta(seconds=60)
 OVERDUE_AFTER = timedelta(seconds=60)
 ALERT_AT_MOST_EVERY = timedelta(minutes=10)
 CONVERSATION_SWEEP = timedelta(seconds=60)
+QUESTION_SWEEP = timedelta(seconds=30)  # how soon an unanswered question is marked
 BROADCAST_REFRESH = timedelta(seconds=5)
 UPDATE_RETENTION = timedelta(days=2)  # Telegram keeps an undelivered update for 24 hours
 DAILY_DIGEST = "daily-digest"
@@ -51,6 +53,7 @@ class Scheduler:
         conversations: Conversations,
         broadcasts: BroadcastService,
         digest: DigestService,
+        info: InfoService,
     ) -> None:
         self.job_queue = job_queue
         self.store = store
@@ -60,6 +63,7 @@ class Scheduler:
         self.conversations = conversations
         self.broadcasts = broadcasts
         self.digest = digest
+        self.info = info
         self.sweep_every = timedelta(seconds=settings.reminder_sweep_seconds)
         self._last_alert: datetime | None = None
         self.rebuilt = 0  # jobs recreated from the database at the last start
@@ -84,6 +88,9 @@ class Scheduler:
         )
         jobs.run_repeating(
             self._refresh_broadcasts, BROADCAST_REFRESH, first=0, name="broadcast-progress"
+        )
+        jobs.run_repeating(
+            self._mark_unanswered, QUESTION_SWEEP, first=QUESTION_SWEEP, name="unanswered-questions"
         )
         jobs.run_repeating(
             self._forget_updates, timedelta(hours=6), first=timedelta(minutes=5), name="forget"
@@ -148,6 +155,12 @@ class Scheduler:
         expired = await self.conversations.expire_stale()
         if expired:
             log.info("expired %d abandoned conversations", expired)
+
+    async def _mark_unanswered(self, context: Any) -> None:
+        """Questions to reporters nobody answered in time are marked so on their cards."""
+        marked = await self.info.mark_unanswered()
+        if marked:
+            log.info("%d questions to reporters went unanswered", marked)
 
     async def _refresh_broadcasts(self, context: Any) -> None:
         """Bring every broadcast in progress up to date: after a start, and in case a send's own

@@ -53,6 +53,7 @@ class Point:
     latitude: float
     longitude: float
     address: str | None = None  # a venue's name and address
+    message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,17 @@ class SharedContact:
 class Photo:
     file_id: str
     caption: str | None
+    message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A voice note, video, video note, audio file or document."""
+
+    kind: str  # voice, video, video_note, audio, document
+    file_id: str
+    caption: str | None
+    message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +89,10 @@ class Pressed:
 
 @dataclass(frozen=True, slots=True)
 class Unsupported:
-    """A video, sticker, voice note, file… which no flow takes."""
+    """A sticker, a poll, a game… which no flow takes."""
 
 
-Input = Text | Point | SharedContact | Photo | Pressed | Unsupported
+Input = Text | Point | SharedContact | Photo | Attachment | Pressed | Unsupported
 
 
 # --- what a flow answers ---
@@ -138,6 +150,7 @@ class Start:
     language: Language
     args: tuple[str, ...] = ()
     origin_update_id: int | None = None
+    seed: dict[str, Any] = field(default_factory=dict)  # what started it (a message to add)
 
 
 class Ending(StrEnum):
@@ -183,6 +196,11 @@ class Flow:
     async def end(self, tx: Tx, talk: Talk, why: Ending, now: datetime) -> Reply:
         """The conversation is over without finishing: clean up, and what to tell the person."""
         return Reply()
+
+    def replaces(self, talk: Talk, start: Start) -> bool:
+        """Whether a new start of this kind replaces the open conversation of the same kind
+        (it is about something else) rather than showing it again."""
+        return False
 
     def in_group(self, language: Language, bot_username: str) -> Say | None:
         """What its command answers in a group (None: the policy's answer, private only)."""
@@ -253,6 +271,9 @@ class Conversations:
         now = self.clock.now()
         async with self.store.transaction() as tx:
             talk = await self._live(tx, start.user_id, now)
+            if talk is not None and talk.kind == kind and flow.replaces(talk, start):
+                await tx.end_conversation(start.user_id)
+                talk = None
             if talk is not None and talk.kind == kind:
                 return Begun(await flow.current(tx, talk), open=True)
             if talk is not None:

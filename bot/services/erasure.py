@@ -69,13 +69,16 @@ class Erasure:
                 name = " ".join(p for p in (person.first_name, person.last_name) if p)
                 if name:
                     words |= {name, html.escape(name, quote=False)}
+            # What they said and sent as a reporter after their report goes too.
+            touched = await tx.scrub_info_of(user_id)
+            incident_ids = sorted(set(trace.incident_ids) | set(touched))
             await tx.forget_person(user_id, now)
             await self.conversations.end_in(tx, user_id, Ending.ERASED, now)
             await tx.anonymize_broadcasts(user_id, label)
-            await tx.scrub_event_details(trace.incident_ids, sorted(words), label)
-            for incident_id in trace.incident_ids:
+            await tx.scrub_event_details(incident_ids, sorted(words), label)
+            for incident_id in incident_ids:
                 await self.incidents.refresh(tx, incident_id, now, erasing=True)
-            refs = [post.ref for i in trace.incident_ids for post in await tx.posts(i)]
+            refs = [post.ref for i in incident_ids for post in await tx.posts(i)]
             rows = await tx.scrub_outbox(user_id, refs, sorted(words))
             for chat_id, message_id in trace.personal_messages:
                 ref = erased_ref(chat_id, message_id)
@@ -91,7 +94,7 @@ class Erasure:
         log.info(
             "erased user %s: %d incidents shown again, %d outbox rows scrubbed",
             user_id,
-            len(trace.incident_ids),
+            len(incident_ids),
             rows,
         )
-        return Erased(len(trace.incident_ids), rows, len(trace.personal_messages))
+        return Erased(len(incident_ids), rows, len(trace.personal_messages))

@@ -48,6 +48,7 @@ from models.incidents import (
     next_lifecycle,
     next_response,
 )
+from models.info import InfoEvent, next_info
 from models.report import Submitted
 
 
@@ -466,6 +467,11 @@ class IncidentService:
                 if assignment.status.active:
                     withdrawn = next_assignment(assignment.status, AssignmentEvent.WITHDRAW)
                     await tx.move_assignment(assignment.id, assignment.status, withdrawn, now)
+            # Questions to the reporters close with it: nobody waits for their answers now.
+            for question in view.infos:
+                if question.waiting:
+                    closed = next_info(question.state, InfoEvent.CLOSE)
+                    await tx.move_info(question.id, question.state, closed, now)
         kind = {
             Lifecycle.RESOLVED: EventKind.RESOLVED,
             Lifecycle.CANCELLED: EventKind.CANCELLED,
@@ -609,6 +615,7 @@ class IncidentService:
         return self.store.completes_update()
 
     async def reporters(self, incident_id: int) -> frozenset[int]:
-        """Who reported the incident, with the reporters of reports merged into it."""
+        """Who reported the incident, with the reporters of reports merged into it and the
+        callers who joined by link."""
         async with self.store.lookup() as tx:
-            return frozenset(await tx.reporters_following(incident_id))
+            return frozenset(await tx.reporters_of(incident_id))

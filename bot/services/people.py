@@ -59,7 +59,13 @@ class PeopleService:
         self.store = store
         self.clock = clock
         self.settings = settings
-        self._seen: dict[int, tuple[tuple[str | None, ...], datetime]] = {}
+        # id → (details, when written, known to have opened a private chat with the bot)
+        self._seen: dict[int, tuple[tuple[str | None, ...], datetime, bool]] = {}
+
+    async def may_message(self, user_id: int) -> bool:
+        """Whether the bot may write to the person (they pressed Start and did not block it)."""
+        async with self.store.lookup() as tx:
+            return await tx.may_message(user_id)
 
     async def remember(self, user: User, *, started: bool = False) -> None:
         """Record or refresh a Telegram user; `started` when they pressed Start in private."""
@@ -79,16 +85,24 @@ class PeopleService:
                 await tx.requeue_refused(user.id, self.clock.now())
                 await tx.mark_reachable(user.id)
 
-    async def saw(self, user: User) -> None:
-        """Keep a person's details current, writing only when they changed or grew old."""
+    async def saw(self, user: User, *, in_private: bool = False) -> None:
+        """Keep a person's details current, writing only when they changed or grew old.
+        `in_private`: they wrote to the bot in private, so the bot may write to them (a chat
+        with a bot exists only once its person opened it), as after Start."""
         details = (user.first_name, user.last_name, user.username, user.language_code)
         now = self.clock.now()
         known = self._seen.get(user.id)
-        if known is not None and known[0] == details and now - known[1] < self.REFRESH:
+        started = in_private or (known is not None and known[2])
+        if (
+            known is not None
+            and known[0] == details
+            and now - known[1] < self.REFRESH
+            and started == known[2]
+        ):
             return
-        await self.remember(user)
+        await self.remember(user, started=in_private and not (known is not None and known[2]))
         self._seen.pop(user.id, None)
-        self._seen[user.id] = (details, now)
+        self._seen[user.id] = (details, now, started)
         if len(self._seen) > self.REMEMBERED:
             del self._seen[next(iter(self._seen))]
 

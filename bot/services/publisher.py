@@ -27,14 +27,38 @@ from bot.render.cards import (
     task_card,
 )
 from bot.render.escalation import escalation_erased, escalation_now
+from bot.render.info import erased_text, media_caption, posted_text
 from bot.services.messages import edit_message, text_message
 from bot.settings import Language, Settings
-from bot.store import Store, Tx
+from bot.store import Post, Store, Tx
 from models.agencies import Agency, Role
 from models.clock import Clock
 from models.incidents import Assignment, CancelReason, IncidentView, Source
-from models.outbox import OutgoingMessage, Priority, SendMethod, changes
-from models.refs import PostKind, card_ref, ops_ref, task_ref, view_ref
+from models.info import Info, InfoKind
+from models.outbox import COPY_SOURCE, OutgoingMessage, Priority, SendMethod, changes
+from models.refs import PostKind, RefKind, card_ref, info_ref, ops_ref, parts_of, task_ref, view_ref
+
+# Media whose copy takes a caption (a location, a video note or a contact takes none).
+CAPTIONED = frozenset({"voice", "video", "audio", "document"})
+
+
+def media_copy(
+    chat_id: int, language: Language, info: Info, *, ref: str | None = None
+) -> OutgoingMessage | None:
+    """A copy of the photo, place or file a reporter or note sent with `info` (None without one),
+    captioned with where it comes from."""
+    if info.chat_id is None or info.message_id is None or not _has_media(info):
+        return None
+    payload: dict[str, object] = {"from_chat_id": info.chat_id, COPY_SOURCE: info.message_id}
+    if info.photo is not None or info.file_kind in CAPTIONED:
+        payload["caption"] = media_caption(language, info)
+        payload["parse_mode"] = "HTML"
+    return OutgoingMessage(chat_id, SendMethod.COPY_MESSAGE, payload, Priority.URGENT, ref=ref)
+
+
+def _has_media(info: Info) -> bool:
+    return info.photo is not None or info.file_id is not None or info.has_point
+
 
 OPERATOR_ROLES = (Role.DISPATCHER.value, Role.COORDINATOR.value)
 
@@ -206,6 +230,83 @@ class Publisher:
             await tx.add_post(incident_id, ref, PostKind.VIEW, chat_id)
         return True
 
+    async def post_info(
+        self,
+        tx: Tx,
+        incident_id: int,
+        info: Info,
+        question: Info | None,
+        now: datetime,
+        *,
+        skip_chat: int | None = None,
+    ) -> int:
+        """An answer, an addition or a note under the card in every chat the incident was
+        posted to (agencies' cards and the operators' copies), with a copy of the photo, place
+        or file that came with it; how many chats. `skip_chat`: where it was written already
+        (a reply confirmed as a note)."""
+        count = 0
+        for post in await tx.posts(incident_id):
+            if post.kind not in (PostKind.CARD, PostKind.OPS) or post.chat_id == skip_chat:
+                continue
+            language = await self._chat_language(tx, post.chat_id)
+            ref = info_ref(info.id, post.chat_id, "t")
+            text = posted_text(language, info, question)
+            message = text_message(
+                post.chat_id, text, priority=Priority.URGENT, ref=ref, reply_to=post.ref
+            )
+            await tx.enqueue(message, now)
+            await tx.add_post(
+                incident_id, ref, PostKind.INFO, post.chat_id, agency_id=post.agency_id
+            )
+            copy = media_copy(
+                post.chat_id, language, info, ref=info_ref(info.id, post.chat_id, "m")
+            )
+            if copy is not None:
+                await tx.enqueue(replace(copy, target_ref=post.ref), now)
+                assert copy.ref is not None
+                await tx.add_post(
+                    incident_id, copy.ref, PostKind.INFO, post.chat_id, agency_id=post.agency_id
+                )
+            count += 1
+        return count
+
+    async def post_info_to(
+        self, tx: Tx, incident_id: int, chat_id: int, text: str, info: Info, now: datetime
+    ) -> None:
+        """`text` about `info` to one person (the asker of a question, in private), with the
+        copy of what came with it: remembered like the posts under the cards, so erasing the
+        reporter's data reaches these too."""
+        ref = info_ref(info.id, chat_id, "t")
+        await tx.enqueue(text_message(chat_id, text, priority=Priority.URGENT, ref=ref), now)
+        await tx.add_post(incident_id, ref, PostKind.INFO, chat_id)
+        language = await self._chat_language(tx, chat_id)
+        copy = media_copy(chat_id, language, info, ref=info_ref(info.id, chat_id, "m"))
+        if copy is not None and copy.ref is not None:
+            await tx.enqueue(copy, now)
+            await tx.add_post(incident_id, copy.ref, PostKind.INFO, chat_id)
+
+    async def _erase_info_post(self, tx: Tx, view: IncidentView, post: Post, now: datetime) -> None:
+        """A reporter's answer or addition whose author erased their data: the copy of what
+        they sent goes; the text says it was erased."""
+        parts = parts_of(post.ref, RefKind.INFO)
+        if parts is None:
+            return
+        info = next((i for i in view.infos if str(i.id) == parts[0]), None)
+        if info is None or info.author_id is not None or info.kind is InfoKind.NOTE:
+            return  # not a reporter's words, or not erased
+        if parts[-1] == "m":
+            delete = OutgoingMessage(
+                post.chat_id, SendMethod.DELETE_MESSAGE, {}, Priority.NOTICE, target_ref=post.ref
+            )
+            if post.settled:
+                await tx.enqueue(delete, now)
+            return
+        language = await self._chat_language(tx, post.chat_id)
+        edit = edit_message(post.chat_id, post.ref, erased_text(language, info), None)
+        if post.settled and not changes(edit, post.shown):
+            return
+        await tx.enqueue(edit, now)
+
     # --- re-rendering everywhere ---
 
     def _ops_text(self, language: Language, view: IncidentView) -> str:
@@ -253,6 +354,10 @@ class Publisher:
                     if erasing
                     else escalation_now(language, view, agency_id, zone)
                 )
+            elif post.kind == PostKind.INFO:
+                if erasing:
+                    await self._erase_info_post(tx, view, post, now)
+                continue
             elif post.kind == PostKind.VIEW:
                 if not erasing:
                     continue
@@ -294,10 +399,10 @@ class Publisher:
         who were told that further news comes under this number."""
         incident = view.incident
         reporters = (
-            await tx.reporters_following(incident.id)
-            if view.merged_from
+            await tx.reporters_of(incident.id)  # with those of merged reports, and callers
+            if view.merged_from or incident.source is Source.CALL
             else [incident.reporter_id]
-            if incident.reporter_id is not None and incident.source is Source.REPORT
+            if incident.reporter_id is not None
             else []
         )
         for reporter_id in reporters:

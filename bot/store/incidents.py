@@ -555,23 +555,6 @@ class IncidentQueries:
 
     # --- where the incident was posted ---
 
-    async def reporters_following(self, incident_id: int) -> list[int]:
-        """The residents who reported this incident: its own reporter and those of every report
-        merged into it (also through a report merged into one of those)."""
-        rows = await fetch_all(
-            self.db,
-            """
-            WITH RECURSIVE merged(id) AS (
-                SELECT ? UNION SELECT i.id FROM incidents i JOIN merged m ON i.merged_into = m.id
-            )
-            SELECT DISTINCT reporter_id FROM incidents
-            WHERE id IN merged AND source = 'laporan' AND reporter_id IS NOT NULL
-            ORDER BY reporter_id
-            """,
-            (incident_id,),
-        )
-        return [int(row["reporter_id"]) for row in rows]
-
     async def add_post(
         self,
         incident_id: int,
