@@ -59,6 +59,7 @@ from handlers import (
     start,
     stats,
 )
+from handlers import alerts as alert_handlers
 from handlers import (
     broadcasts as broadcast_handlers,
 )
@@ -189,6 +190,7 @@ def register_handlers(app: App) -> None:
     incident_handlers.register(app)  # card, picker, task and manage buttons; /kejadian, /terbuka…
     broadcast_handlers.register(app)  # /riwayatsiaran, /cap and the sent broadcasts' buttons
     info_handlers.register(app)  # ❓ on cards, one-tap answers, /catatan and replies made notes
+    alert_handlers.register(app)  # the buttons of on-duty members' private alerts
     conversations.register(app)  # /lapor, /baru, /siaran…, /batal, every other private message
     presses.register(app)  # every button press: decoded, bound to its message, routed (above)
     fallback.register(app)  # unknown commands

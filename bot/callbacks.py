@@ -98,6 +98,8 @@ class ButtonAction(StrEnum):
     NOTE_DROP = "nt.x"
     NOTE_FILLS = "nt.f"  # the note answers one missing item (index of the gap)
     CALLER_LINK = "link"  # a one-time link for a 112 caller to join the incident
+    DUTY_ACK = "du.ack"  # on an on-duty member's private alert: acknowledge for the agency
+    DUTY_TAKE = "du.take"  # …or take the call myself (acknowledges and assigns me)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +244,15 @@ class PickMember(Button):
 @dataclass(frozen=True, slots=True)
 class TaskButton(Button):
     assignment_id: int
+
+
+@family(ButtonAction.DUTY_ACK, ButtonAction.DUTY_TAKE)
+@dataclass(frozen=True, slots=True)
+class DutyButton(Button):
+    """On an on-duty member's private alert about a new call for their agency."""
+
+    incident_id: int
+    agency_id: int
 
 
 # --- the management card and escalations ---

@@ -180,7 +180,8 @@ async def scene_incident(script: Script) -> None:
     await script.says(dita, "/gabungkan 2 1")
 
     await script.press(rudi, script.card(damkar, 1), "Terima")
-    await script.press(sari, script.card(relawan, 1), "Terima")
+    # Sari is on duty: the call reached her phone as a private alert, and she takes it there.
+    await script.press(sari, script.last(sim.private_chat(sari), "#1 · "), "Terima untuk")
     # Damkar asks the reporters (Ani, and Bram of the merged duplicate) in its own name; Ani's
     # answer goes under the card in every routed chat, and to Rudi.
     await script.says(rudi, "/start")  # the question picker opens in his private chat

@@ -109,6 +109,16 @@ class Settings(BaseSettings):
         le=24 * 60,
         description="A question to a reporter unanswered this long is marked so on the card.",
     )
+    alert_ring_below_high: bool = Field(
+        default=True,
+        description="On-duty members' private alerts of medium and low severity ring too "
+        "(critical and high always do); false sends them silently.",
+    )
+    card_mentions_on_duty: bool = Field(
+        default=False,
+        description="The card in an agency's group mentions its on-duty members, so they are "
+        "notified even where the group is muted.",
+    )
     report_limit_count: int = Field(
         default=3, ge=1, le=100, description="Reports one person may submit per window."
     )

@@ -80,12 +80,14 @@ async def register_command(update: Update, context: AppContext) -> None:
     else:
         log.info("agency %s registered at chat %s", result.agency.code, result.agency.chat_id)
         renamed = result.outcome is Registration.RENAMED
-        await reply(
-            update,
-            registered_text(
-                language, result.agency, renamed=renamed, topic=request.thread_id is not None
-            ),
+        text, start_button = registered_text(
+            language,
+            result.agency,
+            renamed=renamed,
+            topic=request.thread_id is not None,
+            bot_username=context.bot.username,
         )
+        await reply(update, text, reply_markup=start_button)
 
 
 async def move_button(press: Press, button: AgencyMove) -> None:
@@ -112,7 +114,13 @@ async def move_button(press: Press, button: AgencyMove) -> None:
         await press.edit(t(language, "agency.place_taken", agency=agency_label(result.agency)))
         return
     await press.edit(
-        registered_text(language, result.agency, renamed=False, topic=press.thread_id is not None)
+        *registered_text(
+            language,
+            result.agency,
+            renamed=False,
+            topic=press.thread_id is not None,
+            bot_username=press.context.bot.username,
+        )
     )
 
 

@@ -13,7 +13,7 @@ from bot.i18n import t
 from bot.render.organisation import denial_text
 from bot.services.access import Checked
 from bot.settings import Language
-from models.access import Action, Target
+from models.access import POLICY, Action, ChatKind, Denial, Target
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,11 @@ async def check_request(
     action: Action,
     target: Target | None,
 ) -> Checked:
-    """The policy's answer for `user` doing `action` from this chat (and topic)."""
-    return await context.services.access.check(
+    """The policy's answer for `user` doing `action` from this chat (and topic). A person who
+    acts in an agency's group as its members do, without having joined, joins on the way
+    (`Membership.join_from_group`) and is asked again."""
+    services = context.services
+    checked = await services.access.check(
         user_id=user.id,
         chat_id=chat_id,
         chat_type=chat_type,
@@ -55,6 +58,24 @@ async def check_request(
         action=action,
         target=target,
     )
+    agency = checked.agency
+    if (
+        checked.decision.denial is Denial.NOT_MEMBER
+        and checked.place.kind is ChatKind.AGENCY_GROUP
+        and agency is not None
+        and POLICY[action].members
+        and not user.is_bot
+        and await services.membership.join_from_group(user.id, agency)
+    ):
+        checked = await services.access.check(
+            user_id=user.id,
+            chat_id=chat_id,
+            chat_type=chat_type,
+            thread_id=thread_id,
+            action=action,
+            target=target,
+        )
+    return checked
 
 
 def log_denial(action: Action, user: User, chat_id: int, checked: Checked) -> None:

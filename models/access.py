@@ -39,6 +39,7 @@ class Action(StrEnum):
     ENTER_CALL = "enter_call"  # a dispatcher logs a phone call
     ACKNOWLEDGE = "acknowledge"
     ACKNOWLEDGE_ON_BEHALF = "acknowledge_on_behalf"
+    ACKNOWLEDGE_FROM_ALERT = "acknowledge_from_alert"  # a member, from their private alert
     ASSIGN_OTHERS = "assign_others"
     TAKE_TASK = "take_task"
     UPDATE_PROGRESS = "update_progress"
@@ -147,6 +148,7 @@ POLICY: dict[Action, Rule] = {
     Action.ENTER_CALL: Rule(PRIVATE, roles=OPERATORS),
     Action.ACKNOWLEDGE: Rule(GROUPS, members=True, in_own_agency_chat=True),
     Action.ACKNOWLEDGE_ON_BEHALF: Rule(COMMAND_POSTS, roles=frozenset({C})),
+    Action.ACKNOWLEDGE_FROM_ALERT: Rule(PRIVATE, members=True),
     Action.ASSIGN_OTHERS: Rule(KNOWN, roles=OPERATORS, members=True, member_roles=frozenset({R})),
     Action.TAKE_TASK: Rule(KNOWN, members=True),
     Action.UPDATE_PROGRESS: Rule(KNOWN, roles=OPERATORS, owner=True),

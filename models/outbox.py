@@ -59,6 +59,21 @@ _TARGETING = frozenset(
 )
 
 
+# A message that links to another one (an on-duty member's alert to the card in the group)
+# names it in its payload as {"ref": <ref>, "text": <label>} under this key; the outbox adds the
+# button once the linked message has been sent, where Telegram has message links.
+LINK = "link_to"
+
+
+def message_link(chat_id: int, message_id: int) -> str | None:
+    """A t.me link that opens a message of a supergroup (None elsewhere: basic groups and
+    private chats have no message links)."""
+    digits = str(chat_id)
+    if not digits.startswith("-100") or message_id <= 0:
+        return None
+    return f"https://t.me/c/{digits[4:]}/{message_id}"
+
+
 # A copyMessage's payload names the message it copies under this key: `message_id` is filled by
 # the outbox for the message an edit applies to, never by the payload.
 COPY_SOURCE = "source_message_id"

@@ -29,6 +29,7 @@ class RefKind(StrEnum):
     ERASED = "mine"  # a person's own message the bot deletes when their data is erased
     QUESTION = "q"  # a question to one reporter
     INFO = "info"  # an answer, addition or note posted under the card in one chat
+    DUTY = "duty"  # an on-duty member's private alert about a new call for their agency
 
 
 class PostKind(StrEnum):
@@ -41,6 +42,7 @@ class PostKind(StrEnum):
     VIEW = "view"  # an incident looked up (/kejadian, Open #N): a snapshot, re-rendered only
     # when a person's data is erased
     INFO = "info"  # an answer, addition or note under the card: re-rendered only on erasure
+    DUTY = "duty"  # an on-duty member's private alert: says who took the call
 
 
 def _ref(kind: RefKind, *parts: int | str) -> str:
@@ -117,3 +119,8 @@ def info_ref(info_id: int, chat_id: int, part: str) -> str:
     """An answer, addition or note under the card in one chat: its text (`t`) or the copy of
     what came with it (`m`)."""
     return _ref(RefKind.INFO, info_id, chat_id, part)
+
+
+def duty_ref(incident_id: int, agency_id: int, user_id: int) -> str:
+    """An on-duty member's private alert about a call for their agency."""
+    return _ref(RefKind.DUTY, incident_id, agency_id, user_id)

@@ -67,6 +67,7 @@ EXPECTED: dict[Action, dict[str, str]] = {
     Action.ENTER_CALL: {"dispatcher": "private", "coordinator": "private"},
     Action.ACKNOWLEDGE: {"member": "own", "member+responder": "own"},
     Action.ACKNOWLEDGE_ON_BEHALF: {"coordinator": "private coord"},
+    Action.ACKNOWLEDGE_FROM_ALERT: {"member": "private", "member+responder": "private"},
     Action.ASSIGN_OTHERS: {**OPS, "member+responder": KNOWN},
     Action.TAKE_TASK: MEMBERS,
     Action.UPDATE_PROGRESS: {**OPS, "owner": KNOWN},

@@ -130,7 +130,9 @@ async def test_a_taken_code_moves_only_when_confirmed(
     assert agency is not None and agency.chat_id == new.id
     [edited] = [m for m in sim.bot_messages(new) if m.message_id == question.message_id]
     assert edited.text is not None and "terdaftar sebagai instansi" in edited.text
-    assert edited.buttons == [], "the question's buttons are gone once answered"
+    # The question's buttons are gone once answered; what members do next has its button.
+    assert edited.buttons == [["🤖 Buka chat dengan bot"]]
+    assert edited.button_data == [[None]]
     assert any("dipindahkan ke grup lain" in (m.text or "") for m in sim.bot_messages(old))
 
 

@@ -229,24 +229,8 @@ async def test_a_member_of_another_agency_pressing_a_copied_card_is_refused(
     assert await acknowledgements(harness, fire) == 0
 
 
-async def test_a_group_member_who_never_joined_cannot_acknowledge(
-    sim: TelegramSimulator, harness: BotHarness
-) -> None:
-    city = await build_city(sim, harness)
-    fire = await report(city, await resident(city, "Ani"))
-    onlooker = sim.add_user("Joko", language_code="id")
-    sim.add_member(city.groups["damkar"], onlooker)
-    await harness.settle()
-    card = city.card("damkar", fire)
-    shown = card.text
-    before = await incident_state(harness, fire)
-
-    query = await press_button(harness, onlooker, card, "✅ Terima")
-
-    assert NOT_MEMBER in (query.answer_text or ""), query.answer_text
-    assert await incident_state(harness, fire) == before
-    assert await acknowledgements(harness, fire) == 0
-    assert card.text == shown, "the card is as it was"
+# A group member who never sent /gabung now joins by pressing, and one who left the group is
+# refused where they still can press (their private alert): tests/test_duty_alerts.py.
 
 
 # --- 3. a replayed press ---

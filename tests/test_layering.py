@@ -172,6 +172,7 @@ def test_every_ref_kind_reads_back_from_its_builder() -> None:
         RefKind.ERASED: refs.erased_ref(5, 41),
         RefKind.QUESTION: refs.question_ref(3, 500),
         RefKind.INFO: refs.info_ref(3, -100, "t"),
+        RefKind.DUTY: refs.duty_ref(12, 3, 801),
     }
     assert set(built) == set(RefKind)
     for kind, ref in built.items():

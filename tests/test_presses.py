@@ -72,9 +72,10 @@ async def answered(sim: TelegramSimulator, query: SimCallbackQuery) -> SimCallba
 
 async def every_kind(sim: TelegramSimulator, harness: BotHarness) -> tuple[City, list[Kind]]:
     """A city on a manual clock in which the bot has sent one message of every kind with buttons:
-    a card, a task card, a picker, a report's question and review card, a management card, an
-    escalation, a broadcast's question, copy and status message, a question picker, a question
-    to a reporter, an offer to add to a report, a note proposal, and an agency-move question."""
+    a card, an on-duty member's alert, a task card, a picker, a report's question and review
+    card, a management card, an escalation, a broadcast's question, copy and status message, a
+    question picker, a question to a reporter, an offer to add to a report, a note proposal,
+    and an agency-move question."""
     clock = ManualClock()
     city = await build_city(sim, harness, clock=clock)
     coordinators = sim.add_group("Koordinator 112", members=[city.admin, city.coordinator])
@@ -88,6 +89,13 @@ async def every_kind(sim: TelegramSimulator, harness: BotHarness) -> tuple[City,
     fire = await report(city, ani)
 
     kinds = [Kind("card", city.card("damkar", fire), rudi)]
+    # Relawan's on-duty members got a private alert; Damkar's is answered below (Rudi takes it).
+    sari = city.crews["relawan"][0]
+    alert = next(
+        m for m in sim.bot_messages(sim.private_chat(sari)) if (m.text or "").startswith("🚨")
+    )
+    assert alert.buttons, alert.text
+    kinds.append(Kind("on-duty alert", alert, sari))
     # Rudi takes the call himself; a second picker stays open.
     picker = await _open_picker(city, rudi, fire)
     await sim.press_button(rudi, picker, text="🙋 Saya sendiri")
@@ -148,7 +156,6 @@ async def every_kind(sim: TelegramSimulator, harness: BotHarness) -> tuple[City,
     await sim.press_button(rudi, city.card("damkar", fire), text="❓ Tanya pelapor")
     await harness.settle()
     kinds.append(Kind("ask picker", sim.bot_messages(sim.private_chat(rudi))[-1], rudi))
-    sari = city.crews["relawan"][0]
     await sim.press_button(sari, city.card("relawan", fire), text="❓ Tanya pelapor")
     await harness.settle()
     await sim.press_button(

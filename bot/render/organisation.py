@@ -50,7 +50,11 @@ def unknown_group_text(language: Language, admins: list[str]) -> str:
     return t(language, "agency.unknown_group", admins=names)
 
 
-def registered_text(language: Language, agency: Agency, *, renamed: bool, topic: bool) -> str:
+def registered_text(
+    language: Language, agency: Agency, *, renamed: bool, topic: bool, bot_username: str | None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """What /daftar answers: the agency registered and, for an agency, what each member does
+    (Start the bot once, /siaga when on duty), with a button that opens the bot's chat."""
     if agency.is_coordinators:
         key = N_("agency.coordinators_registered")
     else:
@@ -58,7 +62,13 @@ def registered_text(language: Language, agency: Agency, *, renamed: bool, topic:
     text = t(language, key, agency=agency_label(agency))
     if topic:
         text += "\n" + t(language, "agency.topic_bound")
-    return text
+    if agency.is_coordinators or not bot_username:
+        return text, None
+    text += "\n\n" + t(language, "agency.registered_steps")
+    start = InlineKeyboardButton(
+        t(language, "agency.button.start_bot"), url=f"https://t.me/{bot_username}?start=duty"
+    )
+    return text, InlineKeyboardMarkup([[start]])
 
 
 def move_question(language: Language, agency: Agency) -> tuple[str, InlineKeyboardMarkup]:

@@ -43,12 +43,21 @@ from bot.runtime.pacing import Pacer
 from bot.services.messages import text_message
 from bot.settings import Language
 from bot.store import Store
-from models.outbox import COPY_SOURCE, OutboxItem, OutgoingMessage, Priority, SendMethod
+from models.outbox import (
+    COPY_SOURCE,
+    LINK,
+    OutboxItem,
+    OutgoingMessage,
+    Priority,
+    SendMethod,
+    message_link,
+)
 from models.shown import Showing, showing
 
 log = logging.getLogger(__name__)
 
 BATCH = 200
+LINK_WAIT = 0.05  # seconds before a message that links to one still in flight looks again
 # Passed with the outbox's own calls to the bot's gate (`bot.runtime.gate.ApiGate`): what they show
 # is recorded with the row (`mark_sent`), in the same transaction, not by the gate.
 FROM_OUTBOX = {"outbox": True}
@@ -91,6 +100,7 @@ class OutboxSender:
         self.idle = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[int, asyncio.Task[None]] = {}  # chat id → the send in flight
+        self._inflight_refs: dict[int, str] = {}  # chat id → the ref of the send in flight
         self._stopping = False
         self.sent_count = 0
         # Its listeners (bot.hooks): `row_settled` is awaited after each row is settled, before
@@ -163,9 +173,16 @@ class OutboxSender:
             items = await tx.due_outbox(self.store.clock.now(), BATCH)
         started = 0
         soonest: float | None = None
+        # Refs of messages not sent yet: in flight, or ahead in this pass.
+        coming = set(self._inflight_refs.values())
         for item in items:
             if self._stopping or started >= free:
                 break
+            linked_first = LINK in item.payload and item.target_ref in coming
+            if item.ref is not None:
+                coming.add(item.ref)
+            if linked_first:
+                continue  # the message it links to goes first (an alert after its card)
             if item.chat_id in self._inflight:
                 continue  # one message at a time per chat keeps its order
             if self.pacer is not None:
@@ -176,6 +193,8 @@ class OutboxSender:
                     soonest = wait if soonest is None else min(soonest, wait)
                     continue
             self.idle.clear()
+            if item.ref is not None:
+                self._inflight_refs[item.chat_id] = item.ref
             self._inflight[item.chat_id] = asyncio.create_task(self._send(item))
             started += 1
         if items and not started and not self._inflight and soonest is None:
@@ -193,6 +212,7 @@ class OutboxSender:
             log.exception("delivering outbox %s failed", item.id)
         finally:
             self._inflight.pop(item.chat_id, None)
+            self._inflight_refs.pop(item.chat_id, None)
             self._wake.set()
 
     async def _wait(self, soonest: float | None) -> None:
@@ -220,6 +240,7 @@ class OutboxSender:
         if isinstance(params.get("media"), list):
             # PTB expects its own InputMedia objects in a media group (it fills in defaults).
             params["media"] = [_input_media(entry) for entry in params["media"]]
+        link = params.pop(LINK, None)
         if item.method is SendMethod.COPY_MESSAGE:
             # The message copied (`message_id` in a payload is reserved to the outbox).
             params["message_id"] = params.pop(COPY_SOURCE)
@@ -244,6 +265,8 @@ class OutboxSender:
                     "message_id": replied[1],
                     "allow_sending_without_reply": True,
                 }
+        if isinstance(link, dict):
+            await self._add_link(params, link)
         if item.ref is not None and not item.method.targets_existing_message:
             # Others will edit this message: if we die before its id is recorded, the next
             # start must know a copy may already be in the chat.
@@ -303,6 +326,21 @@ class OutboxSender:
         else:
             await self._mark_sent(item, _message_id(result), shows)
 
+    async def _add_link(self, params: dict[str, Any], link: dict[str, Any]) -> None:
+        """The button to the message `link` names, under the others, once it has been sent.
+        What the message shows is recorded without it (the same link is added to each edit)."""
+        ref, text = link.get("ref"), link.get("text")
+        if not isinstance(ref, str) or not isinstance(text, str):
+            return
+        async with self.store.lookup() as tx:
+            target = await tx.message_ref(ref)
+        url = message_link(*target) if target is not None else None
+        if url is None:
+            return
+        markup = params.get("reply_markup")
+        rows = list(markup.get("inline_keyboard", [])) if isinstance(markup, dict) else []
+        params["reply_markup"] = {"inline_keyboard": [*rows, [{"text": text, "url": url}]]}
+
     async def _changes(self, shows: Showing, item: OutboxItem, target: tuple[int, int]) -> bool:
         """Whether an edit changes what its message shows."""
         shown = item.shown
@@ -334,8 +372,11 @@ class OutboxSender:
             return target
         if still_coming:
             # The message it needs waits in another chat's queue; try again shortly.
+            # A link to a message in another chat (an alert to its card) looks again soon:
+            # that message is usually in flight right now.
+            wait = LINK_WAIT if LINK in item.payload else 1.0
             await self._postpone(
-                item, min(1.0, self.max_backoff), "target not sent yet", count=False
+                item, min(wait, self.max_backoff), "target not sent yet", count=False
             )
             return False
         if not required:

@@ -308,7 +308,7 @@ class BroadcastService:
         # Queued with the sending, ahead of the status message it points to: the sender learns
         # the broadcast went out even if the bot stops right after this commit.
         sent = t(broadcast.language, "broadcast.sent", number=broadcast.id, count=len(recipients))
-        await tx.enqueue(text_message(user_id, sent, remove_reply_keyboard=True), now)
+        await tx.enqueue(text_message(user_id, sent, remove_reply_keyboard=True, quiet=True), now)
         for recipient in recipients:
             await self._queue_copy(tx, broadcast, recipient, now)
         counts = await tx.broadcast_counts(broadcast.id)
@@ -338,13 +338,14 @@ class BroadcastService:
     ) -> None:
         chat, thread = recipient.chat_id, recipient.thread_id
         common: dict[str, object] = {} if thread is None else {"message_thread_id": thread}
+        quiet = {"disable_notification": True} if broadcast.urgency is Urgency.INFO else {}
         photo_id = location_id = None
         if broadcast.photo_file_id:
             photo_id = await tx.enqueue(
                 OutgoingMessage(
                     chat,
                     SendMethod.SEND_PHOTO,
-                    {"photo": broadcast.photo_file_id, **common},
+                    {"photo": broadcast.photo_file_id, **common, **quiet},
                     Priority.BROADCAST,
                 ),
                 now,
@@ -354,7 +355,12 @@ class BroadcastService:
                 OutgoingMessage(
                     chat,
                     SendMethod.SEND_LOCATION,
-                    {"latitude": broadcast.latitude, "longitude": broadcast.longitude, **common},
+                    {
+                        "latitude": broadcast.latitude,
+                        "longitude": broadcast.longitude,
+                        **common,
+                        **quiet,
+                    },
                     Priority.BROADCAST,
                 ),
                 now,
@@ -368,6 +374,7 @@ class BroadcastService:
                 keyboard=received_keyboard(language, broadcast.id),
                 thread_id=thread,
                 ref=alert_ref(broadcast.id, chat),
+                quiet=broadcast.urgency is Urgency.INFO,  # news, not an alarm
             ),
             now,
         )

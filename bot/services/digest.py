@@ -182,6 +182,7 @@ class DigestService:
                         priority=Priority.DIGEST,
                         thread_id=thread_id,
                         ref=digest_ref(day, chat_id),
+                        quiet=True,
                     ),
                     now,
                 )
@@ -229,6 +230,7 @@ def chart_message(
         },
         "caption": caption,
         "parse_mode": "HTML",
+        "disable_notification": True,
     }
     if thread_id is not None:
         payload["message_thread_id"] = thread_id

@@ -27,6 +27,7 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 
 from bot.store import Store
+from models.agencies import Agency
 from models.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,19 @@ class Membership:
             else:
                 kept = True
         return kept
+
+    async def join_from_group(self, user_id: int, agency: Agency) -> bool:
+        """Someone acted in an agency's group (pressed a card button, sent /siaga) without
+        having joined: the group is the trust the agency controls, so they join — unless
+        Telegram says they are not in it. When Telegram cannot be asked, the update itself came
+        from the group, which only its members can send to. True when they are a member now."""
+        if await self._present(agency.chat_id, user_id) is False:
+            return False
+        async with self.store.transaction() as tx:
+            joined = await tx.join(agency.id, user_id, self.clock.now())
+        if joined:
+            log.info("user %s joined %s by acting in its group", user_id, agency.code)
+        return True
 
     async def reconcile(self) -> int:
         """Ask Telegram about every member of every agency (at start-up: who left while the bot

@@ -20,10 +20,14 @@ def text_message(
     reply_to: str | None = None,
     fallback: OutgoingMessage | None = None,
     remove_reply_keyboard: bool = False,
+    quiet: bool = False,
+    protect: bool = False,
 ) -> OutgoingMessage:
     """A sendMessage in HTML, optionally remembered under `ref` for later edits, optionally a
     reply to the message remembered under `reply_to`; `remove_reply_keyboard` takes away the
-    keyboard a conversation put under the person's text field."""
+    keyboard a conversation put under the person's text field; `quiet` arrives without a sound
+    (`disable_notification`: routine news, confirmations); `protect` may not be forwarded or
+    saved (`protect_content`: a reporter's phone number is on it)."""
     payload: dict[str, object] = {"text": text, "parse_mode": "HTML"}
     if keyboard is not None:
         payload["reply_markup"] = keyboard.to_dict()
@@ -31,6 +35,10 @@ def text_message(
         payload["reply_markup"] = {"remove_keyboard": True}
     if thread_id is not None:
         payload["message_thread_id"] = thread_id
+    if quiet:
+        payload["disable_notification"] = True
+    if protect:
+        payload["protect_content"] = True
     return OutgoingMessage(
         chat_id,
         SendMethod.SEND_MESSAGE,

@@ -11,11 +11,13 @@ that would change nothing.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime
 
 from telegram import InlineKeyboardMarkup
 
+from bot.render.alerts import card_link_label, duty_alert, mention_line
 from bot.render.cards import (
     assignee_unreachable_text,
     card_keyboard,
@@ -33,10 +35,34 @@ from bot.settings import Language, Settings
 from bot.store import Post, Store, Tx
 from models.agencies import Agency, Role
 from models.clock import Clock
-from models.incidents import Assignment, CancelReason, IncidentView, Source
+from models.incidents import Assignment, CancelReason, IncidentView, Severity, Source
 from models.info import Info, InfoKind
-from models.outbox import COPY_SOURCE, OutgoingMessage, Priority, SendMethod, changes
-from models.refs import PostKind, RefKind, card_ref, info_ref, ops_ref, parts_of, task_ref, view_ref
+from models.outbox import COPY_SOURCE, LINK, OutgoingMessage, Priority, SendMethod, changes
+from models.refs import (
+    PostKind,
+    RefKind,
+    card_ref,
+    duty_ref,
+    info_ref,
+    ops_ref,
+    parts_of,
+    task_ref,
+    view_ref,
+)
+
+log = logging.getLogger(__name__)
+
+# Alerts of these severities always ring; the others as `ALERT_RING_BELOW_HIGH` says.
+RINGING = frozenset({Severity.CRITICAL, Severity.HIGH})
+
+
+def _is_closed(view: IncidentView) -> bool:
+    return view.incident.lifecycle.closed
+
+
+def _card_link(language: Language, card: str) -> dict[str, str]:
+    return {"ref": card, "text": card_link_label(language)}
+
 
 # Media whose copy takes a caption (a location, a video note or a contact takes none).
 CAPTIONED = frozenset({"voice", "video", "audio", "document"})
@@ -85,16 +111,50 @@ class Publisher:
         await tx.enqueue(
             text_message(
                 agency.chat_id,
-                card_text(language, view, self.settings.zone, show_phone=True),
+                await self._agency_card(tx, language, view, agency.id, now),
                 priority=Priority.URGENT,
                 keyboard=card_keyboard(language, view, agency.id),
                 thread_id=agency.thread_id,
                 ref=ref,
+                protect=True,  # the reporter's phone number is on it
             ),
             now,
         )
         await tx.add_post(incident.id, ref, PostKind.CARD, agency.chat_id, agency_id=agency.id)
         await self.post_attachments(tx, view, agency.chat_id, agency.thread_id, now)
+        await self.alert_on_duty(tx, view, agency, now)
+
+    async def alert_on_duty(self, tx: Tx, view: IncidentView, agency: Agency, now: datetime) -> int:
+        """A private alert to every on-duty member of `agency` the bot may write to, after the
+        card (each waits for the card to be sent, and links to it). Critical and high severity
+        ring; medium and low ring unless `ALERT_RING_BELOW_HIGH` is off. How many."""
+        incident = view.incident
+        card = card_ref(incident.id, agency.id)
+        ring = incident.severity in RINGING or self.settings.alert_ring_below_high
+        sent = 0
+        for member in await tx.members(agency.id, now):
+            if not member.on_duty or not await tx.may_message(member.user_id):
+                continue
+            language = await self._language_of(tx, member.user_id)
+            text, keyboard = duty_alert(language, view, agency, self.settings.zone)
+            ref = duty_ref(incident.id, agency.id, member.user_id)
+            message = text_message(
+                member.user_id,
+                text,
+                priority=Priority.URGENT,
+                keyboard=keyboard,
+                ref=ref,
+                reply_to=card,  # waits for the card: never ahead of it
+            )
+            payload = {**message.payload, LINK: _card_link(language, card)}
+            if not ring:
+                payload["disable_notification"] = True
+            await tx.enqueue(replace(message, payload=payload), now)
+            await tx.add_post(incident.id, ref, PostKind.DUTY, member.user_id, agency_id=agency.id)
+            sent += 1
+        if sent:
+            log.info("#%s: %d on-duty members of %s alerted", incident.id, sent, agency.code)
+        return sent
 
     async def post_attachments(
         self, tx: Tx, view: IncidentView, chat_id: int, thread_id: int | None, now: datetime
@@ -159,6 +219,7 @@ class Publisher:
                     keyboard=card_keyboard(language, view, None),
                     thread_id=thread_id,
                     ref=ref,
+                    protect=True,  # the reporter's phone number is on it
                 ),
                 now,
             )
@@ -174,7 +235,7 @@ class Publisher:
             return
         language = await self._language_of(tx, incident.reporter_id)
         text = reporter_confirmation(language, incident.id, agency_names, not agency_names)
-        await tx.enqueue(text_message(incident.reporter_id, text), now)
+        await tx.enqueue(text_message(incident.reporter_id, text, quiet=True), now)
 
     async def post_task_card(
         self, tx: Tx, view: IncidentView, assignment: Assignment, now: datetime
@@ -225,7 +286,9 @@ class Publisher:
             if not asked_here and chat_id > 0 and not await tx.may_message(chat_id):
                 return False
             ref = view_ref(incident_id, chat_id, update_id)
-            message = text_message(chat_id, text, priority=Priority.URGENT, thread_id=thread_id)
+            message = text_message(
+                chat_id, text, priority=Priority.URGENT, thread_id=thread_id, protect=True
+            )
             await tx.enqueue(replace(message, ref=ref), now)
             await tx.add_post(incident_id, ref, PostKind.VIEW, chat_id)
         return True
@@ -358,6 +421,21 @@ class Publisher:
                 if erasing:
                     await self._erase_info_post(tx, view, post, now)
                 continue
+            elif post.kind == PostKind.DUTY:
+                agency = await tx.agency(post.agency_id) if post.agency_id else None
+                if agency is None:
+                    continue
+                language = await self._language_of(tx, post.chat_id)
+                text, keyboard = duty_alert(language, view, agency, zone)
+                edit = edit_message(post.chat_id, post.ref, text, keyboard)
+                if post.settled and not changes(edit, post.shown):
+                    continue
+                payload = {
+                    **edit.payload,
+                    LINK: _card_link(language, card_ref(incident_id, agency.id)),
+                }
+                await tx.enqueue(replace(edit, payload=payload), now)
+                continue
             elif post.kind == PostKind.VIEW:
                 if not erasing:
                     continue
@@ -367,7 +445,7 @@ class Publisher:
             else:
                 language = self.group_language
                 rendered = (
-                    card_text(language, view, zone, show_phone=True),
+                    await self._agency_card(tx, language, view, post.agency_id, now),
                     card_keyboard(language, view, post.agency_id),
                 )
             if rendered is None:
@@ -377,6 +455,16 @@ class Publisher:
                 continue  # it shows this already (Telegram refuses an edit that changes nothing)
             await tx.enqueue(edit, now)
         return view
+
+    async def _agency_card(
+        self, tx: Tx, language: Language, view: IncidentView, agency_id: int | None, now: datetime
+    ) -> str:
+        """An agency's card; with its on-duty members mentioned when `CARD_MENTIONS_ON_DUTY`."""
+        text = card_text(language, view, self.settings.zone, show_phone=True)
+        if not self.settings.card_mentions_on_duty or agency_id is None or _is_closed(view):
+            return text
+        line = mention_line(language, await tx.members(agency_id, now))
+        return text if line is None else f"{text}\n{line}"
 
     async def _chat_language(self, tx: Tx, chat_id: int) -> Language:
         # Private chats have their person's id; groups (negative ids) speak the default.

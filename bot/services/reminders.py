@@ -268,6 +268,7 @@ class ReminderService:
                     ),
                     thread_id=thread_id,
                     ref=ref,
+                    protect=True,  # the card, with the reporter's phone number, is on it
                 ),
                 now,
             )
