@@ -26,6 +26,14 @@ _AGENCY_NAMES = (
 )
 _AGENCY_COLUMNS = ", ".join(_AGENCY_NAMES)
 
+# Kinds written into the SQL text rather than bound. `kind = 'coordinators'` as the partial index
+# agencies_one_coordinators spells it, so that the query that finds the coordinators is planned
+# with that index: SQLite uses a partial index only when the statement's text implies its
+# condition. Bound, a kind would also make SQLite re-prepare a statement that is not a lookup by
+# id at every execution, to check the value against that condition; so `_AGENCY` too.
+_COORDINATORS = f"'{AgencyKind.COORDINATORS.value}'"
+_AGENCY = f"'{AgencyKind.AGENCY.value}'"
+
 
 def _agency(row: NamedRow) -> Agency:
     """An agency from the columns `_AGENCY_COLUMNS` names."""
@@ -141,7 +149,7 @@ class AgencyQueries:
         return await self._agencies("active = 1", ())
 
     async def coordinators_agency(self) -> Agency | None:
-        found = await self._agencies("active = 1 AND kind = 'coordinators'", ())
+        found = await self._agencies(f"active = 1 AND kind = {_COORDINATORS}", ())
         return found[0] if found else None
 
     async def save_agency(
@@ -273,7 +281,7 @@ class AgencyQueries:
     async def routed_agencies(self, kind: IncidentType) -> list[Agency]:
         """The active, registered agencies an incident of this type goes to."""
         return await self._agencies(
-            "active = 1 AND kind = 'agency' AND code IN "
+            f"active = 1 AND kind = {_AGENCY} AND code IN "
             "(SELECT agency_code FROM routes WHERE incident_type = ?)",
             (kind.value,),
         )
@@ -399,9 +407,9 @@ class AgencyQueries:
             self.db,
             f"""
             SELECT id FROM users WHERE started_at IS NOT NULL AND (
-                id IN ({marks}) OR id IN (SELECT user_id FROM user_roles WHERE role = 'admin'))
+                id IN ({marks}) OR id IN (SELECT user_id FROM user_roles WHERE role = ?))
             ORDER BY id
             """,
-            configured,
+            (*configured, Role.ADMIN.value),
         )
         return [row["id"] for row in rows]

@@ -20,6 +20,7 @@ from models.broadcast import (
     TargetKind,
     Urgency,
 )
+from models.outbox import OutboxStatus
 from models.users import display_name
 
 _COLUMNS = (
@@ -82,14 +83,22 @@ class DeliveryRow:
     ref: str  # the name of its message with Received (chosen when it was queued)
 
 
+# `status = 'draft'` and `status = 'mengirim'` as the partial indexes broadcasts_one_draft and
+# broadcasts_sending spell them. A query that finds drafts, or broadcasts in progress, through
+# one of them writes this text into its own WHERE: SQLite plans with such an index only when the
+# statement's text implies the index's condition. (Given a bound value instead, it re-prepares
+# the statement at every execution to check that value.)
+_DRAFT = f"'{BroadcastStatus.DRAFT.value}'"
+_SENDING = f"'{BroadcastStatus.SENDING.value}'"
+
 # A delivery's state is that of its message with the Received button (its photo or pin only
 # precede it in the same chat's queue; their errors are shown when the message has none).
-_STATE = """
+_STATE = f"""
     CASE
-        WHEN m.status = 'dropped' THEN 'dropped'
-        WHEN m.status = 'parked' THEN 'parked'
-        WHEN m.status = 'pending' THEN 'pending'
-        ELSE 'sent'
+        WHEN m.status = '{OutboxStatus.DROPPED.value}' THEN '{DeliveryState.DROPPED.value}'
+        WHEN m.status = '{OutboxStatus.PARKED.value}' THEN '{DeliveryState.FAILED.value}'
+        WHEN m.status = '{OutboxStatus.PENDING.value}' THEN '{DeliveryState.PENDING.value}'
+        ELSE '{DeliveryState.SENT.value}'
     END
 """
 
@@ -115,7 +124,7 @@ class BroadcastQueries:
         return found[0] if found else None
 
     async def broadcast_draft(self, sender_id: int) -> Broadcast | None:
-        found = await self._broadcasts("sender_id = ? AND status = 'draft'", (sender_id,))
+        found = await self._broadcasts(f"sender_id = ? AND status = {_DRAFT}", (sender_id,))
         return found[0] if found else None
 
     async def create_broadcast_draft(
@@ -147,8 +156,8 @@ class BroadcastQueries:
         ]
         sets = ", ".join(f"{name} = ?" for name in fields)
         await self.db.execute(
-            f"UPDATE broadcasts SET {sets}, updated_at = ? WHERE id = ? AND status = 'draft'",
-            (*values, to_db_time(now), broadcast_id),
+            f"UPDATE broadcasts SET {sets}, updated_at = ? WHERE id = ? AND status = ?",
+            (*values, to_db_time(now), broadcast_id, BroadcastStatus.DRAFT.value),
         )
 
     async def set_broadcast_agencies(
@@ -157,30 +166,41 @@ class BroadcastQueries:
         await self.db.execute(
             """
             UPDATE broadcasts SET agency_ids = ?, updated_at = ?
-            WHERE id = ? AND status = 'draft'
+            WHERE id = ? AND status = ?
             """,
-            (to_json(sorted(agency_ids)), to_db_time(now), broadcast_id),
+            (
+                to_json(sorted(agency_ids)),
+                to_db_time(now),
+                broadcast_id,
+                BroadcastStatus.DRAFT.value,
+            ),
         )
 
     async def delete_broadcast_draft(self, sender_id: int) -> bool:
         cursor = await self.db.execute(
-            "DELETE FROM broadcasts WHERE sender_id = ? AND status = 'draft'", (sender_id,)
+            f"DELETE FROM broadcasts WHERE sender_id = ? AND status = {_DRAFT}", (sender_id,)
         )
         return cursor.rowcount > 0
 
     async def stale_broadcast_drafts(self, before: datetime) -> list[Broadcast]:
         return await self._broadcasts(
-            "status = 'draft' AND updated_at < ? ORDER BY id", (to_db_time(before),)
+            f"status = {_DRAFT} AND updated_at < ? ORDER BY id", (to_db_time(before),)
         )
 
     async def start_sending(self, broadcast_id: int, now: datetime) -> bool:
         """Turn the draft into a broadcast in progress; False if it is no longer a draft."""
         cursor = await self.db.execute(
             """
-            UPDATE broadcasts SET status = 'mengirim', step = NULL, sent_at = ?, updated_at = ?
-            WHERE id = ? AND status = 'draft'
+            UPDATE broadcasts SET status = ?, step = NULL, sent_at = ?, updated_at = ?
+            WHERE id = ? AND status = ?
             """,
-            (to_db_time(now), to_db_time(now), broadcast_id),
+            (
+                BroadcastStatus.SENDING.value,
+                to_db_time(now),
+                to_db_time(now),
+                broadcast_id,
+                BroadcastStatus.DRAFT.value,
+            ),
         )
         return cursor.rowcount == 1
 
@@ -188,10 +208,16 @@ class BroadcastQueries:
         """Nothing is left pending: the broadcast is done. False if it already was."""
         cursor = await self.db.execute(
             """
-            UPDATE broadcasts SET status = 'terkirim', finished_at = ?, updated_at = ?
-            WHERE id = ? AND status = 'mengirim'
+            UPDATE broadcasts SET status = ?, finished_at = ?, updated_at = ?
+            WHERE id = ? AND status = ?
             """,
-            (to_db_time(now), to_db_time(now), broadcast_id),
+            (
+                BroadcastStatus.SENT.value,
+                to_db_time(now),
+                to_db_time(now),
+                broadcast_id,
+                BroadcastStatus.SENDING.value,
+            ),
         )
         return cursor.rowcount == 1
 
@@ -201,11 +227,17 @@ class BroadcastQueries:
         at = to_db_time(now)
         cursor = await self.db.execute(
             """
-            UPDATE broadcasts SET status = 'dibatalkan', cancelled_at = ?, finished_at = ?,
-                                  updated_at = ?
-            WHERE id = ? AND status = 'mengirim'
+            UPDATE broadcasts SET status = ?, cancelled_at = ?, finished_at = ?, updated_at = ?
+            WHERE id = ? AND status = ?
             """,
-            (at, at, at, broadcast_id),
+            (
+                BroadcastStatus.CANCELLED.value,
+                at,
+                at,
+                at,
+                broadcast_id,
+                BroadcastStatus.SENDING.value,
+            ),
         )
         if cursor.rowcount != 1:
             return None
@@ -343,17 +375,24 @@ class BroadcastQueries:
             self.db,
             f"""
             SELECT COUNT(*) AS total,
-                   COALESCE(SUM(state = 'sent'), 0) AS sent,
-                   COALESCE(SUM(state = 'pending'), 0) AS pending,
-                   COALESCE(SUM(state = 'parked'), 0) AS failed,
-                   COALESCE(SUM(state = 'dropped'), 0) AS dropped,
+                   COALESCE(SUM(state = ?), 0) AS sent,
+                   COALESCE(SUM(state = ?), 0) AS pending,
+                   COALESCE(SUM(state = ?), 0) AS failed,
+                   COALESCE(SUM(state = ?), 0) AS dropped,
                    (SELECT COUNT(DISTINCT chat_id) FROM broadcast_receipts WHERE broadcast_id = ?)
                        AS confirmed
             FROM (SELECT {_STATE} AS state
                   FROM broadcast_deliveries d JOIN outbox m ON m.id = d.outbox_id
                   WHERE d.broadcast_id = ?)
             """,
-            (broadcast_id, broadcast_id),
+            (
+                DeliveryState.SENT.value,
+                DeliveryState.PENDING.value,
+                DeliveryState.FAILED.value,
+                DeliveryState.DROPPED.value,
+                broadcast_id,
+                broadcast_id,
+            ),
         )
         assert row is not None
         return Counts(
@@ -412,12 +451,14 @@ class BroadcastQueries:
 
     async def sending_broadcasts(self) -> list[int]:
         rows = await fetch_all(
-            self.db, "SELECT id FROM broadcasts WHERE status = 'mengirim' ORDER BY id"
+            self.db, f"SELECT id FROM broadcasts WHERE status = {_SENDING} ORDER BY id"
         )
         return [row["id"] for row in rows]
 
     async def recent_broadcasts(self, limit: int) -> list[tuple[Broadcast, Counts]]:
-        found = await self._broadcasts("status != 'draft' ORDER BY id DESC LIMIT ?", (limit,))
+        found = await self._broadcasts(
+            "status != ? ORDER BY id DESC LIMIT ?", (BroadcastStatus.DRAFT.value, limit)
+        )
         return [(broadcast, await self.broadcast_counts(broadcast.id)) for broadcast in found]
 
     async def people_to_alert(self, now: datetime, *, on_duty_only: bool) -> list[Recipient]:

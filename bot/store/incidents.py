@@ -12,6 +12,7 @@ import aiosqlite
 from bot.store.codec import from_db_time, from_json, maybe_time, to_db_time, to_json
 from bot.store.info import INFO_FROM, INFO_JSON, info_of
 from bot.store.messages import SHOWN_COLUMNS, shown_from_row
+from bot.store.outbox import PENDING as OUTBOX_PENDING
 from bot.store.rows import NamedRow, fetch_all, fetch_one, json_object_of, select_list
 from models.incident_types import IncidentType
 from models.incidents import (
@@ -32,6 +33,11 @@ from models.incidents import (
 from models.refs import PostKind
 from models.shown import Shown
 from models.users import display_name
+
+# `lifecycle = 'terbuka'` as the partial index incidents_open spells it, written into the queries
+# that list open incidents so that they are planned with that index: SQLite uses a partial index
+# only when the statement's text implies its condition.
+_OPEN = f"'{Lifecycle.OPEN.value}'"
 
 _INCIDENT_COLUMNS = """
     i.id, i.type, i.severity, i.lifecycle, i.source, i.reporter_id, i.reporter_phone,
@@ -305,16 +311,17 @@ class IncidentQueries:
     async def open_incident_ids(self, agency_ids: frozenset[int] | None) -> list[int]:
         """Open incidents, most severe first, then oldest; only these agencies' when given."""
         order = (
-            "CASE i.severity WHEN 'kritis' THEN 0 WHEN 'tinggi' THEN 1 "
-            "WHEN 'sedang' THEN 2 ELSE 3 END, i.created_at"
+            f"CASE i.severity WHEN '{Severity.CRITICAL.value}' THEN 0 "
+            f"WHEN '{Severity.HIGH.value}' THEN 1 "
+            f"WHEN '{Severity.MEDIUM.value}' THEN 2 ELSE 3 END, i.created_at"
         )
         if agency_ids is None:
-            sql = f"SELECT i.id FROM incidents i WHERE i.lifecycle = 'terbuka' ORDER BY {order}"
+            sql = f"SELECT i.id FROM incidents i WHERE i.lifecycle = {_OPEN} ORDER BY {order}"
             params: tuple[object, ...] = ()
         else:
             marks = ", ".join("?" for _ in agency_ids) or "NULL"
             sql = (
-                f"SELECT i.id FROM incidents i WHERE i.lifecycle = 'terbuka' AND i.id IN "
+                f"SELECT i.id FROM incidents i WHERE i.lifecycle = {_OPEN} AND i.id IN "
                 f"(SELECT incident_id FROM responses WHERE agency_id IN ({marks})) "
                 f"ORDER BY {order}"
             )
@@ -327,10 +334,10 @@ class IncidentQueries:
             self.db,
             """
             SELECT created_at FROM incidents
-            WHERE reporter_id = ? AND source = 'laporan' AND created_at >= ?
+            WHERE reporter_id = ? AND source = ? AND created_at >= ?
             ORDER BY created_at
             """,
-            (reporter_id, to_db_time(since)),
+            (reporter_id, Source.REPORT.value, to_db_time(since)),
         )
         return [from_db_time(row["created_at"]) for row in rows]
 
@@ -376,9 +383,19 @@ class IncidentQueries:
                    on_behalf = ?, updated_at = ?
             WHERE incident_id = ? AND agency_id = ? AND status = ?
               AND EXISTS (SELECT 1 FROM incidents i
-                          WHERE i.id = responses.incident_id AND i.lifecycle = 'terbuka')
+                          WHERE i.id = responses.incident_id AND i.lifecycle = ?)
             """,
-            (new.value, user_id, at, int(on_behalf), at, incident_id, agency_id, expected.value),
+            (
+                new.value,
+                user_id,
+                at,
+                int(on_behalf),
+                at,
+                incident_id,
+                agency_id,
+                expected.value,
+                Lifecycle.OPEN.value,
+            ),
         )
         return cursor.rowcount == 1
 
@@ -453,9 +470,20 @@ class IncidentQueries:
             ON CONFLICT (incident_id, agency_id, user_id) DO UPDATE SET
                 status = excluded.status, assigned_by = excluded.assigned_by,
                 updated_at = excluded.updated_at
-            WHERE assignments.status IN ('ditolak', 'ditarik', 'selesai')
+            WHERE assignments.status IN (?, ?, ?)
             """,
-            (incident_id, agency_id, user_id, status.value, by_user, at, at),
+            (
+                incident_id,
+                agency_id,
+                user_id,
+                status.value,
+                by_user,
+                at,
+                at,
+                AssignmentStatus.DECLINED.value,
+                AssignmentStatus.WITHDRAWN.value,
+                AssignmentStatus.DONE.value,
+            ),
         )
         if cursor.rowcount != 1:
             return None
@@ -582,10 +610,10 @@ class IncidentQueries:
             SELECT p.incident_id, p.ref, p.kind, p.chat_id, p.agency_id, p.assignment_id,
                    {SHOWN_COLUMNS},
                    NOT EXISTS (SELECT 1 FROM outbox o
-                                WHERE o.status = 'pending' AND o.ref IS NOT NULL
+                                WHERE o.status = {OUTBOX_PENDING} AND o.ref IS NOT NULL
                                   AND o.ref = p.ref)
                    AND NOT EXISTS (SELECT 1 FROM outbox o
-                                    WHERE o.status = 'pending' AND o.target_ref IS NOT NULL
+                                    WHERE o.status = {OUTBOX_PENDING} AND o.target_ref IS NOT NULL
                                       AND o.target_ref = p.ref) AS settled
             FROM incident_posts p
                  LEFT JOIN message_refs r ON r.ref = p.ref

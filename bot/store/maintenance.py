@@ -21,6 +21,10 @@ from models.outbox import OutboxItem, OutboxStatus
 
 INTEGRITY_REPORT_LINES = 20
 
+# Statuses as SQL text, for the CASE expressions that pick out and order them below.
+_PENDING = f"'{OutboxStatus.PENDING.value}'"
+_PARKED = f"'{OutboxStatus.PARKED.value}'"
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxBacklog:
@@ -49,9 +53,9 @@ class MaintenanceQueries:
 
     async def outbox_backlog(self) -> OutboxBacklog:
         async with self.db.execute(
-            """
+            f"""
             SELECT status, COUNT(*) AS n,
-                   MIN(CASE WHEN status = 'pending' THEN created_at END) AS oldest_pending_at
+                   MIN(CASE WHEN status = {_PENDING} THEN created_at END) AS oldest_pending_at
             FROM outbox GROUP BY status
             """
         ) as cursor:
@@ -77,7 +81,7 @@ class MaintenanceQueries:
         async with self.db.execute(
             f"""
             SELECT {_ITEM_COLUMNS} FROM outbox WHERE status IN ({marks})
-            ORDER BY CASE status WHEN 'parked' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END, id DESC
+            ORDER BY CASE status WHEN {_PARKED} THEN 0 WHEN {_PENDING} THEN 1 ELSE 2 END, id DESC
             LIMIT ?
             """,
             (*(status.value for status in statuses), limit),

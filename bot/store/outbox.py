@@ -22,6 +22,15 @@ from models.outbox import (
 )
 from models.shown import Showing, Shown
 
+# Statuses written into the SQL text rather than bound. `status = 'pending'` as the partial
+# indexes outbox_pending, outbox_pending_ref and outbox_pending_target spell it, so that a query
+# for pending rows is planned with them: SQLite uses a partial index only when the statement's
+# text implies its condition. Bound, a status would also make SQLite re-prepare a statement that
+# is not a lookup by id at every execution, to check the value against those conditions; so a
+# condition on the status of such a statement is written as text too (`_PARKED`).
+PENDING = f"'{OutboxStatus.PENDING.value}'"
+_PARKED = f"'{OutboxStatus.PARKED.value}'"
+
 _ITEM_COLUMNS = (
     "id, chat_id, method, payload, priority, ref, target_ref, status, attempts, not_before, "
     "created_at, sent_at, message_id, last_error, fallback, attempted_at"
@@ -96,11 +105,16 @@ class OutboxQueries(MessageQueries):
             marks = ", ".join("?" for _ in superseded)
             await self.db.execute(
                 f"""
-                UPDATE outbox SET status = 'dropped', last_error = 'superseded by a newer edit'
-                WHERE status = 'pending' AND chat_id = ? AND target_ref = ?
+                UPDATE outbox SET status = ?, last_error = 'superseded by a newer edit'
+                WHERE status = {PENDING} AND chat_id = ? AND target_ref = ?
                   AND method IN ({marks})
                 """,
-                (message.chat_id, message.target_ref, *(m.value for m in superseded)),
+                (
+                    OutboxStatus.DROPPED.value,
+                    message.chat_id,
+                    message.target_ref,
+                    *(m.value for m in superseded),
+                ),
             )
         cursor = await self.db.execute(
             """
@@ -141,7 +155,7 @@ class OutboxQueries(MessageQueries):
             FROM outbox o LEFT JOIN message_refs r ON r.ref = o.target_ref
                  LEFT JOIN bot_messages b
                    ON b.chat_id = r.chat_id AND b.message_id = r.message_id
-            WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE status = 'pending' GROUP BY chat_id)
+            WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE status = {PENDING} GROUP BY chat_id)
               AND o.not_before <= ?
             ORDER BY o.priority, o.id
             LIMIT ?
@@ -163,9 +177,9 @@ class OutboxQueries(MessageQueries):
         """When the earliest pending head-of-chat message becomes due."""
         row = await fetch_one(
             self.db,
-            """
+            f"""
             SELECT MIN(not_before) AS due FROM outbox
-            WHERE id IN (SELECT MIN(id) FROM outbox WHERE status = 'pending' GROUP BY chat_id)
+            WHERE id IN (SELECT MIN(id) FROM outbox WHERE status = {PENDING} GROUP BY chat_id)
             """,
         )
         return None if row is None or row["due"] is None else from_db_time(row["due"])
@@ -206,11 +220,18 @@ class OutboxQueries(MessageQueries):
         at = to_db_time(now)
         await self.db.execute(
             """
-            UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, shows = ?,
+            UPDATE outbox SET status = ?, sent_at = ?, message_id = ?, shows = ?,
                               attempts = attempts + 1, last_error = NULL, attempted_at = NULL
-            WHERE id = ? AND status = 'pending'
+            WHERE id = ? AND status = ?
             """,
-            (at, message_id, None if shows is None else shows.to_json(), item.id),
+            (
+                OutboxStatus.SENT.value,
+                at,
+                message_id,
+                None if shows is None else shows.to_json(),
+                item.id,
+                OutboxStatus.PENDING.value,
+            ),
         )
         if item.ref is not None and message_id is not None:
             await self.db.execute(
@@ -228,8 +249,8 @@ class OutboxQueries(MessageQueries):
     async def mark_attempted(self, item: OutboxItem, now: datetime) -> None:
         """A send whose outcome we may never learn is about to start."""
         await self.db.execute(
-            "UPDATE outbox SET attempted_at = ? WHERE id = ? AND status = 'pending'",
-            (to_db_time(now), item.id),
+            "UPDATE outbox SET attempted_at = ? WHERE id = ? AND status = ?",
+            (to_db_time(now), item.id, OutboxStatus.PENDING.value),
         )
 
     async def clear_attempted(self, item: OutboxItem) -> None:
@@ -243,9 +264,15 @@ class OutboxQueries(MessageQueries):
         await self.db.execute(
             """
             UPDATE outbox SET not_before = ?, attempts = attempts + ?, last_error = ?
-            WHERE id = ? AND status = 'pending'
+            WHERE id = ? AND status = ?
             """,
-            (to_db_time(until), 1 if count else 0, error[:1000], item.id),
+            (
+                to_db_time(until),
+                1 if count else 0,
+                error[:1000],
+                item.id,
+                OutboxStatus.PENDING.value,
+            ),
         )
 
     async def park(self, item: OutboxItem, error: str) -> None:
@@ -253,19 +280,19 @@ class OutboxQueries(MessageQueries):
         not take the message: no copy of it exists (attempted_at is cleared)."""
         await self.db.execute(
             """
-            UPDATE outbox SET status = 'parked', attempts = attempts + 1, last_error = ?,
+            UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?,
                               attempted_at = NULL
-            WHERE id = ? AND status = 'pending'
+            WHERE id = ? AND status = ?
             """,
-            (error[:1000], item.id),
+            (OutboxStatus.PARKED.value, error[:1000], item.id, OutboxStatus.PENDING.value),
         )
 
     async def park_chat(self, chat_id: int, error: str) -> int:
         """Stop retrying a chat that refuses the bot: park everything pending for it."""
         cursor = await self.db.execute(
-            "UPDATE outbox SET status = 'parked', last_error = ? "
-            "WHERE chat_id = ? AND status = 'pending'",
-            (error[:1000], chat_id),
+            "UPDATE outbox SET status = ?, last_error = ? "
+            f"WHERE chat_id = ? AND status = {PENDING}",
+            (OutboxStatus.PARKED.value, error[:1000], chat_id),
         )
         return cursor.rowcount
 
@@ -273,12 +300,12 @@ class OutboxQueries(MessageQueries):
         """Send again what this chat refused (it blocked the bot, or never started it) and what
         could not follow: the person has now pressed Start."""
         cursor = await self.db.execute(
-            """
-            UPDATE outbox SET status = 'pending', not_before = ?, last_error = NULL
-            WHERE chat_id = ? AND status = 'parked'
+            f"""
+            UPDATE outbox SET status = ?, not_before = ?, last_error = NULL
+            WHERE chat_id = ? AND status = {_PARKED}
               AND (last_error LIKE 'Forbidden%' OR last_error LIKE 'no sent message%')
             """,
-            (to_db_time(now), chat_id),
+            (OutboxStatus.PENDING.value, to_db_time(now), chat_id),
         )
         if cursor.rowcount:
             self.wrote_outbox = True
@@ -288,15 +315,15 @@ class OutboxQueries(MessageQueries):
         """The copies of a broadcast still waiting are dropped (`cancel_broadcast`); returns
         how many."""
         cursor = await self.db.execute(
-            """
-            UPDATE outbox SET status = 'dropped', last_error = 'broadcast cancelled'
-            WHERE status = 'pending' AND id IN (
+            f"""
+            UPDATE outbox SET status = ?, last_error = 'broadcast cancelled'
+            WHERE status = {PENDING} AND id IN (
                 SELECT outbox_id FROM broadcast_deliveries WHERE broadcast_id = ?
                 UNION SELECT photo_outbox_id FROM broadcast_deliveries WHERE broadcast_id = ?
                 UNION SELECT location_outbox_id FROM broadcast_deliveries WHERE broadcast_id = ?
                 UNION SELECT resend_outbox_id FROM broadcast_deliveries WHERE broadcast_id = ?)
             """,
-            (broadcast_id, broadcast_id, broadcast_id, broadcast_id),
+            (OutboxStatus.DROPPED.value, broadcast_id, broadcast_id, broadcast_id, broadcast_id),
         )
         return cursor.rowcount
 
@@ -306,10 +333,10 @@ class OutboxQueries(MessageQueries):
         Attempts restart from zero so the sender does not begin with its longest backoff."""
         cursor = await self.db.execute(
             """
-            UPDATE outbox SET status = 'pending', not_before = ?, attempts = 0, last_error = NULL
-            WHERE id = ? AND status = 'parked'
+            UPDATE outbox SET status = ?, not_before = ?, attempts = 0, last_error = NULL
+            WHERE id = ? AND status = ?
             """,
-            (to_db_time(now), item_id),
+            (OutboxStatus.PENDING.value, to_db_time(now), item_id, OutboxStatus.PARKED.value),
         )
         if cursor.rowcount:
             self.wrote_outbox = True
@@ -319,7 +346,7 @@ class OutboxQueries(MessageQueries):
         """A group became a supergroup: its pending messages and references follow it. What its
         old messages show stays under the old id, where those messages are."""
         await self.db.execute(
-            "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'",
+            f"UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = {PENDING}",
             (new_chat_id, old_chat_id),
         )
         await self.db.execute(
@@ -338,9 +365,8 @@ class OutboxQueries(MessageQueries):
         """The forum topic the message named `ref` was first sent to, if any."""
         row = await fetch_one(
             self.db,
-            "SELECT payload FROM outbox WHERE ref = ? AND method = 'sendMessage' "
-            "ORDER BY id LIMIT 1",
-            (ref,),
+            "SELECT payload FROM outbox WHERE ref = ? AND method = ? ORDER BY id LIMIT 1",
+            (ref, SendMethod.SEND_MESSAGE.value),
         )
         if row is None:
             return None
@@ -350,7 +376,7 @@ class OutboxQueries(MessageQueries):
     async def ref_is_pending(self, ref: str) -> bool:
         """Whether a send that will create `ref` is still waiting in the outbox."""
         row = await fetch_one(
-            self.db, "SELECT 1 FROM outbox WHERE ref = ? AND status = 'pending' LIMIT 1", (ref,)
+            self.db, f"SELECT 1 FROM outbox WHERE ref = ? AND status = {PENDING} LIMIT 1", (ref,)
         )
         return row is not None
 
@@ -364,7 +390,7 @@ class OutboxQueries(MessageQueries):
         conditions = ["chat_id = ?", "ref IN (SELECT value FROM json_each(?))"]
         conditions.append("target_ref IN (SELECT value FROM json_each(?))")
         refs_json = to_json(sorted(set(refs)))
-        params: list[object] = [user_id, refs_json, refs_json]
+        params: list[object] = [OutboxStatus.PENDING.value, user_id, refs_json, refs_json]
         for word in {w for w in words if w}:
             conditions.append("instr(payload, ?) > 0")
             params.append(json.dumps(word, ensure_ascii=False)[1:-1])
@@ -372,7 +398,7 @@ class OutboxQueries(MessageQueries):
             self.db,
             f"""
             SELECT id, payload FROM outbox
-            WHERE status != 'pending' AND ({" OR ".join(conditions)})
+            WHERE status != ? AND ({" OR ".join(conditions)})
             """,
             params,
         )

@@ -10,6 +10,15 @@ from bot.store.codec import from_db_time, to_db_time
 from bot.store.rows import NamedRow, fetch_all, fetch_one
 from models.reminders import Reminder, ReminderKind, ReminderState
 
+# `state = 'pending'` and `state = 'done'` as the partial indexes spell them (reminders_due,
+# reminders_pending_incident, reminders_one_pending; reminders_done_incident). A query that reads
+# through one of them writes this text into its own WHERE: SQLite plans with such an index only
+# when the statement's text implies the index's condition. Bound, a state would also make SQLite
+# re-prepare a statement that is not a lookup by id at every execution, to check the value
+# against those conditions; so such a statement writes its state as text too.
+_PENDING = f"'{ReminderState.PENDING.value}'"
+_DONE = f"'{ReminderState.DONE.value}'"
+
 _COLUMNS = (
     "id, kind, incident_id, agency_id, assignment_id, due_at, attempt, state, created_at, "
     "broadcast_id, chat_id"
@@ -75,9 +84,15 @@ class ReminderQueries:
         cursor = await self.db.execute(
             """
             INSERT OR IGNORE INTO reminders (kind, broadcast_id, chat_id, due_at, created_at)
-            VALUES ('broadcast', ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?)
             """,
-            (broadcast_id, chat_id, to_db_time(due_at), to_db_time(now)),
+            (
+                ReminderKind.BROADCAST.value,
+                broadcast_id,
+                chat_id,
+                to_db_time(due_at),
+                to_db_time(now),
+            ),
         )
         if cursor.rowcount != 1 or cursor.lastrowid is None:
             return None
@@ -89,18 +104,18 @@ class ReminderQueries:
     ) -> int:
         """Drop the pending re-sends of a broadcast (to one chat, or to all)."""
         cursor = await self.db.execute(
-            """
-            UPDATE reminders SET state = 'cancelled'
-            WHERE broadcast_id = ? AND state = 'pending' AND (? IS NULL OR chat_id = ?)
+            f"""
+            UPDATE reminders SET state = ?
+            WHERE broadcast_id = ? AND state = {_PENDING} AND (? IS NULL OR chat_id = ?)
             """,
-            (broadcast_id, chat_id, chat_id),
+            (ReminderState.CANCELLED.value, broadcast_id, chat_id, chat_id),
         )
         return cursor.rowcount
 
     async def pending_reminders_of(self, incident_id: int) -> list[Reminder]:
         rows = await fetch_all(
             self.db,
-            f"SELECT {_COLUMNS} FROM reminders WHERE incident_id = ? AND state = 'pending'",
+            f"SELECT {_COLUMNS} FROM reminders WHERE incident_id = ? AND state = {_PENDING}",
             (incident_id,),
         )
         return [_reminder(row) for row in rows]
@@ -113,9 +128,9 @@ class ReminderQueries:
         rows = await fetch_all(
             self.db,
             f"""
-            SELECT {_COLUMNS} FROM reminders WHERE incident_id = ? AND state = 'pending'
+            SELECT {_COLUMNS} FROM reminders WHERE incident_id = ? AND state = {_PENDING}
             UNION ALL
-            SELECT {_COLUMNS} FROM reminders WHERE incident_id = ? AND state = 'done'
+            SELECT {_COLUMNS} FROM reminders WHERE incident_id = ? AND state = {_DONE}
             """,
             (incident_id, incident_id),
         )
@@ -127,8 +142,8 @@ class ReminderQueries:
 
     async def cancel_reminder(self, reminder_id: int) -> None:
         await self.db.execute(
-            "UPDATE reminders SET state = 'cancelled' WHERE id = ? AND state = 'pending'",
-            (reminder_id,),
+            "UPDATE reminders SET state = ? WHERE id = ? AND state = ?",
+            (ReminderState.CANCELLED.value, reminder_id, ReminderState.PENDING.value),
         )
 
     async def reminder(self, reminder_id: int) -> Reminder | None:
@@ -142,7 +157,7 @@ class ReminderQueries:
             self.db,
             f"""
             SELECT {_COLUMNS} FROM reminders
-            WHERE state = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ?
+            WHERE state = {_PENDING} AND due_at <= ? ORDER BY due_at LIMIT ?
             """,
             (to_db_time(now), limit),
         )
@@ -151,7 +166,7 @@ class ReminderQueries:
     async def pending_schedule(self) -> list[tuple[int, datetime]]:
         """(id, due) of every pending reminder, for rebuilding the scheduler after a start."""
         rows = await fetch_all(
-            self.db, "SELECT id, due_at FROM reminders WHERE state = 'pending' ORDER BY due_at"
+            self.db, f"SELECT id, due_at FROM reminders WHERE state = {_PENDING} ORDER BY due_at"
         )
         return [(row["id"], from_db_time(row["due_at"])) for row in rows]
 
@@ -163,13 +178,14 @@ class ReminderQueries:
         cursor = await self.db.execute(
             """
             UPDATE reminders SET attempt = attempt + 1, due_at = ?, state = ?, fired_at = ?
-            WHERE id = ? AND state = 'pending' AND attempt = ?
+            WHERE id = ? AND state = ? AND attempt = ?
             """,
             (
                 to_db_time(next_due or reminder.due_at),
                 state.value,
                 to_db_time(now),
                 reminder.id,
+                ReminderState.PENDING.value,
                 reminder.attempt,
             ),
         )
@@ -182,7 +198,7 @@ class ReminderQueries:
         row = await fetch_one(
             self.db,
             "SELECT COUNT(*) AS n, MIN(due_at) AS oldest FROM reminders "
-            "WHERE state = 'pending' AND due_at < ?",
+            f"WHERE state = {_PENDING} AND due_at < ?",
             (to_db_time(before),),
         )
         if row is None or not row["n"]:

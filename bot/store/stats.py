@@ -29,10 +29,13 @@ from models.incidents import Lifecycle
 
 # Incidents open at some moment of [start, end): open now, or closed at or after the start.
 # Parameters: end, end, start. Open incidents have no closed_at (set_lifecycle clears it).
-_ACTIVE = """
-    SELECT id FROM incidents WHERE lifecycle = 'terbuka' AND created_at < ?
+# `lifecycle = 'terbuka'` is written into the text, as the partial index incidents_open spells
+# it, so that the first half is planned with that index; the second half is its complement.
+_OPEN = f"'{Lifecycle.OPEN.value}'"
+_ACTIVE = f"""
+    SELECT id FROM incidents WHERE lifecycle = {_OPEN} AND created_at < ?
     UNION ALL
-    SELECT id FROM incidents WHERE lifecycle <> 'terbuka' AND created_at < ? AND closed_at >= ?
+    SELECT id FROM incidents WHERE lifecycle <> {_OPEN} AND created_at < ? AND closed_at >= ?
 """
 
 
