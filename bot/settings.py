@@ -138,6 +138,18 @@ class Settings(BaseSettings):
     ack_timeout_low_seconds: int = Field(
         default=600, ge=10, le=7200, description="Reminder to a silent agency: low severity."
     )
+    unmoved_timeout_critical_minutes: int = Field(
+        default=3, ge=1, le=240, description="Acknowledged but nobody moving: critical calls."
+    )
+    unmoved_timeout_high_minutes: int = Field(
+        default=5, ge=1, le=240, description="Acknowledged but nobody moving: high severity."
+    )
+    unmoved_timeout_medium_minutes: int = Field(
+        default=10, ge=1, le=480, description="Acknowledged but nobody moving: medium severity."
+    )
+    unmoved_timeout_low_minutes: int = Field(
+        default=30, ge=1, le=1440, description="Acknowledged but nobody moving: low severity."
+    )
     group_reminders: int = Field(
         default=2, ge=0, le=10, description="Reminders in the agency's chat before escalation."
     )
@@ -315,6 +327,12 @@ class Settings(BaseSettings):
                 Severity.HIGH: timedelta(seconds=self.ack_timeout_high_seconds),
                 Severity.MEDIUM: timedelta(seconds=self.ack_timeout_medium_seconds),
                 Severity.LOW: timedelta(seconds=self.ack_timeout_low_seconds),
+            },
+            unmoved_timeouts={
+                Severity.CRITICAL: timedelta(minutes=self.unmoved_timeout_critical_minutes),
+                Severity.HIGH: timedelta(minutes=self.unmoved_timeout_high_minutes),
+                Severity.MEDIUM: timedelta(minutes=self.unmoved_timeout_medium_minutes),
+                Severity.LOW: timedelta(minutes=self.unmoved_timeout_low_minutes),
             },
             group_reminders=self.group_reminders,
             escalation_every=timedelta(seconds=self.escalation_repeat_seconds),

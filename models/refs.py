@@ -30,6 +30,7 @@ class RefKind(StrEnum):
     QUESTION = "q"  # a question to one reporter
     INFO = "info"  # an answer, addition or note posted under the card in one chat
     DUTY = "duty"  # an on-duty member's private alert about a new call for their agency
+    REMINDER = "rem"  # a reminder about one agency of an incident, in one chat
 
 
 class PostKind(StrEnum):
@@ -43,6 +44,7 @@ class PostKind(StrEnum):
     # when a person's data is erased
     INFO = "info"  # an answer, addition or note under the card: re-rendered only on erasure
     DUTY = "duty"  # an on-duty member's private alert: says who took the call
+    REMINDER = "reminder"  # a reminder to an agency: once moot, says what happened
 
 
 def _ref(kind: RefKind, *parts: int | str) -> str:
@@ -124,3 +126,9 @@ def info_ref(info_id: int, chat_id: int, part: str) -> str:
 def duty_ref(incident_id: int, agency_id: int, user_id: int) -> str:
     """An on-duty member's private alert about a call for their agency."""
     return _ref(RefKind.DUTY, incident_id, agency_id, user_id)
+
+
+def reminder_ref(incident_id: int, agency_id: int, kind: str, chat_id: int, attempt: int) -> str:
+    """A reminder of `kind` (a ReminderKind's value) about one agency of an incident, in one
+    chat, at one firing."""
+    return _ref(RefKind.REMINDER, incident_id, agency_id, kind, chat_id, attempt)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -11,11 +11,21 @@ from models.incidents import AssignmentStatus, IncidentView, ResponseStatus, Sev
 
 class ReminderKind(StrEnum):
     ACK = "ack"  # an agency has not acknowledged: group reminders, then escalation
+    UNMOVED = "unmoved"  # acknowledged, but nobody of the agency assigned or en route
     OFFERED = "offered"  # assigned but not accepted: re-offer to the agency
     ACCEPTED = "accepted"  # accepted but not en route: ask the assignee
     EN_ROUTE = "en_route"  # en route but not on scene: ask the assignee
     OPEN_LONG = "open_long"  # open for long: tell dispatchers and coordinators
     BROADCAST = "broadcast"  # an emergency broadcast a chat has not confirmed: send it again
+
+
+# Acknowledged but unmoved: minutes before the agency is reminded (UNMOVED_TIMEOUT_*_MINUTES).
+DEFAULT_UNMOVED: dict[Severity, timedelta] = {
+    Severity.CRITICAL: timedelta(minutes=3),
+    Severity.HIGH: timedelta(minutes=5),
+    Severity.MEDIUM: timedelta(minutes=10),
+    Severity.LOW: timedelta(minutes=30),
+}
 
 
 class ReminderState(StrEnum):
@@ -54,6 +64,11 @@ class ReminderPolicy:
     critical calls, repeats every timeout, then coordinators every few minutes until owned."""
 
     ack_timeouts: dict[Severity, timedelta]
+    # Acknowledged but nobody assigned or en route: the wait per severity before the agency is
+    # reminded (then again, then the coordinators, like an unacknowledged call).
+    unmoved_timeouts: dict[Severity, timedelta] = field(
+        default_factory=lambda: dict(DEFAULT_UNMOVED)
+    )
     group_reminders: int = 2
     escalation_every: timedelta = timedelta(minutes=5)
     escalation_max: int = 0  # 0: keep escalating until somebody owns the call
@@ -67,6 +82,8 @@ class ReminderPolicy:
         incident = view.incident
         if kind is ReminderKind.ACK:
             return now + self.ack_timeouts[incident.severity]
+        if kind is ReminderKind.UNMOVED:
+            return now + self.unmoved_timeouts[incident.severity]
         if kind is ReminderKind.OPEN_LONG:
             return incident.created_at + self.open_after
         return (
@@ -78,21 +95,33 @@ class ReminderPolicy:
             }[kind]
         )
 
-    def after_ack_reminder(self, attempt: int, severity: Severity) -> timedelta | None:
-        """The wait after the `attempt`-th firing (0-based) of an ACK reminder; None: stop."""
+    def after_ack_reminder(
+        self, attempt: int, severity: Severity, kind: ReminderKind = ReminderKind.ACK
+    ) -> timedelta | None:
+        """The wait after the `attempt`-th firing (0-based) of an ACK (or UNMOVED) reminder;
+        None: stop."""
+        timeouts = self.unmoved_timeouts if kind is ReminderKind.UNMOVED else self.ack_timeouts
         if attempt + 1 < self.group_reminders:
-            return self.ack_timeouts[severity]
+            return timeouts[severity]
         escalations = attempt + 1 - self.group_reminders
         if self.escalation_max and escalations >= self.escalation_max:
             return None
         if attempt + 1 == self.group_reminders:
             # The last group reminder is followed by the first escalation one timeout later.
-            return self.ack_timeouts[severity]
+            return timeouts[severity]
         return self.escalation_every
 
     def escalates(self, attempt: int) -> bool:
         """Whether the `attempt`-th firing (0-based) of an ACK reminder goes to coordinators."""
         return attempt >= self.group_reminders
+
+
+def unmoved(view: IncidentView, agency_id: int) -> bool:
+    """The agency acknowledged, but nobody of it is assigned (offered, accepted) or moving."""
+    response = view.response_of(agency_id)
+    if response is None or response.status is not ResponseStatus.ACKNOWLEDGED:
+        return False
+    return not any(a.status.active for a in view.assignments_of(agency_id))
 
 
 def wanted_reminders(view: IncidentView) -> set[ReminderKey]:
@@ -104,6 +133,8 @@ def wanted_reminders(view: IncidentView) -> set[ReminderKey]:
     for response in view.responses:
         if response.status is ResponseStatus.WAITING:
             wanted.add((ReminderKind.ACK, incident.id, response.agency_id, None))
+        elif unmoved(view, response.agency_id):
+            wanted.add((ReminderKind.UNMOVED, incident.id, response.agency_id, None))
     for assignment in view.assignments:
         kind = {
             AssignmentStatus.OFFERED: ReminderKind.OFFERED,

@@ -13,8 +13,10 @@ value is the message key the bot answers with. The catalogs must hold every one 
 * ``report.problem.phone_invalid`` — not an Indonesian phone number
 * ``report.problem.phone_not_indonesian`` — an international number of another country
 * ``report.problem.call_missing_parts`` — a call line without type, location and description
-* ``report.problem.call_too_many_parts`` — a call line with more than four ``|``-separated parts
+* ``report.problem.call_too_many_parts`` — a call line with more than six ``|``-separated parts
 * ``report.problem.call_unknown_type`` — a call line whose first part is no incident type
+* ``report.problem.call_hurt_unreadable`` — a call line's people-hurt part is no count or answer
+* ``report.problem.caller_name_length`` — a caller's name empty or longer than 64 characters
 
 Minimums count only what a person can see and read: letters and digits (`visible_count`).
 Spaces of every kind, zero-width and direction characters, combining marks on their own,
@@ -37,6 +39,7 @@ from enum import StrEnum
 from typing import Any
 
 from models.incident_types import IncidentType
+from models.incidents import Hurt
 
 
 class ReportField(StrEnum):
@@ -51,6 +54,7 @@ class ReportField(StrEnum):
     DESCRIPTION = "description"  # 2
     HURT = "hurt"  # 3
     CONTACT = "contact"  # 4
+    CALLER = "caller"  # 5: a 112 caller's name (dispatchers only)
 
     @property
     def position(self) -> int:
@@ -87,6 +91,8 @@ class Problem(StrEnum):
     CALL_MISSING_PARTS = "report.problem.call_missing_parts"
     CALL_TOO_MANY_PARTS = "report.problem.call_too_many_parts"
     CALL_UNKNOWN_TYPE = "report.problem.call_unknown_type"
+    CALL_HURT_UNREADABLE = "report.problem.call_hurt_unreadable"
+    CALLER_NAME_LENGTH = "report.problem.caller_name_length"
 
     @property
     def field(self) -> ReportField | None:
@@ -108,6 +114,8 @@ _PROBLEM_FIELD: dict[Problem, ReportField] = {
     Problem.PHONE_INVALID: ReportField.CONTACT,
     Problem.PHONE_NOT_INDONESIAN: ReportField.CONTACT,
     Problem.CALL_UNKNOWN_TYPE: ReportField.TYPE,
+    Problem.CALL_HURT_UNREADABLE: ReportField.HURT,
+    Problem.CALLER_NAME_LENGTH: ReportField.CALLER,
 }
 
 
@@ -344,12 +352,16 @@ def normalize_phone(text: str) -> str | Problem:
 
 @dataclass(frozen=True, slots=True)
 class CallLine:
-    """A 112 call as a dispatcher entered it: `type | location | description | phone`."""
+    """A 112 call as a dispatcher entered it:
+    `type | location | description | phone | caller's name | people hurt`."""
 
     type: IncidentType
     address: str
     description: str
     phone: str | None
+    caller_name: str | None = None
+    hurt: Hurt = Hurt.UNKNOWN
+    hurt_count: int | None = None
 
 
 def _shows_something(text: str) -> bool:
@@ -370,7 +382,7 @@ def parse_call_line(text: str) -> CallLine | Problem:
     to see (spaces, zero-width or direction characters only) is a missing part.
     """
     parts = [clean_text(part) for part in text.split("|")]
-    if len(parts) > 4:
+    if len(parts) > 6:
         return Problem.CALL_TOO_MANY_PARTS
     if len(parts) < 3 or not all(_shows_something(part) for part in parts[:3]):
         return Problem.CALL_MISSING_PARTS
@@ -384,12 +396,53 @@ def parse_call_line(text: str) -> CallLine | Problem:
     if isinstance(description, Problem):
         return description
     phone: str | None = None
-    if len(parts) == 4 and parts[3]:  # a trailing "|" with nothing after it means no phone
+    if len(parts) >= 4 and _shows_something(parts[3]):  # an empty part: no phone
         checked = normalize_phone(parts[3])
         if isinstance(checked, Problem):
             return checked
         phone = checked
-    return CallLine(kind, address, description, phone)
+    name: str | None = None
+    if len(parts) >= 5 and _shows_something(parts[4]):
+        named = validate_caller_name(parts[4])
+        if isinstance(named, Problem):
+            return named
+        name = named
+    hurt, count = Hurt.UNKNOWN, None
+    if len(parts) == 6 and _shows_something(parts[5]):
+        said = parse_hurt(parts[5])
+        if isinstance(said, Problem):
+            return said
+        hurt, count = said
+    return CallLine(kind, address, description, phone, name, hurt, count)
+
+
+CALLER_NAME_MAX = 64
+_NONE = frozenset({"tidak", "tidak ada", "nihil", "no", "none", "0"})
+_YES = frozenset({"ada", "ya", "yes"})
+_UNKNOWN = frozenset({"tidak tahu", "belum tahu", "?", "unknown", "don't know"})
+
+
+def validate_caller_name(text: str) -> str | Problem:
+    """A caller's name as the dispatcher typed it: 1 to 64 characters one can see."""
+    name = " ".join(clean_text(text).split())
+    if not _shows_something(name) or len(name) > CALLER_NAME_MAX:
+        return Problem.CALLER_NAME_LENGTH
+    return name
+
+
+def parse_hurt(text: str) -> tuple[Hurt, int | None] | Problem:
+    """People hurt as a dispatcher writes it: "tidak", "ada", "tidak tahu", or how many."""
+    said = " ".join(clean_text(text).lower().split())
+    if said in _NONE:
+        return Hurt.NONE, None
+    if said in _YES:
+        return Hurt.YES, None
+    if said in _UNKNOWN:
+        return Hurt.UNKNOWN, None
+    count = parse_hurt_count(said)
+    if isinstance(count, Problem):
+        return Problem.CALL_HURT_UNREADABLE
+    return Hurt.YES, count
 
 
 # --- how often a reporter may report ---
@@ -459,6 +512,7 @@ class Step(StrEnum):
     HURT_COUNT = "hurt_count"
     CONTACT = "contact"
     PHONE = "phone"  # the caller's number, typed by a dispatcher
+    CALLER_NAME = "caller_name"  # the caller's name, typed by a dispatcher
     REVIEW = "review"
 
 
@@ -471,11 +525,14 @@ FIELDS: dict[Mode, list[ReportField]] = {
         ReportField.HURT,
         ReportField.CONTACT,
     ],
+    # Appended, never reordered: a field's index travels in the review's edit buttons.
     Mode.CALL: [
         ReportField.TYPE,
         ReportField.LOCATION,
         ReportField.DESCRIPTION,
         ReportField.CONTACT,
+        ReportField.HURT,
+        ReportField.CALLER,
     ],
 }
 FIRST_STEP: dict[tuple[Mode, ReportField], Step] = {
@@ -488,6 +545,8 @@ FIRST_STEP: dict[tuple[Mode, ReportField], Step] = {
     (Mode.CALL, ReportField.LOCATION): Step.LOCATION,
     (Mode.CALL, ReportField.DESCRIPTION): Step.DESCRIPTION,
     (Mode.CALL, ReportField.CONTACT): Step.PHONE,
+    (Mode.CALL, ReportField.HURT): Step.HURT,
+    (Mode.CALL, ReportField.CALLER): Step.CALLER_NAME,
 }
 STEP_FIELD: dict[Step, ReportField] = {
     Step.TYPE: ReportField.TYPE,
@@ -498,6 +557,7 @@ STEP_FIELD: dict[Step, ReportField] = {
     Step.HURT_COUNT: ReportField.HURT,
     Step.CONTACT: ReportField.CONTACT,
     Step.PHONE: ReportField.CONTACT,
+    Step.CALLER_NAME: ReportField.CALLER,
 }
 
 

@@ -594,14 +594,26 @@ async def test_a_dispatcher_logs_a_call_through_the_short_form(
     assert "menurut penelepon" in (what.text or "")
     phone = await harness.says(dita, "Rumah kayu terbakar, api besar")
     assert "Nomor telepon penelepon" in (phone.text or "")
-    review = await harness.says(dita, "Lewati")
-    assert "Rajawali" in (review.text or "")
-    created = await choose(harness, dita, review, "✅ Kirim laporan")
+    hurt = await harness.says(dita, "Lewati")
+    assert "terluka" in (hurt.text or ""), hurt.text
+    count = await choose(harness, dita, hurt, "Ada")
+    name = await harness.says(dita, "2")
+    assert "Nama penelepon" in (name.text or ""), name.text
+    review = await harness.says(dita, "Bu Sri")
+    assert "Rajawali" in (review.text or "") and "Penelepon: Bu Sri" in (review.text or "")
+    assert count.text
+    await choose(harness, dita, review, "✅ Kirim laporan")
     await harness.settle()
+    manage = sim.bot_messages(sim.private_chat(dita))[-1]
+    # The management card follows the confirmation, for the dispatcher to act at once.
+    assert "Kelola kejadian" in (manage.text or ""), manage.text
+    created = sim.bot_messages(sim.private_chat(dita))[-2]
 
     found = re.search(r"kejadian #(\d+)", created.text or "")
     assert found is not None, created.text
     number = int(found.group(1))
+    card = city.card("damkar", number).text or ""
+    assert "Pelapor: Bu Sri" in card and "Ada, 2 orang" in card, card
     async with harness.services.store.read() as tx:
         view = await tx.incident_view(number)
     assert view is not None and view.incident.source is Source.CALL

@@ -173,6 +173,7 @@ def test_every_ref_kind_reads_back_from_its_builder() -> None:
         RefKind.QUESTION: refs.question_ref(3, 500),
         RefKind.INFO: refs.info_ref(3, -100, "t"),
         RefKind.DUTY: refs.duty_ref(12, 3, 801),
+        RefKind.REMINDER: refs.reminder_ref(12, 3, "ack", -100, 0),
     }
     assert set(built) == set(RefKind)
     for kind, ref in built.items():

@@ -499,7 +499,7 @@ def test_call_line_parts_are_cleaned() -> None:
         ("kebakaran | depan Pasar Besar", Problem.CALL_MISSING_PARTS, None),
         ("kebakaran | | rumah terbakar", Problem.CALL_MISSING_PARTS, None),
         (" | depan Pasar Besar | rumah terbakar", Problem.CALL_MISSING_PARTS, None),
-        ("a | b | c | d | e", Problem.CALL_TOO_MANY_PARTS, None),
+        ("a | b | c | d | e | f | g", Problem.CALL_TOO_MANY_PARTS, None),
         ("gempa | depan Pasar Besar | rumah runtuh", Problem.CALL_UNKNOWN_TYPE, ReportField.TYPE),
         ("fire | sini | rumah terbakar", Problem.ADDRESS_TOO_SHORT, ReportField.LOCATION),
         ("fire | /batal | rumah terbakar", Problem.ADDRESS_IS_COMMAND, ReportField.LOCATION),
@@ -572,10 +572,11 @@ def test_report_fields_keep_their_order() -> None:
         "description",
         "hurt",
         "contact",
+        "caller",  # appended for 112 calls
     ]
-    assert [field.position for field in ReportField] == [0, 1, 2, 3, 4]
+    assert [field.position for field in ReportField] == [0, 1, 2, 3, 4, 5]
     assert all(ReportField.at(field.position) is field for field in ReportField)
-    assert ReportField.at(5) is None
+    assert ReportField.at(6) is None
     assert ReportField.at(-1) is None
     assert ReportField.HURT.label_key == "report.field.hurt"
 

@@ -19,6 +19,7 @@ from telegram import ReplyKeyboardRemove
 from bot.callbacks import Button, ButtonAction, ReportChoice, ReportStep
 from bot.commands import NEW_CALL, REPORT
 from bot.i18n import N_, t
+from bot.render.cards import manage_card
 from bot.render.report import (
     already_running_text,
     call_created_text,
@@ -74,6 +75,7 @@ from models.report import (
     parse_call_line,
     parse_hurt_count,
     validate_address,
+    validate_caller_name,
     validate_description,
 )
 
@@ -211,9 +213,23 @@ class ReportFlow(Flow):
         submitted = await self.incidents.submit_in(tx, self._incident_from(mode, data, user_id))
         if mode is Mode.REPORT and data.get("phone") and data.get("own_phone"):
             await tx.set_phone(user_id, str(data["phone"]))
-        return Turn(
-            None, reply=self._reply(Prompt(None, mode, data, submitted=submitted), language)
-        )
+        reply = self._reply(Prompt(None, mode, data, submitted=submitted), language)
+        if mode is Mode.CALL:
+            manage = await self.manage_card(tx, submitted.incident_id, language)
+            reply = reply.but(says=reply.says + manage)
+        return Turn(None, reply=reply)
+
+    async def manage_card(self, tx: Tx, incident_id: int, language: Language) -> tuple[Say, ...]:
+        """The incident's management card, for the dispatcher who just filed the call."""
+        view = await tx.incident_view(incident_id)
+        if view is None:
+            return ()
+        routed = {r.agency_id for r in view.responses}
+        addable = [
+            a for a in await tx.active_agencies() if not a.is_coordinators and a.id not in routed
+        ]
+        text, keyboard = manage_card(language, view, addable, zone=self.settings.zone)
+        return (Say(text, keyboard),)
 
     async def end(self, tx: Tx, talk: Talk, why: Ending, now: datetime) -> Reply:
         if why is Ending.EXPIRED:
@@ -276,6 +292,7 @@ class ReportFlow(Flow):
             Step.HURT_COUNT: self._hurt_count,
             Step.CONTACT: self._contact,
             Step.PHONE: self._phone,
+            Step.CALLER_NAME: self._caller_name,
             Step.REVIEW: self._review,
         }[step]
         return handler(mode, data, given)
@@ -439,6 +456,18 @@ class ReportFlow(Flow):
             return self._after(mode, data, ReportField.CONTACT)
         return Prompt(Step.PHONE, mode, data, notice=Notice.NOT_EXPECTED)
 
+    def _caller_name(self, mode: Mode, data: dict[str, Any], given: Answer) -> Prompt:
+        if isinstance(given, Choice) and given.action == "skip_contact":  # "Skip"
+            data["caller_name"] = None
+            return self._after(mode, data, ReportField.CALLER)
+        if isinstance(given, Text):
+            name = validate_caller_name(given.text)
+            if isinstance(name, Problem):
+                return Prompt(Step.CALLER_NAME, mode, data, problem=name)
+            data["caller_name"] = name
+            return self._after(mode, data, ReportField.CALLER)
+        return Prompt(Step.CALLER_NAME, mode, data, notice=Notice.NOT_EXPECTED)
+
     def _review(self, mode: Mode, data: dict[str, Any], given: Answer) -> Prompt | None:
         if isinstance(given, Choice) and given.action == "submit":
             return None
@@ -456,6 +485,7 @@ class ReportFlow(Flow):
             phone_source=PhoneSource(data["phone_source"]) if data.get("phone_source") else None,
             source=Source.REPORT if mode is Mode.REPORT else Source.CALL,
             reporter_id=user_id if mode is Mode.REPORT else None,
+            caller_name=data.get("caller_name") if mode is Mode.CALL else None,
         )
 
 
@@ -490,9 +520,13 @@ class CallFlow(ReportFlow):
             phone=parsed.phone,
             phone_source=PhoneSource.CALL if parsed.phone else None,
             source=Source.CALL,
+            caller_name=parsed.caller_name,
+            hurt=parsed.hurt,
+            hurt_count=parsed.hurt_count,
         )
         submitted = await self.incidents.submit_in(tx, call)
         text = call_created_text(
             language, submitted.incident_id, submitted.agency_names, submitted.fallback
         )
-        return Turn(None, reply=Reply((Say(text),)))
+        manage = await self.manage_card(tx, submitted.incident_id, language)
+        return Turn(None, reply=Reply((Say(text), *manage)))

@@ -15,9 +15,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import ButtonAction, IncidentAgency, IncidentButton
 from bot.i18n import N_, Html, format_clock, t
-from bot.render.cards import card_text, status_label
+from bot.render.cards import RESPONSE_LABELS, card_text, status_label
 from bot.settings import Language
-from models.incidents import IncidentView, ResponseStatus
+from models.incidents import AssignmentStatus, IncidentView, ResponseStatus
 
 LABEL_MAX = 64  # Telegram's limit for a button's text
 
@@ -82,3 +82,39 @@ def escalation_erased(
     text = t(language, "remind.escalation_waiting", number=incident.id, agency=agency)
     text += "\n\n" + card_text(language, view, zone, show_phone=True)
     return text, escalation_keyboard(language, incident.id, agency_id, agency, owned=False)
+
+
+def reminder_resolved(
+    language: Language, view: IncidentView, agency_id: int, kind: str, zone: ZoneInfo
+) -> str:
+    """A reminder about an agency (`kind`: an ACK or UNMOVED reminder's), once moot: what
+    happened instead, in words that do not change as the incident goes on ("✅ Damkar — diterima
+    oleh Rudi pukul 10.02", "✅ Damkar — Rina ditugaskan pukul 10.14"), or that it closed."""
+    incident = view.incident
+    response = view.response_of(agency_id)
+    agency = response.agency_name if response is not None else "?"
+    taken = sorted(
+        (a for a in view.assignments_of(agency_id) if a.status is not AssignmentStatus.DECLINED),
+        key=lambda a: a.id,
+    )
+    if kind == "unmoved" and taken:
+        first = taken[0]
+        how = t(
+            language,
+            "remind.assigned_at",
+            name=first.user_name,
+            time=format_clock(first.created_at, language, zone),
+        )
+    elif kind == "unmoved" and response is not None and not incident.lifecycle.closed:
+        how = t(language, RESPONSE_LABELS[response.status])
+    elif incident.lifecycle.closed or response is None or response.acknowledged_at is None:
+        how = t(language, "remind.owned_closed", status=Html(status_label(language, view.status)))
+    else:
+        key = N_("remind.owned_on_behalf") if response.on_behalf else N_("remind.owned_by")
+        how = t(
+            language,
+            key,
+            name=response.acknowledged_by_name or "?",
+            time=format_clock(response.acknowledged_at, language, zone),
+        )
+    return t(language, "remind.resolved", number=incident.id, agency=agency, how=Html(how))

@@ -139,6 +139,11 @@ def question(language: Language, prompt: Prompt) -> tuple[str, Markup | None]:
             [[KeyboardButton(skip_label(language))]], resize_keyboard=True, one_time_keyboard=True
         )
         return t(language, "report.ask_phone"), keyboard
+    if step is Step.CALLER_NAME:
+        keyboard = ReplyKeyboardMarkup(
+            [[KeyboardButton(skip_label(language))]], resize_keyboard=True, one_time_keyboard=True
+        )
+        return t(language, "report.ask_caller_name"), keyboard
     if step is Step.REVIEW:
         return review_text(language, prompt.mode, prompt.data), review_keyboard(
             language, prompt.mode
@@ -165,7 +170,7 @@ def review_text(language: Language, mode: Mode, data: dict[str, Any]) -> str:
     photos = len(data.get("photos", []))
     if photos:
         lines.append(t(language, "report.review_photos", count=photos))
-    if mode is Mode.REPORT:
+    if mode is Mode.REPORT or "hurt" in data:
         hurt = Hurt(data.get("hurt", Hurt.UNKNOWN.value))
         hurt_text = t(language, HURT_KEYS[hurt])
         if hurt is Hurt.YES and data.get("hurt_count"):
@@ -177,6 +182,13 @@ def review_text(language: Language, mode: Mode, data: dict[str, Any]) -> str:
         if phone
         else t(language, "report.review_no_phone")
     )
+    if mode is Mode.CALL:
+        caller = data.get("caller_name")
+        lines.append(
+            t(language, "report.review_caller", name=caller)
+            if caller
+            else t(language, "report.review_no_caller")
+        )
     lines.append("")
     lines.append(t(language, "report.review_hint"))
     return "\n".join(lines)

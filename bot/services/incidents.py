@@ -88,6 +88,7 @@ class NewIncident:
     phone_source: PhoneSource | None = None  # how `phone` was given
     source: Source = Source.REPORT
     reporter_id: int | None = None
+    caller_name: str | None = None  # a 112 caller's name, as they gave it to the dispatcher
     origin_update_id: int | None = None  # the Telegram update it came from: a replay is a no-op
 
 
@@ -140,6 +141,7 @@ class IncidentService:
             photos=report.photos,
             now=now,
             origin_update_id=report.origin_update_id,
+            caller_name=report.caller_name,
         )
         await tx.add_event(
             incident_id,

@@ -28,14 +28,21 @@ from bot.render.cards import (
     routed_to_nobody_text,
     task_card,
 )
-from bot.render.escalation import escalation_erased, escalation_now
+from bot.render.escalation import escalation_erased, escalation_now, reminder_resolved
 from bot.render.info import erased_text, media_caption, posted_text
 from bot.services.messages import edit_message, text_message
 from bot.settings import Language, Settings
 from bot.store import Post, Store, Tx
 from models.agencies import Agency, Role
 from models.clock import Clock
-from models.incidents import Assignment, CancelReason, IncidentView, Severity, Source
+from models.incidents import (
+    Assignment,
+    CancelReason,
+    IncidentView,
+    ResponseStatus,
+    Severity,
+    Source,
+)
 from models.info import Info, InfoKind
 from models.outbox import COPY_SOURCE, LINK, OutgoingMessage, Priority, SendMethod, changes
 from models.refs import (
@@ -49,11 +56,22 @@ from models.refs import (
     task_ref,
     view_ref,
 )
+from models.reminders import ReminderKind, unmoved
 
 log = logging.getLogger(__name__)
 
 # Alerts of these severities always ring; the others as `ALERT_RING_BELOW_HIGH` says.
 RINGING = frozenset({Severity.CRITICAL, Severity.HIGH})
+
+
+def _reminder_holds(view: IncidentView, agency_id: int, kind: str) -> bool:
+    """Whether what a reminder about the agency said is still so."""
+    if view.incident.lifecycle.closed:
+        return False
+    if kind == ReminderKind.UNMOVED.value:
+        return unmoved(view, agency_id)
+    response = view.response_of(agency_id)
+    return response is not None and response.status is ResponseStatus.WAITING
 
 
 def _is_closed(view: IncidentView) -> bool:
@@ -436,6 +454,14 @@ class Publisher:
                 }
                 await tx.enqueue(replace(edit, payload=payload), now)
                 continue
+            elif post.kind == PostKind.REMINDER:
+                parts = parts_of(post.ref, RefKind.REMINDER)
+                if parts is None or post.agency_id is None:
+                    continue
+                if _reminder_holds(view, post.agency_id, parts[2]):
+                    continue  # still true: the reminder stays as sent
+                language = await self._chat_language(tx, post.chat_id)
+                rendered = reminder_resolved(language, view, post.agency_id, parts[2], zone), None
             elif post.kind == PostKind.VIEW:
                 if not erasing:
                     continue

@@ -28,8 +28,8 @@ from models.agencies import Agency
 from models.clock import Clock
 from models.incidents import AssignmentStatus, EventKind, IncidentView, ResponseStatus
 from models.outbox import OutgoingMessage, Priority
-from models.refs import PostKind, card_ref, escalation_ref, task_ref
-from models.reminders import Reminder, ReminderKind, ReminderPolicy, wanted_reminders
+from models.refs import PostKind, card_ref, escalation_ref, reminder_ref, task_ref
+from models.reminders import Reminder, ReminderKind, ReminderPolicy, unmoved, wanted_reminders
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +58,18 @@ async def reconcile(tx: Tx, view: IncidentView, policy: ReminderPolicy, now: dat
         )
 
 
-def _under_card(agency: Agency, incident_id: int, text: str) -> OutgoingMessage:
-    """A reminder in the agency's chat (its topic), as a reply to the incident's card there."""
+def _under_card(
+    agency: Agency, incident_id: int, text: str, ref: str | None = None
+) -> OutgoingMessage:
+    """A reminder in the agency's chat (its topic), as a reply to the incident's card there;
+    `ref` names it when it is to be edited once moot."""
     return text_message(
         agency.chat_id,
         text,
         priority=Priority.REMINDER,
         thread_id=agency.thread_id,
         reply_to=card_ref(incident_id, agency.id),
+        ref=ref,
     )
 
 
@@ -148,19 +152,28 @@ class ReminderService:
         self, tx: Tx, reminder: Reminder, view: IncidentView, now: datetime, late: timedelta | None
     ) -> datetime | None:
         """Send what the reminder says; return when it is due again (None: done)."""
-        if reminder.kind is ReminderKind.ACK:
+        if reminder.kind in (ReminderKind.ACK, ReminderKind.UNMOVED):
             assert reminder.agency_id is not None
             agency = await tx.agency(reminder.agency_id)
-            wait = self.policy.after_ack_reminder(reminder.attempt, view.incident.severity)
-            if self.policy.escalates(reminder.attempt):
+            wait = self.policy.after_ack_reminder(
+                reminder.attempt, view.incident.severity, reminder.kind
+            )
+            if reminder.kind is ReminderKind.UNMOVED:
+                if self.policy.escalates(reminder.attempt):
+                    await self._escalate_unmoved(tx, view, reminder, agency, now, late)
+                elif agency is not None:
+                    await self._remind_unmoved(tx, view, reminder, agency, now, late)
+            elif self.policy.escalates(reminder.attempt):
                 await self._escalate(tx, view, reminder, agency, now, late, last=wait is None)
             elif agency is not None:
-                await self._remind_group(tx, view, agency, now, late)
+                await self._remind_group(tx, view, reminder, agency, now, late)
             return None if wait is None else now + wait
         if reminder.kind is ReminderKind.OPEN_LONG:
             await self._open_too_long(tx, view, now, late)
             return None
         await self._follow_up_task(tx, reminder, view, now, late)
+        if reminder.kind is ReminderKind.EN_ROUTE and reminder.attempt == 0:
+            return now + self.policy.en_route_after  # once more, then to the agency's group too
         return None
 
     # --- the messages ---
@@ -192,7 +205,13 @@ class ReminderService:
         return mentions, names
 
     async def _remind_group(
-        self, tx: Tx, view: IncidentView, agency: Agency, now: datetime, late: timedelta | None
+        self,
+        tx: Tx,
+        view: IncidentView,
+        reminder: Reminder,
+        agency: Agency,
+        now: datetime,
+        late: timedelta | None,
     ) -> None:
         language = self._language()
         incident = view.incident
@@ -207,10 +226,123 @@ class ReminderService:
         )
         text += "\n" + (Html(mentions) if mentions else t(language, "remind.nobody_on_duty"))
         text += self._late_line(language, late)
-        await tx.enqueue(_under_card(agency, incident.id, text), now)
+        await self._post_reminder(tx, view, reminder, agency, agency.chat_id, text, now)
         await tx.add_event(
             incident.id,
             EventKind.REMINDED,
+            now,
+            agency_id=agency.id,
+            detail={"agency": agency.name},
+        )
+
+    async def _post_reminder(
+        self,
+        tx: Tx,
+        view: IncidentView,
+        reminder: Reminder,
+        agency: Agency,
+        chat_id: int,
+        text: str,
+        now: datetime,
+        *,
+        thread_id: int | None = None,
+    ) -> None:
+        """A reminder about `agency` to one chat (under the card in the agency's own): one of
+        the incident's posts, edited to say what happened once it no longer applies."""
+        incident_id = view.incident.id
+        ref = reminder_ref(incident_id, agency.id, reminder.kind.value, chat_id, reminder.attempt)
+        if chat_id == agency.chat_id:
+            message = _under_card(agency, incident_id, text, ref)
+        else:
+            message = text_message(
+                chat_id, text, priority=Priority.REMINDER, thread_id=thread_id, ref=ref
+            )
+        await tx.enqueue(message, now)
+        await tx.add_post(incident_id, ref, PostKind.REMINDER, chat_id, agency_id=agency.id)
+
+    async def _remind_unmoved(
+        self,
+        tx: Tx,
+        view: IncidentView,
+        reminder: Reminder,
+        agency: Agency,
+        now: datetime,
+        late: timedelta | None,
+    ) -> None:
+        """Acknowledged, but nobody of the agency assigned or on the way: its group, under the
+        card with its on-duty members mentioned, and each of them in private."""
+        language = self._language()
+        incident = view.incident
+        response = view.response_of(agency.id)
+        since = response.acknowledged_at if response and response.acknowledged_at else now
+        minutes = _minutes(now - since)
+        mentions, _names = await self._on_duty_mentions(tx, agency.id, now)
+        params = {
+            "number": incident.id,
+            "type": Html(type_label(language, incident.type)),
+            "agency": agency.name,
+            "minutes": minutes,
+        }
+        text = t(language, "remind.unmoved", **params)
+        text += "\n" + (Html(mentions) if mentions else t(language, "remind.nobody_on_duty"))
+        text += self._late_line(language, late)
+        await self._post_reminder(tx, view, reminder, agency, agency.chat_id, text, now)
+        for member in await tx.members(agency.id, now):
+            if not member.on_duty or not await tx.may_message(member.user_id):
+                continue
+            own = await self._language_of(tx, member.user_id)
+            private = t(
+                own,
+                "remind.unmoved_private",
+                **{**params, "type": Html(type_label(own, incident.type))},
+            )
+            await self._post_reminder(tx, view, reminder, agency, member.user_id, private, now)
+        await tx.add_event(
+            incident.id,
+            EventKind.REMINDED,
+            now,
+            agency_id=agency.id,
+            detail={"agency": agency.name},
+        )
+
+    async def _escalate_unmoved(
+        self,
+        tx: Tx,
+        view: IncidentView,
+        reminder: Reminder,
+        agency: Agency | None,
+        now: datetime,
+        late: timedelta | None,
+    ) -> None:
+        """Still nobody moving after the agency's reminders: the coordinators are told (no
+        card: the phone number is not repeated), each copy edited once it is moot."""
+        if agency is None:
+            return
+        incident = view.incident
+        response = view.response_of(agency.id)
+        since = response.acknowledged_at if response and response.acknowledged_at else now
+        _mentions, on_duty = await self._on_duty_mentions(tx, agency.id, now)
+        for chat_id, thread_id, language in await self._coordinator_targets(
+            tx, view, reminder, now
+        ):
+            text = "\n".join(
+                [
+                    t(
+                        language,
+                        "remind.unmoved_escalation",
+                        number=incident.id,
+                        agency=agency.name,
+                        minutes=_minutes(now - since),
+                    ),
+                    t(language, "remind.on_duty_there", names=", ".join(on_duty) or "—"),
+                ]
+            ) + self._late_line(language, late)
+            await self._post_reminder(
+                tx, view, reminder, agency, chat_id, text, now, thread_id=thread_id
+            )
+        await tx.add_event(
+            incident.id,
+            EventKind.ESCALATED,
             now,
             agency_id=agency.id,
             detail={"agency": agency.name},
@@ -344,6 +476,17 @@ class ReminderService:
                 reply_to=task_ref(assignment.id),
             )
             await tx.enqueue(message, now)
+            agency = await tx.agency(assignment.agency_id)
+            if reminder.kind is ReminderKind.EN_ROUTE and reminder.attempt > 0 and agency:
+                # The second time, the assignee's agency hears it too.
+                group_text = t(
+                    self._language(),
+                    "remind.en_route_group",
+                    name=assignment.user_name,
+                    number=incident.id,
+                    minutes=minutes,
+                )
+                await tx.enqueue(_under_card(agency, incident.id, group_text), now)
             what = t(self._language(), "remind.what_asked", name=assignment.user_name)
         await tx.add_event(
             incident.id,
@@ -419,6 +562,8 @@ def _still_holds(reminder: Reminder, view: IncidentView) -> bool:
     if reminder.kind is ReminderKind.ACK:
         response = view.response_of(reminder.agency_id or 0)
         return response is not None and response.status is ResponseStatus.WAITING
+    if reminder.kind is ReminderKind.UNMOVED:
+        return unmoved(view, reminder.agency_id or 0)
     if reminder.kind is ReminderKind.OPEN_LONG:
         return True
     expected = {

@@ -43,7 +43,7 @@ _INCIDENT_COLUMNS = """
     i.id, i.type, i.severity, i.lifecycle, i.source, i.reporter_id, i.reporter_phone,
     i.reporter_phone_source, i.latitude, i.longitude, i.address, i.description, i.hurt,
     i.hurt_count, i.photos, i.merged_into, i.cancel_reason, i.created_at, i.updated_at,
-    i.closed_at, u.first_name, u.last_name, u.username
+    i.closed_at, i.caller_name, u.first_name, u.last_name, u.username
 """
 # The columns display_name() needs, from a joined `users u` (first_name, last_name, username).
 _USER_NAME = {"first_name": "u.first_name", "last_name": "u.last_name", "username": "u.username"}
@@ -66,7 +66,8 @@ def _incident(row: NamedRow) -> Incident:
         lifecycle=Lifecycle(row["lifecycle"]),
         source=Source(row["source"]),
         reporter_id=row["reporter_id"],
-        reporter_name=_name(row, row["reporter_id"]),
+        # A 112 caller has no account the bot knows: the name they gave stands for it.
+        reporter_name=_name(row, row["reporter_id"]) or row["caller_name"],
         reporter_phone=row["reporter_phone"],
         location=Location(row["latitude"], row["longitude"], row["address"]),
         description=row["description"],
@@ -180,6 +181,7 @@ class IncidentQueries:
         now: datetime,
         origin_update_id: int | None = None,
         phone_source: PhoneSource | None = None,
+        caller_name: str | None = None,
     ) -> int:
         at = to_db_time(now)
         cursor = await self.db.execute(
@@ -187,8 +189,8 @@ class IncidentQueries:
             INSERT INTO incidents (type, severity, source, reporter_id, reporter_phone,
                                    reporter_phone_source, latitude, longitude, address,
                                    description, hurt, hurt_count, photos, created_at, updated_at,
-                                   origin_update_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   origin_update_id, caller_name)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (
                 kind.value,
@@ -207,6 +209,7 @@ class IncidentQueries:
                 at,
                 at,
                 origin_update_id,
+                caller_name,
             ),
         )
         assert cursor.lastrowid is not None
