@@ -10,6 +10,7 @@ from bot.callbacks import (
     AskReporter,
     ButtonAction,
 )
+from bot.services.info import Content
 from bot.simulator import SimChat, SimMessage, SimUser, TelegramSimulator
 from models.clock import ManualClock
 from models.info import InfoKind, InfoState
@@ -527,3 +528,26 @@ async def test_odd_and_huge_answers_are_escaped_and_bounded(
         assert len(reply.text or "") < 4096
     shown = await harness.says(city.dispatcher, f"/kejadian {number}")
     assert len(shown.text or "") < 4096
+
+
+async def test_an_answer_delivered_twice_is_posted_once(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    # Telegram delivers an update again when the bot died before recording it as handled.
+    city = await build_city(sim, harness)
+    ani, number = await fire_with_reporter(city)
+    await ask_quick(city, city.crews["damkar"][0], number)
+    message = await sim.send_message(ani, "Tidak ada orang di dalam")
+    await harness.settle()
+    info = harness.services.info
+    view = await harness.services.incidents.view(number)
+    assert view is not None
+    (question,) = [i for i in view.infos if i.kind is InfoKind.QUESTION]
+    again = await info.answer(
+        question.id, ani.id, Content(chat_id=ani.id, message_id=message.message_id, text="x")
+    )
+    await harness.settle()
+    assert again.ok
+    replies = under(sim, city.groups["damkar"], city.card("damkar", number))
+    assert len(replies) == 1
+    assert [k for k, _s, _t in await infos(harness, number)] == ["question", "answer"]

@@ -20,18 +20,18 @@ from bot.render.cards import (
     short,
 )
 from bot.settings import Language
-from models.agencies import Agency, Member
+from models.agencies import Member
 from models.incidents import IncidentView, ResponseStatus
 
 ALERT_DESCRIPTION_MAX = 300
 
 
 def duty_alert(
-    language: Language, view: IncidentView, agency: Agency, zone: ZoneInfo
+    language: Language, view: IncidentView, agency_id: int, agency_name: str, zone: ZoneInfo
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The alert's text and buttons for a member of `agency`, as the incident stands."""
+    """The alert's text and buttons for a member of the agency, as the incident stands."""
     incident = view.incident
-    lines = [t(language, "duty.title", agency=short(agency.name, 60)), _header(language, incident)]
+    lines = [t(language, "duty.title", agency=short(agency_name, 60)), _header(language, incident)]
     closed = _closed_line(language, incident)
     if closed is not None:
         lines.append(closed)
@@ -39,13 +39,13 @@ def duty_alert(
     description = incident.description.strip()
     if description:
         lines.append("📝 " + escape(short(description, ALERT_DESCRIPTION_MAX)))
-    response = view.response_of(agency.id)
+    response = view.response_of(agency_id)
     if response is not None:
         lines += ["", agency_status_line(language, view, response, zone)]
     keyboard = None
     if closed is None and response is not None and response.status is ResponseStatus.WAITING:
-        ids = (incident.id, agency.id)
-        take = t(language, "duty.button.acknowledge", agency=short(agency.name, 24))
+        ids = (incident.id, agency_id)
+        take = t(language, "duty.button.acknowledge", agency=short(agency_name, 24))
         keyboard = InlineKeyboardMarkup(
             [
                 [

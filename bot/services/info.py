@@ -277,8 +277,21 @@ class InfoService:
     async def answer(
         self, question_id: int, reporter_id: int, content: Content, answer_index: int | None = None
     ) -> Done:
-        """A reporter's answer (text, a location, a photo, a file, or a one-tap answer)."""
+        """A reporter's answer (text, a location, a photo, a file, or a one-tap answer), in
+        the commit that records the update as handled. The same message delivered again, or a
+        one-tap answer tapped twice, finds its answer made (`answer_from`) and changes nothing."""
         now = self.clock.now()
+        with self.store.completes_update():
+            return await self._record_answer(question_id, reporter_id, content, answer_index, now)
+
+    async def _record_answer(
+        self,
+        question_id: int,
+        reporter_id: int,
+        content: Content,
+        answer_index: int | None,
+        now: datetime,
+    ) -> Done:
         async with self.store.transaction() as tx:
             question = await tx.info(question_id)
             if question is None or question.kind is not InfoKind.QUESTION:
@@ -298,6 +311,12 @@ class InfoService:
                 answer_key = quick.answers[answer_index]
             elif content.empty:
                 return Done(InfoOutcome.GONE, question)
+            if content.chat_id is not None and content.message_id is not None:
+                made = await tx.answer_from(
+                    question.incident_id, content.chat_id, content.message_id
+                )
+                if made is not None:
+                    return Done(InfoOutcome.DONE, made, await tx.incident_view(made.incident_id))
             new = NewInfo(
                 agency_id=question.agency_id,
                 author_id=reporter_id,
@@ -334,7 +353,6 @@ class InfoService:
             # The answer first, under every card; the cards' count follows.
             await self.publisher.post_info(tx, question.incident_id, answer, question, now)
             view = await self.incidents.refresh(tx, question.incident_id, now)
-            assert view is not None
             if question.author_id is not None:
                 language = await tx.language_of(question.author_id, self.settings.default_language)
                 await self.publisher.post_info_to(

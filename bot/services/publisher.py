@@ -154,7 +154,7 @@ class Publisher:
             if not member.on_duty or not await tx.may_message(member.user_id):
                 continue
             language = await self._language_of(tx, member.user_id)
-            text, keyboard = duty_alert(language, view, agency, self.settings.zone)
+            text, keyboard = duty_alert(language, view, agency.id, agency.name, self.settings.zone)
             ref = duty_ref(incident.id, agency.id, member.user_id)
             message = text_message(
                 member.user_id,
@@ -416,6 +416,7 @@ class Publisher:
             return None
         zone = self.settings.zone
         events = None
+        languages: dict[int, Language] = {}  # each person's, looked up once per refresh
         for post in await tx.posts(incident_id):
             rendered: tuple[str, InlineKeyboardMarkup | None] | None
             if post.kind == PostKind.TASK:
@@ -440,17 +441,20 @@ class Publisher:
                     await self._erase_info_post(tx, view, post, now)
                 continue
             elif post.kind == PostKind.DUTY:
-                agency = await tx.agency(post.agency_id) if post.agency_id else None
-                if agency is None:
+                response = view.response_of(post.agency_id) if post.agency_id else None
+                if response is None:
                     continue
-                language = await self._language_of(tx, post.chat_id)
-                text, keyboard = duty_alert(language, view, agency, zone)
+                if post.chat_id not in languages:
+                    languages[post.chat_id] = await self._language_of(tx, post.chat_id)
+                language = languages[post.chat_id]
+                agency_id = response.agency_id
+                text, keyboard = duty_alert(language, view, agency_id, response.agency_name, zone)
                 edit = edit_message(post.chat_id, post.ref, text, keyboard)
                 if post.settled and not changes(edit, post.shown):
                     continue
                 payload = {
                     **edit.payload,
-                    LINK: _card_link(language, card_ref(incident_id, agency.id)),
+                    LINK: _card_link(language, card_ref(incident_id, agency_id)),
                 }
                 await tx.enqueue(replace(edit, payload=payload), now)
                 continue

@@ -166,6 +166,17 @@ class InfoQueries:
         row = await fetch_one(self.db, f"{_SELECT} WHERE f.id = ?", (info_id,))
         return None if row is None else info_of(row)
 
+    async def answer_from(self, incident_id: int, chat_id: int, message_id: int) -> Info | None:
+        """The answer already made of this message of the reporter's (an update delivered
+        again, a double tap on a one-tap answer), if any."""
+        row = await fetch_one(
+            self.db,
+            f"{_SELECT} WHERE f.incident_id = ? AND f.kind = ? AND f.chat_id = ? "
+            "AND f.message_id = ?",
+            (incident_id, InfoKind.ANSWER.value, chat_id, message_id),
+        )
+        return None if row is None else info_of(row)
+
     async def infos(self, incident_id: int) -> list[Info]:
         rows = await fetch_all(
             self.db, f"{_SELECT} WHERE f.incident_id = ? ORDER BY f.id", (incident_id,)
