@@ -360,13 +360,14 @@ async def test_no_check_list_remains_and_every_other_check_is_kept(tmp_path: Pat
 
 
 async def test_every_removed_check_list_is_an_enum_in_models(tmp_path: Path) -> None:
-    """The values a CHECK list allowed are exactly its enum's: nothing was allowed that the
-    store cannot read back, and nothing the store writes was refused."""
+    """Every value a CHECK list allowed is one of its enum's: nothing was allowed that the
+    store cannot read back. (Enums grow since: a reminder kind came after 0014, with no
+    rebuild, which is what the migration was for.)"""
     _, before, _ = await _migrated(tmp_path)
     lists = _check_lists(before["table_sql"])
     assert set(lists) == set(ENUM_OF_COLUMN)
     for column, allowed in lists.items():
-        assert sorted(allowed) == sorted(member.value for member in ENUM_OF_COLUMN[column])
+        assert set(allowed) <= {member.value for member in ENUM_OF_COLUMN[column]}, column
 
 
 async def test_a_new_kind_is_written_without_a_rebuild(tmp_path: Path) -> None:

@@ -69,6 +69,7 @@ def _item(
 _READABLE = ("text", "caption", "media", "title", "address", "phone_number", "first_name")
 
 # Which pending edits a new edit of the same message makes pointless.
+SUPERSEDED = "superseded by a newer edit"
 _SUPERSEDES: dict[SendMethod, tuple[SendMethod, ...]] = {
     SendMethod.EDIT_MESSAGE_TEXT: (
         SendMethod.EDIT_MESSAGE_TEXT,
@@ -105,12 +106,13 @@ class OutboxQueries(MessageQueries):
             marks = ", ".join("?" for _ in superseded)
             await self.db.execute(
                 f"""
-                UPDATE outbox SET status = ?, last_error = 'superseded by a newer edit'
+                UPDATE outbox SET status = ?, last_error = ?
                 WHERE status = {PENDING} AND chat_id = ? AND target_ref = ?
                   AND method IN ({marks})
                 """,
                 (
                     OutboxStatus.DROPPED.value,
+                    SUPERSEDED,
                     message.chat_id,
                     message.target_ref,
                     *(m.value for m in superseded),
@@ -218,6 +220,19 @@ class OutboxQueries(MessageQueries):
         bot_messages in step, in the same statement). For an item without a ref this is a single
         statement."""
         at = to_db_time(now)
+        if item.method in _SUPERSEDES:
+            # An edit superseded while it was on its way was sent all the same: it is recorded
+            # as sent, so what its message shows stays true and the newer edit is compared
+            # with it (Telegram refuses an edit that changes nothing).
+            await self.db.execute(
+                "UPDATE outbox SET status = ? WHERE id = ? AND status = ? AND last_error = ?",
+                (
+                    OutboxStatus.PENDING.value,
+                    item.id,
+                    OutboxStatus.DROPPED.value,
+                    SUPERSEDED,
+                ),
+            )
         await self.db.execute(
             """
             UPDATE outbox SET status = ?, sent_at = ?, message_id = ?, shows = ?,
