@@ -64,6 +64,7 @@ class ButtonAction(StrEnum):
 
     ACK_ON_BEHALF = "ack.for"
     OPEN_INCIDENT = "open"
+    TAKE_OWNERSHIP = "own"  # 🙋 Ambil alih: a dispatcher owns a call no agency is routed to
 
     REPORT_TYPE = "rp.t"
     REPORT_FAR_OK = "rp.far"
@@ -199,6 +200,7 @@ class CardButton(Button):
 @family(
     ButtonAction.MANAGE,
     ButtonAction.OPEN_INCIDENT,
+    ButtonAction.TAKE_OWNERSHIP,
     ButtonAction.REOPEN,
     ButtonAction.RESOLVE,
     ButtonAction.RESOLVE_CONFIRMED,

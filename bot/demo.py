@@ -202,6 +202,21 @@ async def scene_incident(script: Script) -> None:
     await script.says(ani, "/kejadian 1")
 
 
+async def scene_unowned_call(script: Script) -> None:
+    """A call no agency handles ("lainnya"): it goes to the dispatchers and coordinators, is
+    reminded until one of them takes it over, and the dispatcher then routes it."""
+    sim = script.sim
+    dita = script.person("Dita")
+    inbox = sim.private_chat(dita)
+    await script.says(
+        dita,
+        "/baru lainnya | Jl. Kinibalu 3 dekat masjid | pohon tumbang menutup jalan | | Pak Anang",
+    )
+    await script.pass_time(timedelta(minutes=5))  # medium severity: nobody has taken it over
+    await script.press(dita, script.with_button(inbox, "Ambil alih"), "Ambil alih")
+    await script.press(dita, script.last(inbox, "Kelola kejadian"), "BPBD")
+
+
 async def scene_escalation(script: Script) -> None:
     """Nobody answers a flood report: reminders in BPBD's group, then the coordinators are
     alerted, and a coordinator acknowledges on BPBD's behalf. The clock runs fast here."""
@@ -251,6 +266,7 @@ SCENES = (
     scene_first_contact,
     scene_agencies,
     scene_incident,
+    scene_unowned_call,
     scene_escalation,
     scene_broadcast,
 )

@@ -28,7 +28,7 @@ from bot.callbacks import (
 )
 from bot.commands import INCIDENT, MERGE, OPEN, REOPEN, SEVERITY
 from bot.context import App, AppContext
-from bot.i18n import N_, t
+from bot.i18n import N_, format_clock, t
 from bot.render.cards import (
     OPEN_LIST_MAX_LINES,
     already_acknowledged_text,
@@ -280,8 +280,36 @@ async def incident_button(press: Press, button: IncidentButton) -> None:
         await open_incident(press, view)
     elif button.action is ButtonAction.MANAGE:
         await open_manage_card(press, view)
+    elif button.action is ButtonAction.TAKE_OWNERSHIP:
+        await take_ownership(press, view)
     else:
         await manage_action(press, view, button)
+
+
+async def take_ownership(press: Press, view: IncidentView) -> None:
+    """🙋 Ambil alih on an operators' copy of a call no agency is routed to."""
+    request = await press.authorize(Action.TAKE_OWNERSHIP, _target(view))
+    if request is None:
+        return
+    incidents = press.services.incidents
+    with incidents.completes_update():
+        result = await incidents.take_ownership(view.incident.id, request.user.id)
+    language = request.language
+    if result.outcome is Outcome.ALREADY and result.by_name and result.at:
+        zone = press.services.settings.zone
+        text = t(
+            language,
+            "ownership.already",
+            name=result.by_name,
+            time=format_clock(result.at, language, zone),
+        )
+        await press.answer(text, alert=True)
+    elif result.outcome is Outcome.ALREADY:
+        await press.answer(t(language, "ownership.routed"), alert=True)
+    elif result.ok:
+        await press.answer(t(language, "ownership.done"), alert=True)
+    else:
+        await answer_outcome(press, result)
 
 
 async def open_incident(press: Press, view: IncidentView) -> None:

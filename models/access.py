@@ -59,6 +59,7 @@ class Action(StrEnum):
     ANSWER_QUESTION = "answer_question"  # a reporter answers, or adds to their report
     ADD_NOTE = "add_note"  # a note on an incident, for every agency on it
     CALLER_LINK = "caller_link"  # a one-time link for a 112 caller to join the incident
+    TAKE_OWNERSHIP = "take_ownership"  # own a call no agency is routed to
 
 
 class Denial(StrEnum):
@@ -171,6 +172,7 @@ POLICY: dict[Action, Rule] = {
     Action.ANSWER_QUESTION: Rule(PRIVATE, owner=True),
     Action.ADD_NOTE: Rule(KNOWN, roles=OPERATORS, members=True),
     Action.CALLER_LINK: Rule(COMMAND_POSTS, roles=OPERATORS),
+    Action.TAKE_OWNERSHIP: Rule(COMMAND_POSTS, roles=OPERATORS),
 }
 
 

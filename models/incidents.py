@@ -398,6 +398,10 @@ class Incident:
     updated_at: datetime
     closed_at: datetime | None
     reporter_phone_source: PhoneSource | None = None
+    # A dispatcher who took over a call no agency is routed to (🙋 Ambil alih).
+    owner_id: int | None = None
+    owner_name: str | None = None
+    owned_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,6 +471,7 @@ class EventKind(StrEnum):
     QUESTION_UNANSWERED = "question_unanswered"  # nobody answered a question in time
     CALLER_LINK = "caller_link"  # a dispatcher made a link for the 112 caller
     CALLER_JOINED = "caller_joined"  # the caller joined by it
+    OWNED = "owned"  # a dispatcher took over a call no agency is routed to
 
     @property
     def message_key(self) -> str:

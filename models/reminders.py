@@ -12,6 +12,7 @@ from models.incidents import AssignmentStatus, IncidentView, ResponseStatus, Sev
 class ReminderKind(StrEnum):
     ACK = "ack"  # an agency has not acknowledged: group reminders, then escalation
     UNMOVED = "unmoved"  # acknowledged, but nobody of the agency assigned or en route
+    UNOWNED = "unowned"  # routed to no agency, and no dispatcher has taken it over
     OFFERED = "offered"  # assigned but not accepted: re-offer to the agency
     ACCEPTED = "accepted"  # accepted but not en route: ask the assignee
     EN_ROUTE = "en_route"  # en route but not on scene: ask the assignee
@@ -80,7 +81,7 @@ class ReminderPolicy:
 
     def first_due(self, kind: ReminderKind, view: IncidentView, now: datetime) -> datetime:
         incident = view.incident
-        if kind is ReminderKind.ACK:
+        if kind in (ReminderKind.ACK, ReminderKind.UNOWNED):
             return now + self.ack_timeouts[incident.severity]
         if kind is ReminderKind.UNMOVED:
             return now + self.unmoved_timeouts[incident.severity]
@@ -124,12 +125,20 @@ def unmoved(view: IncidentView, agency_id: int) -> bool:
     return not any(a.status.active for a in view.assignments_of(agency_id))
 
 
+def unowned(view: IncidentView) -> bool:
+    """Open, routed to no agency, and no dispatcher has taken it over."""
+    incident = view.incident
+    return not incident.lifecycle.closed and not view.responses and incident.owner_id is None
+
+
 def wanted_reminders(view: IncidentView) -> set[ReminderKey]:
     """The reminders an incident needs in its present state: the desired state to reconcile."""
     incident = view.incident
     if incident.lifecycle.closed:
         return set()
     wanted: set[ReminderKey] = {(ReminderKind.OPEN_LONG, incident.id, None, None)}
+    if unowned(view):
+        wanted.add((ReminderKind.UNOWNED, incident.id, None, None))
     for response in view.responses:
         if response.status is ResponseStatus.WAITING:
             wanted.add((ReminderKind.ACK, incident.id, response.agency_id, None))

@@ -87,6 +87,7 @@ EXPECTED: dict[Action, dict[str, str]] = {
     Action.ANSWER_QUESTION: {"owner": "private"},
     Action.ADD_NOTE: {**OPS, **MEMBERS},
     Action.CALLER_LINK: {"dispatcher": "private coord", "coordinator": "private coord"},
+    Action.TAKE_OWNERSHIP: {"dispatcher": "private coord", "coordinator": "private coord"},
 }
 
 

@@ -579,6 +579,8 @@ def test_callback_data_fits_with_large_ids() -> None:
         task_card("id", view, dataclasses.replace(assignment, status=status), ZONE)[1]
         for status in AssignmentStatus
     ]
+    # the operators' copy of a call no agency is routed to: 🙋 Ambil alih
+    keyboards.append(card_keyboard("id", make_view(incident, []), None))
     keyboards += [
         assign_picker("id", view, agency, members, BIG_USER)[1],
         manage_card("id", view, [make_agency(BIG_AGENCY + i) for i in range(3)])[1],
@@ -853,3 +855,21 @@ def test_notes_and_toasts(language: Language) -> None:
 @given(st.text(max_size=200))
 def test_lengths_are_counted_as_telegram_counts_them(text: str) -> None:
     assert utf16_length(text) == sum(2 if ord(char) > 0xFFFF else 1 for char in text)
+
+
+def test_an_unrouted_call_offers_to_be_taken_over_until_someone_owns_it() -> None:
+    unrouted = make_view(make_incident(), [])
+    assert actions(card_keyboard("id", unrouted, None)) == [
+        [ButtonAction.TAKE_OWNERSHIP],
+        [ButtonAction.ASK_REPORTER, ButtonAction.MANAGE],
+    ]
+    owned = make_view(
+        dataclasses.replace(
+            make_incident(), owner_id=701, owner_name="Dita", owned_at=make_incident().created_at
+        ),
+        [],
+    )
+    assert [ButtonAction.TAKE_OWNERSHIP] not in actions(card_keyboard("id", owned, None))
+    assert "🙋 Diambil alih oleh Dita" in plain(card_text("id", owned, ZONE, show_phone=True))
+    # An agency's copy never offers it.
+    assert [ButtonAction.TAKE_OWNERSHIP] not in actions(card_keyboard("id", make_view(), 1))

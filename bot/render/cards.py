@@ -336,6 +336,15 @@ def _card(
     merged_from = _merged_from_line(language, view)
     if merged_from is not None:
         after.append(merged_from)
+    if incident.owner_name is not None and incident.owned_at is not None:
+        after.append(
+            t(
+                language,
+                "card.owner",
+                name=short(incident.owner_name, NAME_MAX),
+                time=format_clock(incident.owned_at, language, zone),
+            )
+        )
     after += info_lines(language, view)
     agency_lines = [agency_status_line(language, view, r, zone) for r in view.responses]
 
@@ -416,6 +425,10 @@ def card_keyboard(
                 _button(t(language, "card.button.done"), CardButton(ButtonAction.AGENCY_DONE, *ids))
             )
             rows.append(progress)
+    if agency_id is None and not view.responses and incident.owner_id is None:
+        # Routed to no agency, and nobody owns it yet: a dispatcher takes it over.
+        take = IncidentButton(ButtonAction.TAKE_OWNERSHIP, incident.id)
+        rows.append([_button(t(language, "card.button.take_ownership"), take)])
     rows.append(
         [
             ask_button(language, incident.id, agency_id or 0),

@@ -118,3 +118,22 @@ def reminder_resolved(
             time=format_clock(response.acknowledged_at, language, zone),
         )
     return t(language, "remind.resolved", number=incident.id, agency=agency, how=Html(how))
+
+
+def unowned_resolved(language: Language, view: IncidentView, zone: ZoneInfo) -> str:
+    """A reminder that a call had no owner, once it has one: who took it over (and when), the
+    agencies it went to, or that it closed."""
+    incident = view.incident
+    if incident.owner_name is not None and incident.owned_at is not None:
+        how = t(
+            language,
+            "remind.taken_over",
+            name=incident.owner_name,
+            time=format_clock(incident.owned_at, language, zone),
+        )
+    elif view.responses and not incident.lifecycle.closed:
+        names = ", ".join(r.agency_name for r in view.responses)
+        how = t(language, "remind.routed_to", agencies=names)
+    else:
+        how = t(language, "remind.owned_closed", status=Html(status_label(language, view.status)))
+    return t(language, "remind.unowned_resolved", number=incident.id, how=Html(how))

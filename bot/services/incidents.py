@@ -10,6 +10,7 @@ transaction.
 
 from __future__ import annotations
 
+import logging
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,6 +62,9 @@ class Outcome(StrEnum):
     ILLEGAL = "illegal"  # the state machine does not allow it from here
     NOT_YOURS = "not_yours"  # a task card pressed by someone else
     NOT_A_MEMBER = "not_a_member"  # the person to assign is not a member of the agency
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +188,29 @@ class IncidentService:
         if view is not None:
             await reconcile(tx, view, self.reminder_policy, now)
         return view
+
+    # --- owning a call no agency is routed to ---
+
+    async def take_ownership(self, incident_id: int, user_id: int) -> Result:
+        """A dispatcher takes over a call no agency is routed to (🙋 Ambil alih): the first
+        press wins, and the call is reminded no more as unowned. They route it (add agencies)
+        or resolve it from the management card."""
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            view = await tx.incident_view(incident_id)
+            if view is None:
+                return Result(Outcome.NOT_FOUND)
+            incident = view.incident
+            if incident.lifecycle.closed:
+                return Result(Outcome.CLOSED, view)
+            person = await tx.person(user_id)
+            name = person.display_name if person is not None else f"#{user_id}"
+            if view.responses or not await tx.take_ownership(incident_id, user_id, name, now):
+                return Result(Outcome.ALREADY, view, incident.owner_name, incident.owned_at)
+            await tx.add_event(incident_id, EventKind.OWNED, now, actor_id=user_id)
+            view = await self.refresh(tx, incident_id, now)
+        log.info("#%s taken over by %s", incident_id, user_id)
+        return Result(Outcome.DONE, view)
 
     # --- acknowledge and progress by an agency ---
 

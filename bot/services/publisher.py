@@ -28,7 +28,12 @@ from bot.render.cards import (
     routed_to_nobody_text,
     task_card,
 )
-from bot.render.escalation import escalation_erased, escalation_now, reminder_resolved
+from bot.render.escalation import (
+    escalation_erased,
+    escalation_now,
+    reminder_resolved,
+    unowned_resolved,
+)
 from bot.render.info import erased_text, media_caption, posted_text
 from bot.services.messages import edit_message, text_message
 from bot.settings import Language, Settings
@@ -56,7 +61,7 @@ from models.refs import (
     task_ref,
     view_ref,
 )
-from models.reminders import ReminderKind, unmoved
+from models.reminders import ReminderKind, unmoved, unowned
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +69,12 @@ log = logging.getLogger(__name__)
 RINGING = frozenset({Severity.CRITICAL, Severity.HIGH})
 
 
-def _reminder_holds(view: IncidentView, agency_id: int, kind: str) -> bool:
-    """Whether what a reminder about the agency said is still so."""
+def _reminder_holds(view: IncidentView, agency_id: int | None, kind: str) -> bool:
+    """Whether what a reminder about the agency (or the whole call) said is still so."""
     if view.incident.lifecycle.closed:
         return False
+    if agency_id is None:
+        return unowned(view)
     if kind == ReminderKind.UNMOVED.value:
         return unmoved(view, agency_id)
     response = view.response_of(agency_id)
@@ -460,12 +467,16 @@ class Publisher:
                 continue
             elif post.kind == PostKind.REMINDER:
                 parts = parts_of(post.ref, RefKind.REMINDER)
-                if parts is None or post.agency_id is None:
+                if parts is None:
                     continue
                 if _reminder_holds(view, post.agency_id, parts[2]):
                     continue  # still true: the reminder stays as sent
                 language = await self._chat_language(tx, post.chat_id)
-                rendered = reminder_resolved(language, view, post.agency_id, parts[2], zone), None
+                if post.agency_id is None:
+                    rendered = unowned_resolved(language, view, zone), None
+                else:
+                    text = reminder_resolved(language, view, post.agency_id, parts[2], zone)
+                    rendered = text, None
             elif post.kind == PostKind.VIEW:
                 if not erasing:
                     continue

@@ -29,7 +29,14 @@ from models.clock import Clock
 from models.incidents import AssignmentStatus, EventKind, IncidentView, ResponseStatus
 from models.outbox import OutgoingMessage, Priority
 from models.refs import PostKind, card_ref, escalation_ref, reminder_ref, task_ref
-from models.reminders import Reminder, ReminderKind, ReminderPolicy, unmoved, wanted_reminders
+from models.reminders import (
+    Reminder,
+    ReminderKind,
+    ReminderPolicy,
+    unmoved,
+    unowned,
+    wanted_reminders,
+)
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +175,10 @@ class ReminderService:
             elif agency is not None:
                 await self._remind_group(tx, view, reminder, agency, now, late)
             return None if wait is None else now + wait
+        if reminder.kind is ReminderKind.UNOWNED:
+            wait = self.policy.after_ack_reminder(reminder.attempt, view.incident.severity)
+            await self._remind_unowned(tx, view, reminder, now, late)
+            return None if wait is None else now + wait
         if reminder.kind is ReminderKind.OPEN_LONG:
             await self._open_too_long(tx, view, now, late)
             return None
@@ -240,25 +251,74 @@ class ReminderService:
         tx: Tx,
         view: IncidentView,
         reminder: Reminder,
-        agency: Agency,
+        agency: Agency | None,
         chat_id: int,
         text: str,
         now: datetime,
         *,
         thread_id: int | None = None,
+        priority: Priority = Priority.REMINDER,
     ) -> None:
-        """A reminder about `agency` to one chat (under the card in the agency's own): one of
-        the incident's posts, edited to say what happened once it no longer applies."""
+        """A reminder about `agency` (None: about the whole call) to one chat (under the card
+        in the agency's own): one of the incident's posts, edited to say what happened once it
+        no longer applies."""
         incident_id = view.incident.id
-        ref = reminder_ref(incident_id, agency.id, reminder.kind.value, chat_id, reminder.attempt)
-        if chat_id == agency.chat_id:
+        agency_id = agency.id if agency is not None else 0
+        ref = reminder_ref(incident_id, agency_id, reminder.kind.value, chat_id, reminder.attempt)
+        if agency is not None and chat_id == agency.chat_id:
             message = _under_card(agency, incident_id, text, ref)
         else:
-            message = text_message(
-                chat_id, text, priority=Priority.REMINDER, thread_id=thread_id, ref=ref
-            )
+            message = text_message(chat_id, text, priority=priority, thread_id=thread_id, ref=ref)
         await tx.enqueue(message, now)
-        await tx.add_post(incident_id, ref, PostKind.REMINDER, chat_id, agency_id=agency.id)
+        await tx.add_post(
+            incident_id,
+            ref,
+            PostKind.REMINDER,
+            chat_id,
+            agency_id=agency.id if agency is not None else None,
+        )
+
+    async def _remind_unowned(
+        self, tx: Tx, view: IncidentView, reminder: Reminder, now: datetime, late: timedelta | None
+    ) -> None:
+        """A call no agency is routed to and nobody has taken over: every dispatcher and
+        coordinator (and their group), until one presses 🙋 Ambil alih or routes it."""
+        incident = view.incident
+        minutes = _minutes(now - incident.created_at)
+        for chat_id, thread_id, language in await self._operator_targets(tx):
+            text = t(
+                language,
+                "remind.unowned",
+                number=incident.id,
+                type=Html(type_label(language, incident.type)),
+                minutes=minutes,
+            ) + self._late_line(language, late)
+            await self._post_reminder(
+                tx,
+                view,
+                reminder,
+                None,
+                chat_id,
+                text,
+                now,
+                thread_id=thread_id,
+                priority=Priority.URGENT,
+            )
+        await tx.add_event(incident.id, EventKind.ESCALATED, now, detail={"agency": "—"})
+
+    async def _operator_targets(self, tx: Tx) -> list[tuple[int, int | None, Language]]:
+        """The coordinators' group and every dispatcher and coordinator who started the bot;
+        admins when there is nobody."""
+        targets: list[tuple[int, int | None, Language]] = []
+        group = await tx.coordinators_agency()
+        if group is not None:
+            targets.append((group.chat_id, group.thread_id, self._language()))
+        people = await tx.user_ids_with_roles(OPERATOR_ROLES)
+        if not people and group is None:
+            people = await tx.admins_to_notify(self.settings.admin_user_ids)
+        for user_id in people:
+            targets.append((user_id, None, await self._language_of(tx, user_id)))
+        return targets
 
     async def _remind_unmoved(
         self,
@@ -500,17 +560,8 @@ class ReminderService:
         self, tx: Tx, view: IncidentView, now: datetime, late: timedelta | None
     ) -> None:
         incident = view.incident
-        targets: list[tuple[int, int | None, Language]] = []
-        group = await tx.coordinators_agency()
-        if group is not None:
-            targets.append((group.chat_id, group.thread_id, self._language()))
-        people = await tx.user_ids_with_roles(OPERATOR_ROLES)
-        if not people and group is None:
-            people = await tx.admins_to_notify(self.settings.admin_user_ids)
-        for user_id in people:
-            targets.append((user_id, None, await self._language_of(tx, user_id)))
         hours = max(1, round((now - incident.created_at).total_seconds() / 3600))
-        for chat_id, thread_id, language in targets:
+        for chat_id, thread_id, language in await self._operator_targets(tx):
             text = t(
                 language,
                 "remind.open_long",
@@ -564,6 +615,8 @@ def _still_holds(reminder: Reminder, view: IncidentView) -> bool:
         return response is not None and response.status is ResponseStatus.WAITING
     if reminder.kind is ReminderKind.UNMOVED:
         return unmoved(view, reminder.agency_id or 0)
+    if reminder.kind is ReminderKind.UNOWNED:
+        return unowned(view)
     if reminder.kind is ReminderKind.OPEN_LONG:
         return True
     expected = {

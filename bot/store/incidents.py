@@ -43,7 +43,8 @@ _INCIDENT_COLUMNS = """
     i.id, i.type, i.severity, i.lifecycle, i.source, i.reporter_id, i.reporter_phone,
     i.reporter_phone_source, i.latitude, i.longitude, i.address, i.description, i.hurt,
     i.hurt_count, i.photos, i.merged_into, i.cancel_reason, i.created_at, i.updated_at,
-    i.closed_at, i.caller_name, u.first_name, u.last_name, u.username
+    i.closed_at, i.caller_name, i.owner_id, i.owner_name, i.owned_at, u.first_name,
+    u.last_name, u.username
 """
 # The columns display_name() needs, from a joined `users u` (first_name, last_name, username).
 _USER_NAME = {"first_name": "u.first_name", "last_name": "u.last_name", "username": "u.username"}
@@ -80,6 +81,9 @@ def _incident(row: NamedRow) -> Incident:
         updated_at=from_db_time(row["updated_at"]),
         closed_at=maybe_time(row["closed_at"]),
         reporter_phone_source=None if phone_source is None else PhoneSource(phone_source),
+        owner_id=row["owner_id"],
+        owner_name=row["owner_name"],
+        owned_at=maybe_time(row["owned_at"]),
     )
 
 
@@ -263,6 +267,17 @@ class IncidentQueries:
             sorted(from_json(row["merged_ids"])),
             tuple(sorted(infos, key=lambda f: f.id)),
         )
+
+    async def take_ownership(
+        self, incident_id: int, user_id: int, name: str, now: datetime
+    ) -> bool:
+        """The first to take over the incident owns it; False when somebody already does."""
+        cursor = await self.db.execute(
+            "UPDATE incidents SET owner_id = ?, owner_name = ?, owned_at = ?, updated_at = ? "
+            "WHERE id = ? AND owner_id IS NULL",
+            (user_id, name, to_db_time(now), to_db_time(now), incident_id),
+        )
+        return cursor.rowcount == 1
 
     async def touch(self, incident_id: int, now: datetime) -> None:
         await self.db.execute(
