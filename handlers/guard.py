@@ -50,14 +50,18 @@ async def check_request(
     acts in an agency's group as its members do, without having joined, joins on the way
     (`Membership.join_from_group`) and is asked again."""
     services = context.services
-    checked = await services.access.check(
-        user_id=user.id,
-        chat_id=chat_id,
-        chat_type=chat_type,
-        thread_id=thread_id,
-        action=action,
-        target=target,
-    )
+
+    async def policy() -> Checked:
+        return await services.access.check(
+            user_id=user.id,
+            chat_id=chat_id,
+            chat_type=chat_type,
+            thread_id=thread_id,
+            action=action,
+            target=target,
+        )
+
+    checked = await policy()
     agency = checked.agency
     if (
         checked.decision.denial is Denial.NOT_MEMBER
@@ -67,14 +71,7 @@ async def check_request(
         and not user.is_bot
         and await services.membership.join_from_group(user.id, agency)
     ):
-        checked = await services.access.check(
-            user_id=user.id,
-            chat_id=chat_id,
-            chat_type=chat_type,
-            thread_id=thread_id,
-            action=action,
-            target=target,
-        )
+        checked = await policy()
     return checked
 
 
