@@ -80,7 +80,7 @@ def escalation_erased(
     response = view.response_of(agency_id)
     agency = response.agency_name if response is not None else "?"
     text = t(language, "remind.escalation_waiting", number=incident.id, agency=agency)
-    text += "\n\n" + card_text(language, view, zone, show_phone=True)
+    text += "\n\n" + card_text(language, view, zone, show_phone=False)
     return text, escalation_keyboard(language, incident.id, agency_id, agency, owned=False)
 
 

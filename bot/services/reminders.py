@@ -448,7 +448,9 @@ class ReminderService:
                 text += "\n" + t(
                     language, "remind.escalation_last", count=self.policy.escalation_max
                 )
-            text += "\n\n" + card_text(language, view, self.settings.zone, show_phone=True)
+            # The card without the reporter's phone: escalations repeat, and travel to people
+            # outside the agency; whoever needs the number opens the incident (📄 Buka #N).
+            text += "\n\n" + card_text(language, view, self.settings.zone, show_phone=False)
             ref = escalation_ref(incident.id, agency_id, chat_id, reminder.attempt)
             await tx.enqueue(
                 text_message(
@@ -460,7 +462,6 @@ class ReminderService:
                     ),
                     thread_id=thread_id,
                     ref=ref,
-                    protect=True,  # the card, with the reporter's phone number, is on it
                 ),
                 now,
             )
