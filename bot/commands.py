@@ -83,6 +83,9 @@ INCIDENT = Command(
 )
 OPEN = Command("terbuka", "open", N_("cmd.open"), in_groups=True, action=Action.VIEW_OPEN)
 NOTE = Command("catatan", "note", N_("cmd.note"), in_groups=True, action=Action.ADD_NOTE)
+ESCALATION = Command(
+    "eskalasi", "escalation", N_("cmd.escalation"), in_groups=True, action=Action.SET_ESCALATION
+)
 MERGE = Command("gabungkan", "merge", N_("cmd.merge"), in_groups=True, action=Action.MERGE)
 REOPEN = Command("bukalagi", "reopen", N_("cmd.reopen"), in_groups=True, action=Action.REOPEN)
 STATS = Command("statistik", "stats", N_("cmd.stats"), in_groups=True, action=Action.VIEW_STATS)
@@ -108,6 +111,7 @@ ALL_COMMANDS: tuple[Command, ...] = (
     INCIDENT,
     OPEN,
     NOTE,
+    ESCALATION,
     MERGE,
     REOPEN,
     SEVERITY,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CommandHandler, filters
 
-from bot.commands import ROLE
+from bot.commands import ESCALATION, ROLE
 from bot.context import App, AppContext
 from bot.i18n import N_, escape, t
 from bot.render.organisation import role_label, roles_text
@@ -14,6 +14,7 @@ from handlers.guard import authorize, reply, usage
 from handlers.targets import target_person
 from models.access import Action
 from models.agencies import Role
+from models.reminders import EscalationReach
 
 GRANT_WORDS = frozenset({"beri", "grant", "tambah", "add"})
 REVOKE_WORDS = frozenset({"cabut", "revoke", "hapus", "remove"})
@@ -65,5 +66,36 @@ async def role(update: Update, context: AppContext) -> None:
     )
 
 
+REACH_KEYS = {
+    EscalationReach.GROUP: N_("escalation.reach.grup"),
+    EscalationReach.PRIVATE: N_("escalation.reach.pribadi"),
+    EscalationReach.BOTH: N_("escalation.reach.keduanya"),
+}
+
+
+async def escalation(update: Update, context: AppContext) -> None:
+    """`/eskalasi grup|pribadi|keduanya`: where escalations reach this coordinator; alone, the
+    current choice."""
+    request = await authorize(update, context, Action.SET_ESCALATION)
+    if request is None:
+        return
+    people, language, user_id = context.services.people, request.language, request.user.id
+    args = context.args or []
+    if not args:
+        current = await people.escalation_reach(user_id)
+        text = t(language, "escalation.current", reach=t(language, REACH_KEYS[current]))
+        await reply(update, text + "\n" + usage(language, N_("usage.escalation")))
+        return
+    reach = EscalationReach.parse(args[0])
+    if reach is None:
+        await reply(update, usage(language, N_("usage.escalation")))
+        return
+    await people.set_escalation_reach(user_id, reach)
+    await reply(update, t(language, "escalation.set", reach=t(language, REACH_KEYS[reach])))
+
+
 def register(app: App) -> None:
     app.add_handler(CommandHandler(ROLE.names, role, filters=filters.UpdateType.MESSAGE))
+    app.add_handler(
+        CommandHandler(ESCALATION.names, escalation, filters=filters.UpdateType.MESSAGE)
+    )

@@ -60,6 +60,7 @@ class Action(StrEnum):
     ADD_NOTE = "add_note"  # a note on an incident, for every agency on it
     CALLER_LINK = "caller_link"  # a one-time link for a 112 caller to join the incident
     TAKE_OWNERSHIP = "take_ownership"  # own a call no agency is routed to
+    SET_ESCALATION = "set_escalation"  # where escalations reach me (coordinators)
 
 
 class Denial(StrEnum):
@@ -173,6 +174,7 @@ POLICY: dict[Action, Rule] = {
     Action.ADD_NOTE: Rule(KNOWN, roles=OPERATORS, members=True),
     Action.CALLER_LINK: Rule(COMMAND_POSTS, roles=OPERATORS),
     Action.TAKE_OWNERSHIP: Rule(COMMAND_POSTS, roles=OPERATORS),
+    Action.SET_ESCALATION: Rule(KNOWN, roles=frozenset({C})),
 }
 
 

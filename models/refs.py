@@ -31,6 +31,7 @@ class RefKind(StrEnum):
     INFO = "info"  # an answer, addition or note posted under the card in one chat
     DUTY = "duty"  # an on-duty member's private alert about a new call for their agency
     REMINDER = "rem"  # a reminder about one agency of an incident, in one chat
+    ESCALATION_PING = "escp"  # the latest short ping under an escalation, in one chat
 
 
 class PostKind(StrEnum):
@@ -132,3 +133,9 @@ def reminder_ref(incident_id: int, agency_id: int, kind: str, chat_id: int, atte
     """A reminder of `kind` (a ReminderKind's value) about one agency of an incident, in one
     chat, at one firing."""
     return _ref(RefKind.REMINDER, incident_id, agency_id, kind, chat_id, attempt)
+
+
+def escalation_ping_ref(incident_id: int, agency_id: int, chat_id: int) -> str:
+    """The short ping of an escalation's latest repeat in one chat: one name for all of them,
+    so each new ping deletes the message the name stood for."""
+    return _ref(RefKind.ESCALATION_PING, incident_id, agency_id, chat_id)

@@ -29,6 +29,28 @@ DEFAULT_UNMOVED: dict[Severity, timedelta] = {
 }
 
 
+class EscalationReach(StrEnum):
+    """Where escalations reach a coordinator (`/eskalasi`); no choice means both."""
+
+    GROUP = "grup"  # the coordinators' group only
+    PRIVATE = "pribadi"  # their private chat only
+    BOTH = "keduanya"
+
+    @classmethod
+    def parse(cls, word: str) -> EscalationReach | None:
+        english = {"group": cls.GROUP, "private": cls.PRIVATE, "both": cls.BOTH}
+        word = word.strip().lower()
+        return english.get(word) or next((r for r in cls if r.value == word), None)
+
+    @property
+    def in_group(self) -> bool:
+        return self is not EscalationReach.PRIVATE
+
+    @property
+    def in_private(self) -> bool:
+        return self is not EscalationReach.GROUP
+
+
 class ReminderState(StrEnum):
     PENDING = "pending"
     DONE = "done"

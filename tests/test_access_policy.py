@@ -88,6 +88,7 @@ EXPECTED: dict[Action, dict[str, str]] = {
     Action.ADD_NOTE: {**OPS, **MEMBERS},
     Action.CALLER_LINK: {"dispatcher": "private coord", "coordinator": "private coord"},
     Action.TAKE_OWNERSHIP: {"dispatcher": "private coord", "coordinator": "private coord"},
+    Action.SET_ESCALATION: {"coordinator": KNOWN},
 }
 
 

@@ -174,6 +174,7 @@ def test_every_ref_kind_reads_back_from_its_builder() -> None:
         RefKind.INFO: refs.info_ref(3, -100, "t"),
         RefKind.DUTY: refs.duty_ref(12, 3, 801),
         RefKind.REMINDER: refs.reminder_ref(12, 3, "ack", -100, 0),
+        RefKind.ESCALATION_PING: refs.escalation_ping_ref(12, 3, -100),
     }
     assert set(built) == set(RefKind)
     for kind, ref in built.items():

@@ -15,6 +15,7 @@ from bot.settings import Settings
 from bot.store import Store
 from models.agencies import Agency, Member, Role
 from models.clock import Clock
+from models.reminders import EscalationReach
 from models.users import Person
 
 
@@ -149,6 +150,16 @@ class PeopleService:
                     continue
                 holders.append(RoleHolder(person.display_name, role, configured=False))
         return holders
+
+    async def escalation_reach(self, user_id: int) -> EscalationReach:
+        """Where escalations reach this coordinator (both, unless they chose)."""
+        async with self.store.read() as tx:
+            chosen = await tx.escalation_reaches([user_id])
+        return chosen.get(user_id, EscalationReach.BOTH)
+
+    async def set_escalation_reach(self, user_id: int, reach: EscalationReach) -> None:
+        async with self.store.transaction() as tx:
+            await tx.set_escalation_reach(user_id, reach)
 
     async def join(self, agency: Agency, user_id: int) -> bool:
         """Make the person a member of the agency; False when they were one already."""

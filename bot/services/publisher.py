@@ -55,6 +55,7 @@ from models.refs import (
     RefKind,
     card_ref,
     duty_ref,
+    escalation_ping_ref,
     info_ref,
     ops_ref,
     parts_of,
@@ -443,6 +444,8 @@ class Publisher:
                     if erasing
                     else escalation_now(language, view, agency_id, zone)
                 )
+                if rendered is not None and not erasing:
+                    await self._settle_ping(tx, post, incident_id, agency_id, rendered, now)
             elif post.kind == PostKind.INFO:
                 if erasing:
                     await self._erase_info_post(tx, view, post, now)
@@ -506,6 +509,29 @@ class Publisher:
             return text
         line = mention_line(language, await tx.members(agency_id, now))
         return text if line is None else f"{text}\n{line}"
+
+    async def _settle_ping(
+        self,
+        tx: Tx,
+        post: Post,
+        incident_id: int,
+        agency_id: int,
+        rendered: tuple[str, InlineKeyboardMarkup | None],
+        now: datetime,
+    ) -> None:
+        """The call is owned: the escalation's last ping goes, once, as its detailed message
+        is edited to say who owns it."""
+        if post.settled and not changes(
+            edit_message(post.chat_id, post.ref, *rendered), post.shown
+        ):
+            return  # already says so: the ping went then
+        ping = escalation_ping_ref(incident_id, agency_id, post.chat_id)
+        if await tx.message_ref(ping) is None:
+            return
+        delete = OutgoingMessage(
+            post.chat_id, SendMethod.DELETE_MESSAGE, {}, Priority.NOTICE, target_ref=ping
+        )
+        await tx.enqueue(delete, now)
 
     async def _chat_language(self, tx: Tx, chat_id: int) -> Language:
         # Private chats have their person's id; groups (negative ids) speak the default.

@@ -21,15 +21,23 @@ from bot.i18n import N_, Html, escape, t
 from bot.render.cards import card_text
 from bot.render.escalation import escalation_keyboard
 from bot.render.organisation import type_label
-from bot.services.messages import text_message
+from bot.services.messages import edit_message, text_message
 from bot.settings import Language, Settings
 from bot.store import Store, Tx
 from models.agencies import Agency
 from models.clock import Clock
 from models.incidents import AssignmentStatus, EventKind, IncidentView, ResponseStatus
-from models.outbox import OutgoingMessage, Priority
-from models.refs import PostKind, card_ref, escalation_ref, reminder_ref, task_ref
+from models.outbox import OutgoingMessage, Priority, SendMethod
+from models.refs import (
+    PostKind,
+    card_ref,
+    escalation_ping_ref,
+    escalation_ref,
+    reminder_ref,
+    task_ref,
+)
 from models.reminders import (
+    EscalationReach,
     Reminder,
     ReminderKind,
     ReminderPolicy,
@@ -430,6 +438,8 @@ class ReminderService:
         if agency is not None:
             _mentions, on_duty = await self._on_duty_mentions(tx, agency.id, now)
         targets = await self._coordinator_targets(tx, view, reminder, now)
+        posted = {p.ref for p in await tx.posts(incident.id) if p.kind == PostKind.ESCALATION}
+        minutes = _minutes(now - incident.created_at)
         for chat_id, thread_id, language in targets:
             text = "\n".join(
                 [
@@ -451,21 +461,47 @@ class ReminderService:
             # The card without the reporter's phone: escalations repeat, and travel to people
             # outside the agency; whoever needs the number opens the incident (📄 Buka #N).
             text += "\n\n" + card_text(language, view, self.settings.zone, show_phone=False)
-            ref = escalation_ref(incident.id, agency_id, chat_id, reminder.attempt)
+            keyboard = escalation_keyboard(
+                language, incident.id, agency_id, agency_name, owned=False
+            )
+            # One detailed message per chat, edited with the latest state at every repeat;
+            # each repeat also sends one short ping that notifies, and deletes the one before,
+            # so a repeat wakes somebody without piling up messages.
+            ref = escalation_ref(incident.id, agency_id, chat_id, 0)
+            if ref not in posted:
+                await tx.enqueue(
+                    text_message(
+                        chat_id,
+                        text,
+                        priority=Priority.URGENT,
+                        keyboard=keyboard,
+                        thread_id=thread_id,
+                        ref=ref,
+                    ),
+                    now,
+                )
+                await tx.add_post(
+                    incident.id, ref, PostKind.ESCALATION, chat_id, agency_id=agency_id
+                )
+                continue
+            await tx.enqueue(edit_message(chat_id, ref, text, keyboard), now)
+            ping = escalation_ping_ref(incident.id, agency_id, chat_id)
+            if await tx.message_ref(ping) is not None:
+                await tx.enqueue(
+                    OutgoingMessage(
+                        chat_id, SendMethod.DELETE_MESSAGE, {}, Priority.URGENT, target_ref=ping
+                    ),
+                    now,
+                )
+            words = t(
+                language, "remind.ping", number=incident.id, agency=agency_name, minutes=minutes
+            )
             await tx.enqueue(
                 text_message(
-                    chat_id,
-                    text,
-                    priority=Priority.URGENT,
-                    keyboard=escalation_keyboard(
-                        language, incident.id, agency_id, agency_name, owned=False
-                    ),
-                    thread_id=thread_id,
-                    ref=ref,
+                    chat_id, words, priority=Priority.URGENT, thread_id=thread_id, ref=ping
                 ),
                 now,
             )
-            await tx.add_post(incident.id, ref, PostKind.ESCALATION, chat_id, agency_id=agency_id)
         await tx.add_event(
             incident.id,
             EventKind.ESCALATED,
@@ -482,13 +518,20 @@ class ReminderService:
         Without a registered coordinators' group, admins are warned (once per incident)."""
         targets: list[tuple[int, int | None, Language]] = []
         group = await tx.coordinators_agency()
-        if group is not None:
-            targets.append((group.chat_id, group.thread_id, self._language()))
         people = await tx.user_ids_with_roles(COORDINATOR_ROLES)
+        reaches = await tx.escalation_reaches(people)
+        # Each coordinator as they chose (`/eskalasi`; both by default): the group gets its
+        # copy while one of them wants it there; without a group, everyone privately.
+        if group is not None and (
+            not people or any(reaches.get(p, EscalationReach.BOTH).in_group for p in people)
+        ):
+            targets.append((group.chat_id, group.thread_id, self._language()))
         admins = await tx.admins_to_notify(self.settings.admin_user_ids)
         if not people and group is None:
             people = admins
         for user_id in people:
+            if group is not None and not reaches.get(user_id, EscalationReach.BOTH).in_private:
+                continue
             targets.append((user_id, None, await self._language_of(tx, user_id)))
         if group is None and reminder.attempt == self.policy.group_reminders:
             for admin_id in admins:

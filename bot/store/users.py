@@ -12,6 +12,7 @@ from bot.settings import Language
 from bot.store.codec import from_db_time, maybe_time, to_db_time
 from bot.store.rows import NamedRow, fetch_all, fetch_one
 from models.agencies import Role
+from models.reminders import EscalationReach
 from models.users import Person
 
 PERSON_COLUMNS = (
@@ -113,6 +114,23 @@ class UserQueries:
             (username.removeprefix("@"),),
         )
         return None if row is None else person_from_row(row)
+
+    async def escalation_reaches(self, user_ids: list[int]) -> dict[int, EscalationReach]:
+        """The choices of `/eskalasi` these people made (those who made none are left out)."""
+        if not user_ids:
+            return {}
+        marks = ", ".join("?" for _ in user_ids)
+        rows = await fetch_all(
+            self.db,
+            f"SELECT id, escalate_to FROM users WHERE id IN ({marks}) AND escalate_to IS NOT NULL",
+            tuple(user_ids),
+        )
+        return {row["id"]: EscalationReach(row["escalate_to"]) for row in rows}
+
+    async def set_escalation_reach(self, user_id: int, reach: EscalationReach) -> None:
+        await self.db.execute(
+            "UPDATE users SET escalate_to = ? WHERE id = ?", (reach.value, user_id)
+        )
 
     async def set_phone(self, user_id: int, phone: str | None) -> None:
         await self.db.execute("UPDATE users SET phone = ? WHERE id = ?", (phone, user_id))
