@@ -270,9 +270,16 @@ async def test_a_configured_escalation_cap_stops_and_says_so(
         clock.advance(ESCALATION_EVERY)
         await harness.services.reminders.sweep()
         await harness.settle()
+    # One escalation, edited at its repeat to say it is the last, and one ping for the repeat.
     found = escalations()
-    assert len(found) == 2, found
-    assert "terakhir" not in found[0] and "eskalasi terakhir" in found[1]
+    assert len(found) == 1, found
+    assert "eskalasi terakhir" in found[0]
+    pings = [
+        m
+        for m in sim.bot_messages(coordinators)
+        if "masih belum ditangani Damkar" in (m.text or "") and not m.deleted
+    ]
+    assert len(pings) == 1
 
 
 # --- wording ---
