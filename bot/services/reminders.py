@@ -246,13 +246,7 @@ class ReminderService:
         text += "\n" + (Html(mentions) if mentions else t(language, "remind.nobody_on_duty"))
         text += self._late_line(language, late)
         await self._post_reminder(tx, view, reminder, agency, agency.chat_id, text, now)
-        await tx.add_event(
-            incident.id,
-            EventKind.REMINDED,
-            now,
-            agency_id=agency.id,
-            detail={"agency": agency.name},
-        )
+        await _agency_event(tx, incident.id, EventKind.REMINDED, agency, now)
 
     async def _post_reminder(
         self,
@@ -365,13 +359,7 @@ class ReminderService:
                 **{**params, "type": Html(type_label(own, incident.type))},
             )
             await self._post_reminder(tx, view, reminder, agency, member.user_id, private, now)
-        await tx.add_event(
-            incident.id,
-            EventKind.REMINDED,
-            now,
-            agency_id=agency.id,
-            detail={"agency": agency.name},
-        )
+        await _agency_event(tx, incident.id, EventKind.REMINDED, agency, now)
 
     async def _escalate_unmoved(
         self,
@@ -408,13 +396,7 @@ class ReminderService:
             await self._post_reminder(
                 tx, view, reminder, agency, chat_id, text, now, thread_id=thread_id
             )
-        await tx.add_event(
-            incident.id,
-            EventKind.ESCALATED,
-            now,
-            agency_id=agency.id,
-            detail={"agency": agency.name},
-        )
+        await _agency_event(tx, incident.id, EventKind.ESCALATED, agency, now)
 
     async def _escalate(
         self,
@@ -644,6 +626,13 @@ class ReminderService:
                 language = await self._language_of(tx, user_id)
                 text = t(language, "remind.self_check", count=count, seconds=seconds)
                 await tx.enqueue(text_message(user_id, text, priority=Priority.URGENT), now)
+
+
+async def _agency_event(
+    tx: Tx, incident_id: int, kind: EventKind, agency: Agency, now: datetime
+) -> None:
+    """A reminder or an escalation about one agency, on the incident's timeline."""
+    await tx.add_event(incident_id, kind, now, agency_id=agency.id, detail={"agency": agency.name})
 
 
 class _Raced(Exception):
