@@ -153,6 +153,30 @@ def unowned(view: IncidentView) -> bool:
     return not incident.lifecycle.closed and not view.responses and incident.owner_id is None
 
 
+def still_holds(
+    kind: ReminderKind, view: IncidentView, agency_id: int | None, assignment_id: int | None
+) -> bool:
+    """Whether a reminder's reason still exists: checked before it fires, and to tell whether
+    a reminder already sent should say what happened instead."""
+    if view.incident.lifecycle.closed:
+        return False
+    if kind is ReminderKind.ACK:
+        response = view.response_of(agency_id or 0)
+        return response is not None and response.status is ResponseStatus.WAITING
+    if kind is ReminderKind.UNMOVED:
+        return unmoved(view, agency_id or 0)
+    if kind is ReminderKind.UNOWNED:
+        return unowned(view)
+    if kind in (ReminderKind.OPEN_LONG, ReminderKind.BROADCAST):
+        return True
+    expected = {
+        ReminderKind.OFFERED: AssignmentStatus.OFFERED,
+        ReminderKind.ACCEPTED: AssignmentStatus.ACCEPTED,
+        ReminderKind.EN_ROUTE: AssignmentStatus.EN_ROUTE,
+    }[kind]
+    return any(a.id == assignment_id and a.status is expected for a in view.assignments)
+
+
 def wanted_reminders(view: IncidentView) -> set[ReminderKey]:
     """The reminders an incident needs in its present state: the desired state to reconcile."""
     incident = view.incident

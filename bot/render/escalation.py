@@ -18,6 +18,7 @@ from bot.i18n import N_, Html, format_clock, t
 from bot.render.cards import RESPONSE_LABELS, card_text, status_label
 from bot.settings import Language
 from models.incidents import AssignmentStatus, IncidentView, ResponseStatus
+from models.reminders import ReminderKind
 
 LABEL_MAX = 64  # Telegram's limit for a button's text
 
@@ -85,7 +86,7 @@ def escalation_erased(
 
 
 def reminder_resolved(
-    language: Language, view: IncidentView, agency_id: int, kind: str, zone: ZoneInfo
+    language: Language, view: IncidentView, agency_id: int, kind: ReminderKind, zone: ZoneInfo
 ) -> str:
     """A reminder about an agency (`kind`: an ACK or UNMOVED reminder's), once moot: what
     happened instead, in words that do not change as the incident goes on ("✅ Damkar — diterima
@@ -97,7 +98,7 @@ def reminder_resolved(
         (a for a in view.assignments_of(agency_id) if a.status is not AssignmentStatus.DECLINED),
         key=lambda a: a.id,
     )
-    if kind == "unmoved" and taken:
+    if kind is ReminderKind.UNMOVED and taken:
         first = taken[0]
         how = t(
             language,
@@ -105,7 +106,7 @@ def reminder_resolved(
             name=first.user_name,
             time=format_clock(first.created_at, language, zone),
         )
-    elif kind == "unmoved" and response is not None and not incident.lifecycle.closed:
+    elif kind is ReminderKind.UNMOVED and response is not None and not incident.lifecycle.closed:
         how = t(language, RESPONSE_LABELS[response.status])
     elif incident.lifecycle.closed or response is None or response.acknowledged_at is None:
         how = t(language, "remind.owned_closed", status=Html(status_label(language, view.status)))

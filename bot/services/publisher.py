@@ -44,7 +44,6 @@ from models.incidents import (
     Assignment,
     CancelReason,
     IncidentView,
-    ResponseStatus,
     Severity,
     Source,
 )
@@ -62,28 +61,12 @@ from models.refs import (
     task_ref,
     view_ref,
 )
-from models.reminders import ReminderKind, unmoved, unowned
+from models.reminders import ReminderKind, still_holds
 
 log = logging.getLogger(__name__)
 
 # Alerts of these severities always ring; the others as `ALERT_RING_BELOW_HIGH` says.
 RINGING = frozenset({Severity.CRITICAL, Severity.HIGH})
-
-
-def _reminder_holds(view: IncidentView, agency_id: int | None, kind: str) -> bool:
-    """Whether what a reminder about the agency (or the whole call) said is still so."""
-    if view.incident.lifecycle.closed:
-        return False
-    if agency_id is None:
-        return unowned(view)
-    if kind == ReminderKind.UNMOVED.value:
-        return unmoved(view, agency_id)
-    response = view.response_of(agency_id)
-    return response is not None and response.status is ResponseStatus.WAITING
-
-
-def _is_closed(view: IncidentView) -> bool:
-    return view.incident.lifecycle.closed
 
 
 def _card_link(language: Language, card: str) -> dict[str, str]:
@@ -472,13 +455,14 @@ class Publisher:
                 parts = parts_of(post.ref, RefKind.REMINDER)
                 if parts is None:
                     continue
-                if _reminder_holds(view, post.agency_id, parts[2]):
+                kind = ReminderKind(parts[2])
+                if still_holds(kind, view, post.agency_id, None):
                     continue  # still true: the reminder stays as sent
                 language = await self._chat_language(tx, post.chat_id)
                 if post.agency_id is None:
                     rendered = unowned_resolved(language, view, zone), None
                 else:
-                    text = reminder_resolved(language, view, post.agency_id, parts[2], zone)
+                    text = reminder_resolved(language, view, post.agency_id, kind, zone)
                     rendered = text, None
             elif post.kind == PostKind.VIEW:
                 if not erasing:
@@ -505,7 +489,11 @@ class Publisher:
     ) -> str:
         """An agency's card; with its on-duty members mentioned when `CARD_MENTIONS_ON_DUTY`."""
         text = card_text(language, view, self.settings.zone, show_phone=True)
-        if not self.settings.card_mentions_on_duty or agency_id is None or _is_closed(view):
+        if (
+            not self.settings.card_mentions_on_duty
+            or agency_id is None
+            or view.incident.lifecycle.closed
+        ):
             return text
         line = mention_line(language, await tx.members(agency_id, now))
         return text if line is None else f"{text}\n{line}"

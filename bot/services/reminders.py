@@ -26,7 +26,7 @@ from bot.settings import Language, Settings
 from bot.store import Store, Tx
 from models.agencies import Agency
 from models.clock import Clock
-from models.incidents import AssignmentStatus, EventKind, IncidentView, ResponseStatus
+from models.incidents import EventKind, IncidentView
 from models.outbox import OutgoingMessage, Priority, SendMethod
 from models.refs import (
     PostKind,
@@ -41,8 +41,7 @@ from models.reminders import (
     Reminder,
     ReminderKind,
     ReminderPolicy,
-    unmoved,
-    unowned,
+    still_holds,
     wanted_reminders,
 )
 
@@ -140,7 +139,9 @@ class ReminderService:
                 return await self._fire_broadcast(tx, reminder, now)
             assert reminder.incident_id is not None
             view = await tx.incident_view(reminder.incident_id)
-            if view is None or not _still_holds(reminder, view):
+            if view is None or not still_holds(
+                reminder.kind, view, reminder.agency_id, reminder.assignment_id
+            ):
                 await tx.cancel_reminder(reminder.id)
                 return Fired(reminder_id, sent=False)
             late = now - reminder.due_at if now - reminder.due_at > self.policy.late_after else None
@@ -637,27 +638,6 @@ async def _agency_event(
 
 class _Raced(Exception):
     """Another firing of the same reminder committed first: roll this one back."""
-
-
-def _still_holds(reminder: Reminder, view: IncidentView) -> bool:
-    """Whether the reminder's reason still exists (checked inside the firing transaction)."""
-    if view.incident.lifecycle.closed:
-        return False
-    if reminder.kind is ReminderKind.ACK:
-        response = view.response_of(reminder.agency_id or 0)
-        return response is not None and response.status is ResponseStatus.WAITING
-    if reminder.kind is ReminderKind.UNMOVED:
-        return unmoved(view, reminder.agency_id or 0)
-    if reminder.kind is ReminderKind.UNOWNED:
-        return unowned(view)
-    if reminder.kind is ReminderKind.OPEN_LONG:
-        return True
-    expected = {
-        ReminderKind.OFFERED: AssignmentStatus.OFFERED,
-        ReminderKind.ACCEPTED: AssignmentStatus.ACCEPTED,
-        ReminderKind.EN_ROUTE: AssignmentStatus.EN_ROUTE,
-    }[reminder.kind]
-    return any(a.id == reminder.assignment_id and a.status is expected for a in view.assignments)
 
 
 def _short(name: str) -> str:
