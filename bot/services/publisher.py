@@ -96,6 +96,23 @@ def _has_media(info: Info) -> bool:
 
 
 OPERATOR_ROLES = (Role.DISPATCHER.value, Role.COORDINATOR.value)
+COORDINATOR_ROLES = (Role.COORDINATOR.value,)
+
+
+async def operator_chats(tx: Tx, settings: Settings) -> list[tuple[int, int | None, Language]]:
+    """Where the 112 room is reached — the coordinators' group and every dispatcher and
+    coordinator who started the bot, admins when there is nobody — with the language of each
+    (chat id, forum topic, language)."""
+    chats: list[tuple[int, int | None, Language]] = []
+    group = await tx.coordinators_agency()
+    if group is not None:
+        chats.append((group.chat_id, group.thread_id, settings.default_language))
+    people = await tx.user_ids_with_roles(OPERATOR_ROLES)
+    if not people and group is None:
+        people = await tx.admins_to_notify(settings.admin_user_ids)
+    for user_id in people:
+        chats.append((user_id, None, await tx.language_of(user_id, settings.default_language)))
+    return chats
 
 
 class Publisher:
@@ -209,16 +226,7 @@ class Publisher:
         """Nobody is registered for this type: the coordinators' group and every dispatcher and
         coordinator get it instead, and admins if there are none — never nobody."""
         incident = view.incident
-        targets: list[tuple[int, int | None, Language]] = []
-        coordinators = await tx.coordinators_agency()
-        if coordinators is not None:
-            targets.append((coordinators.chat_id, coordinators.thread_id, self.group_language))
-        people = await tx.user_ids_with_roles(OPERATOR_ROLES)
-        if not people and coordinators is None:
-            people = await tx.admins_to_notify(self.settings.admin_user_ids)
-        for user_id in people:
-            targets.append((user_id, None, await self._language_of(tx, user_id)))
-        for chat_id, thread_id, language in targets:
+        for chat_id, thread_id, language in await operator_chats(tx, self.settings):
             ref = ops_ref(incident.id, chat_id)
             await tx.enqueue(
                 text_message(

@@ -22,6 +22,7 @@ from bot.render.cards import card_text
 from bot.render.escalation import escalation_keyboard
 from bot.render.organisation import type_label
 from bot.services.messages import edit_message, text_message
+from bot.services.publisher import COORDINATOR_ROLES, operator_chats
 from bot.settings import Language, Settings
 from bot.store import Store, Tx
 from models.agencies import Agency
@@ -47,8 +48,6 @@ from models.reminders import (
 
 log = logging.getLogger(__name__)
 
-COORDINATOR_ROLES = ("koordinator",)
-OPERATOR_ROLES = ("dispatcher", "koordinator")
 SWEEP_BATCH = 200
 NAMES_SHOWN = 10
 NAME_MAX = 40
@@ -288,7 +287,7 @@ class ReminderService:
         coordinator (and their group), until one presses 🙋 Ambil alih or routes it."""
         incident = view.incident
         minutes = _minutes(now - incident.created_at)
-        for chat_id, thread_id, language in await self._operator_targets(tx):
+        for chat_id, thread_id, language in await operator_chats(tx, self.settings):
             text = t(
                 language,
                 "remind.unowned",
@@ -308,20 +307,6 @@ class ReminderService:
                 priority=Priority.URGENT,
             )
         await tx.add_event(incident.id, EventKind.ESCALATED, now, detail={"agency": "—"})
-
-    async def _operator_targets(self, tx: Tx) -> list[tuple[int, int | None, Language]]:
-        """The coordinators' group and every dispatcher and coordinator who started the bot;
-        admins when there is nobody."""
-        targets: list[tuple[int, int | None, Language]] = []
-        group = await tx.coordinators_agency()
-        if group is not None:
-            targets.append((group.chat_id, group.thread_id, self._language()))
-        people = await tx.user_ids_with_roles(OPERATOR_ROLES)
-        if not people and group is None:
-            people = await tx.admins_to_notify(self.settings.admin_user_ids)
-        for user_id in people:
-            targets.append((user_id, None, await self._language_of(tx, user_id)))
-        return targets
 
     async def _remind_unmoved(
         self,
@@ -588,7 +573,7 @@ class ReminderService:
     ) -> None:
         incident = view.incident
         hours = max(1, round((now - incident.created_at).total_seconds() / 3600))
-        for chat_id, thread_id, language in await self._operator_targets(tx):
+        for chat_id, thread_id, language in await operator_chats(tx, self.settings):
             text = t(
                 language,
                 "remind.open_long",
