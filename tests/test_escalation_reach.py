@@ -8,8 +8,9 @@ import pytest
 
 from bot.simulator import ApiCall, SimChat, TelegramSimulator
 from models.clock import ManualClock
+from models.refs import escalation_ping_ref
 from tests.harness import BotHarness
-from tests.test_reminders import ESCALATION_EVERY, FIRE_ACK, a_reported_fire, tick
+from tests.test_reminders import ESCALATION_EVERY, FIRE_ACK, _agency_id, a_reported_fire, tick
 
 PING = "masih belum ditangani"
 
@@ -90,6 +91,9 @@ async def test_every_repeat_edits_the_detail_and_replaces_its_ping(
     await harness.settle()
     assert "Eskalasi #" in (first.text or "") and "selesai" in (first.text or ""), first.text
     assert [p for p in pings(sim, coordinators) if "ditangani Damkar" in p] == []  # its ping went
+    damkar = await _agency_id(harness, "damkar")
+    async with harness.services.store.read() as tx:  # a later repeat would not delete it again
+        assert not await tx.still_shown(escalation_ping_ref(number, damkar, coordinators.id))
     assert len([p for p in pings(sim, coordinators) if "Relawan" in p]) == 1
 
 

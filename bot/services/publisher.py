@@ -522,7 +522,7 @@ class Publisher:
         ):
             return  # already says so: the ping went then
         ping = escalation_ping_ref(incident_id, agency_id, post.chat_id)
-        if await tx.message_ref(ping) is None:
+        if not await tx.still_shown(ping):
             return
         delete = OutgoingMessage(
             post.chat_id, SendMethod.DELETE_MESSAGE, {}, Priority.NOTICE, target_ref=ping

@@ -454,7 +454,7 @@ class ReminderService:
                 continue
             await tx.enqueue(edit_message(chat_id, ref, text, keyboard), now)
             ping = escalation_ping_ref(incident.id, agency_id, chat_id)
-            if await tx.message_ref(ping) is not None:
+            if await tx.still_shown(ping):  # the previous ping, unless it went already
                 await tx.enqueue(
                     OutgoingMessage(
                         chat_id, SendMethod.DELETE_MESSAGE, {}, Priority.URGENT, target_ref=ping

@@ -32,6 +32,17 @@ def shown_from_row(row: NamedRow) -> Shown:
 class MessageQueries:
     db: aiosqlite.Connection
 
+    async def still_shown(self, ref: str) -> bool:
+        """Whether the message sent under `ref` is still there (not deleted by the bot since:
+        a delete forgets what the message showed)."""
+        row = await fetch_one(
+            self.db,
+            "SELECT 1 FROM message_refs r JOIN bot_messages b "
+            "ON b.chat_id = r.chat_id AND b.message_id = r.message_id WHERE r.ref = ?",
+            (ref,),
+        )
+        return row is not None
+
     async def shown(self, chat_id: int, message_id: int) -> Shown | None:
         """What the bot's message shows now; None for a message the bot has no record of (not
         its own, a forwarded copy, deleted, or sent without buttons)."""
