@@ -17,9 +17,10 @@ from bot.render.info import note_proposal, outcome_text
 from bot.services.conversations import Start
 from bot.services.info import Content
 from handlers.conversations import say
-from handlers.guard import authorize, not_a_number, number_arg, reply, usage
+from handlers.guard import authorize, not_a_number, number_arg, reply, topic_of, usage
 from handlers.presses import Press, route
 from models.access import Action, Target
+from models.agencies import Agency
 from models.info import INFO_TEXT_MAX, Gap, InfoOutcome
 from models.refs import RefKind, parts_of
 from models.report import visible_count
@@ -157,12 +158,11 @@ async def note_command(update: Update, context: AppContext) -> None:
     await request.message.reply_text(text, reply_markup=keyboard)
 
 
-def _notes_as(here: object, mine: frozenset[int], routed: frozenset[int]) -> int | None:
+def _notes_as(here: Agency | None, mine: frozenset[int], routed: frozenset[int]) -> int | None:
     """The agency a note speaks for: this chat's, else the writer's one routed agency; None
     (the operators) for dispatchers and coordinators writing from elsewhere."""
-    agency_id = getattr(here, "id", None)
-    if isinstance(agency_id, int) and agency_id in routed:
-        return agency_id
+    if here is not None and here.id in routed:
+        return here.id
     own = sorted(mine & routed)
     return own[0] if own else None
 
@@ -186,7 +186,10 @@ async def card_reply(update: Update, context: AppContext) -> None:
     if visible_count(text) < NOTE_MIN_CHARS or len(text) > INFO_TEXT_MAX:
         return
     actor, place = await services.access.actor_and_place(
-        user_id=user.id, chat_id=message.chat_id, chat_type=message.chat.type, thread_id=None
+        user_id=user.id,
+        chat_id=message.chat_id,
+        chat_type=message.chat.type,
+        thread_id=topic_of(message),  # an agency bound to a forum topic answers there
     )
     if agency_id not in actor.agency_ids or place.agency_id != agency_id:
         return  # not a member speaking for this agency: no offer
