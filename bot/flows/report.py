@@ -181,7 +181,7 @@ class ReportFlow(Flow):
                     talk.step, talk.data, Reply(pressed=None, refused=t(language, "callback.stale"))
                 )
         elif isinstance(given, Text) and given.text.strip() == skip_label(language):
-            answer = Choice("skip_contact")
+            answer = Choice("skip")
         elif isinstance(given, Attachment):
             answer = Unsupported()  # a report takes words, a place and photos
         else:
@@ -427,7 +427,7 @@ class ReportFlow(Flow):
                 phone_message_id=given.message_id,
             )
             return self._after(mode, data, ReportField.CONTACT)
-        if isinstance(given, Choice) and given.action == "skip_contact":
+        if isinstance(given, Choice) and given.action == "skip":
             data.update(phone=None, phone_source=None, own_phone=False, phone_message_id=None)
             return self._after(mode, data, ReportField.CONTACT)
         if isinstance(given, Text):
@@ -445,7 +445,7 @@ class ReportFlow(Flow):
         return Prompt(Step.CONTACT, mode, data, notice=Notice.NOT_EXPECTED)
 
     def _phone(self, mode: Mode, data: dict[str, Any], given: Answer) -> Prompt:
-        if isinstance(given, Choice) and given.action == "skip_contact":
+        if isinstance(given, Choice) and given.action == "skip":
             data["phone"] = None
             return self._after(mode, data, ReportField.CONTACT)
         if isinstance(given, Text | SharedContact):
@@ -457,7 +457,7 @@ class ReportFlow(Flow):
         return Prompt(Step.PHONE, mode, data, notice=Notice.NOT_EXPECTED)
 
     def _caller_name(self, mode: Mode, data: dict[str, Any], given: Answer) -> Prompt:
-        if isinstance(given, Choice) and given.action == "skip_contact":  # "Skip"
+        if isinstance(given, Choice) and given.action == "skip":
             data["caller_name"] = None
             return self._after(mode, data, ReportField.CALLER)
         if isinstance(given, Text):
