@@ -93,15 +93,16 @@ class PeopleService:
         details = (user.first_name, user.last_name, user.username, user.language_code)
         now = self.clock.now()
         known = self._seen.get(user.id)
-        started = in_private or (known is not None and known[2])
+        was_started = known is not None and known[2]
+        started = in_private or was_started
         if (
             known is not None
             and known[0] == details
             and now - known[1] < self.REFRESH
-            and started == known[2]
+            and started == was_started
         ):
             return
-        await self.remember(user, started=in_private and not (known is not None and known[2]))
+        await self.remember(user, started=started and not was_started)
         self._seen.pop(user.id, None)
         self._seen[user.id] = (details, now, started)
         if len(self._seen) > self.REMEMBERED:
