@@ -48,8 +48,8 @@ class Script:
     def username_of(self, first_name: str) -> str:
         return self.people[first_name].username or first_name
 
-    async def add_bot(self, group: SimChat, by: SimUser) -> None:
-        self.sim.add_bot_to_group(group, by=by)
+    async def add_bot(self, group: SimChat, by: SimUser, admin: bool = False) -> None:
+        self.sim.add_bot_to_group(group, by=by, admin=admin)
 
     async def expect_answer(self, chat: SimChat, action: Callable[[], Awaitable[object]]) -> None:
         before = len(self.sim.bot_messages(chat))
@@ -139,6 +139,12 @@ async def scene_agencies(script: Script) -> None:
             command = "/join" if member.language_code == "en" else "/gabung"
             await script.says(member, command, chat=group)
         await script.says(members[0], "/siaga 8j", chat=group)
+    # The 112 room's group sees every incident; the bot is an admin there, so it pins the
+    # critical ones while they are open.
+    room = sim.add_group("Ruang 112", members=[admin, script.person("Kiki")])
+    script.groups["operator"] = room
+    await script.expect_answer(room, partial(script.add_bot, room, admin, True))
+    await script.says(admin, "/daftar operator", chat=room)
     await script.says(admin, "/peran beri koordinator @" + script.username_of("Kiki"))
     await script.says(admin, "/rute")
     await script.says(crews["relawan"][1][0], "/piket", chat=script.groups["relawan"])
@@ -203,17 +209,19 @@ async def scene_incident(script: Script) -> None:
 
 
 async def scene_unowned_call(script: Script) -> None:
-    """A call no agency handles ("lainnya"): it goes to the dispatchers and coordinators, is
-    reminded until one of them takes it over, and the dispatcher then routes it."""
+    """A call no agency handles ("lainnya"): it goes to the dispatchers and coordinators and
+    to the 112 room's feed, is reminded until one of them takes it over there, and the
+    dispatcher then routes it."""
     sim = script.sim
     dita = script.person("Dita")
-    inbox = sim.private_chat(dita)
+    inbox, room = sim.private_chat(dita), script.groups["operator"]
+    sim.add_member(room, dita)
     await script.says(
         dita,
         "/baru lainnya | Jl. Kinibalu 3 dekat masjid | pohon tumbang menutup jalan | | Pak Anang",
     )
     await script.pass_time(timedelta(minutes=5))  # medium severity: nobody has taken it over
-    await script.press(dita, script.with_button(inbox, "Ambil alih"), "Ambil alih")
+    await script.press(dita, script.with_button(room, "Ambil alih"), "Ambil alih")
     await script.press(dita, script.last(inbox, "Kelola kejadian"), "BPBD")
 
 

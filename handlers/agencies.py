@@ -26,6 +26,12 @@ from models.agencies import AGENCY_NAME_MAX, AgencyKind, valid_agency_code
 
 log = logging.getLogger(__name__)
 
+# The groups that are not agencies have a name of their own unless one is given.
+DEFAULT_NAMES = {
+    AgencyKind.COORDINATORS: N_("agency.coordinators_name"),
+    AgencyKind.OPERATORS: N_("agency.operators_name"),
+}
+
 PRESENT = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.RESTRICTED}
 
 
@@ -36,7 +42,8 @@ def clean_name(words: list[str]) -> str:
 
 
 async def register_command(update: Update, context: AppContext) -> None:
-    """An admin registers this group (or forum topic) as an agency, or as the coordinators."""
+    """An admin registers this group (or forum topic) as an agency, as the coordinators, or
+    as the 112 operators' feed."""
     request = await authorize(update, context, Action.REGISTER_AGENCY)
     if request is None or request.message is None:
         return
@@ -53,9 +60,8 @@ async def register_command(update: Update, context: AppContext) -> None:
             + usage(language, N_("usage.register")),
         )
         return
-    name = clean_name(args[1:]) or (
-        t(language, "agency.coordinators_name") if kind is AgencyKind.COORDINATORS else ""
-    )
+    default = DEFAULT_NAMES.get(kind)
+    name = clean_name(args[1:]) or (t(language, default) if default is not None else "")
     if not name:
         await reply(
             update,

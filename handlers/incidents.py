@@ -96,9 +96,10 @@ async def _view(context: AppContext, incident_id: int) -> IncidentView | None:
 
 def phone_visible(request: Request, view: IncidentView) -> bool:
     """The reporter's phone only where it may be seen: in private (the asker is allowed to see
-    the incident), in the coordinators' group, or in a routed agency's own chat."""
+    the incident), in the coordinators' group or the operators' feed, or in a routed agency's
+    own chat."""
     place = request.checked.place
-    if place.kind in (ChatKind.PRIVATE, ChatKind.COORDINATORS_GROUP):
+    if place.kind in (ChatKind.PRIVATE, ChatKind.COORDINATORS_GROUP, ChatKind.OPERATORS_GROUP):
         return True
     return place.agency_id is not None and view.response_of(place.agency_id) is not None
 

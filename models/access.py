@@ -18,6 +18,7 @@ class ChatKind(StrEnum):
     PRIVATE = "private"
     AGENCY_GROUP = "agency_group"  # a registered agency's chat (or its forum topic)
     COORDINATORS_GROUP = "coordinators_group"
+    OPERATORS_GROUP = "operators_group"  # the 112 room's feed (`/daftar operator`)
     UNKNOWN_GROUP = "unknown_group"  # a group the bot is in but nobody registered
 
 
@@ -122,11 +123,11 @@ class Decision:
 
 A, C, D, R = Role.ADMIN, Role.COORDINATOR, Role.DISPATCHER, Role.RESPONDER
 PRIVATE = frozenset({ChatKind.PRIVATE})
-GROUPS = frozenset({ChatKind.AGENCY_GROUP, ChatKind.COORDINATORS_GROUP})
+GROUPS = frozenset({ChatKind.AGENCY_GROUP, ChatKind.COORDINATORS_GROUP, ChatKind.OPERATORS_GROUP})
 ANY_GROUP = GROUPS | {ChatKind.UNKNOWN_GROUP}
 KNOWN = PRIVATE | GROUPS
 ANYWHERE = KNOWN | {ChatKind.UNKNOWN_GROUP}
-COMMAND_POSTS = PRIVATE | {ChatKind.COORDINATORS_GROUP}
+COMMAND_POSTS = PRIVATE | {ChatKind.COORDINATORS_GROUP, ChatKind.OPERATORS_GROUP}
 SUPERVISORS = frozenset({A, C})
 OPERATORS = frozenset({C, D})
 

@@ -13,11 +13,14 @@ AGENCY_CODE = re.compile(r"^[a-z][a-z0-9_]{1,19}$")
 AGENCY_NAME_MAX = 64
 COORDINATORS_CODE = "koordinator"
 COORDINATORS_ALIASES = frozenset({"koordinator", "coordinators", "coordinator", "korlap"})
+OPERATORS_CODE = "operator"
+OPERATORS_ALIASES = frozenset({"operator", "operators", "ops"})
 
 
 class AgencyKind(StrEnum):
     AGENCY = "agency"
     COORDINATORS = "coordinators"  # the coordinators' group: receives escalations
+    OPERATORS = "operators"  # the 112 room's feed: every incident's card
 
 
 class Role(StrEnum):
@@ -66,6 +69,15 @@ class Agency:
     @property
     def is_coordinators(self) -> bool:
         return self.kind is AgencyKind.COORDINATORS
+
+    @property
+    def is_operators(self) -> bool:
+        return self.kind is AgencyKind.OPERATORS
+
+    @property
+    def is_agency(self) -> bool:
+        """An agency that responds (not the coordinators' group or the operators' feed)."""
+        return self.kind is AgencyKind.AGENCY
 
 
 @dataclass(frozen=True, slots=True)

@@ -403,6 +403,11 @@ class Incident:
     owner_name: str | None = None
     owned_at: datetime | None = None
 
+    @property
+    def pinned_in_feed(self) -> bool:
+        """A critical incident stays pinned in the 112 operators' feed while it is open."""
+        return self.severity is Severity.CRITICAL and not self.lifecycle.closed
+
 
 @dataclass(frozen=True, slots=True)
 class IncidentView:

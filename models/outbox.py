@@ -42,10 +42,15 @@ class SendMethod(StrEnum):
     EDIT_MESSAGE_CAPTION = "editMessageCaption"
     DELETE_MESSAGE = "deleteMessage"
     PIN_CHAT_MESSAGE = "pinChatMessage"
+    UNPIN_CHAT_MESSAGE = "unpinChatMessage"
 
     @property
     def targets_existing_message(self) -> bool:
         return self in _TARGETING
+
+    @property
+    def pins(self) -> bool:
+        return self in (SendMethod.PIN_CHAT_MESSAGE, SendMethod.UNPIN_CHAT_MESSAGE)
 
 
 _TARGETING = frozenset(
@@ -55,6 +60,7 @@ _TARGETING = frozenset(
         SendMethod.EDIT_MESSAGE_CAPTION,
         SendMethod.DELETE_MESSAGE,
         SendMethod.PIN_CHAT_MESSAGE,
+        SendMethod.UNPIN_CHAT_MESSAGE,
     }
 )
 
@@ -72,6 +78,12 @@ def message_link(chat_id: int, message_id: int) -> str | None:
     if not digits.startswith("-100") or message_id <= 0:
         return None
     return f"https://t.me/c/{digits[4:]}/{message_id}"
+
+
+# A pin the bot may not make is parked with a reason that starts so (Telegram's words for it), and
+# sent again when the bot is promoted in that chat; the chat is told why once, as this notice.
+NO_PIN_RIGHTS = "BadRequest: not enough rights"
+PIN_RIGHTS_NOTICE = "pin_rights"
 
 
 # A copyMessage's payload names the message it copies under this key: `message_id` is filled by

@@ -21,6 +21,7 @@ class RefKind(StrEnum):
     CARD = "card"  # an incident's card in an agency's chat
     TASK = "task"  # an assignee's task card in their private chat
     OPS = "ops"  # the operators' copy of a call no agency is routed to
+    FEED = "feed"  # an incident's card in the 112 operators' feed
     ESCALATION = "esc"  # an escalation to coordinators about one agency
     VIEW = "view"  # an incident looked up with /kejadian or Open #N
     ALERT = "bc"  # a broadcast alert in one recipient chat
@@ -39,6 +40,7 @@ class PostKind(StrEnum):
 
     CARD = "card"  # an agency's card in its chat
     OPS = "ops"  # the dispatchers' and coordinators' copy of a call no agency is routed to
+    FEED = "feed"  # the card in the 112 operators' feed (every incident): pinned while critical
     TASK = "task"  # an assignee's task card
     ESCALATION = "escalation"  # an escalation to coordinators about one agency
     VIEW = "view"  # an incident looked up (/kejadian, Open #N): a snapshot, re-rendered only
@@ -81,6 +83,11 @@ def task_ref(assignment_id: int) -> str:
 def ops_ref(incident_id: int, chat_id: int) -> str:
     """The operators' copy of an unrouted call in one chat."""
     return _ref(RefKind.OPS, incident_id, chat_id)
+
+
+def feed_ref(incident_id: int) -> str:
+    """An incident's card in the 112 operators' feed (there is one feed)."""
+    return _ref(RefKind.FEED, incident_id)
 
 
 def escalation_ref(incident_id: int, agency_id: int, chat_id: int, attempt: int) -> str:

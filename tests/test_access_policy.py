@@ -6,6 +6,7 @@ agency 1 owned by the "owner". Anything not listed must be refused. Places:
   own       the chat of agency 1 (the target's agency)
   other     the chat of agency 2
   coord     the coordinators' group
+  feed      the 112 operators' feed
   unknown   a group nobody registered
 """
 
@@ -21,6 +22,7 @@ PLACES = {
     "own": Place(ChatKind.AGENCY_GROUP, 1),
     "other": Place(ChatKind.AGENCY_GROUP, 2),
     "coord": Place(ChatKind.COORDINATORS_GROUP, 9),
+    "feed": Place(ChatKind.OPERATORS_GROUP, 10),
     "unknown": Place(ChatKind.UNKNOWN_GROUP),
 }
 OWNER_ID = 500
@@ -37,14 +39,14 @@ ACTORS = {
 }
 TARGET = Target(agency_ids=frozenset({1}), owner_ids=frozenset({OWNER_ID}))
 
-ALL = "private own other coord unknown"
-KNOWN = "private own other coord"
-GROUPS = "own other coord"
+ALL = "private own other coord feed unknown"
+KNOWN = "private own other coord feed"
+GROUPS = "own other coord feed"
 OPS = {"dispatcher": KNOWN, "coordinator": KNOWN}
 MEMBERS = {"member": KNOWN, "member+responder": KNOWN}
 
 EXPECTED: dict[Action, dict[str, str]] = {
-    Action.REGISTER_AGENCY: {"admin": "own other coord unknown"},
+    Action.REGISTER_AGENCY: {"admin": "own other coord feed unknown"},
     Action.UNREGISTER_AGENCY: {"admin": GROUPS},
     Action.VIEW_ROUTES: {
         "responder": KNOWN,
@@ -66,7 +68,7 @@ EXPECTED: dict[Action, dict[str, str]] = {
     Action.REPORT_INCIDENT: {actor: "private" for actor in ACTORS},
     Action.ENTER_CALL: {"dispatcher": "private", "coordinator": "private"},
     Action.ACKNOWLEDGE: {"member": "own", "member+responder": "own"},
-    Action.ACKNOWLEDGE_ON_BEHALF: {"coordinator": "private coord"},
+    Action.ACKNOWLEDGE_ON_BEHALF: {"coordinator": "private coord feed"},
     Action.ACKNOWLEDGE_FROM_ALERT: {"member": "private", "member+responder": "private"},
     Action.ASSIGN_OTHERS: {**OPS, "member+responder": KNOWN},
     Action.TAKE_TASK: MEMBERS,
@@ -79,15 +81,21 @@ EXPECTED: dict[Action, dict[str, str]] = {
     Action.CHANGE_SEVERITY: OPS,
     Action.BROADCAST: {"dispatcher": "private", "coordinator": "private"},
     Action.CONFIRM_BROADCAST: {actor: KNOWN for actor in ACTORS},
-    Action.VIEW_BROADCASTS: {"dispatcher": "private coord", "coordinator": "private coord"},
+    Action.VIEW_BROADCASTS: {
+        "dispatcher": "private coord feed",
+        "coordinator": "private coord feed",
+    },
     Action.VIEW_INCIDENT: {**OPS, **MEMBERS, "owner": KNOWN},
     Action.VIEW_OPEN: {**OPS, **MEMBERS},
     Action.VIEW_STATS: {"coordinator": KNOWN, "admin": KNOWN},
     Action.ASK_REPORTER: {**OPS, **MEMBERS, "owner": KNOWN},
     Action.ANSWER_QUESTION: {"owner": "private"},
     Action.ADD_NOTE: {**OPS, **MEMBERS},
-    Action.CALLER_LINK: {"dispatcher": "private coord", "coordinator": "private coord"},
-    Action.TAKE_OWNERSHIP: {"dispatcher": "private coord", "coordinator": "private coord"},
+    Action.CALLER_LINK: {"dispatcher": "private coord feed", "coordinator": "private coord feed"},
+    Action.TAKE_OWNERSHIP: {
+        "dispatcher": "private coord feed",
+        "coordinator": "private coord feed",
+    },
     Action.SET_ESCALATION: {"coordinator": KNOWN},
 }
 

@@ -164,6 +164,7 @@ def test_every_ref_kind_reads_back_from_its_builder() -> None:
         RefKind.CARD: refs.card_ref(7, 2),
         RefKind.TASK: refs.task_ref(9),
         RefKind.OPS: refs.ops_ref(7, -100),
+        RefKind.FEED: refs.feed_ref(7),
         RefKind.ESCALATION: refs.escalation_ref(7, 2, -100, 1),
         RefKind.VIEW: refs.view_ref(7, 5, 88),
         RefKind.ALERT: refs.alert_ref(3, -100),

@@ -584,8 +584,15 @@ async def test_locations_actions_pins_and_leaving(
     with rejected(sim, "wrong parameter action"):
         await bot.send_chat_action(started.id, "dancing")
     assert await bot.pin_chat_message(started.id, venue.message_id)
-    assert (await bot.get_chat(started.id)).pinned_message is not None
+    assert await bot.pin_chat_message(started.id, location.message_id)
+    # Telegram keeps every pin; getChat shows the latest, and one can be unpinned by its id.
+    pinned = (await bot.get_chat(started.id)).pinned_message
+    assert pinned is not None and pinned.message_id == location.message_id
+    assert await bot.unpin_chat_message(started.id, message_id=venue.message_id)
+    pinned = (await bot.get_chat(started.id)).pinned_message
+    assert pinned is not None and pinned.message_id == location.message_id
     assert await bot.unpin_chat_message(started.id)
+    assert (await bot.get_chat(started.id)).pinned_message is None
 
     group = await group_with_bot(sim, started)
     card = await bot.send_message(group.id, "kartu")

@@ -225,9 +225,7 @@ class ReportFlow(Flow):
         if view is None:
             return ()
         routed = {r.agency_id for r in view.responses}
-        addable = [
-            a for a in await tx.active_agencies() if not a.is_coordinators and a.id not in routed
-        ]
+        addable = [a for a in await tx.active_agencies() if a.is_agency and a.id not in routed]
         text, keyboard = manage_card(language, view, addable, zone=self.settings.zone)
         return (Say(text, keyboard),)
 

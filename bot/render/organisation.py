@@ -57,12 +57,14 @@ def registered_text(
     (Start the bot once, /siaga when on duty), with a button that opens the bot's chat."""
     if agency.is_coordinators:
         key = N_("agency.coordinators_registered")
+    elif agency.is_operators:
+        key = N_("agency.operators_registered")
     else:
         key = N_("agency.renamed") if renamed else N_("agency.registered")
     text = t(language, key, agency=agency_label(agency))
     if topic:
         text += "\n" + t(language, "agency.topic_bound")
-    if agency.is_coordinators or not bot_username:
+    if not agency.is_agency or not bot_username:
         return text, None
     text += "\n\n" + t(language, "agency.registered_steps")
     start = InlineKeyboardButton(

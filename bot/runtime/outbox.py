@@ -46,6 +46,7 @@ from bot.store import Store
 from models.outbox import (
     COPY_SOURCE,
     LINK,
+    PIN_RIGHTS_NOTICE,
     OutboxItem,
     OutgoingMessage,
     Priority,
@@ -64,6 +65,7 @@ FROM_OUTBOX = {"outbox": True}
 NOT_MODIFIED = "message is not modified"
 NOT_CONNECTED = "httpx.ConnectError"  # how PTB names a connection that could not be opened
 EDIT_NOT_FOUND = "message to edit not found"
+PIN_REFUSED = "not enough rights"  # "…to manage pinned messages in the chat"
 
 
 def backoff(attempts: int, cap: float, rng: random.Random) -> float:
@@ -300,6 +302,8 @@ class OutboxSender:
                 await self._mark_sent(item, None, shows)
             elif EDIT_NOT_FOUND in reason and item.method is SendMethod.EDIT_MESSAGE_TEXT:
                 await self._repost(item, exc.message)
+            elif PIN_REFUSED in reason and item.method.pins:
+                await self._may_not_pin(item, exc.message)
             else:
                 log.error(
                     "Telegram refused outbox %s (%s %s): %s",
@@ -401,6 +405,18 @@ class OutboxSender:
             )
             await tx.park(item, f"BadRequest: {error} (posted again)")
             await tx.enqueue(repost, self.store.clock.now())
+
+    async def _may_not_pin(self, item: OutboxItem, error: str) -> None:
+        """The bot may not pin in this chat: the pin waits, parked (it is sent again when the
+        bot is promoted there), and the chat is told why, once (the item's fallback)."""
+        log.info("may not pin in chat %s: %s", item.chat_id, error)
+        now = self.store.clock.now()
+        async with self.store.transaction() as tx:
+            await tx.park(item, f"BadRequest: {error}")
+            if item.fallback is not None and await tx.first_notice(
+                item.chat_id, PIN_RIGHTS_NOTICE, now
+            ):
+                await tx.enqueue(item.fallback, now)
 
     async def _refused(self, item: OutboxItem, error: str) -> None:
         """403: the chat blocked, removed or never started the bot. Stop retrying there, send

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.settings import Settings
 from bot.store import Store
 from models.access import Action, Actor, ChatKind, Decision, Place, Target, decide
-from models.agencies import Agency, Role
+from models.agencies import Agency, AgencyKind, Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +32,17 @@ def _actor(
     return Actor(user_id, roles, agency_ids)
 
 
+_KINDS = {
+    AgencyKind.AGENCY: ChatKind.AGENCY_GROUP,
+    AgencyKind.COORDINATORS: ChatKind.COORDINATORS_GROUP,
+    AgencyKind.OPERATORS: ChatKind.OPERATORS_GROUP,
+}
+
+
 def _place(agency: Agency | None) -> tuple[Place, Agency | None]:
     if agency is None:
         return Place(ChatKind.UNKNOWN_GROUP), None
-    kind = ChatKind.COORDINATORS_GROUP if agency.is_coordinators else ChatKind.AGENCY_GROUP
+    kind = _KINDS[agency.kind]
     return Place(kind, agency.id), agency
 
 

@@ -13,11 +13,14 @@ from enum import StrEnum
 from bot.i18n import t
 from bot.render.organisation import unknown_group_text
 from bot.services.messages import text_message
+from bot.services.publisher import ADMINISTRATOR, Publisher
 from bot.settings import Settings
 from bot.store import Store, Tx
 from models.agencies import (
     COORDINATORS_ALIASES,
     COORDINATORS_CODE,
+    OPERATORS_ALIASES,
+    OPERATORS_CODE,
     Agency,
     AgencyKind,
 )
@@ -43,16 +46,21 @@ def normalize_code(code: str) -> tuple[str, AgencyKind]:
     lowered = code.strip().lower()
     if lowered in COORDINATORS_ALIASES:
         return COORDINATORS_CODE, AgencyKind.COORDINATORS
+    if lowered in OPERATORS_ALIASES:
+        return OPERATORS_CODE, AgencyKind.OPERATORS
     return lowered, AgencyKind.AGENCY
 
 
 class AgencyService:
     """The agency operations, bound to the store, the clock and the settings."""
 
-    def __init__(self, store: Store, clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, settings: Settings, publisher: Publisher
+    ) -> None:
         self.store = store
         self.clock = clock
         self.settings = settings
+        self.publisher = publisher  # fills a newly registered operators' feed
 
     async def by_code(self, code: str) -> Agency | None:
         """The agency with this code (active or not); None when there is none."""
@@ -91,6 +99,8 @@ class AgencyService:
                 by_user=by_user,
                 now=self.clock.now(),
             )
+            if here is None:
+                await self._fill_feed(tx, agency)
         outcome = Registration.RENAMED if here is not None else Registration.REGISTERED
         return RegistrationResult(outcome, agency)
 
@@ -129,7 +139,19 @@ class AgencyService:
                 by_user=by_user,
                 now=self.clock.now(),
             )
+            await self._fill_feed(tx, moved)
         return RegistrationResult(Registration.REGISTERED, moved)
+
+    async def _fill_feed(self, tx: Tx, agency: Agency) -> None:
+        """A feed registered while incidents are open gets their cards, oldest first (a feed
+        moved elsewhere keeps its cards where they are: only those it never had are posted)."""
+        if not agency.is_operators:
+            return
+        now = self.clock.now()
+        for incident_id in await tx.open_without_feed_card():
+            view = await tx.incident_view(incident_id)
+            if view is not None:
+                await self.publisher.post_to_feed(tx, view, now)
 
     async def unregister(self, *, chat_id: int, thread_id: int | None) -> Agency | None:
         """Deactivate the agency registered exactly here; None when there is none."""
@@ -157,6 +179,11 @@ class AgencyService:
                 await tx.set_chat_reachable(chat_id, True, now)
                 # What the agency missed while the bot was out of the group goes now.
                 await tx.requeue_refused(chat_id, now)
+                if status == ADMINISTRATOR:
+                    # Promoted: what it could not pin is pinned now, and if it loses the right
+                    # again, the group is told again.
+                    await tx.forget_notices(chat_id)
+                    await tx.requeue_pins(chat_id, now)
                 return
             if await tx.mark_greeted(chat_id, now):
                 text = await unknown_group_greeting(tx, self.settings)

@@ -244,7 +244,7 @@ class BroadcastService:
         notice: Notice | None = None,
     ) -> Compose:
         if draft.step is Step.AGENCIES:
-            agencies = [a for a in await tx.active_agencies() if not a.is_coordinators]
+            agencies = [a for a in await tx.active_agencies() if a.is_agency]
             return Compose(draft, problem, notice, agencies=agencies)
         if draft.step is Step.PREVIEW:
             recipients = await self._recipients(tx, draft)

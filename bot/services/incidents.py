@@ -167,6 +167,7 @@ class IncidentService:
         else:
             await tx.add_event(incident_id, EventKind.ROUTED_TO_NOBODY, now)
             await self.publisher.post_to_operators(tx, view, now)
+        await self.publisher.post_to_feed(tx, view, now)
         await reconcile(tx, view, self.reminder_policy, now)
         await self.publisher.confirm_report(tx, view, [a.name for a in agencies], now)
         return Submitted(incident_id, [a.name for a in agencies], not agencies)
@@ -583,14 +584,14 @@ class IncidentService:
         routed = {r.agency_id for r in view.responses}
         async with self.store.read() as tx:
             agencies = await tx.active_agencies()
-        return [a for a in agencies if not a.is_coordinators and a.id not in routed]
+        return [a for a in agencies if a.is_agency and a.id not in routed]
 
     async def add_agency(self, incident_id: int, agency_id: int, by_user: int) -> Result:
         now = self.clock.now()
         async with self.store.transaction() as tx:
             view = await tx.incident_view(incident_id)
             agency = await tx.agency(agency_id)
-            if view is None or agency is None or not agency.active or agency.is_coordinators:
+            if view is None or agency is None or not agency.active or not agency.is_agency:
                 return Result(Outcome.NOT_FOUND)
             if view.incident.lifecycle.closed:
                 return Result(Outcome.CLOSED, view)

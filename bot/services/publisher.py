@@ -17,6 +17,7 @@ from datetime import datetime
 
 from telegram import InlineKeyboardMarkup
 
+from bot.i18n import t
 from bot.render.alerts import card_link_label, duty_alert, mention_line
 from bot.render.cards import (
     assignee_unreachable_text,
@@ -48,13 +49,23 @@ from models.incidents import (
     Source,
 )
 from models.info import Info, InfoKind
-from models.outbox import COPY_SOURCE, LINK, OutgoingMessage, Priority, SendMethod, changes
+from models.outbox import (
+    COPY_SOURCE,
+    LINK,
+    NO_PIN_RIGHTS,
+    PIN_RIGHTS_NOTICE,
+    OutgoingMessage,
+    Priority,
+    SendMethod,
+    changes,
+)
 from models.refs import (
     PostKind,
     RefKind,
     card_ref,
     duty_ref,
     escalation_ping_ref,
+    feed_ref,
     info_ref,
     ops_ref,
     parts_of,
@@ -64,6 +75,8 @@ from models.refs import (
 from models.reminders import ReminderKind, still_holds
 
 log = logging.getLogger(__name__)
+
+ADMINISTRATOR = "administrator"  # the bot's status in a group where it may pin
 
 # Alerts of these severities always ring; the others as `ALERT_RING_BELOW_HIGH` says.
 RINGING = frozenset({Severity.CRITICAL, Severity.HIGH})
@@ -99,14 +112,19 @@ OPERATOR_ROLES = (Role.DISPATCHER.value, Role.COORDINATOR.value)
 COORDINATOR_ROLES = (Role.COORDINATOR.value,)
 
 
-async def operator_chats(tx: Tx, settings: Settings) -> list[tuple[int, int | None, Language]]:
-    """Where the 112 room is reached — the coordinators' group and every dispatcher and
-    coordinator who started the bot, admins when there is nobody — with the language of each
-    (chat id, forum topic, language)."""
+async def operator_chats(
+    tx: Tx, settings: Settings, *, with_feed: bool = False
+) -> list[tuple[int, int | None, Language]]:
+    """Where the 112 room is reached — the coordinators' group (and the operators' feed, when
+    `with_feed`: reminders) and every dispatcher and coordinator who started the bot, admins
+    when there is nobody — with the language of each (chat id, forum topic, language)."""
     chats: list[tuple[int, int | None, Language]] = []
     group = await tx.coordinators_agency()
     if group is not None:
         chats.append((group.chat_id, group.thread_id, settings.default_language))
+    feed = await tx.operators_agency() if with_feed else None
+    if feed is not None:
+        chats.append((feed.chat_id, feed.thread_id, settings.default_language))
     people = await tx.user_ids_with_roles(OPERATOR_ROLES)
     if not people and group is None:
         people = await tx.admins_to_notify(settings.admin_user_ids)
@@ -242,6 +260,65 @@ class Publisher:
             )
             await tx.add_post(incident.id, ref, PostKind.OPS, chat_id)
             await self.post_attachments(tx, view, chat_id, thread_id, now)
+
+    async def post_to_feed(self, tx: Tx, view: IncidentView, now: datetime) -> None:
+        """Every incident's card in the 112 operators' feed, when one is registered: one
+        message with the dispatchers' buttons, edited in place like every card (no map pin or
+        photos, so a flood day's calls fit in Telegram's limit for one group); a critical
+        incident is pinned while open."""
+        feed = await tx.operators_agency()
+        if feed is None:
+            return
+        incident = view.incident
+        ref = feed_ref(incident.id)
+        language = self.group_language
+        await tx.enqueue(
+            text_message(
+                feed.chat_id,
+                self._ops_text(language, view),
+                priority=Priority.URGENT,
+                keyboard=card_keyboard(language, view, None),
+                thread_id=feed.thread_id,
+                ref=ref,
+                protect=True,  # the reporter's phone number is on it
+            ),
+            now,
+        )
+        await tx.add_post(incident.id, ref, PostKind.FEED, feed.chat_id)
+        await self._keep_pinned(tx, view, feed.chat_id, ref, False, now)
+
+    async def _keep_pinned(
+        self, tx: Tx, view: IncidentView, chat_id: int, ref: str, pinned: bool, now: datetime
+    ) -> None:
+        """Pin the feed's card of a critical open incident, unpin it once it is neither. A pin
+        the bot may not make falls back to saying, once per chat, that it needs the right."""
+        incident = view.incident
+        wanted = incident.pinned_in_feed
+        if wanted == pinned:
+            return
+        feed = await tx.operators_agency()
+        thread_id = feed.thread_id if feed is not None and feed.chat_id == chat_id else None
+        explain = text_message(
+            chat_id,
+            t(self.group_language, "feed.pin_rights"),
+            priority=Priority.NOTICE,
+            thread_id=thread_id,
+            quiet=True,
+        )
+        method = SendMethod.PIN_CHAT_MESSAGE if wanted else SendMethod.UNPIN_CHAT_MESSAGE
+        payload: dict[str, object] = {"disable_notification": True} if wanted else {}
+        pin = OutgoingMessage(
+            chat_id, method, payload, Priority.URGENT, target_ref=ref, fallback=explain
+        )
+        await tx.set_pinned(incident.id, ref, wanted)
+        status = await tx.bot_status_in(chat_id)
+        if status is None or status == ADMINISTRATOR:
+            await tx.enqueue(pin, now)  # refused after all: the outbox says why, once
+            return
+        # Known not to be an admin there: the pin waits for a promotion without asking.
+        await tx.enqueue_parked(pin, now, f"{NO_PIN_RIGHTS} (the bot is not an admin here)")
+        if await tx.first_notice(chat_id, PIN_RIGHTS_NOTICE, now):
+            await tx.enqueue(explain, now)
 
     async def confirm_report(
         self, tx: Tx, view: IncidentView, agency_names: list[str], now: datetime
@@ -427,6 +504,10 @@ class Publisher:
             elif post.kind == PostKind.OPS:
                 language = await self._chat_language(tx, post.chat_id)
                 rendered = self._ops_text(language, view), card_keyboard(language, view, None)
+            elif post.kind == PostKind.FEED:
+                language = self.group_language
+                rendered = self._ops_text(language, view), card_keyboard(language, view, None)
+                await self._keep_pinned(tx, view, post.chat_id, post.ref, post.pinned, now)
             elif post.kind == PostKind.ESCALATION:
                 language = await self._chat_language(tx, post.chat_id)
                 agency_id = post.agency_id or 0

@@ -287,7 +287,7 @@ class ReminderService:
         coordinator (and their group), until one presses 🙋 Ambil alih or routes it."""
         incident = view.incident
         minutes = _minutes(now - incident.created_at)
-        for chat_id, thread_id, language in await operator_chats(tx, self.settings):
+        for chat_id, thread_id, language in await operator_chats(tx, self.settings, with_feed=True):
             text = t(
                 language,
                 "remind.unowned",
@@ -573,7 +573,7 @@ class ReminderService:
     ) -> None:
         incident = view.incident
         hours = max(1, round((now - incident.created_at).total_seconds() / 3600))
-        for chat_id, thread_id, language in await operator_chats(tx, self.settings):
+        for chat_id, thread_id, language in await operator_chats(tx, self.settings, with_feed=True):
             text = t(
                 language,
                 "remind.open_long",

@@ -884,7 +884,9 @@ class BotApi:
         if msg is None:
             raise bad_request("message to pin not found")
         self._pin_rights(chat)
-        chat.pinned_message_id = msg.message_id
+        if msg.message_id in chat.pinned_ids:
+            chat.pinned_ids.remove(msg.message_id)
+        chat.pinned_ids.append(msg.message_id)
         self.state.add_service_message(
             chat,
             None,
@@ -897,8 +899,10 @@ class BotApi:
         chat = self.state.writable_chat(p.chat_id())
         self._pin_rights(chat)
         message_id = p.get_int("message_id")
-        if message_id is None or message_id == chat.pinned_message_id:
-            chat.pinned_message_id = None
+        if message_id is None:
+            message_id = chat.pinned_message_id  # the most recent one
+        if message_id in chat.pinned_ids:
+            chat.pinned_ids.remove(message_id)
         return True
 
     def _readable_chat(self, p: Params) -> SimChat:

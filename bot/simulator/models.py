@@ -90,10 +90,15 @@ class SimChat:
     username: str | None = None
     migrated_to: int | None = None
     topics: dict[int, str] = field(default_factory=dict)
-    pinned_message_id: int | None = None
+    # Pinned messages, the most recent last (a group may pin many; getChat shows the last).
+    pinned_ids: list[int] = field(default_factory=list)
     # The reply keyboard a person currently sees under the input field (None: normal keyboard).
     reply_keyboard: dict[str, Any] | None = None
     bot_ever_member: bool = False
+
+    @property
+    def pinned_message_id(self) -> int | None:
+        return self.pinned_ids[-1] if self.pinned_ids else None
 
     @property
     def is_group(self) -> bool:

@@ -33,6 +33,7 @@ _AGENCY_COLUMNS = ", ".join(_AGENCY_NAMES)
 # id at every execution, to check the value against that condition; so `_AGENCY` too.
 _COORDINATORS = f"'{AgencyKind.COORDINATORS.value}'"
 _AGENCY = f"'{AgencyKind.AGENCY.value}'"
+_OPERATORS = f"'{AgencyKind.OPERATORS.value}'"  # as agencies_one_operators spells it
 
 
 def _agency(row: NamedRow) -> Agency:
@@ -152,6 +153,11 @@ class AgencyQueries:
         found = await self._agencies(f"active = 1 AND kind = {_COORDINATORS}", ())
         return found[0] if found else None
 
+    async def operators_agency(self) -> Agency | None:
+        """The 112 operators' feed, when one is registered."""
+        found = await self._agencies(f"active = 1 AND kind = {_OPERATORS}", ())
+        return found[0] if found else None
+
     async def save_agency(
         self,
         *,
@@ -248,6 +254,26 @@ class AgencyQueries:
             (chat_id, chat_type, title, bot_status, to_db_time(now)),
         )
         return not known
+
+    async def bot_status_in(self, chat_id: int) -> str | None:
+        """The bot's status in a group as Telegram last told it (None: never told)."""
+        row = await fetch_one(
+            self.db, "SELECT bot_status FROM known_chats WHERE chat_id = ?", (chat_id,)
+        )
+        return None if row is None else str(row["bot_status"])
+
+    async def first_notice(self, chat_id: int, notice: str, now: datetime) -> bool:
+        """Record that `notice` was said in this chat; False when it was said already."""
+        cursor = await self.db.execute(
+            "INSERT INTO chat_notices (chat_id, notice, said_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (chat_id, notice) DO NOTHING",
+            (chat_id, notice, to_db_time(now)),
+        )
+        return cursor.rowcount == 1
+
+    async def forget_notices(self, chat_id: int) -> None:
+        """The chat changed (the bot was promoted): what was said once there may be said again."""
+        await self.db.execute("DELETE FROM chat_notices WHERE chat_id = ?", (chat_id,))
 
     async def mark_greeted(self, chat_id: int, now: datetime) -> bool:
         """Record that an unregistered group was told so; False when it already was."""

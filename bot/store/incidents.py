@@ -162,6 +162,7 @@ class Post:
     # a send or an edit of it is still on its way: only then is `shown` what people see.
     shown: Shown | None = None
     settled: bool = False
+    pinned: bool = False  # the feed's copy of a critical incident, while open
 
 
 class IncidentQueries:
@@ -345,6 +346,22 @@ class IncidentQueries:
             )
             params = tuple(agency_ids)
         rows = await fetch_all(self.db, sql, params)
+        return [row["id"] for row in rows]
+
+    async def open_without_feed_card(self) -> list[int]:
+        """Open incidents the operators' feed has no card of (it was registered after them),
+        oldest first."""
+        rows = await fetch_all(
+            self.db,
+            f"""
+            SELECT i.id FROM incidents i
+            WHERE i.lifecycle = {_OPEN}
+              AND NOT EXISTS (SELECT 1 FROM incident_posts p
+                              WHERE p.incident_id = i.id AND p.kind = '{PostKind.FEED.value}')
+            ORDER BY i.id
+            """,
+            (),
+        )
         return [row["id"] for row in rows]
 
     async def reports_since(self, reporter_id: int, since: datetime) -> list[datetime]:
@@ -626,7 +643,7 @@ class IncidentQueries:
             self.db,
             f"""
             SELECT p.incident_id, p.ref, p.kind, p.chat_id, p.agency_id, p.assignment_id,
-                   {SHOWN_COLUMNS},
+                   p.pinned, {SHOWN_COLUMNS},
                    NOT EXISTS (SELECT 1 FROM outbox o
                                 WHERE o.status = {OUTBOX_PENDING} AND o.ref IS NOT NULL
                                   AND o.ref = p.ref)
@@ -651,9 +668,17 @@ class IncidentQueries:
                 assignment_id=row["assignment_id"],
                 shown=None if row["shown_buttons"] is None else shown_from_row(row),
                 settled=bool(row["settled"]),
+                pinned=bool(row["pinned"]),
             )
             for row in rows
         ]
+
+    async def set_pinned(self, incident_id: int, ref: str, pinned: bool) -> None:
+        """Whether the post `ref` is to be pinned (as its pin or unpin is queued)."""
+        await self.db.execute(
+            "UPDATE incident_posts SET pinned = ? WHERE incident_id = ? AND ref = ?",
+            (int(pinned), incident_id, ref),
+        )
 
     # --- people to tell ---
 

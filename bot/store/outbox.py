@@ -13,6 +13,7 @@ from bot.store.codec import from_db_time, from_json, maybe_time, to_db_time, to_
 from bot.store.messages import SHOWN_COLUMNS, MessageQueries, shown_from_row
 from bot.store.rows import NamedRow, fetch_all, fetch_one
 from models.outbox import (
+    NO_PIN_RIGHTS,
     OutboxItem,
     OutboxStatus,
     OutgoingMessage,
@@ -321,6 +322,56 @@ class OutboxQueries(MessageQueries):
               AND (last_error LIKE 'Forbidden%' OR last_error LIKE 'no sent message%')
             """,
             (OutboxStatus.PENDING.value, to_db_time(now), chat_id),
+        )
+        if cursor.rowcount:
+            self.wrote_outbox = True
+        return cursor.rowcount
+
+    async def enqueue_parked(self, message: OutgoingMessage, now: datetime, reason: str) -> None:
+        """Write a message that may not go yet, parked with `reason` (a pin where the bot is
+        known not to be an admin: `requeue_pins` sends it once the bot is promoted)."""
+        at = to_db_time(now)
+        await self.db.execute(
+            """
+            INSERT INTO outbox (chat_id, method, payload, priority, ref, target_ref,
+                                not_before, created_at, fallback, status, last_error)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            (
+                message.chat_id,
+                message.method.value,
+                to_json(message.payload),
+                int(message.priority),
+                message.ref,
+                message.target_ref,
+                at,
+                at,
+                None if message.fallback is None else to_json(message_to_dict(message.fallback)),
+                OutboxStatus.PARKED.value,
+                reason[:1000],
+            ),
+        )
+
+    async def requeue_pins(self, chat_id: int, now: datetime) -> int:
+        """The bot was promoted in this chat: pin again what it was refused leave to pin and is
+        still to be pinned (a feed card of an open critical incident), and unpin what it could
+        not unpin. Each keeps its place in the chat's order."""
+        cursor = await self.db.execute(
+            f"""
+            UPDATE outbox SET status = ?, not_before = ?, last_error = NULL
+            WHERE chat_id = ? AND status = {_PARKED}
+              AND last_error LIKE '{NO_PIN_RIGHTS}%'
+              AND (method = ? OR (method = ? AND target_ref IN (
+                    SELECT ref FROM incident_posts WHERE chat_id = ? AND pinned = 1)))
+            """,
+            (
+                OutboxStatus.PENDING.value,
+                to_db_time(now),
+                chat_id,
+                SendMethod.UNPIN_CHAT_MESSAGE.value,
+                SendMethod.PIN_CHAT_MESSAGE.value,
+                chat_id,
+            ),
         )
         if cursor.rowcount:
             self.wrote_outbox = True
