@@ -65,6 +65,17 @@ _TARGETING = frozenset(
 )
 
 
+# The calls that change what a message already sent shows (a pin or a reply under it does not).
+RESHAPING = frozenset(
+    {
+        SendMethod.EDIT_MESSAGE_TEXT,
+        SendMethod.EDIT_MESSAGE_REPLY_MARKUP,
+        SendMethod.EDIT_MESSAGE_CAPTION,
+        SendMethod.DELETE_MESSAGE,
+    }
+)
+
+
 # A message that links to another one (an on-duty member's alert to the card in the group)
 # names it in its payload as {"ref": <ref>, "text": <label>} under this key; the outbox adds the
 # button once the linked message has been sent, where Telegram has message links.

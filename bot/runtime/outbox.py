@@ -174,6 +174,8 @@ class OutboxSender:
         async with self.store.lookup() as tx:
             items = await tx.due_outbox(self.store.clock.now(), BATCH)
         started = 0
+        starting: list[OutboxItem] = []  # marked as attempted together, then started
+        chats: set[int] = set()
         soonest: float | None = None
         # Refs of messages not sent yet: in flight, or ahead in this pass.
         coming = set(self._inflight_refs.values())
@@ -185,7 +187,7 @@ class OutboxSender:
                 coming.add(item.ref)
             if linked_first:
                 continue  # the message it links to goes first (an alert after its card)
-            if item.chat_id in self._inflight:
+            if item.chat_id in self._inflight or item.chat_id in chats:
                 continue  # one message at a time per chat keeps its order
             if self.pacer is not None:
                 # Only chats the pacer would let through now take a slot; the bot's rate
@@ -197,8 +199,12 @@ class OutboxSender:
             self.idle.clear()
             if item.ref is not None:
                 self._inflight_refs[item.chat_id] = item.ref
-            self._inflight[item.chat_id] = asyncio.create_task(self._send(item))
+            starting.append(item)
+            chats.add(item.chat_id)
             started += 1
+        await self._mark_attempted(starting)
+        for item in starting:
+            self._inflight[item.chat_id] = asyncio.create_task(self._send(item))
         if items and not started and not self._inflight and soonest is None:
             soonest = self.poll_interval  # everything due is waiting on something else
         return started, soonest
@@ -269,11 +275,6 @@ class OutboxSender:
                 }
         if isinstance(link, dict):
             await self._add_link(params, link)
-        if item.ref is not None and not item.method.targets_existing_message:
-            # Others will edit this message: if we die before its id is recorded, the next
-            # start must know a copy may already be in the chat.
-            async with self.store.transaction() as tx:
-                await tx.mark_attempted(item, self.store.clock.now())
         try:
             result = await self.bot.do_api_request(
                 item.method.value, api_kwargs=params, rate_limit_args=FROM_OUTBOX
@@ -330,6 +331,19 @@ class OutboxSender:
         else:
             await self._mark_sent(item, _message_id(result), shows)
 
+    async def _mark_attempted(self, items: list[OutboxItem]) -> None:
+        """Sends about to start of messages others will edit: if we die before their ids are
+        recorded, the next start must know a copy may already be in the chat. All of one pass
+        in one statement (it commits on its own); a send that then does not go clears it."""
+        ids = [
+            item.id
+            for item in items
+            if item.ref is not None and not item.method.targets_existing_message
+        ]
+        if ids:
+            async with self.store.single_write() as tx:
+                await tx.mark_attempted(ids, self.store.clock.now())
+
     async def _add_link(self, params: dict[str, Any], link: dict[str, Any]) -> None:
         """The button to the message `link` names, under the others, once it has been sent.
         What the message shows is recorded without it (the same link is added to each edit)."""
@@ -380,7 +394,11 @@ class OutboxSender:
             # that message is usually in flight right now.
             wait = LINK_WAIT if LINK in item.payload else 1.0
             await self._postpone(
-                item, min(wait, self.max_backoff), "target not sent yet", count=False
+                item,
+                min(wait, self.max_backoff),
+                "target not sent yet",
+                count=False,
+                delivered=False,  # not tried: no copy of it exists
             )
             return False
         if not required:

@@ -462,7 +462,7 @@ class Publisher:
         edit = edit_message(post.chat_id, post.ref, erased_text(language, info), None)
         if post.settled and not changes(edit, post.shown):
             return
-        await tx.enqueue(edit, now)
+        await tx.enqueue(edit, now, supersede=not post.settled)
 
     # --- re-rendering everywhere ---
 
@@ -538,7 +538,7 @@ class Publisher:
                     **edit.payload,
                     LINK: _card_link(language, card_ref(incident_id, agency_id)),
                 }
-                await tx.enqueue(replace(edit, payload=payload), now)
+                await tx.enqueue(replace(edit, payload=payload), now, supersede=not post.settled)
                 continue
             elif post.kind == PostKind.REMINDER:
                 parts = parts_of(post.ref, RefKind.REMINDER)
@@ -570,7 +570,8 @@ class Publisher:
             edit = edit_message(post.chat_id, post.ref, *rendered)
             if post.settled and not changes(edit, post.shown):
                 continue  # it shows this already (Telegram refuses an edit that changes nothing)
-            await tx.enqueue(edit, now)
+            # Settled: no edit of it is waiting, so none to supersede.
+            await tx.enqueue(edit, now, supersede=not post.settled)
         return view
 
     async def _agency_card(

@@ -35,6 +35,7 @@ _NAMED_REFERENCES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _SPACES = " \t\r\n\f\v"
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,64})?")
 _MENTION_RE = re.compile(r"(?<![A-Za-z0-9_])@[A-Za-z0-9_]{3,32}")
+_SPECIAL = re.compile(r"[&<>]")  # what the HTML parser stops at; the rest is plain text
 
 
 class EntityParseError(ValueError):
@@ -90,8 +91,11 @@ class _HtmlParser:
                     f'Unescaped ">" at byte offset {self.byte_offset(self.pos)}; use &gt;'
                 )
             else:
-                self.emit(char)
-                self.pos += 1
+                # A run of plain text up to the next character with a meaning, at once.
+                special = _SPECIAL.search(self.source, self.pos + 1)
+                end = len(self.source) if special is None else special.start()
+                self.emit(self.source[self.pos : end])
+                self.pos = end
         if self.stack:
             raise EntityParseError(
                 f'Can\'t find end tag corresponding to start tag "{self.stack[-1].name}"'

@@ -86,6 +86,7 @@ class Tx(
         self.db = db
         self.wrote_outbox = False
         self.scheduled_reminders: list[tuple[int, datetime]] = []
+        self.language_codes = {}
 
 
 @dataclass(slots=True)

@@ -30,6 +30,7 @@ from models.incidents import (
     Source,
     TimelineEvent,
 )
+from models.outbox import RESHAPING
 from models.refs import PostKind
 from models.shown import Shown
 from models.users import display_name
@@ -38,6 +39,8 @@ from models.users import display_name
 # that list open incidents so that they are planned with that index: SQLite uses a partial index
 # only when the statement's text implies its condition.
 _OPEN = f"'{Lifecycle.OPEN.value}'"
+# The outbox calls that change what a sent message shows, written into the SQL text.
+_RESHAPING = ", ".join(f"'{method.value}'" for method in sorted(RESHAPING))
 
 _INCIDENT_COLUMNS = """
     i.id, i.type, i.severity, i.lifecycle, i.source, i.reporter_id, i.reporter_phone,
@@ -159,7 +162,8 @@ class Post:
     agency_id: int | None
     assignment_id: int | None
     # What the posted message shows, once sent (None: not sent yet, or not known), and whether
-    # a send or an edit of it is still on its way: only then is `shown` what people see.
+    # a send, an edit or a deletion of it is still on its way: only then is `shown` what people
+    # see. (A reply under it or a pin waiting changes nothing it shows.)
     shown: Shown | None = None
     settled: bool = False
     pinned: bool = False  # the feed's copy of a critical incident, while open
@@ -649,7 +653,8 @@ class IncidentQueries:
                                   AND o.ref = p.ref)
                    AND NOT EXISTS (SELECT 1 FROM outbox o
                                     WHERE o.status = {OUTBOX_PENDING} AND o.target_ref IS NOT NULL
-                                      AND o.target_ref = p.ref) AS settled
+                                      AND o.target_ref = p.ref
+                                      AND o.method IN ({_RESHAPING})) AS settled
             FROM incident_posts p
                  LEFT JOIN message_refs r ON r.ref = p.ref
                  LEFT JOIN bot_messages b

@@ -93,16 +93,20 @@ class OutboxQueries(MessageQueries):
     db: aiosqlite.Connection
     wrote_outbox: bool
 
-    async def enqueue(self, message: OutgoingMessage, now: datetime) -> int:
+    async def enqueue(
+        self, message: OutgoingMessage, now: datetime, *, supersede: bool = True
+    ) -> int:
         """Write a message to the outbox; it is sent once the transaction commits. (An edit
         that would change nothing is not sent: the sender compares it with what its message
         shows, see `bot.runtime.outbox`.)
 
         A new edit of a message supersedes the edits of it still waiting: only the newest
         content is sent, so a card changed five times while Telegram made us wait is edited once.
+        `supersede=False`: the caller knows nothing is waiting for that message (a settled
+        post), so there is nothing to look for.
         """
         at = to_db_time(now)
-        superseded = _SUPERSEDES.get(message.method)
+        superseded = _SUPERSEDES.get(message.method) if supersede else None
         if superseded and message.target_ref is not None:
             marks = ", ".join("?" for _ in superseded)
             await self.db.execute(
@@ -262,11 +266,12 @@ class OutboxQueries(MessageQueries):
                 (item.ref, item.chat_id, message_id, at),
             )
 
-    async def mark_attempted(self, item: OutboxItem, now: datetime) -> None:
-        """A send whose outcome we may never learn is about to start."""
+    async def mark_attempted(self, ids: list[int], now: datetime) -> None:
+        """Sends whose outcome we may never learn are about to start (one statement)."""
+        marks = ", ".join("?" for _ in ids)
         await self.db.execute(
-            "UPDATE outbox SET attempted_at = ? WHERE id = ? AND status = ?",
-            (to_db_time(now), item.id, OutboxStatus.PENDING.value),
+            f"UPDATE outbox SET attempted_at = ? WHERE id IN ({marks}) AND status = ?",
+            (to_db_time(now), *ids, OutboxStatus.PENDING.value),
         )
 
     async def clear_attempted(self, item: OutboxItem) -> None:

@@ -56,6 +56,9 @@ class _ForgetsReports(Protocol):
 
 class UserQueries:
     db: aiosqlite.Connection
+    # Each person's Telegram language as read in this transaction (None: they have none), so
+    # a change told in many chats reads it once per person; `record_person` forgets it.
+    language_codes: dict[int, str | None]
 
     async def record_person(
         self,
@@ -69,6 +72,7 @@ class UserQueries:
         started: bool = False,
     ) -> None:
         """Insert or refresh a person from what Telegram tells about them."""
+        self.language_codes.pop(user_id, None)
         at = to_db_time(now)
         await self.db.execute(
             """
@@ -103,8 +107,12 @@ class UserQueries:
 
     async def language_of(self, user_id: int, default: Language) -> Language:
         """The language to write to this person in (their Telegram language, or `default`)."""
-        person = await self.person(user_id)
-        return pick_language(person.language_code if person else None, default)
+        if user_id not in self.language_codes:
+            row = await fetch_one(
+                self.db, "SELECT language_code FROM users WHERE id = ?", (user_id,)
+            )
+            self.language_codes[user_id] = None if row is None else row["language_code"]
+        return pick_language(self.language_codes[user_id], default)
 
     async def person_by_username(self, username: str) -> Person | None:
         row = await fetch_one(
