@@ -250,12 +250,13 @@ async def add_incidents(
     reminder_due: datetime | None = None,
     kind: IncidentType = IncidentType.FIRE,
     seed: int = 1,
+    spread: timedelta = timedelta(days=365),
 ) -> list[int]:
     """`count` incidents straight into the store, one transaction per thousand, shaped like the
     service writes them: the incident, a response per agency, the timeline, the posted cards and
     their outbox rows. The last `open_count` stay open with a pending acknowledgement reminder
-    per agency (due at `reminder_due`, default in a day); the rest were resolved. Returns the ids
-    of the open ones."""
+    per agency (due at `reminder_due`, default in a day); the rest were resolved. Each was reported
+    at a random time within `spread` before now. Returns the ids of the open ones."""
     rng = random.Random(seed)
     now = store.clock.now()
     due = to_db_time(reminder_due or now + timedelta(days=1))
@@ -277,7 +278,7 @@ async def add_incidents(
             for offset in range(size):
                 incident_id = first + offset
                 is_open = done + offset >= count - open_count
-                created = now - timedelta(minutes=rng.randint(1, 60 * 24 * 365))
+                created = now - timedelta(minutes=rng.randint(1, int(spread.total_seconds() // 60)))
                 at = to_db_time(created)
                 closed = None if is_open else to_db_time(created + timedelta(hours=1))
                 incidents.append(

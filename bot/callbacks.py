@@ -65,6 +65,8 @@ class ButtonAction(StrEnum):
     ACK_ON_BEHALF = "ack.for"
     OPEN_INCIDENT = "open"
     TAKE_OWNERSHIP = "own"  # 🙋 Ambil alih: a dispatcher owns a call no agency is routed to
+    MERGE_SIMILAR = "sim.mg"  # 🔗 Gabungkan ke #12: merge a report hinted as a duplicate
+    NOT_SIMILAR = "sim.no"  # ✖️ Bukan duplikat: the hint leaves both cards
 
     REPORT_TYPE = "rp.t"
     REPORT_FAR_OK = "rp.far"
@@ -211,6 +213,15 @@ class IncidentButton(Button):
     """A button about a whole incident: manage it, open it in private, resolve or reopen it."""
 
     incident_id: int
+
+
+@family(ButtonAction.MERGE_SIMILAR, ButtonAction.NOT_SIMILAR)
+@dataclass(frozen=True, slots=True)
+class SimilarChoice(Button):
+    """A dispatcher's answer to a duplicate hint: the report and the incident it may repeat."""
+
+    incident_id: int
+    of_id: int
 
 
 # --- the assign picker: the person who opened it travels along, for it is theirs ---

@@ -151,8 +151,9 @@ async def scene_agencies(script: Script) -> None:
 
 
 async def scene_incident(script: Script) -> None:
-    """A house fire from report to resolution, with a duplicate merged by the dispatcher, a
-    question to the reporters and a note for every agency."""
+    """A house fire from report to resolution, with a second report found to repeat it and
+    merged by the dispatcher with one press, a question to the reporters and a note for every
+    agency."""
     sim = script.sim
     admin, dita = script.person("Yusuf"), script.person("Dita", language_code="id")
     await script.says(dita, "/start")
@@ -178,12 +179,16 @@ async def scene_incident(script: Script) -> None:
     bram = script.person("Bram", language_code="id")
     await script.says(bram, "/lapor")
     await script.press(bram, script.last(sim.private_chat(bram)), "Kebakaran")
-    await script.says(bram, "Jl. Rajawali dekat pasar, rumah kayu")
+    await script.does(sim.send_location(bram, -2.2101, 113.9144))  # 80 m from Ani's pin
     await script.says(bram, "Ada rumah terbakar, asapnya tinggi sekali")
     await script.press(bram, script.last(sim.private_chat(bram)), "Tidak tahu")
     await script.says(bram, "Lewati")
     await script.press(bram, script.last(sim.private_chat(bram)), "Kirim laporan")
-    await script.says(dita, "/gabungkan 2 1")
+    # Bram's report is found to repeat Ani's at once; Dita merges it with one press in the
+    # 112 room's feed.
+    room = script.groups["operator"]
+    sim.add_member(room, dita)
+    await script.press(dita, script.with_button(room, "Gabungkan ke #1"), "Gabungkan ke #1")
 
     await script.press(rudi, script.card(damkar, 1), "Terima")
     # Sari is on duty: the call reached her phone as a private alert, and she takes it there.
@@ -215,7 +220,6 @@ async def scene_unowned_call(script: Script) -> None:
     sim = script.sim
     dita = script.person("Dita")
     inbox, room = sim.private_chat(dita), script.groups["operator"]
-    sim.add_member(room, dita)
     await script.says(
         dita,
         "/baru lainnya | Jl. Kinibalu 3 dekat masjid | pohon tumbang menutup jalan | | Pak Anang",

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from models.duplicates import DuplicatePolicy
 from models.incidents import Severity
 from models.reminders import ReminderPolicy
 
@@ -137,6 +138,22 @@ class Settings(BaseSettings):
     )
     ack_timeout_low_seconds: int = Field(
         default=600, ge=10, le=7200, description="Reminder to a silent agency: low severity."
+    )
+    duplicate_window_minutes: int = Field(
+        default=60,
+        ge=0,
+        le=1440,
+        description="Duplicate reports: compare with open incidents reported this long before "
+        "(0: off).",
+    )
+    duplicate_distance_meters: int = Field(
+        default=500, ge=10, le=10000, description="Duplicate reports: two pins at most this far."
+    )
+    duplicate_text_threshold: int = Field(
+        default=82,
+        ge=1,
+        le=100,
+        description="Duplicate reports: how alike (0-100) two typed places must be.",
     )
     unmoved_timeout_critical_minutes: int = Field(
         default=3, ge=1, le=240, description="Acknowledged but nobody moving: critical calls."
@@ -319,6 +336,13 @@ class Settings(BaseSettings):
     @property
     def bot_file_url(self) -> str:
         return f"{self.telegram_api_base_url}/file/bot"
+
+    def duplicate_policy(self) -> DuplicatePolicy:
+        return DuplicatePolicy(
+            window=timedelta(minutes=self.duplicate_window_minutes),
+            distance_m=float(self.duplicate_distance_meters),
+            text_threshold=float(self.duplicate_text_threshold),
+        )
 
     def reminder_policy(self) -> ReminderPolicy:
         return ReminderPolicy(

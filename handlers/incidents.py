@@ -24,6 +24,7 @@ from bot.callbacks import (
     PickerButton,
     PickMember,
     SetSeverity,
+    SimilarChoice,
     TaskButton,
 )
 from bot.commands import INCIDENT, MERGE, OPEN, REOPEN, SEVERITY
@@ -313,6 +314,39 @@ async def take_ownership(press: Press, view: IncidentView) -> None:
         await answer_outcome(press, result)
 
 
+async def similar_button(press: Press, button: SimilarChoice) -> None:
+    """🔗 Merge into #12 or ✖️ Not a duplicate, on a report duplicate detection hinted as
+    repeating #12 (the operators' copies and the management card). Merging stays the
+    dispatchers' and coordinators', as the policy says; the hint pressed must still stand."""
+    view = await _view(press.context, button.incident_id)
+    if view is None:
+        await press.refuse("no such incident")
+        return
+    request = await press.authorize(Action.MERGE, _target(view))
+    if request is None:
+        return
+    hint = view.similar_to
+    if hint is None or hint.of_id != button.of_id or view.incident.lifecycle.closed:
+        await press.answer(t(request.language, "similar.decided"), alert=True)
+        return
+    incidents = press.services.incidents
+    if button.action is ButtonAction.MERGE_SIMILAR:
+        result = await incidents.merge(view.incident.id, hint.of_id, request.user.id)
+        done = t(request.language, "similar.merged", id=hint.of_id)
+    else:
+        result = await incidents.not_duplicate(view.incident.id, hint.of_id, request.user.id)
+        done = t(request.language, "similar.dismissed", id=hint.of_id)
+    if result.outcome is Outcome.DONE:
+        await press.answer(done)
+    else:
+        await answer_outcome(press, result)
+    if press.shown.ref is None:
+        # Pressed on the management card (the bot's own, in private): show it as it is now.
+        fresh = await _view(press.context, view.incident.id)
+        if fresh is not None:
+            await press.edit(*await _manage(press.context, request, fresh))
+
+
 async def open_incident(press: Press, view: IncidentView) -> None:
     """Send the full card and timeline to the presser's private chat."""
     services = press.services
@@ -584,6 +618,7 @@ def register(app: App) -> None:
     route(app, PickMember, picker_button)
     route(app, TaskButton, task_button)
     route(app, IncidentButton, incident_button)
+    route(app, SimilarChoice, similar_button)
     route(app, IncidentAgency, manage_button)
     route(app, SetSeverity, manage_button)
     route(app, CancelIncident, manage_button)

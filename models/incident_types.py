@@ -64,3 +64,19 @@ _ENGLISH = {
     IncidentType.COLLAPSE: "collapse",
     IncidentType.OTHER: "other",
 }
+
+
+# Types that one event is often reported as, either way round: a house fire that spreads to the
+# peat behind it, a traffic accident reported as a medical emergency. A new report is compared
+# with open incidents of its own type and of these (duplicate detection, models.duplicates).
+_RELATED: dict[IncidentType, frozenset[IncidentType]] = {
+    IncidentType.FIRE: frozenset({IncidentType.FOREST_FIRE}),
+    IncidentType.FOREST_FIRE: frozenset({IncidentType.FIRE}),
+    IncidentType.TRAFFIC: frozenset({IncidentType.MEDICAL}),
+    IncidentType.MEDICAL: frozenset({IncidentType.TRAFFIC}),
+}
+
+
+def related_types(kind: IncidentType) -> frozenset[IncidentType]:
+    """The types a report of `kind` may repeat: its own and the related ones."""
+    return frozenset({kind}) | _RELATED.get(kind, frozenset())

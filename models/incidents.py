@@ -409,6 +409,24 @@ class Incident:
         return self.severity is Severity.CRITICAL and not self.lifecycle.closed
 
 
+class Basis(StrEnum):
+    """What two reports were compared by (duplicate detection, models.duplicates)."""
+
+    PINS = "pins"
+    TEXT = "text"
+    PIN_TEXT = "pin_text"
+
+
+@dataclass(frozen=True, slots=True)
+class Hint:
+    """A report's open duplicate hint as its card shows it: the incident it may repeat."""
+
+    of_id: int
+    basis: Basis
+    distance_m: int | None  # between the pins (None: compared by words)
+    minutes: int  # how long after that incident's report it came
+
+
 @dataclass(frozen=True, slots=True)
 class IncidentView:
     """An incident with everything a card shows."""
@@ -418,6 +436,10 @@ class IncidentView:
     assignments: list[Assignment] = field(default_factory=list)
     merged_from: list[int] = field(default_factory=list)  # duplicates merged into this one
     infos: tuple[Info, ...] = ()  # questions, answers, additions and notes, oldest first
+    # Duplicate detection: the open incident this report may repeat, and the later reports
+    # that may repeat this one (open hints only).
+    similar_to: Hint | None = None
+    similar: tuple[int, ...] = ()
 
     @property
     def status(self) -> IncidentStatus:
@@ -477,6 +499,8 @@ class EventKind(StrEnum):
     CALLER_LINK = "caller_link"  # a dispatcher made a link for the 112 caller
     CALLER_JOINED = "caller_joined"  # the caller joined by it
     OWNED = "owned"  # a dispatcher took over a call no agency is routed to
+    SIMILAR = "similar"  # the report may repeat an open incident (duplicate detection)
+    NOT_SIMILAR = "not_similar"  # a dispatcher said it does not
 
     @property
     def message_key(self) -> str:

@@ -493,6 +493,7 @@ class Submitted:
     incident_id: int
     agency_names: list[str]
     fallback: bool  # no agency registered for the type: dispatchers and coordinators got it
+    similar_to: int | None = None  # an open incident it may repeat (duplicate detection)
 
 
 MAX_PHOTOS = 5

@@ -49,6 +49,7 @@ from bot.render.cards import (
 from bot.settings import LANGUAGES, Language
 from bot.simulator.entities import parse_html, utf16_len
 from models.agencies import Agency, AgencyKind, Member
+from models.duplicates import Basis, Hint
 from models.incident_types import IncidentType
 from models.incidents import (
     CANCEL_REASONS,
@@ -581,6 +582,11 @@ def test_callback_data_fits_with_large_ids() -> None:
     ]
     # the operators' copy of a call no agency is routed to: 🙋 Ambil alih
     keyboards.append(card_keyboard("id", make_view(incident, []), None))
+    # a report hinted as repeating another: 🔗 merge into it, ✖️ not a duplicate
+    hinted = dataclasses.replace(
+        make_view(incident, []), similar_to=Hint(BIG_INCIDENT - 1, Basis.PINS, 350, 4)
+    )
+    keyboards.append(card_keyboard("id", hinted, None))
     keyboards += [
         assign_picker("id", view, agency, members, BIG_USER)[1],
         manage_card("id", view, [make_agency(BIG_AGENCY + i) for i in range(3)])[1],

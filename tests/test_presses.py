@@ -74,8 +74,8 @@ async def every_kind(sim: TelegramSimulator, harness: BotHarness) -> tuple[City,
     """A city on a manual clock in which the bot has sent one message of every kind with buttons:
     a card, an on-duty member's alert, a task card, a picker, a report's question and review
     card, a management card, an escalation, a broadcast's question, copy and status message, a
-    question picker, a question to a reporter, an offer to add to a report, a note proposal,
-    and an agency-move question."""
+    question picker, a question to a reporter, an offer to add to a report, a duplicate hint, a
+    note proposal, and an agency-move question."""
     clock = ManualClock()
     city = await build_city(sim, harness, clock=clock)
     coordinators = sim.add_group("Koordinator 112", members=[city.admin, city.coordinator])
@@ -167,10 +167,16 @@ async def every_kind(sim: TelegramSimulator, harness: BotHarness) -> tuple[City,
     kinds.append(Kind("question to a reporter", asked, ani))
     eka = sim.add_user("Eka", language_code="id")
     await harness.says(eka, "/start")
-    await report(city, eka, description="Asap tebal dari gudang di belakang pasar")
+    second = await report(city, eka, description="Asap tebal dari gudang di belakang pasar")
     offer = await harness.says(eka, "Sekarang apinya sampai ke atap")
     assert offer.buttons, offer.text
     kinds.append(Kind("addition offer", offer, eka))
+    # Eka's pin is Ani's: her report is hinted as a duplicate, and its management card says so.
+    await sim.press_button(city.dispatcher, city.card("damkar", second), text="⚙️ Kelola")
+    await harness.settle()
+    hinted = sim.bot_messages(sim.private_chat(city.dispatcher))[-1]
+    assert f"🔗 Gabungkan ke #{fire}" in [b for row in hinted.buttons for b in row], hinted.buttons
+    kinds.append(Kind("duplicate hint", hinted, city.dispatcher))
     await sim.send_message(
         rudi, "Kami sudah dekat", chat=damkar, reply_to=city.card("damkar", fire)
     )

@@ -28,6 +28,7 @@ from bot.callbacks import (
     PickerButton,
     PickMember,
     SetSeverity,
+    SimilarChoice,
     TaskButton,
 )
 from bot.i18n import N_, Html, escape, format_clock, t
@@ -246,6 +247,48 @@ def _merged_from_line(language: Language, view: IncidentView) -> str | None:
     return t(language, "card.merged_from", ids=ids)
 
 
+def similar_lines(language: Language, view: IncidentView) -> list[str]:
+    """Duplicate detection's hints while the incident is open: the incident it may repeat,
+    and the later reports that may repeat it."""
+    if view.incident.lifecycle.closed:
+        return []
+    lines = []
+    hint = view.similar_to
+    if hint is not None and hint.distance_m is not None:
+        lines.append(
+            t(
+                language,
+                "card.similar_to_pins",
+                id=hint.of_id,
+                meters=hint.distance_m,
+                minutes=hint.minutes,
+            )
+        )
+    elif hint is not None:
+        lines.append(t(language, "card.similar_to_text", id=hint.of_id, minutes=hint.minutes))
+    if view.similar:
+        ids = ", ".join(f"#{other}" for other in view.similar)
+        lines.append(t(language, "card.similar", ids=ids))
+    return lines
+
+
+def similar_buttons(language: Language, view: IncidentView) -> list[InlineKeyboardButton]:
+    """🔗 Merge into #12 and ✖️ Not a duplicate, for dispatchers, while the hint is open."""
+    hint = view.similar_to
+    if hint is None or view.incident.lifecycle.closed:
+        return []
+    ids = (view.incident.id, hint.of_id)
+    return [
+        _button(
+            t(language, "card.button.merge_similar", id=hint.of_id),
+            SimilarChoice(ButtonAction.MERGE_SIMILAR, *ids),
+        ),
+        _button(
+            t(language, "card.button.not_similar"), SimilarChoice(ButtonAction.NOT_SIMILAR, *ids)
+        ),
+    ]
+
+
 def _assignee(language: Language, assignment: Assignment) -> str:
     state = t(language, ASSIGNMENT_LABELS[assignment.status])
     return f"{escape(short(assignment.user_name, NAME_MAX))} ({state})"
@@ -336,6 +379,7 @@ def _card(
     merged_from = _merged_from_line(language, view)
     if merged_from is not None:
         after.append(merged_from)
+    after += similar_lines(language, view)
     if incident.owner_name is not None and incident.owned_at is not None:
         after.append(
             t(
@@ -429,6 +473,9 @@ def card_keyboard(
         # Routed to no agency, and nobody owns it yet: a dispatcher takes it over.
         take = IncidentButton(ButtonAction.TAKE_OWNERSHIP, incident.id)
         rows.append([_button(t(language, "card.button.take_ownership"), take)])
+    similar = similar_buttons(language, view) if agency_id is None else []
+    if similar:
+        rows.append(similar)  # the dispatchers' copies: merging is theirs
     rows.append(
         [
             ask_button(language, incident.id, agency_id or 0),
@@ -695,6 +742,9 @@ def manage_card(
             _button(label, SetSeverity(ButtonAction.SET_SEVERITY, incident.id, severity.rank))
         )
     rows.append(severity_row)
+    similar = similar_buttons(language, view)
+    if similar:
+        rows.append(similar)
 
     shown = addable[:MANAGE_MAX_AGENCIES]
     if len(addable) > len(shown):
@@ -956,15 +1006,22 @@ def open_list_text(
 
 
 def reporter_confirmation(
-    language: Language, incident_id: int, agency_names: list[str], fallback: bool
+    language: Language,
+    incident_id: int,
+    agency_names: list[str],
+    fallback: bool,
+    similar_to: int | None = None,
 ) -> str:
-    """What the reporter is told on submitting: the number and who was notified."""
+    """What the reporter is told on submitting: the number and who was notified, and gently,
+    when it may repeat an incident already being handled, that their details still help."""
     lines = [t(language, "reporter.received", id=incident_id)]
     if fallback or not agency_names:
         lines.append(t(language, "reporter.sent_to_dispatchers"))
     else:
         names = Html(", ".join(f"<b>{escape(name)}</b>" for name in agency_names))
         lines.append(t(language, "reporter.sent_to", agencies=names))
+    if similar_to is not None:
+        lines.append(t(language, "reporter.similar", id=similar_to))
     lines.append("")
     lines.append(t(language, "reporter.call_112"))
     return "\n".join(lines)

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.services.duplicates import detect
 from bot.services.publisher import Publisher
 from bot.services.reminders import reconcile
 from bot.settings import Settings
 from bot.store import Store, Tx
 from models.agencies import Agency, Member
 from models.clock import Clock
+from models.duplicates import HintState, Report
 from models.incident_types import IncidentType
 from models.incidents import (
     ACKNOWLEDGING,
@@ -114,6 +116,7 @@ class IncidentService:
         self.settings = settings
         self.publisher = publisher  # says every change wherever it must be seen
         self.reminder_policy = settings.reminder_policy()
+        self.duplicate_policy = settings.duplicate_policy()
 
     # --- submission ---
 
@@ -157,6 +160,18 @@ class IncidentService:
         agencies = await tx.routed_agencies(report.kind)
         for agency in agencies:
             await tx.add_response(incident_id, agency.id, now)
+        similar = await detect(
+            tx, Report(incident_id, report.kind, report.location, now), self.duplicate_policy
+        )
+        if similar is not None:
+            # A hint for people, on both cards: the report is filed and posted as always.
+            await tx.add_duplicate_hint(incident_id, similar, now)
+            await tx.add_event(
+                incident_id,
+                EventKind.SIMILAR,
+                now,
+                detail={"other": similar.of_id, "basis": similar.basis.value},
+            )
         view = await tx.incident_view(incident_id)
         assert view is not None
         if agencies:
@@ -169,8 +184,11 @@ class IncidentService:
             await self.publisher.post_to_operators(tx, view, now)
         await self.publisher.post_to_feed(tx, view, now)
         await reconcile(tx, view, self.reminder_policy, now)
+        if similar is not None:
+            await self.publisher.refresh(tx, similar.of_id, now)  # "1 laporan serupa: #13"
         await self.publisher.confirm_report(tx, view, [a.name for a in agencies], now)
-        return Submitted(incident_id, [a.name for a in agencies], not agencies)
+        of_id = similar.of_id if similar is not None else None
+        return Submitted(incident_id, [a.name for a in agencies], not agencies, of_id)
 
     # --- re-rendering everywhere ---
 
@@ -554,8 +572,33 @@ class IncidentService:
                 actor_id=by_user,
                 detail={"other": duplicate_id},
             )
+            # Its hint is settled; later reports hinted as repeating it now point at `into_id`.
+            for hinted in await tx.hints_merged_away(duplicate_id, into_id, now):
+                await self.refresh(tx, hinted, now)
             await self.refresh(tx, duplicate_id, now)
             view = await self.refresh(tx, into_id, now)
+        return Result(Outcome.DONE, view)
+
+    async def not_duplicate(self, incident_id: int, of_id: int, by_user: int) -> Result:
+        """A dispatcher says the report is no duplicate of `of_id`: the hint leaves both cards."""
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            view = await tx.incident_view(incident_id)
+            if view is None:
+                return Result(Outcome.NOT_FOUND)
+            if not await tx.decide_duplicate_hint(
+                incident_id, of_id, HintState.DISMISSED, by_user, now
+            ):
+                return Result(Outcome.ALREADY, view)
+            await tx.add_event(
+                incident_id,
+                EventKind.NOT_SIMILAR,
+                now,
+                actor_id=by_user,
+                detail={"other": of_id},
+            )
+            await self.refresh(tx, of_id, now)
+            view = await self.refresh(tx, incident_id, now)
         return Result(Outcome.DONE, view)
 
     async def set_severity(self, incident_id: int, severity: Severity, by_user: int) -> Result:

@@ -328,7 +328,8 @@ class Publisher:
         if incident.reporter_id is None or incident.source is not Source.REPORT:
             return
         language = await self._language_of(tx, incident.reporter_id)
-        text = reporter_confirmation(language, incident.id, agency_names, not agency_names)
+        similar = view.similar_to.of_id if view.similar_to is not None else None
+        text = reporter_confirmation(language, incident.id, agency_names, not agency_names, similar)
         await tx.enqueue(text_message(incident.reporter_id, text, quiet=True), now)
 
     async def post_task_card(

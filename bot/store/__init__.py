@@ -29,6 +29,7 @@ from bot.store.agencies import AgencyQueries
 from bot.store.broadcasts import BroadcastQueries, Recipient
 from bot.store.conversations import ConversationQueries, Draft
 from bot.store.delivery import DeliveryQueries, UnreachableChat
+from bot.store.duplicates import DuplicateQueries
 from bot.store.erasure import ErasureQueries, Trace
 from bot.store.incidents import IncidentQueries, Post
 from bot.store.info import CallerLink, InfoQueries, NewInfo
@@ -79,6 +80,7 @@ class Tx(
     ErasureQueries,
     ConversationQueries,
     InfoQueries,
+    DuplicateQueries,
 ):
     """The queries available inside one transaction."""
 

@@ -10,10 +10,12 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import from_db_time, from_json, maybe_time, to_db_time, to_json
+from bot.store.duplicates import SIMILAR, SIMILAR_TO
 from bot.store.info import INFO_FROM, INFO_JSON, info_of
 from bot.store.messages import SHOWN_COLUMNS, shown_from_row
 from bot.store.outbox import PENDING as OUTBOX_PENDING
 from bot.store.rows import NamedRow, fetch_all, fetch_one, json_object_of, select_list
+from models.duplicates import Basis, Hint
 from models.incident_types import IncidentType
 from models.incidents import (
     Assignment,
@@ -255,7 +257,8 @@ class IncidentQueries:
                    (SELECT json_group_array({json_object_of(_ASSIGNMENT_COLUMNS)})
                     {_ASSIGNMENTS_FROM} WHERE s.incident_id = i.id) AS assignments,
                    (SELECT json_group_array({INFO_JSON}) {INFO_FROM}
-                    WHERE f.incident_id = i.id) AS infos
+                    WHERE f.incident_id = i.id) AS infos,
+                   {SIMILAR_TO} AS similar_to, {SIMILAR} AS similar
             FROM incidents i LEFT JOIN users u ON u.id = i.reporter_id WHERE i.id = ?
             """,
             (incident_id,),
@@ -265,12 +268,20 @@ class IncidentQueries:
         responses = [_response(r) for r in from_json(row["responses"])]
         assignments = [_assignment(a) for a in from_json(row["assignments"])]
         infos = [info_of(f) for f in from_json(row["infos"])]
+        hint = None
+        if row["similar_to"] is not None:
+            found = from_json(row["similar_to"])
+            hint = Hint(
+                found["of_id"], Basis(found["basis"]), found["distance_m"], found["minutes"]
+            )
         return IncidentView(
             _incident(row),
             sorted(responses, key=lambda r: r.agency_code),  # as responses() orders them
             sorted(assignments, key=lambda a: a.id),
             sorted(from_json(row["merged_ids"])),
             tuple(sorted(infos, key=lambda f: f.id)),
+            similar_to=hint,
+            similar=tuple(sorted(from_json(row["similar"]))),
         )
 
     async def take_ownership(
