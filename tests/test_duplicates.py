@@ -4,6 +4,7 @@ itself (models.duplicates) and the labelled set it is measured on (tests/data)."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -244,3 +245,14 @@ def test_the_labelled_set_is_what_its_script_writes() -> None:
     hard = sum(p["kind"].startswith("hard") for p in stored) / len(stored)
     assert hard >= 0.25, hard
     assert {p["split"] for p in stored} == {"tune", "eval"}
+
+
+def test_a_flood_of_similar_reports_is_counted_on_the_card() -> None:
+    from bot.render.cards import similar_lines
+    from tests.test_cards import make_incident, make_view
+
+    view = dataclasses.replace(make_view(make_incident(id=1), []), similar=tuple(range(2, 42)))
+    (line,) = similar_lines("id", view)
+    assert line == "🔁 Laporan serupa: #2, #3, #4, #5, #6 dan 35 lainnya", line
+    (line,) = similar_lines("en", dataclasses.replace(view, similar=(2, 3)))
+    assert line == "🔁 Similar reports: #2, #3", line

@@ -267,8 +267,13 @@ def similar_lines(language: Language, view: IncidentView) -> list[str]:
     elif hint is not None:
         lines.append(t(language, "card.similar_to_text", id=hint.of_id, minutes=hint.minutes))
     if view.similar:
-        ids = ", ".join(f"#{other}" for other in view.similar)
-        lines.append(t(language, "card.similar", ids=ids))
+        shown = view.similar[:SIMILAR_SHOWN]  # the first reports; a flood of them is counted
+        ids = ", ".join(f"#{other}" for other in shown)
+        more = len(view.similar) - len(shown)
+        if more:
+            lines.append(t(language, "card.similar_more", ids=ids, more=more))
+        else:
+            lines.append(t(language, "card.similar", ids=ids))
     return lines
 
 
@@ -496,6 +501,7 @@ def ask_button(language: Language, incident_id: int, agency_id: int) -> InlineKe
 
 
 INFO_LINE_MAX = 160  # a note quoted on the card
+SIMILAR_SHOWN = 5  # later reports that may repeat an incident, named on its card
 
 
 def info_lines(language: Language, view: IncidentView) -> list[str]:
