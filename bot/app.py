@@ -34,6 +34,7 @@ from bot.services.agencies import AgencyService
 from bot.services.broadcasts import BroadcastService
 from bot.services.conversations import Conversations
 from bot.services.digest import DigestService
+from bot.services.drills import SCENARIOS, DrillService
 from bot.services.erasure import Erasure
 from bot.services.incidents import IncidentService
 from bot.services.info import InfoService
@@ -44,7 +45,7 @@ from bot.services.reachability import chat_refused
 from bot.services.reminders import ReminderService
 from bot.services.routing import RoutingService
 from bot.settings import LANGUAGES, Language, Settings
-from bot.store import Store
+from bot.store import DrillMarker, Store
 from handlers import (
     agencies,
     conversations,
@@ -63,6 +64,7 @@ from handlers import alerts as alert_handlers
 from handlers import (
     broadcasts as broadcast_handlers,
 )
+from handlers import drills as drill_handlers
 from handlers import (
     incidents as incident_handlers,
 )
@@ -70,6 +72,7 @@ from handlers import (
     info as info_handlers,
 )
 from models.clock import Clock, SystemClock
+from models.drills import load_scenarios
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +120,13 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
     broadcasts = BroadcastService(store, clock, settings)
     reminders = ReminderService(store, clock, settings, broadcasts)
     digest = DigestService(store, clock, settings)
-    info = InfoService(store, clock, settings, publisher, incidents)
+    scenarios = load_scenarios(SCENARIOS)
+    info = InfoService(store, clock, settings, publisher, incidents, scenarios)
+    drills = DrillService(store, clock, settings, incidents, scenarios)
+    store.drill_marker = DrillMarker(
+        {language: t(language, "drill.marker") for language in LANGUAGES},
+        settings.default_language,
+    )
     conversations = Conversations(store, clock, settings)  # every flow registered (bot.flows)
     assert app.job_queue is not None
     services = Services(
@@ -127,6 +136,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
         clock=clock,
         incidents=incidents,
         info=info,
+        drills=drills,
         publisher=publisher,
         reminders=reminders,
         digest=digest,
@@ -149,6 +159,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
             broadcasts=broadcasts,
             digest=digest,
             info=info,
+            drills=drills,
         ),
     )
     conversations.give(services)
@@ -191,6 +202,7 @@ def register_handlers(app: App) -> None:
     broadcast_handlers.register(app)  # /riwayatsiaran, /cap and the sent broadcasts' buttons
     info_handlers.register(app)  # ❓ on cards, one-tap answers, /catatan and replies made notes
     alert_handlers.register(app)  # the buttons of on-duty members' private alerts
+    drill_handlers.register(app)  # /latihan (/drill) and its buttons
     conversations.register(app)  # /lapor, /baru, /siaran…, /batal, every other private message
     presses.register(app)  # every button press: decoded, bound to its message, routed (above)
     fallback.register(app)  # unknown commands

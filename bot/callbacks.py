@@ -66,6 +66,11 @@ class ButtonAction(StrEnum):
     OPEN_INCIDENT = "open"
     TAKE_OWNERSHIP = "own"  # 🙋 Ambil alih: a dispatcher owns a call no agency is routed to
     MERGE_SIMILAR = "sim.mg"  # 🔗 Gabungkan ke #12: merge a report hinted as a duplicate
+    DRILL_PICK = "dr.pick"  # /latihan: a scenario chosen
+    DRILL_TOGGLE = "dr.tg"  # an agency in or out of the drill
+    DRILL_START = "dr.go"
+    DRILL_BACK = "dr.back"
+    DRILL_STOP = "dr.stop"
     NOT_SIMILAR = "sim.no"  # ✖️ Bukan duplikat: the hint leaves both cards
 
     REPORT_TYPE = "rp.t"
@@ -222,6 +227,25 @@ class SimilarChoice(Button):
 
     incident_id: int
     of_id: int
+
+
+@family(
+    ButtonAction.DRILL_PICK,
+    ButtonAction.DRILL_TOGGLE,
+    ButtonAction.DRILL_START,
+    ButtonAction.DRILL_BACK,
+    ButtonAction.DRILL_STOP,
+)
+@dataclass(frozen=True, slots=True)
+class DrillButton(Button):
+    """`/latihan`: a scenario (its index) and the agencies chosen (a bit each), or a drill to
+    stop (its number)."""
+
+    value: int
+    agencies: int
+
+    def valid(self) -> bool:
+        return self.agencies < 1 << 20
 
 
 # --- the assign picker: the person who opened it travels along, for it is theirs ---

@@ -98,6 +98,7 @@ BROADCASTS = Command(
     action=Action.VIEW_BROADCASTS,
 )
 CAP = Command("cap", None, N_("cmd.cap"), in_groups=True, action=Action.VIEW_BROADCASTS)
+DRILL = Command("latihan", "drill", N_("cmd.drill"), action=Action.RUN_DRILL)
 SEVERITY = Command(
     "keparahan", "severity", N_("cmd.severity"), in_groups=True, action=Action.CHANGE_SEVERITY
 )
@@ -119,6 +120,7 @@ ALL_COMMANDS: tuple[Command, ...] = (
     BROADCASTS,
     CAP,
     STATS,
+    DRILL,
     ME,
     FORGET,
     REGISTER,

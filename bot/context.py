@@ -20,6 +20,7 @@ from bot.services.agencies import AgencyService
 from bot.services.broadcasts import BroadcastService
 from bot.services.conversations import Conversations
 from bot.services.digest import DigestService
+from bot.services.drills import DrillService
 from bot.services.erasure import Erasure
 from bot.services.incidents import IncidentService
 from bot.services.info import InfoService
@@ -43,6 +44,7 @@ class Services:
     clock: Clock
     incidents: IncidentService
     info: InfoService
+    drills: DrillService
     publisher: Publisher
     reminders: ReminderService
     digest: DigestService

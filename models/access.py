@@ -62,6 +62,8 @@ class Action(StrEnum):
     CALLER_LINK = "caller_link"  # a one-time link for a 112 caller to join the incident
     TAKE_OWNERSHIP = "take_ownership"  # own a call no agency is routed to
     SET_ESCALATION = "set_escalation"  # where escalations reach me (coordinators)
+    RUN_DRILL = "run_drill"  # start and stop a drill (`/latihan`)
+    VIEW_DRILLS = "view_drills"  # a drill's after-action review, past drills
 
 
 class Denial(StrEnum):
@@ -176,6 +178,9 @@ POLICY: dict[Action, Rule] = {
     Action.CALLER_LINK: Rule(COMMAND_POSTS, roles=OPERATORS),
     Action.TAKE_OWNERSHIP: Rule(COMMAND_POSTS, roles=OPERATORS),
     Action.SET_ESCALATION: Rule(KNOWN, roles=frozenset({C})),
+    # drills: practice on the real groups
+    Action.RUN_DRILL: Rule(PRIVATE, roles=frozenset({A, C, D})),
+    Action.VIEW_DRILLS: Rule(COMMAND_POSTS, roles=frozenset({A, C, D})),
 }
 
 

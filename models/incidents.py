@@ -72,6 +72,7 @@ class PhoneSource(StrEnum):
 class Source(StrEnum):
     REPORT = "laporan"  # a resident or volunteer reported it in a private chat
     CALL = "telepon"  # a dispatcher entered a 112 phone call
+    DRILL = "latihan"  # a drill's scripted report, from its simulated reporter
 
     @property
     def label_key(self) -> str:
@@ -402,6 +403,7 @@ class Incident:
     owner_id: int | None = None
     owner_name: str | None = None
     owned_at: datetime | None = None
+    drill_id: int | None = None  # a drill's incident (`/latihan`): marked everywhere
 
     @property
     def pinned_in_feed(self) -> bool:

@@ -11,6 +11,12 @@ from models.clock import Clock
 from tests.harness import BotHarness
 
 CARD_HEADER = re.compile(r"^\S+ #\d+")
+DRILL_LINE = re.compile(r"^🧪 [^\n]*\n")  # a drill's marker heads its cards
+
+
+def headline(message: SimMessage) -> str:
+    """A card's first line, below a drill's marker."""
+    return DRILL_LINE.sub("", message.text or "", count=1).split("\n", 1)[0]
 
 
 @dataclass
@@ -42,11 +48,11 @@ class City:
     def cards(self, code: str) -> list[SimMessage]:
         """The incident cards the agency's chat shows (bot messages with a Manage/closed card)."""
         return [
-            m for m in self.sim.bot_messages(self.groups[code]) if CARD_HEADER.match(m.text or "")
+            m for m in self.sim.bot_messages(self.groups[code]) if CARD_HEADER.match(headline(m))
         ]
 
     def card(self, code: str, number: int) -> SimMessage:
-        found = [m for m in self.cards(code) if f"#{number}" in (m.text or "").split("\n", 1)[0]]
+        found = [m for m in self.cards(code) if f"#{number} " in headline(m) + " "]
         assert len(found) == 1, f"expected one card #{number} in {code}, found {len(found)}"
         return found[0]
 

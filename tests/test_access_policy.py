@@ -97,6 +97,12 @@ EXPECTED: dict[Action, dict[str, str]] = {
         "coordinator": "private coord feed",
     },
     Action.SET_ESCALATION: {"coordinator": KNOWN},
+    Action.RUN_DRILL: {"dispatcher": "private", "coordinator": "private", "admin": "private"},
+    Action.VIEW_DRILLS: {
+        "dispatcher": "private coord feed",
+        "coordinator": "private coord feed",
+        "admin": "private coord feed",
+    },
 }
 
 

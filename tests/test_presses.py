@@ -75,7 +75,7 @@ async def every_kind(sim: TelegramSimulator, harness: BotHarness) -> tuple[City,
     a card, an on-duty member's alert, a task card, a picker, a report's question and review
     card, a management card, an escalation, a broadcast's question, copy and status message, a
     question picker, a question to a reporter, an offer to add to a report, a duplicate hint, a
-    note proposal, and an agency-move question."""
+    note proposal, a drill picker, and an agency-move question."""
     clock = ManualClock()
     city = await build_city(sim, harness, clock=clock)
     coordinators = sim.add_group("Koordinator 112", members=[city.admin, city.coordinator])
@@ -184,6 +184,10 @@ async def every_kind(sim: TelegramSimulator, harness: BotHarness) -> tuple[City,
     proposal = sim.bot_messages(damkar)[-1]
     assert "catatan" in (proposal.text or ""), proposal.text
     kinds.append(Kind("note proposal", proposal, rudi))
+
+    picker = await harness.says(city.dispatcher, "/latihan")
+    assert picker.buttons, picker.text
+    kinds.append(Kind("drill picker", picker, city.dispatcher))
 
     erase = await harness.says(ani, "/lupakan")
     kinds.append(Kind("erasure question", erase, ani))

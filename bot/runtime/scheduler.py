@@ -21,6 +21,7 @@ from telegram.ext import JobQueue
 from bot.services.broadcasts import BroadcastService
 from bot.services.conversations import Conversations
 from bot.services.digest import DigestService
+from bot.services.drills import DrillService
 from bot.services.info import InfoService
 from bot.services.reminders import ReminderService
 from bot.settings import Settings
@@ -35,6 +36,7 @@ ALERT_AT_MOST_EVERY = timedelta(minutes=10)
 CONVERSATION_SWEEP = timedelta(seconds=60)
 QUESTION_SWEEP = timedelta(seconds=30)  # how soon an unanswered question is marked
 BROADCAST_REFRESH = timedelta(seconds=5)
+DRILL_SWEEP = timedelta(seconds=5)  # a drill's scripted reports are filed within this
 UPDATE_RETENTION = timedelta(days=2)  # Telegram keeps an undelivered update for 24 hours
 DAILY_DIGEST = "daily-digest"
 DIGEST_CATCH_UP = "daily-digest-catch-up"
@@ -54,6 +56,7 @@ class Scheduler:
         broadcasts: BroadcastService,
         digest: DigestService,
         info: InfoService,
+        drills: DrillService,
     ) -> None:
         self.job_queue = job_queue
         self.store = store
@@ -64,6 +67,7 @@ class Scheduler:
         self.broadcasts = broadcasts
         self.digest = digest
         self.info = info
+        self.drills = drills
         self.sweep_every = timedelta(seconds=settings.reminder_sweep_seconds)
         self._last_alert: datetime | None = None
         self.rebuilt = 0  # jobs recreated from the database at the last start
@@ -95,6 +99,7 @@ class Scheduler:
         jobs.run_repeating(
             self._forget_updates, timedelta(hours=6), first=timedelta(minutes=5), name="forget"
         )
+        jobs.run_repeating(self._drills, DRILL_SWEEP, first=DRILL_SWEEP, name="drill-reports")
         if self.settings.digest_enabled:
             self._schedule_digest(self.settings.digest_time)
         self.rebuilt = len(pending)
@@ -166,6 +171,13 @@ class Scheduler:
         """Bring every broadcast in progress up to date: after a start, and in case a send's own
         refresh was skipped (a whole chat parked at once, a status edit held back)."""
         await self.broadcasts.refresh_all()
+
+    async def _drills(self, context: Any) -> None:
+        """A running drill's scripted reports whose time has come are filed; a drill whose
+        every incident is closed ends, and its review goes out."""
+        filed = await self.drills.inject_due()
+        if filed:
+            log.info("%d drill reports filed", filed)
 
     async def _forget_updates(self, context: Any) -> None:
         """Handled update ids older than Telegram keeps updates are no longer needed."""

@@ -285,7 +285,8 @@ class Conversations:
                 await tx.save_conversation(
                     start.user_id, kind, turn.step, turn.data, start.language, now
                 )
-        return Begun(turn.reply, open=turn.step is not None)
+            reply = _drill_marked(tx, turn.reply, start.language)
+        return Begun(reply, open=turn.step is not None)
 
     async def answer(
         self, user_id: int, given: Input, *, pressed_on: int | None = None
@@ -315,7 +316,7 @@ class Conversations:
                 await tx.save_conversation(
                     user_id, talk.kind, turn.step, turn.data, talk.language, now
                 )
-        return turn.reply
+            return _drill_marked(tx, turn.reply, Flow.language(talk))
 
     async def bind(self, user_id: int, message_id: int) -> None:
         """The question just sent is the one the conversation waits on: its buttons count,
@@ -388,3 +389,17 @@ class Conversations:
             if isinstance(say.markup, ReplyKeyboardRemove):
                 message.payload["reply_markup"] = {"remove_keyboard": True}
             await tx.enqueue(message, self.clock.now())
+
+
+def _drill_marked(tx: Tx, reply: Reply, language: Language) -> Reply:
+    """A reply about a drill incident (the turn read one: asking its simulated reporter, say)
+    is headed by the drill's marker, as every message the outbox sends about it is."""
+    marker = tx.drill_marker
+    if marker is None or not tx.about_drill or not reply.says:
+        return reply
+    line = marker.lines.get(language) or marker.lines[marker.group_language]
+    says = tuple(
+        say if marker.heads(say.text) else replace(say, text=f"{line}\n{say.text}")
+        for say in reply.says
+    )
+    return reply.but(says=says)

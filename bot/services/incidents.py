@@ -96,6 +96,9 @@ class NewIncident:
     reporter_id: int | None = None
     caller_name: str | None = None  # a 112 caller's name, as they gave it to the dispatcher
     origin_update_id: int | None = None  # the Telegram update it came from: a replay is a no-op
+    # A drill's scripted report: its drill, and the agencies taking part (routed to no other).
+    drill_id: int | None = None
+    drill_agencies: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +152,7 @@ class IncidentService:
             now=now,
             origin_update_id=report.origin_update_id,
             caller_name=report.caller_name,
+            drill_id=report.drill_id,
         )
         await tx.add_event(
             incident_id,
@@ -158,11 +162,15 @@ class IncidentService:
             detail={"source": report.source.value},
         )
         agencies = await tx.routed_agencies(report.kind)
+        if report.drill_agencies is not None:
+            agencies = [a for a in agencies if a.code in report.drill_agencies]
         for agency in agencies:
             await tx.add_response(incident_id, agency.id, now)
-        similar = await detect(
-            tx, Report(incident_id, report.kind, report.location, now), self.duplicate_policy
-        )
+        similar = None
+        if report.drill_id is None:  # a drill's reports repeat nothing real
+            similar = await detect(
+                tx, Report(incident_id, report.kind, report.location, now), self.duplicate_policy
+            )
         if similar is not None:
             # A hint for people, on both cards: the report is filed and posted as always.
             await tx.add_duplicate_hint(incident_id, similar, now)
@@ -559,6 +567,8 @@ class IncidentService:
                 return Result(Outcome.NOT_FOUND)
             if target.incident.lifecycle is Lifecycle.MERGED:
                 return Result(Outcome.ILLEGAL, target)
+            if (duplicate.incident.drill_id is None) != (target.incident.drill_id is None):
+                return Result(Outcome.ILLEGAL, target)  # a drill never becomes real, nor back
             if duplicate.incident.lifecycle is not Lifecycle.OPEN:
                 return Result(Outcome.CLOSED, duplicate)
             if not await self._close(

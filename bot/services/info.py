@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.i18n import t
 from bot.render.cards import short
 from bot.render.info import (
     asker_told,
@@ -33,6 +34,7 @@ from bot.services.publisher import Publisher
 from bot.settings import Language, Settings
 from bot.store import NewInfo, Store, Tx
 from models.clock import Clock
+from models.drills import Scenario
 from models.incidents import EventKind, IncidentView
 from models.info import (
     CALLER_LINK_VALID,
@@ -41,7 +43,9 @@ from models.info import (
     QUESTION_WINDOW,
     QUESTIONS,
     QUESTIONS_PER_WINDOW,
+    UNKNOWN_ANSWER,
     WAITING,
+    Expect,
     Gap,
     Info,
     InfoEvent,
@@ -154,6 +158,7 @@ class InfoService:
         settings: Settings,
         publisher: Publisher,
         incidents: IncidentService,
+        scenarios: dict[str, Scenario] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -161,6 +166,7 @@ class InfoService:
         self.publisher = publisher
         self.incidents = incidents
         self.unanswered_after = timedelta(minutes=settings.question_unanswered_minutes)
+        self.scenarios = scenarios or {}  # a drill's simulated reporter answers from these
 
     # --- asking ---
 
@@ -176,6 +182,8 @@ class InfoService:
             return Done(InfoOutcome.NOT_FOUND)
         if view.incident.lifecycle.closed:
             return Done(InfoOutcome.CLOSED, view=view)
+        if view.incident.drill_id is not None:
+            return Done(InfoOutcome.DONE, view=view)  # the simulated reporter always answers
         reporters = await tx.reporters_of(incident_id)
         if not reporters:
             return Done(InfoOutcome.NO_REPORTER, view=view)
@@ -214,8 +222,8 @@ class InfoService:
         question_id = await tx.add_info(incident_id, InfoKind.QUESTION, InfoState.OPEN, new, now)
         question = await tx.info(question_id)
         assert question is not None
-        reached = 0
-        for reporter_id in await self._reachable(tx, await tx.reporters_of(incident_id)):
+        reporters = await self._reachable(tx, await tx.reporters_of(incident_id))
+        for reporter_id in reporters:
             language = await tx.language_of(reporter_id, self.settings.default_language)
             body, keyboard, reply_keyboard = question_for_reporter(language, allowed.view, question)
             message = text_message(
@@ -234,7 +242,7 @@ class InfoService:
             )
             message = _with_fallback(message, fallback)
             await tx.enqueue(message, now)
-            reached += 1
+        reached = len(reporters)
         await tx.add_event(
             incident_id,
             EventKind.QUESTION_ASKED,
@@ -243,9 +251,50 @@ class InfoService:
             agency_id=agency_id,
             detail=_question_detail(question),
         )
+        drill_id = allowed.view.incident.drill_id
+        if drill_id is not None:
+            await self._scripted_answer(tx, drill_id, question, now)
+            reached = 1
         view = await self.incidents.refresh(tx, incident_id, now)
         log.info("question %s on #%s to %d reporters", question_id, incident_id, reached)
         return Done(InfoOutcome.DONE, question, view, {"reached": reached})
+
+    async def _scripted_answer(self, tx: Tx, drill_id: int, question: Info, now: datetime) -> None:
+        """A drill's simulated reporter answers at once, as its scenario says (a question the
+        scenario did not foresee: "I don't know"); the answer goes under every card."""
+        drill = await tx.drill(drill_id)
+        scenario = self.scenarios.get(drill.scenario) if drill is not None else None
+        key = question.question_key or ""
+        said = scenario.answers.get(key) if scenario is not None else None
+        quick = QUESTIONS.get(key)
+        answer_key = None
+        if quick is not None and quick.expects is Expect.CHOICE:
+            answer_key = said if said in quick.answers else UNKNOWN_ANSWER
+        unknown = t(self.settings.default_language, "drill.unknown_answer")
+        new = NewInfo(
+            agency_id=question.agency_id,
+            author_id=None,
+            text="" if answer_key is not None else (said or unknown),
+            question_id=question.id,
+            question_key=question.question_key,
+            answer_key=answer_key,
+            fills=question.fills if answer_key != UNKNOWN_ANSWER else None,
+        )
+        answered = next_info(question.state, InfoEvent.ANSWER)
+        await tx.move_info(question.id, question.state, answered, now)
+        answer_id = await tx.add_info(
+            question.incident_id, InfoKind.ANSWER, InfoState.POSTED, new, now
+        )
+        answer = await tx.info(answer_id)
+        assert answer is not None
+        await tx.add_event(
+            question.incident_id,
+            EventKind.ANSWERED,
+            now,
+            agency_id=question.agency_id,
+            detail={**_question_detail(question), **_said(answer)},
+        )
+        await self.publisher.post_info(tx, question.incident_id, answer, question, now)
 
     async def _reachable(self, tx: Tx, reporters: list[int]) -> list[int]:
         """The reporters the bot may write to (started it, not blocked, not erased)."""

@@ -214,10 +214,11 @@ class Publisher:
                 **extra,
             }
             method = SendMethod.SEND_LOCATION
-            if location.address:
+            if location.address or incident.drill_id is not None:
+                # A drill's pin goes as a venue: its title carries the drill's marker.
                 method = SendMethod.SEND_VENUE
                 payload["title"] = f"#{incident.id}"
-                payload["address"] = location.address[:200]
+                payload["address"] = (location.address or f"#{incident.id}")[:200]
             await tx.enqueue(OutgoingMessage(chat_id, method, payload, Priority.URGENT), now)
         photos = list(incident.photos)
         if len(photos) == 1:

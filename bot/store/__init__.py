@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from bot.store.agencies import AgencyQueries
 from bot.store.broadcasts import BroadcastQueries, Recipient
 from bot.store.conversations import ConversationQueries, Draft
 from bot.store.delivery import DeliveryQueries, UnreachableChat
+from bot.store.drills import DrillQueries
 from bot.store.duplicates import DuplicateQueries
 from bot.store.erasure import ErasureQueries, Trace
 from bot.store.incidents import IncidentQueries, Post
@@ -36,16 +37,18 @@ from bot.store.info import CallerLink, InfoQueries, NewInfo
 from bot.store.maintenance import MaintenanceQueries
 from bot.store.messages import MessageQueries
 from bot.store.migrator import MigrationError, migrate, pending_migrations
-from bot.store.outbox import OutboxQueries
+from bot.store.outbox import MARKED_WORDS, DrillMarker, OutboxQueries, head_with
 from bot.store.reminders import ReminderQueries
 from bot.store.stats import StatsQueries
 from bot.store.users import UserQueries
 from models.clock import Clock, SystemClock
+from models.outbox import OutgoingMessage, SendMethod
 
 __all__ = [
     "CallerLink",
     "DatabaseError",
     "Draft",
+    "DrillMarker",
     "MigrationError",
     "NewInfo",
     "Post",
@@ -66,6 +69,10 @@ class DatabaseError(Exception):
     """The database file cannot be opened or used; the message says what to do."""
 
 
+# Sends that may carry a caption they were not given (a copy of a place may not).
+CAPTIONED_SENDS = frozenset({SendMethod.SEND_PHOTO, SendMethod.SEND_DOCUMENT})
+
+
 class Tx(
     UserQueries,
     AgencyQueries,
@@ -81,14 +88,45 @@ class Tx(
     ConversationQueries,
     InfoQueries,
     DuplicateQueries,
+    DrillQueries,
 ):
     """The queries available inside one transaction."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, drill: DrillMarker | None = None) -> None:
         self.db = db
         self.wrote_outbox = False
         self.scheduled_reminders: list[tuple[int, datetime]] = []
         self.language_codes = {}
+        self.drill_marker = drill
+        self.about_drill = False
+
+    async def enqueue(
+        self, message: OutgoingMessage, now: datetime, *, supersede: bool = True
+    ) -> int:
+        return await super().enqueue(await self._marked(message), now, supersede=supersede)
+
+    async def _marked(self, message: OutgoingMessage) -> OutgoingMessage:
+        """A message written in a transaction that read a drill incident, headed by the
+        drill's marker in its chat's language: cards, alerts, reminders, escalations, notes,
+        their edits and captions alike (`IncidentQueries` notes the reading)."""
+        marker = self.drill_marker
+        if marker is None or not self.about_drill:
+            return message
+        field = MARKED_WORDS.get(message.method)
+        language = marker.group_language
+        if message.chat_id > 0:
+            language = await self.language_of(message.chat_id, marker.group_language)
+        line = marker.lines.get(language) or marker.lines[marker.group_language]
+        payload = dict(message.payload)
+        if message.method is SendMethod.SEND_MEDIA_GROUP and payload.get("media"):
+            media = [dict(item) for item in payload["media"]]
+            media[0]["caption"] = head_with(line, str(media[0].get("caption") or ""), marker)
+            payload["media"] = media
+        elif field is not None and (field in payload or message.method in CAPTIONED_SENDS):
+            payload[field] = head_with(line, str(payload.get(field) or ""), marker)
+        else:
+            return message
+        return replace(message, payload=payload)
 
 
 @dataclass(slots=True)
@@ -111,6 +149,8 @@ class Store:
         self.path = Path(path) if str(path) != ":memory:" else path
         self.clock: Clock = clock or SystemClock()
         self.hooks = hooks or Hooks()  # told what a commit wrote (outbox rows, reminders)
+        # How a message about a drill incident is marked (set by the composition root).
+        self.drill_marker: DrillMarker | None = None
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._holder: asyncio.Task[Any] | None = None  # the task inside a transaction now
@@ -246,7 +286,7 @@ class Store:
         ):
             hand = None
         async with self._held():
-            tx = Tx(self.db)
+            tx = Tx(self.db, self.drill_marker)
             await self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield tx
@@ -268,7 +308,7 @@ class Store:
         write made of several statements belongs in `transaction()`, unless each statement is
         safe to commit alone in the order written (say so where it is done)."""
         async with self._held():
-            tx = Tx(self.db)
+            tx = Tx(self.db, self.drill_marker)
             yield tx
         self._committed(tx)
 
@@ -287,7 +327,7 @@ class Store:
         needs no BEGIN and ROLLBACK around it (two more hops to the database thread). Queries
         whose answers must agree with each other belong in `read()`."""
         async with self._held():
-            yield Tx(self.db)
+            yield Tx(self.db, self.drill_marker)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
@@ -295,6 +335,6 @@ class Store:
         async with self._held():
             await self.db.execute("BEGIN")
             try:
-                yield Tx(self.db)
+                yield Tx(self.db, self.drill_marker)
             finally:
                 await self.db.execute("ROLLBACK")

@@ -32,7 +32,7 @@ class DuplicateQueries:
         self, types: frozenset[IncidentType], since: datetime, exclude_id: int
     ) -> list[Report]:
         """Open incidents of `types` reported since `since`, but not those already hinted as
-        repeating another (the report is compared with the first of an event)."""
+        repeating another (the report is compared with the first of an event), nor drills."""
         marks = ", ".join("?" for _ in types)
         rows = await fetch_all(
             self.db,
@@ -40,6 +40,7 @@ class DuplicateQueries:
             SELECT i.id, i.type, i.latitude, i.longitude, i.address, i.created_at
             FROM incidents i
             WHERE i.lifecycle = {_OPEN} AND i.created_at >= ? AND i.id != ?
+              AND i.drill_id IS NULL
               AND i.type IN ({marks})
               AND NOT EXISTS (SELECT 1 FROM duplicate_hints h
                               WHERE h.incident_id = i.id AND h.state = {_HINT_OPEN})

@@ -48,8 +48,8 @@ _INCIDENT_COLUMNS = """
     i.id, i.type, i.severity, i.lifecycle, i.source, i.reporter_id, i.reporter_phone,
     i.reporter_phone_source, i.latitude, i.longitude, i.address, i.description, i.hurt,
     i.hurt_count, i.photos, i.merged_into, i.cancel_reason, i.created_at, i.updated_at,
-    i.closed_at, i.caller_name, i.owner_id, i.owner_name, i.owned_at, u.first_name,
-    u.last_name, u.username
+    i.closed_at, i.caller_name, i.owner_id, i.owner_name, i.owned_at, i.drill_id,
+    u.first_name, u.last_name, u.username
 """
 # The columns display_name() needs, from a joined `users u` (first_name, last_name, username).
 _USER_NAME = {"first_name": "u.first_name", "last_name": "u.last_name", "username": "u.username"}
@@ -89,6 +89,7 @@ def _incident(row: NamedRow) -> Incident:
         owner_id=row["owner_id"],
         owner_name=row["owner_name"],
         owned_at=maybe_time(row["owned_at"]),
+        drill_id=row["drill_id"],
     )
 
 
@@ -173,6 +174,7 @@ class Post:
 
 class IncidentQueries:
     db: aiosqlite.Connection
+    about_drill: bool  # a drill incident was read in this transaction (see OutboxQueries)
 
     # --- incidents ---
 
@@ -193,6 +195,7 @@ class IncidentQueries:
         origin_update_id: int | None = None,
         phone_source: PhoneSource | None = None,
         caller_name: str | None = None,
+        drill_id: int | None = None,
     ) -> int:
         at = to_db_time(now)
         cursor = await self.db.execute(
@@ -200,8 +203,8 @@ class IncidentQueries:
             INSERT INTO incidents (type, severity, source, reporter_id, reporter_phone,
                                    reporter_phone_source, latitude, longitude, address,
                                    description, hurt, hurt_count, photos, created_at, updated_at,
-                                   origin_update_id, caller_name)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   origin_update_id, caller_name, drill_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (
                 kind.value,
@@ -221,6 +224,7 @@ class IncidentQueries:
                 at,
                 origin_update_id,
                 caller_name,
+                drill_id,
             ),
         )
         assert cursor.lastrowid is not None
@@ -240,7 +244,13 @@ class IncidentQueries:
             "LEFT JOIN users u ON u.id = i.reporter_id WHERE i.id = ?",
             (incident_id,),
         )
-        return None if row is None else _incident(row)
+        return None if row is None else self._seen(_incident(row))
+
+    def _seen(self, incident: Incident) -> Incident:
+        """A drill incident read in a transaction marks every message it then sends."""
+        if incident.drill_id is not None:
+            self.about_drill = True
+        return incident
 
     async def incident_view(self, incident_id: int) -> IncidentView | None:
         # One query: the incident comes with the ids merged into it, its responses and its
@@ -275,7 +285,7 @@ class IncidentQueries:
                 found["of_id"], Basis(found["basis"]), found["distance_m"], found["minutes"]
             )
         return IncidentView(
-            _incident(row),
+            self._seen(_incident(row)),
             sorted(responses, key=lambda r: r.agency_code),  # as responses() orders them
             sorted(assignments, key=lambda a: a.id),
             sorted(from_json(row["merged_ids"])),

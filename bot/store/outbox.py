@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 import aiosqlite
 
+from bot.settings import Language
 from bot.store.codec import from_db_time, from_json, maybe_time, to_db_time, to_json
 from bot.store.messages import SHOWN_COLUMNS, MessageQueries, shown_from_row
 from bot.store.rows import NamedRow, fetch_all, fetch_one
@@ -22,6 +24,13 @@ from models.outbox import (
     message_to_dict,
 )
 from models.shown import Showing, Shown
+
+
+def head_with(line: str, words: str, marker: DrillMarker) -> str:
+    if marker.heads(words):
+        return words
+    return f"{line}\n{words}" if words else line
+
 
 # Statuses written into the SQL text rather than bound. `status = 'pending'` as the partial
 # indexes outbox_pending, outbox_pending_ref and outbox_pending_target spell it, so that a query
@@ -87,6 +96,30 @@ class _RetargetsCopies(Protocol):
     db: aiosqlite.Connection
 
     async def retarget_broadcast_copies(self, old_chat_id: int, new_chat_id: int) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DrillMarker:
+    """The line that heads every message about a drill incident, per language, and the
+    language of groups (a person's chat speaks the person's)."""
+
+    lines: dict[Language, str]
+    group_language: Language
+
+    def heads(self, text: str) -> bool:
+        return any(text.startswith(line) for line in self.lines.values())
+
+
+# Where a message's words are, per method (a venue's name; an album's first caption).
+MARKED_WORDS = {
+    SendMethod.SEND_MESSAGE: "text",
+    SendMethod.EDIT_MESSAGE_TEXT: "text",
+    SendMethod.SEND_PHOTO: "caption",
+    SendMethod.SEND_DOCUMENT: "caption",
+    SendMethod.EDIT_MESSAGE_CAPTION: "caption",
+    SendMethod.COPY_MESSAGE: "caption",
+    SendMethod.SEND_VENUE: "title",
+}
 
 
 class OutboxQueries(MessageQueries):

@@ -28,14 +28,16 @@ from models.incident_types import IncidentType
 from models.incidents import Lifecycle
 
 # Incidents open at some moment of [start, end): open now, or closed at or after the start.
+# Drills are left out: they have a review of their own (`/latihan hasil`).
 # Parameters: end, end, start. Open incidents have no closed_at (set_lifecycle clears it).
 # `lifecycle = 'terbuka'` is written into the text, as the partial index incidents_open spells
 # it, so that the first half is planned with that index; the second half is its complement.
 _OPEN = f"'{Lifecycle.OPEN.value}'"
 _ACTIVE = f"""
-    SELECT id FROM incidents WHERE lifecycle = {_OPEN} AND created_at < ?
+    SELECT id FROM incidents WHERE lifecycle = {_OPEN} AND created_at < ? AND drill_id IS NULL
     UNION ALL
     SELECT id FROM incidents WHERE lifecycle <> {_OPEN} AND created_at < ? AND closed_at >= ?
+      AND drill_id IS NULL
 """
 
 
@@ -82,7 +84,7 @@ class StatsQueries:
             """
             SELECT r.incident_id, r.agency_id, r.acknowledged_at, r.on_behalf
             FROM incidents i JOIN responses r ON r.incident_id = i.id
-            WHERE i.created_at >= ? AND i.created_at < ?
+            WHERE i.created_at >= ? AND i.created_at < ? AND i.drill_id IS NULL
             ORDER BY r.incident_id, r.agency_id
             """,
             (to_db_time(start), to_db_time(end)),
