@@ -81,6 +81,7 @@ class Script:
         assert self.clock is not None and self.app is not None
         self.clock.advance(delta)
         await self.app.bot_data.services.reminders.sweep()
+        await self.app.bot_data.services.drills.inject_due()
         await self.settler.settle()
 
     def card(self, chat: SimChat, number: int) -> SimMessage:
@@ -274,12 +275,33 @@ async def scene_broadcast(script: Script) -> None:
     await script.says(dita, "/riwayatsiaran")
 
 
+async def scene_drill(script: Script) -> None:
+    """A short drill: the dispatcher starts the house-fire scenario; every message of it is
+    marked 🧪, Damkar acknowledges and asks the simulated reporter, and when the dispatcher
+    stops it, the after-action review goes to her and the coordinators."""
+    sim = script.sim
+    dita, rudi = script.person("Dita"), script.person("Rudi")
+    inbox, damkar = sim.private_chat(dita), script.groups["damkar"]
+    await script.says(dita, "/latihan")
+    await script.press(dita, script.last(inbox), "Kebakaran rumah kayu")
+    await script.press(dita, script.last(inbox), "Mulai sekarang")
+    await script.pass_time(timedelta(minutes=1))
+    card = script.with_button(damkar, "Terima")
+    await script.press(rudi, card, "Terima")
+    await script.press(rudi, card, "Tanya pelapor")
+    await script.press(rudi, script.last(sim.private_chat(rudi), "Tanya pelapor"), "orang di dalam")
+    await script.pass_time(timedelta(minutes=2))  # the second report comes in
+    await script.press(dita, script.with_button(inbox, "Hentikan latihan"), "Hentikan latihan")
+    await script.says(dita, "/latihan riwayat")
+
+
 SCENES = (
     scene_first_contact,
     scene_agencies,
     scene_incident,
     scene_unowned_call,
     scene_escalation,
+    scene_drill,
     scene_broadcast,
 )
 

@@ -18,7 +18,7 @@ from models.clock import ManualClock
 from models.drills import DrillError, Step, load_scenario, load_scenarios
 from models.incidents import Lifecycle
 from tests.harness import BotHarness
-from tests.scenario import City, build_city, report
+from tests.scenario import City, build_city, headline, report
 from tests.test_operators_feed import with_feed
 from tests.test_reminders import city_with_coordinators, tick
 
@@ -137,6 +137,18 @@ async def test_a_drill_is_marked_in_every_message_and_a_real_incident_in_none(
     await harness.settle()
     answers = [m for m in sim.bot_messages(city.groups["damkar"]) if "Jawaban" in (m.text or "")]
     assert answers and "Ya" in (answers[-1].text or ""), [m.text for m in answers]
+    # The assign picker, the management card and /kejadian are marked too.
+    await sim.press_button(rudi, city.card("damkar", first), text="👤 Tugaskan")
+    await harness.settle()
+    sim.add_member(room, city.dispatcher)
+    await harness.says(city.dispatcher, f"/kejadian {first}")
+    feed = next(
+        m for m in sim.bot_messages(room) if m.has_protected_content and f"#{first} " in headline(m)
+    )
+    await sim.press_button(city.dispatcher, feed, text="⚙️ Kelola")
+    await harness.settle()
+    manage = sim.bot_messages(sim.private_chat(city.dispatcher))[-1]
+    assert (manage.text or "").startswith(MARKS[0]), manage.text
     # Relawan never answers: reminders, then the coordinators are alerted.
     for _ in range(3):
         await tick(harness, clock, timedelta(minutes=3))
@@ -155,6 +167,10 @@ async def test_a_drill_is_marked_in_every_message_and_a_real_incident_in_none(
     marked = [w[:80] for _, w in real_said if any(MARK in w for MARK in MARKS)]
     assert real_said and marked == [], marked
     assert room.id in {c.params.get("chat_id") for c in sim.calls if c.ok}
+    # /terbuka lists real and drill incidents alike; a drill's line says so.
+    listed = await harness.says(city.dispatcher, "/terbuka")
+    assert f"🧪 🟠 #{first} " in (listed.text or ""), listed.text
+    assert f"\n🟠 #{real} " in (listed.text or ""), listed.text
     assert sim.unexpected_refusals() == []
 
 
@@ -215,6 +231,10 @@ async def test_the_review_times_each_step_against_the_targets(
     )
     assert "1,5 menit (target 2) — Rudi" in text, text
     assert "Tidak pernah menerima" in text
+    charts = [
+        m for m in sim.bot_messages(coordinators) if m.photo and "Latihan" in (m.caption or "")
+    ]
+    assert len(charts) == 1, [m.caption for m in charts]
     # Stopped: its incident is closed and nothing more is reminded.
     view = await harness.services.incidents.view(first)
     assert view is not None and view.incident.lifecycle is Lifecycle.RESOLVED
@@ -253,3 +273,35 @@ async def test_only_dispatchers_coordinators_and_admins_run_drills(
     said = [m.text or "" for m in sim.bot_messages(sim.private_chat(city.dispatcher))]
     assert any("Latihan 1 dihentikan" in text for text in said), said[-3:]
     assert await harness.services.drills.running() is None
+
+
+async def test_a_practice_report_shows_the_card_and_reaches_nobody(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    await build_city(sim, harness)
+    budi = sim.add_user("Budi", language_code="id")
+    await harness.says(budi, "/start")
+    chat = sim.private_chat(budi)
+    sent_before = len(sim.calls)
+    await harness.says(budi, "/lapor latihan")
+    await harness.settle()
+    question = next(m for m in sim.bot_messages(chat) if "🔥 Kebakaran" in labels(m))
+    said = [m.text or "" for m in sim.bot_messages(chat)]
+    assert any("Latihan melapor" in text for text in said), said[-3:]
+    await sim.press_button(budi, question, text="🔥 Kebakaran")
+    await harness.settle()
+    await harness.says(budi, "Jl. Rajawali gg. Sepakat 3 dekat masjid")
+    await harness.says(budi, "Rumah kayu terbakar, asap hitam tinggi")
+    await sim.press_button(budi, sim.bot_messages(chat)[-1], text="Tidak ada")
+    await harness.settle()
+    review = await harness.says(budi, "Lewati")
+    await sim.press_button(budi, review, text="✅ Kirim laporan")
+    await harness.settle()
+    card = sim.bot_messages(chat)[-1].text or ""
+    assert "tidak dikirim ke siapa pun" in card and "Damkar Palangka Raya" in card, card
+    assert "Jl. Rajawali" in card
+    # Nothing was filed and no other chat heard anything.
+    assert await harness.services.incidents.view(1) is None
+    later = [c for c in sim.calls[sent_before:] if "chat_id" in c.params]
+    elsewhere = [(c.method, c.params["chat_id"]) for c in later if c.params["chat_id"] != budi.id]
+    assert later and elsewhere == [], elsewhere

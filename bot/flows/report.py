@@ -19,7 +19,7 @@ from telegram import ReplyKeyboardRemove
 from bot.callbacks import Button, ButtonAction, ReportChoice, ReportStep
 from bot.commands import NEW_CALL, REPORT
 from bot.i18n import N_, t
-from bot.render.cards import manage_card
+from bot.render.cards import card_text, manage_card
 from bot.render.report import (
     already_running_text,
     call_created_text,
@@ -55,7 +55,18 @@ from bot.store import Tx
 from models.access import Action
 from models.conversations import Talk
 from models.incident_types import IncidentType
-from models.incidents import Hurt, Location, PhoneSource, Source
+from models.incidents import (
+    Hurt,
+    Incident,
+    IncidentView,
+    Lifecycle,
+    Location,
+    PhoneSource,
+    Response,
+    ResponseStatus,
+    Source,
+    initial_severity,
+)
 from models.report import (
     FIELDS,
     FIRST_STEP,
@@ -123,6 +134,9 @@ def pressed_answer(button: Button) -> Answer | None:
     return Choice("edit", value) if value >= 0 else None
 
 
+PRACTICE_WORDS = frozenset({"latihan", "practice"})  # `/lapor latihan`: a report for practice
+
+
 @flow
 class ReportFlow(Flow):
     """A resident's or volunteer's report, in their private chat."""
@@ -155,6 +169,12 @@ class ReportFlow(Flow):
         return Say(text, keyboard)
 
     async def begin(self, tx: Tx, start: Start, now: datetime) -> Turn:
+        if self.mode is Mode.REPORT and start.args and start.args[0].lower() in PRACTICE_WORDS:
+            # `/lapor latihan`: the real steps, a card at the end, nothing sent to anyone.
+            prompt = Prompt(Step.TYPE, self.mode)
+            reply = self._reply(prompt, start.language)
+            intro = Say(t(start.language, "report.practice_intro"))
+            return Turn(Step.TYPE.value, {"practice": True}, reply.but(says=(intro, *reply.says)))
         if self.mode is Mode.REPORT:
             until = next_allowed(
                 await tx.reports_since(start.user_id, now - self.limit.window), now, self.limit
@@ -203,6 +223,10 @@ class ReportFlow(Flow):
             return Turn(outcome.step.value, outcome.data, self._reply(outcome, language))
         # The review was submitted: the conversation ends and the incident comes in one
         # transaction, so a crash cannot lose the report nor file it twice.
+        if data.get("practice"):
+            card = await self._practice_card(tx, mode, data, user_id, language, now)
+            done = t(language, "report.practice_done")
+            return Turn(None, reply=Reply((Say(card, REMOVE_KEYBOARD),), pressed=Edit(done)))
         if mode is Mode.REPORT:
             until = next_allowed(
                 await tx.reports_since(user_id, now - self.limit.window), now, self.limit
@@ -218,6 +242,48 @@ class ReportFlow(Flow):
             manage = await self.manage_card(tx, submitted.incident_id, language)
             reply = reply.but(says=reply.says + manage)
         return Turn(None, reply=reply)
+
+    async def _practice_card(
+        self,
+        tx: Tx,
+        mode: Mode,
+        data: dict[str, Any],
+        user_id: int,
+        language: Language,
+        now: datetime,
+    ) -> str:
+        """The card the agencies would have seen for a practice report: nothing is filed."""
+        new = self._incident_from(mode, data, user_id)
+        person = await tx.person(user_id)
+        incident = Incident(
+            id=0,
+            type=new.kind,
+            severity=initial_severity(new.kind, new.hurt, new.hurt_count),
+            lifecycle=Lifecycle.OPEN,
+            source=Source.REPORT,
+            reporter_id=user_id,
+            reporter_name=person.display_name if person is not None else None,
+            reporter_phone=new.phone,
+            location=new.location,
+            description=new.description,
+            hurt=new.hurt,
+            hurt_count=new.hurt_count,
+            photos=tuple(new.photos),
+            merged_into=None,
+            cancel_reason=None,
+            created_at=now,
+            updated_at=now,
+            closed_at=None,
+            reporter_phone_source=new.phone_source,
+        )
+        responses = [
+            Response(0, a.id, a.code, a.name, ResponseStatus.WAITING, None, None, None, False, now)
+            for a in await tx.routed_agencies(new.kind)
+        ]
+        card = card_text(
+            language, IncidentView(incident, responses), self.settings.zone, show_phone=True
+        )
+        return t(language, "report.practice_card") + "\n\n" + card
 
     async def manage_card(self, tx: Tx, incident_id: int, language: Language) -> tuple[Say, ...]:
         """The incident's management card, for the dispatcher who just filed the call."""

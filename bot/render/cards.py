@@ -174,6 +174,12 @@ def _is_closed(incident: Incident) -> bool:
     return incident.lifecycle.closed
 
 
+def drill_lines(language: Language, incident: Incident) -> list[str]:
+    """A drill incident's marker, as the first line of whatever shows it (the outbox marks
+    what it sends, and leaves a message that starts with the marker as it is)."""
+    return [t(language, "drill.marker")] if incident.drill_id is not None else []
+
+
 def _header(language: Language, incident: Incident) -> str:
     severity = incident.severity
     return (
@@ -366,6 +372,7 @@ def _card(
     it is left out altogether (for another resident following the incident)."""
     incident = view.incident
     before = [
+        *drill_lines(language, incident),
         _header(language, incident),
         t(language, "card.status", status=Html(status_label(language, view.status))),
     ]
@@ -552,6 +559,7 @@ def assign_picker(
     ordered = sorted(members, key=lambda member: not member.on_duty)  # stable: caller's order
     shown = ordered[:PICKER_MAX_MEMBERS]
     lines = [
+        *drill_lines(language, incident),
         t(
             language,
             "assign.title",
@@ -712,6 +720,7 @@ def manage_card(
     """
     incident = view.incident
     lines = [
+        *drill_lines(language, incident),
         t(language, "manage.title"),
         _header(language, incident),
         t(language, "card.status", status=Html(status_label(language, view.status))),
@@ -820,7 +829,7 @@ def manage_confirmation(
                 ButtonAction.CANCEL_CONFIRMED, incident.id, CANCEL_REASONS.index(reason)
             ),
         )
-    text = "\n".join([_header(language, incident), "", question])
+    text = "\n".join([*drill_lines(language, incident), _header(language, incident), "", question])
     return text, InlineKeyboardMarkup([[yes], [back]])
 
 
@@ -996,8 +1005,10 @@ def open_list_text(
     lines = [t(language, "open.title", count=count)]
     for view in views[:OPEN_LIST_MAX_LINES]:
         incident = view.incident
+        drill = "🧪 " if incident.drill_id is not None else ""  # a drill's, in the list
         lines.append(
-            f"{incident.severity.emoji} <b>#{incident.id}</b> {type_label(language, incident.type)}"
+            f"{drill}{incident.severity.emoji} <b>#{incident.id}</b> "
+            f"{type_label(language, incident.type)}"
             f" · {age_text(language, incident.created_at, now)}"
             f" · {status_label(language, view.status)}"
             f" · {_short_location(language, incident)}"

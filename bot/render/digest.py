@@ -34,6 +34,7 @@ from bot.render.cards import MESSAGE_LIMIT, NAME_MAX, age_text, plain_length, sh
 from bot.render.organisation import type_label
 from bot.settings import Language
 from models.digest import AgencyFigures, Digest, OpenIncident
+from models.drills import Review
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -304,13 +305,23 @@ def _draw(figure: Figure, digest: Digest, language: Language, zone: ZoneInfo) ->
 
 def chart_request(digest: Digest, language: Language, zone: ZoneInfo) -> bytes:
     """The chart's inputs as the worker reads them on stdin."""
-    return pickle.dumps((digest, language, zone.key), protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps(("digest", digest, language, zone.key), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def drill_chart_request(review: Review, language: Language) -> bytes:
+    """A drill review's chart (bot.render.drills.drill_chart), for the same worker."""
+    return pickle.dumps(("drill", review, language, ""), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def chart_of_request(request: bytes) -> bytes:
-    """The chart of a request made by `chart_request` (in the bot's own process: trusted)."""
-    digest, language, zone_key = pickle.loads(request)  # noqa: S301
-    return digest_chart(digest, language, ZoneInfo(zone_key))
+    """The chart of a request made by `chart_request` or `drill_chart_request` (in the bot's own
+    process: trusted)."""
+    kind, subject, language, zone_key = pickle.loads(request)  # noqa: S301
+    if kind == "drill":
+        from bot.render.drills import drill_chart
+
+        return drill_chart(subject, language)
+    return digest_chart(subject, language, ZoneInfo(zone_key))
 
 
 def serve_one_chart() -> None:

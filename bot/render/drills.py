@@ -197,3 +197,59 @@ def history_text(language: Language, reviews: list[Review], zone: ZoneInfo) -> s
         for name, minutes in median_acknowledge(found.agencies).items():
             lines.append(f"  {escape(name)}: {_minutes(language, minutes)}")
     return "\n".join(lines)
+
+
+# --- the review's chart (drawn in the chart worker: bot.render.digest) ---
+
+STEP_COLOURS = ("#2e86c1", "#28b463", "#f39c12", "#8e44ad", "#7f8c8d")
+CHART_ROWS = 12
+
+
+def drill_chart(found: Review, language: Language) -> bytes:
+    """A 1000 × 600 PNG: per agency and incident, the minutes each step took, with the
+    scenario's targets marked."""
+    # Imported here: only the chart worker loads matplotlib.
+    import html
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    def words(key: str, **params: object) -> str:
+        return html.unescape(t(language, key, **params)).replace("$", r"\$")
+
+    figure = Figure(figsize=(10.0, 6.0), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    try:
+        axes = figure.subplots()
+        rows = found.agencies[:CHART_ROWS]
+        names = [f"{one.agency_name[:22]} #{one.incident_id}".replace("$", r"\$") for one in rows]
+        height = 0.8 / len(Step)
+        for index, step in enumerate(Step):
+            offsets = [r + index * height - 0.4 + height / 2 for r in range(len(rows))]
+            minutes = [one.steps[index].minutes or 0 for one in rows]
+            axes.barh(
+                offsets,
+                minutes,
+                height=height,
+                color=STEP_COLOURS[index],
+                label=words(STEP_KEYS[step]),
+            )
+            targets = [(o, one.steps[index].target) for o, one in zip(offsets, rows, strict=True)]
+            shown = [(o, m) for o, m in targets if m is not None]
+            if shown:
+                axes.scatter(
+                    [m for _, m in shown], [o for o, _ in shown], marker="|", color="black", s=60
+                )
+        axes.set_yticks(list(range(len(rows))), names)
+        axes.invert_yaxis()
+        axes.set_xlabel(words("drill.chart.minutes"))
+        title = found.scenario.title.get(language) if found.scenario else found.drill.scenario
+        axes.set_title(words("drill.chart.title", id=found.drill.id, title=title))
+        axes.legend(loc="lower right", fontsize="small")
+        axes.grid(axis="x", alpha=0.3)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+    finally:
+        figure.clear()

@@ -66,9 +66,14 @@ class ChartError(Exception):
 
 
 async def draw_chart(digest: Digest, language: Language, zone: ZoneInfo) -> bytes:
-    """The digest's chart, drawn by `python -m bot.render.digest` in a process of its own that
-    has exited, and been reaped, by the time this returns — also when it fails or is cancelled.
-    The event loop waits on the process's pipes; no thread of the bot draws."""
+    """The digest's chart (see `run_chart_worker`)."""
+    return await run_chart_worker(chart_request(digest, language, zone))
+
+
+async def run_chart_worker(request: bytes) -> bytes:
+    """A chart, drawn by `python -m bot.render.digest` in a process of its own that has exited,
+    and been reaped, by the time this returns — also when it fails or is cancelled. The event
+    loop waits on the process's pipes; no thread of the bot draws."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(
@@ -88,7 +93,7 @@ async def draw_chart(digest: Digest, language: Language, zone: ZoneInfo) -> byte
         raise ChartError(f"could not start the chart worker: {exc}") from exc
     try:
         async with asyncio.timeout(CHART_TIMEOUT):
-            png, errors = await worker.communicate(chart_request(digest, language, zone))
+            png, errors = await worker.communicate(request)
     except TimeoutError as exc:
         raise ChartError(f"the chart worker took more than {CHART_TIMEOUT:.0f} s") from exc
     finally:

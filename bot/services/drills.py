@@ -12,12 +12,15 @@ when every report was filed and every incident closed.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
+from bot.i18n import t
+from bot.render.digest import drill_chart_request
 from bot.render.drills import drill_started_text, review_text
+from bot.services.digest import ChartError, chart_message, run_chart_worker
 from bot.services.incidents import IncidentService, NewIncident
 from bot.services.messages import text_message
 from bot.settings import Language, Settings
@@ -232,8 +235,9 @@ class DrillService:
         return Review(drill, scenario, reviews, len(incidents), questions)
 
     async def send_review(self, found: Review, to_user: int, now: datetime) -> None:
-        """The review to `to_user` (the starter, in private) and the coordinators' group."""
-        async with self.store.transaction() as tx:
+        """The review to `to_user` (the starter, in private) and the coordinators' group, with
+        its chart (drawn first, in the chart worker; the text goes alone if that fails)."""
+        async with self.store.read() as tx:
             chats: list[tuple[int, int | None, Language]] = []
             if await tx.may_message(to_user):
                 language = await tx.language_of(to_user, self.settings.default_language)
@@ -241,9 +245,22 @@ class DrillService:
             group = await tx.coordinators_agency()
             if group is not None:
                 chats.append((group.chat_id, group.thread_id, self.settings.default_language))
+        charts: dict[Language, bytes | None] = {}
+        for language in dict.fromkeys(language for _, _, language in chats):
+            try:
+                charts[language] = await run_chart_worker(drill_chart_request(found, language))
+            except ChartError:
+                log.exception("drill %s: the review's chart could not be drawn", found.drill.id)
+                charts[language] = None
+        async with self.store.transaction() as tx:
             for chat_id, thread_id, language in chats:
                 text = review_text(language, found, self.settings.zone)
                 await tx.enqueue(text_message(chat_id, text, thread_id=thread_id), now)
+                chart = charts.get(language)
+                if chart is not None:
+                    caption = t(language, "drill.chart.caption", id=found.drill.id)
+                    message = chart_message(chat_id, chart, caption, thread_id)
+                    await tx.enqueue(replace(message, priority=Priority.NOTICE), now)
 
     async def history(self) -> list[Review]:
         """The past drills, newest first, each with its review."""
