@@ -305,3 +305,21 @@ async def test_a_practice_report_shows_the_card_and_reaches_nobody(
     later = [c for c in sim.calls[sent_before:] if "chat_id" in c.params]
     elsewhere = [(c.method, c.params["chat_id"]) for c in later if c.params["chat_id"] != budi.id]
     assert later and elsewhere == [], elsewhere
+
+
+async def test_a_restart_files_each_scripted_report_once(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    clock = ManualClock()
+    city = await build_city(sim, harness, clock=clock)
+    started = await harness.services.drills.start("kebakaran_pahandut", city.dispatcher.id)
+    assert started.drill is not None
+    await harness.settle()
+    assert len(await drill_incidents(harness, started.drill.id)) == 1
+    await harness.restart(clock=clock)  # the second report waits in the database
+    clock.advance(timedelta(minutes=2))
+    assert await harness.services.drills.inject_due() == 1
+    assert await harness.services.drills.inject_due() == 0
+    await harness.settle()
+    second = (await drill_incidents(harness, started.drill.id))[-1]
+    assert city.card("damkar", second).text.startswith(MARKS[0])  # type: ignore[union-attr]

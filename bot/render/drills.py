@@ -243,9 +243,9 @@ def drill_chart(found: Review, language: Language) -> bytes:
                 )
         axes.set_yticks(list(range(len(rows))), names)
         axes.invert_yaxis()
-        axes.set_xlabel(words("drill.chart.minutes"))
+        axes.set_xlabel(words(N_("drill.chart.minutes")))
         title = found.scenario.title.get(language) if found.scenario else found.drill.scenario
-        axes.set_title(words("drill.chart.title", id=found.drill.id, title=title))
+        axes.set_title(words(N_("drill.chart.title"), id=found.drill.id, title=title))
         axes.legend(loc="lower right", fontsize="small")
         axes.grid(axis="x", alpha=0.3)
         buffer = io.BytesIO()
