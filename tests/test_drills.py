@@ -13,6 +13,7 @@ import pytest
 
 from bot.callbacks import ButtonAction, DrillButton
 from bot.services.drills import SCENARIOS
+from bot.services.messages import text_message
 from bot.simulator import SimMessage, TelegramSimulator
 from models.clock import ManualClock
 from models.drills import DrillError, Step, load_scenario, load_scenarios
@@ -323,3 +324,32 @@ async def test_a_restart_files_each_scripted_report_once(
     await harness.settle()
     second = (await drill_incidents(harness, started.drill.id))[-1]
     assert city.card("damkar", second).text.startswith(MARKS[0])  # type: ignore[union-attr]
+
+
+async def test_a_transaction_over_a_drill_and_a_real_incident_marks_only_the_drills(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    """Erasing a person re-renders every incident they touched in one transaction: the real
+    one that comes after a drill's must not be marked as a drill."""
+    city = await build_city(sim, harness)
+    ani = sim.add_user("Ani", language_code="id")
+    await harness.says(ani, "/start")
+    real = await report(city, ani)
+    started = await harness.services.drills.start("kebakaran_pahandut", city.dispatcher.id)
+    assert started.drill is not None
+    (drilled,) = await drill_incidents(harness, started.drill.id)
+    store, now = harness.services.store, harness.services.clock.now()
+    async with store.transaction() as tx:
+        await tx.incident_view(drilled)
+        first = await tx.enqueue(text_message(ani.id, f"tentang #{drilled}"), now)
+        await tx.incident_view(real)
+        second = await tx.enqueue(text_message(ani.id, f"tentang #{real}"), now)
+        texts = {}
+        for row_id in (first, second):
+            async with tx.db.execute("SELECT payload FROM outbox WHERE id = ?", (row_id,)) as c:
+                found = await c.fetchone()
+            assert found is not None
+            texts[row_id] = json.loads(found[0])["text"]
+    assert texts[first].startswith(MARKS[0])
+    assert texts[second] == f"tentang #{real}"
+    await harness.settle()

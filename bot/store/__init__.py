@@ -106,9 +106,9 @@ class Tx(
         return await super().enqueue(await self._marked(message), now, supersede=supersede)
 
     async def _marked(self, message: OutgoingMessage) -> OutgoingMessage:
-        """A message written in a transaction that read a drill incident, headed by the
-        drill's marker in its chat's language: cards, alerts, reminders, escalations, notes,
-        their edits and captions alike (`IncidentQueries` notes the reading)."""
+        """A message written in a transaction about a drill incident (the incident it read last
+        was one: `IncidentQueries._seen`), headed by the drill's marker in its chat's
+        language: cards, alerts, reminders, escalations, notes, their edits and captions."""
         marker = self.drill_marker
         if marker is None or not self.about_drill:
             return message

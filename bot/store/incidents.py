@@ -247,9 +247,10 @@ class IncidentQueries:
         return None if row is None else self._seen(_incident(row))
 
     def _seen(self, incident: Incident) -> Incident:
-        """A drill incident read in a transaction marks every message it then sends."""
-        if incident.drill_id is not None:
-            self.about_drill = True
+        """The incident a transaction read last decides whether the messages it then writes
+        are about a drill (and marked so): one that goes over several incidents (erasing a
+        person's data re-renders each) marks only a drill's, never a real one's."""
+        self.about_drill = incident.drill_id is not None
         return incident
 
     async def incident_view(self, incident_id: int) -> IncidentView | None:
