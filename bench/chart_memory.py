@@ -113,6 +113,7 @@ def environment(sim: TelegramSimulator, database: Path, admin: SimUser) -> dict[
             "ADMIN_USER_IDS": str(admin.id),
             "LOG_LEVEL": "WARNING",
             "DIGEST_ENABLED": "true",
+            "WEB_PORT": "0",
             "DIGEST_TIME": "00:00",  # passed already: the catch-up sends it soon after start
             # One person's answers are paced at about one a second (Telegram's per-chat limit);
             # the bot's own cost needs that off, as in the other figures.

@@ -78,6 +78,7 @@ def environment(sim: TelegramSimulator, database: Path, admin: SimUser) -> dict[
             "ADMIN_USER_IDS": str(admin.id),
             "LOG_LEVEL": "WARNING",
             "DIGEST_ENABLED": "false",
+            "WEB_PORT": "0",
             # Answers to one person are paced at about one a second (Telegram's per-chat limit);
             # timing the bot's own cost needs that off, as in figures 1 and 2.
             "OUTBOX_PACING": "false",

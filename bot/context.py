@@ -75,6 +75,10 @@ class BotData:
 
     def __init__(self) -> None:
         self._services: Services | None = None
+        # Whether updates still arrive (the poller's or the webhook server's task alive): set
+        # by whichever runs (bot.runtime), read by the health check (bot.web).
+        self.updates_alive: Callable[[], bool] = lambda: False
+        self.web_address: str | None = None  # http://host:port the web server listens on
         # Each family of buttons (bot.callbacks): the handler its presses go to, and what
         # explains a press of it on a message that no longer carries it (handlers.presses.route).
         self.press_routes: dict[type[Any], tuple[PressHandler, Explainer | None]] = {}

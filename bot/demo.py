@@ -347,6 +347,7 @@ async def run_demo(*, quiet: bool = False) -> int:
                 # The demo's people act faster than any group would; pacing would only make the
                 # transcript wait. (The tests and `make bench` check pacing.)
                 outbox_pacing=False,
+                web_port=0,  # a free port: the demo may run beside a real bot
             )
             configure_logging("WARNING" if quiet else "INFO", [sim.token])
             # The demo's clock starts now and is moved on by scenes that need time to pass.

@@ -215,6 +215,18 @@ class Settings(BaseSettings):
         "agency's group; those who left while the bot was down leave the agency.",
     )
 
+    web_enabled: bool = Field(
+        default=True, description="Run the bot's web server (/healthz) in its process."
+    )
+    web_host: str = Field(default="127.0.0.1", description="Address the web server listens on.")
+    web_port: int = Field(
+        default=8112, ge=0, le=65535, description="Its port; 0 picks a free one (tests, demo)."
+    )
+    web_public_url: str | None = Field(
+        default=None,
+        description="The address people reach the web server at, for links "
+        "(default http://WEB_HOST:WEB_PORT).",
+    )
     webhook_url: str | None = Field(
         default=None,
         description="Webhook mode: the public https URL Telegram posts updates to.",
@@ -281,7 +293,14 @@ class Settings(BaseSettings):
             return tuple(part for part in parts if part)
         return value
 
-    @field_validator("webhook_url", "webhook_secret_token", mode="before")
+    @property
+    def web_url(self) -> str:
+        """Where people reach the web server (links point there)."""
+        if self.web_public_url:
+            return self.web_public_url.rstrip("/")
+        return f"http://{self.web_host}:{self.web_port}"
+
+    @field_validator("webhook_url", "webhook_secret_token", "web_public_url", mode="before")
     @classmethod
     def _blank_webhook_setting_is_missing(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():

@@ -182,6 +182,7 @@ class BotProcess:
                 "OUTBOX_MAX_BACKOFF_SECONDS": "1",
                 "LOG_LEVEL": "INFO",
                 "DIGEST_ENABLED": "false",
+                "WEB_PORT": "0",  # a free port: several bots may run at once
                 "ACK_TIMEOUT_CRITICAL_SECONDS": timeout,
                 "ACK_TIMEOUT_HIGH_SECONDS": timeout,
                 "ACK_TIMEOUT_MEDIUM_SECONDS": timeout,

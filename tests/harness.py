@@ -42,6 +42,7 @@ class BotHarness:
             "digest_enabled": False,  # tests that want the digest ask for it
             "outbox_pacing": False,  # delivery tests turn pacing on; the rest need not wait
             "membership_check_at_start": False,  # membership tests turn it on
+            "web_port": 0,  # a free port: many bots run side by side in the tests
         }
         values.update(overrides)
         return load_settings(**values)

@@ -16,6 +16,7 @@ from telegram.error import NetworkError
 
 from bot.context import App
 from bot.runtime.updates import Poller, UpdateProcessor, ensure_polling
+from bot.web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,12 @@ async def started(app: App, stop: asyncio.Event | None = None) -> AsyncIterator[
         if app.post_init is not None:
             await app.post_init(app)
         await app.start()
+        web = await start_web(app)
         try:
             yield app
         finally:
+            if web is not None:
+                await web.stop()
             if app.running:
                 await app.stop()
             if app.post_stop is not None:
@@ -93,10 +97,23 @@ async def running(
         await ensure_polling(app.bot)  # a webhook left from webhook mode would block getUpdates
         poller = Poller(app, UpdateProcessor(app), timeout=poll_timeout)
         poller.start()
+        app.bot_data.updates_alive = lambda: poller.alive
         try:
             yield app
         finally:
             await poller.stop()
+
+
+async def start_web(app: App) -> WebServer | None:
+    """The web server, when `WEB_ENABLED` (None when off, or when it could not listen)."""
+    settings = app.bot_data.services.settings
+    if not settings.web_enabled:
+        return None
+    web = WebServer(app, host=settings.web_host, port=settings.web_port)
+    if not await web.start():
+        return None
+    app.bot_data.web_address = f"http://{settings.web_host}:{web.port}"
+    return web
 
 
 def stop_on_signals() -> asyncio.Event:

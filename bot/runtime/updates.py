@@ -108,6 +108,10 @@ class Poller:
         self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="poller")
 
+    @property
+    def alive(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     async def stop(self) -> None:
         """Finish the update in hand, then stop; unconfirmed updates come again next start."""
         self._stopping.set()

@@ -97,6 +97,10 @@ class WebhookServer:
         self._port = int(runner.addresses[0][1])
         log.info("webhook server listening on %s", self.local_url)
 
+    @property
+    def listening(self) -> bool:
+        return self._runner is not None
+
     async def stop(self) -> None:
         """Stop accepting requests; the one being handled may finish within the grace period."""
         runner, self._runner = self._runner, None
@@ -175,6 +179,7 @@ async def running_webhook(
                 max_connections=MAX_CONNECTIONS,
             )
             log.info("webhook set; Telegram posts updates to %s", url)
+            app.bot_data.updates_alive = lambda: server.listening
             yield server
         finally:
             # The webhook stays set on purpose: Telegram queues updates until we are back.

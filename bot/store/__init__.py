@@ -300,6 +300,14 @@ class Store:
             hand.recorded = True
         self._committed(tx)
 
+    async def writable(self) -> bool:
+        """Whether the database takes a write now (the health check): the write lock is taken
+        and let go, nothing written."""
+        async with self._held():
+            await self.db.execute("BEGIN IMMEDIATE")
+            await self.db.execute("ROLLBACK")
+        return True
+
     @asynccontextmanager
     async def single_write(self) -> AsyncIterator[Tx]:
         """For one write statement: SQLite runs a lone statement as a transaction of its own,

@@ -1,0 +1,110 @@
+"""One aiohttp server in the bot's process, on its event loop, started and stopped with the
+application (`bot.runtime.running.started`).
+
+`GET /healthz` is liveness only: the process answers, the database takes a write, the event
+loop keeps time, the update loop (polling or webhook) and the outbox sender run. 200 with
+`{"status": "ok", "checks": {…}}`; 503 with `"status": "fail"` and the failing checks. How far
+behind the work is (the oldest unacknowledged call, the outbox backlog) is not health: it is
+for metrics.
+
+A server that cannot listen (its port taken) is logged as an error and the bot runs on
+without it: reports, cards and reminders matter more than a health page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from http import HTTPStatus
+
+from aiohttp import web
+
+from bot.context import App
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 1.0
+LOOP_LAG_LIMIT = 2.0  # seconds an event-loop tick may come late before the loop is unwell
+DATABASE_CHECK_TIMEOUT = 2.0
+
+
+class WebServer:
+    def __init__(self, app: App, *, host: str, port: int) -> None:
+        self.app = app
+        self.host = host
+        self.requested_port = port
+        self.port: int | None = None  # as bound (a requested 0 becomes a free port)
+        self._runner: web.AppRunner | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._lag = 0.0
+        self._beat = time.monotonic()
+
+    async def start(self) -> bool:
+        """Listen; False (logged) when the address cannot be had."""
+        server = web.Application()
+        server.router.add_get("/healthz", self.healthz)
+        runner = web.AppRunner(server, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.requested_port)
+        try:
+            await site.start()
+        except OSError as exc:
+            log.error(
+                "web server cannot listen on %s:%s (%s); the bot runs on without it",
+                self.host,
+                self.requested_port,
+                exc,
+            )
+            await runner.cleanup()
+            return False
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])
+        self._heartbeat = asyncio.create_task(self._keep_time(), name="web-heartbeat")
+        log.info("web server on http://%s:%s", self.host, self.port)
+        return True
+
+    async def stop(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+            self._heartbeat = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _keep_time(self) -> None:
+        """How late the event loop runs a timer: a blocked or flooded loop shows here."""
+        while True:
+            expected = time.monotonic() + HEARTBEAT_SECONDS
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            self._beat = time.monotonic()
+            self._lag = max(0.0, self._beat - expected)
+
+    async def checks(self) -> dict[str, bool]:
+        services = self.app.bot_data.services
+        try:
+            async with asyncio.timeout(DATABASE_CHECK_TIMEOUT):
+                writable = await services.store.writable()
+        except (TimeoutError, Exception):
+            log.exception("health: the database takes no write")
+            writable = False
+        since_beat = time.monotonic() - self._beat
+        return {
+            "database": writable,
+            "event_loop": self._lag <= LOOP_LAG_LIMIT
+            and since_beat <= HEARTBEAT_SECONDS + LOOP_LAG_LIMIT,
+            "updates": self.app.bot_data.updates_alive(),
+            "outbox": services.outbox.running,
+        }
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        checks = await self.checks()
+        if all(checks.values()):
+            return web.json_response({"status": "ok", "checks": checks})
+        failing = {name: ok for name, ok in checks.items() if not ok}
+        return web.json_response(
+            {"status": "fail", "checks": failing}, status=HTTPStatus.SERVICE_UNAVAILABLE
+        )
