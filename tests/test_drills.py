@@ -353,3 +353,22 @@ async def test_a_transaction_over_a_drill_and_a_real_incident_marks_only_the_dri
     assert texts[first].startswith(MARKS[0])
     assert texts[second] == f"tentang #{real}"
     await harness.settle()
+
+
+async def test_a_real_report_is_never_taken_for_practice(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    """A practice left half done does not stand between a person and a real report: /lapor
+    starts the real one afresh, and it is filed."""
+    city = await build_city(sim, harness)
+    ani = sim.add_user("Ani", language_code="id")
+    await harness.says(ani, "/start")
+    await harness.says(ani, "/lapor latihan")
+    await harness.settle()
+    chat = sim.private_chat(ani)
+    practice = next(m for m in sim.bot_messages(chat) if "🔥 Kebakaran" in labels(m))
+    assert "Latihan melapor — tidak dikirim" in (practice.text or ""), practice.text
+    number = await report(city, ani)  # /lapor, as a person in an emergency would
+    view = await harness.services.incidents.view(number)
+    assert view is not None and view.incident.reporter_id == ani.id
+    assert city.card("damkar", number).text is not None

@@ -152,6 +152,27 @@ async def test_a_members_or_strangers_press_on_the_merge_data_changes_nothing(
     assert sim.unexpected_refusals() == []
 
 
+async def test_the_hint_goes_when_the_incident_it_names_is_closed(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    city, room, first, second = await two_fires(sim, harness)
+    await harness.services.incidents.resolve(first, city.dispatcher.id)
+    await harness.settle()
+    assert "Mungkin sama" not in (city.card("damkar", second).text or "")
+    assert MERGE.format(first) not in labels(feed_card(sim, room, second))
+    # A press on a screen that still showed it changes nothing.
+    late = await sim.press_raw(
+        city.dispatcher,
+        feed_card(sim, room, second),
+        SimilarChoice(ButtonAction.MERGE_SIMILAR, second, first).encode(),
+    )
+    await harness.settle()
+    assert late.show_alert
+    view = await harness.services.incidents.view(second)
+    assert view is not None and view.incident.lifecycle is Lifecycle.OPEN
+    assert sim.unexpected_refusals() == []
+
+
 async def test_typed_places_are_compared_by_their_words(
     sim: TelegramSimulator, harness: BotHarness
 ) -> None:

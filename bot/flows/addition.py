@@ -65,6 +65,7 @@ class AdditionFlow(Flow):
         for number in numbers[:5]:
             incident = await tx.incident(number)
             labels.append((number, type_label(language, incident.type) if incident else ""))
+        tx.about_drill = False  # it names several of the person's incidents, none in particular
         text, keyboard = addition_offer(language, labels, len(data["items"]))
         data = {**data, "incidents": [number for number, _ in labels]}
         return Turn(STEP, data, Reply((Say(text, keyboard, question=True),)))

@@ -10,7 +10,7 @@ At most `REPORT_LIMIT_COUNT` reports per `REPORT_LIMIT_WINDOW_MINUTES` per perso
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -163,6 +163,13 @@ class ReportFlow(Flow):
 
     # --- the flow ---
 
+    def replaces(self, talk: Talk, start: Start) -> bool:
+        """A real `/lapor` over a practice draft starts afresh: practice never stands between
+        a person and a real report. (A practice over a real draft shows the real one, which
+        says it is no practice.)"""
+        practice = bool(start.args) and start.args[0].lower() in PRACTICE_WORDS
+        return bool(talk.data.get("practice")) and not practice
+
     def in_group(self, language: Language, bot_username: str) -> Say:
         """`/lapor` in a group: a button that opens the private chat and starts there."""
         text, keyboard = open_private_for_report(language, bot_username)
@@ -171,7 +178,7 @@ class ReportFlow(Flow):
     async def begin(self, tx: Tx, start: Start, now: datetime) -> Turn:
         if self.mode is Mode.REPORT and start.args and start.args[0].lower() in PRACTICE_WORDS:
             # `/lapor latihan`: the real steps, a card at the end, nothing sent to anyone.
-            prompt = Prompt(Step.TYPE, self.mode)
+            prompt = Prompt(Step.TYPE, self.mode, {"practice": True})
             reply = self._reply(prompt, start.language)
             intro = Say(t(start.language, "report.practice_intro"))
             return Turn(Step.TYPE.value, {"practice": True}, reply.but(says=(intro, *reply.says)))
@@ -305,6 +312,14 @@ class ReportFlow(Flow):
     # --- what the person is told ---
 
     def _reply(self, prompt: Prompt, language: Language) -> Reply:
+        """The messages for a prompt (see `_said`); a practice draft's, each headed so."""
+        reply = self._said(prompt, language)
+        if not prompt.data.get("practice"):
+            return reply
+        line = t(language, "report.practice_line")
+        return reply.but(says=tuple(replace(say, text=f"{line}\n{say.text}") for say in reply.says))
+
+    def _said(self, prompt: Prompt, language: Language) -> Reply:
         """The messages for a prompt: a correction or notice, then the step's question (the
         one the conversation waits on), or what became of the report."""
         zone = self.settings.zone

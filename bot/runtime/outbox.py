@@ -445,7 +445,8 @@ class OutboxSender:
             await tx.park(item, f"Forbidden: {error}")
             parked = await tx.park_chat(item.chat_id, f"Forbidden: {error}")
             newly = await tx.mark_unreachable(item.chat_id, error, now)
-            if item.fallback is not None:
+            if item.fallback is not None and not item.method.pins:
+                # (A pin's fallback says it needs rights: only when refused for them, once.)
                 await tx.enqueue(item.fallback, now)
         if parked:
             log.warning("chat %s refuses the bot: %d more messages parked", item.chat_id, parked)

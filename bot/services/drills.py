@@ -204,15 +204,16 @@ class DrillService:
         return ended
 
     async def _end(self, drill: Drill, by_user: int | None) -> None:
-        async with self.store.read() as tx:
-            incidents = await tx.drill_incidents(drill.id)
-        for incident_id, _, is_open in incidents:
-            if is_open:
-                await self.incidents.resolve(incident_id, by_user or drill.started_by)
+        """Ended first (no scripted report is filed after), then its open incidents resolved,
+        then the review."""
         now = self.clock.now()
         async with self.store.transaction() as tx:
             if not await tx.end_drill(drill.id, by_user, now):
                 return  # ended meanwhile: its review went then
+            incidents = await tx.drill_incidents(drill.id)
+        for incident_id, _, is_open in incidents:
+            if is_open:
+                await self.incidents.resolve(incident_id, by_user or drill.started_by)
         found = await self.review(drill.id)
         if found is not None:
             await self.send_review(found, drill.started_by, now)

@@ -492,6 +492,11 @@ class IncidentService:
                 return Result(Outcome.ILLEGAL, view)
             if not await self._close(tx, view, event, by_user, now, reason=reason):
                 return Result(Outcome.ALREADY, view)
+            # A duplicate hint between it and another incident no longer stands: the other's
+            # cards lose it (and its buttons) too.
+            others = [*view.similar, *([view.similar_to.of_id] if view.similar_to else [])]
+            for other in others:
+                await self.refresh(tx, other, now)
             view = await self.refresh(tx, incident_id, now)
         return Result(Outcome.DONE, view)
 

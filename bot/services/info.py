@@ -430,6 +430,7 @@ class InfoService:
         self, tx: Tx, incident_id: int, reporter_id: int, items: list[Content], now: datetime
     ) -> Done:
         """What a reporter sent after their report, attached to it: one addition per thing."""
+        await tx.incident(incident_id)  # read first: what this writes is about it (a drill's)
         if incident_id not in await tx.open_reports_of(reporter_id):
             incident = await tx.incident(incident_id)
             closed = incident is not None and incident.lifecycle.closed

@@ -20,9 +20,13 @@ _HINT_OPEN = f"'{HintState.OPEN.value}'"  # as duplicate_hints_of spells it
 # from a row of `incidents i`).
 SIMILAR_TO = f"""(SELECT json_object('of_id', h.of_id, 'basis', h.basis,
                                       'distance_m', h.distance_m, 'minutes', h.minutes)
-                  FROM duplicate_hints h WHERE h.incident_id = i.id AND h.state = {_HINT_OPEN})"""
+                  FROM duplicate_hints h WHERE h.incident_id = i.id AND h.state = {_HINT_OPEN}
+                    AND EXISTS (SELECT 1 FROM incidents o
+                                WHERE o.id = h.of_id AND o.lifecycle = {_OPEN}))"""
 SIMILAR = f"""(SELECT json_group_array(h.incident_id) FROM duplicate_hints h
-               WHERE h.of_id = i.id AND h.state = {_HINT_OPEN})"""
+               WHERE h.of_id = i.id AND h.state = {_HINT_OPEN}
+                 AND EXISTS (SELECT 1 FROM incidents l
+                             WHERE l.id = h.incident_id AND l.lifecycle = {_OPEN}))"""
 
 
 class DuplicateQueries:
