@@ -44,6 +44,7 @@ from bot.services.publisher import Publisher
 from bot.services.reachability import chat_refused
 from bot.services.reminders import ReminderService
 from bot.services.routing import RoutingService
+from bot.services.web import WebAccess
 from bot.settings import LANGUAGES, Language, Settings
 from bot.store import DrillMarker, Store
 from handlers import (
@@ -61,6 +62,7 @@ from handlers import (
     stats,
 )
 from handlers import alerts as alert_handlers
+from handlers import board as board_handlers
 from handlers import (
     broadcasts as broadcast_handlers,
 )
@@ -120,6 +122,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
     broadcasts = BroadcastService(store, clock, settings)
     reminders = ReminderService(store, clock, settings, broadcasts)
     digest = DigestService(store, clock, settings)
+    access = AccessService(store, settings)
     scenarios = load_scenarios(SCENARIOS)
     info = InfoService(store, clock, settings, publisher, incidents, scenarios)
     drills = DrillService(store, clock, settings, incidents, scenarios)
@@ -147,7 +150,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
         erasure=Erasure(store, clock, incidents, conversations),
         agencies=AgencyService(store, clock, settings, publisher),
         routing=RoutingService(store),
-        access=AccessService(store, settings),
+        access=access,
         conversations=conversations,
         scheduler=Scheduler(
             app.job_queue,
@@ -161,6 +164,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
             info=info,
             drills=drills,
         ),
+        web=WebAccess(store, clock, settings, access),
     )
     conversations.give(services)
     app.bot_data.attach(services)
@@ -203,6 +207,7 @@ def register_handlers(app: App) -> None:
     info_handlers.register(app)  # ❓ on cards, one-tap answers, /catatan and replies made notes
     alert_handlers.register(app)  # the buttons of on-duty members' private alerts
     drill_handlers.register(app)  # /latihan (/drill) and its buttons
+    board_handlers.register(app)  # /papan (/board): a sign-in link to the web board
     conversations.register(app)  # /lapor, /baru, /siaran…, /batal, every other private message
     presses.register(app)  # every button press: decoded, bound to its message, routed (above)
     fallback.register(app)  # unknown commands

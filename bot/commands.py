@@ -99,6 +99,7 @@ BROADCASTS = Command(
 )
 CAP = Command("cap", None, N_("cmd.cap"), in_groups=True, action=Action.VIEW_BROADCASTS)
 DRILL = Command("latihan", "drill", N_("cmd.drill"), action=Action.RUN_DRILL)
+BOARD = Command("papan", "board", N_("cmd.board"), action=Action.USE_BOARD)
 SEVERITY = Command(
     "keparahan", "severity", N_("cmd.severity"), in_groups=True, action=Action.CHANGE_SEVERITY
 )
@@ -121,6 +122,7 @@ ALL_COMMANDS: tuple[Command, ...] = (
     CAP,
     STATS,
     DRILL,
+    BOARD,
     ME,
     FORGET,
     REGISTER,

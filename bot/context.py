@@ -29,6 +29,7 @@ from bot.services.people import PeopleService
 from bot.services.publisher import Publisher
 from bot.services.reminders import ReminderService
 from bot.services.routing import RoutingService
+from bot.services.web import WebAccess
 from bot.settings import Language, Settings
 from bot.store import Store
 from models.clock import Clock
@@ -58,6 +59,7 @@ class Services:
     access: AccessService
     conversations: Conversations
     scheduler: Scheduler
+    web: WebAccess
 
     def language_of(self, user: User | None) -> Language:
         code = user.language_code if user is not None else None

@@ -64,6 +64,7 @@ class Action(StrEnum):
     SET_ESCALATION = "set_escalation"  # where escalations reach me (coordinators)
     RUN_DRILL = "run_drill"  # start and stop a drill (`/latihan`)
     VIEW_DRILLS = "view_drills"  # a drill's after-action review, past drills
+    USE_BOARD = "use_board"  # sign in to the web board (`/papan`) and read its data
 
 
 class Denial(StrEnum):
@@ -181,6 +182,8 @@ POLICY: dict[Action, Rule] = {
     # drills: practice on the real groups
     Action.RUN_DRILL: Rule(PRIVATE, roles=frozenset({A, C, D})),
     Action.VIEW_DRILLS: Rule(COMMAND_POSTS, roles=frozenset({A, C, D})),
+    # the web board: its sign-in link goes only to a private chat (a group's members could use it)
+    Action.USE_BOARD: Rule(PRIVATE, roles=frozenset({A, C, D}), members=True),
 }
 
 

@@ -97,6 +97,13 @@ EXPECTED: dict[Action, dict[str, str]] = {
         "coordinator": "private coord feed",
     },
     Action.SET_ESCALATION: {"coordinator": KNOWN},
+    Action.USE_BOARD: {
+        "dispatcher": "private",
+        "coordinator": "private",
+        "admin": "private",
+        "member": "private",
+        "member+responder": "private",
+    },
     Action.RUN_DRILL: {"dispatcher": "private", "coordinator": "private", "admin": "private"},
     Action.VIEW_DRILLS: {
         "dispatcher": "private coord feed",

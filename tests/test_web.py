@@ -3,14 +3,18 @@ liveness check `/healthz` (200 when every part runs, 503 naming the part that do
 
 from __future__ import annotations
 
+import re
 import socket
+from datetime import timedelta
 
 import aiohttp
 import pytest
 
-from bot.simulator import TelegramSimulator
+from bot.simulator import SimUser, TelegramSimulator
 from bot.web.server import WebServer
+from models.clock import ManualClock
 from tests.harness import BotHarness
+from tests.scenario import build_city, report
 
 
 async def get(url: str) -> tuple[int, dict[str, object]]:
@@ -75,3 +79,101 @@ async def test_a_port_taken_leaves_the_bot_running_without_the_server(
     await server.stop()  # nothing to stop: harmless
     status, _ = await get(f"{app.bot_data.web_address}/healthz")
     assert status == 200
+
+
+# --- signing in with a one-time link, and the board's data ---
+
+LINK = re.compile(r"(http://\S+/masuk\?t=\S+)")
+
+
+def browser() -> aiohttp.ClientSession:
+    """A client that keeps cookies for 127.0.0.1, as a browser does."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+async def link_for(sim: TelegramSimulator, harness: BotHarness, person: SimUser) -> str:
+    answer = await harness.says(person, "/papan")
+    found = LINK.search(answer.text or "")
+    assert found is not None, answer.text
+    return found.group(1)
+
+
+async def test_a_link_signs_in_once_and_the_session_reads_the_board(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    clock = ManualClock()
+    city = await build_city(sim, harness, clock=clock)
+    ani = sim.add_user("Ani", language_code="id")
+    await harness.says(ani, "/start")
+    fire = await report(city, ani)
+    link = await link_for(sim, harness, city.dispatcher)
+    async with browser() as session:
+        async with session.get(link) as response:
+            assert response.status == 200, await response.text()
+            data = await response.json()
+        assert [i["number"] for i in data["incidents"]] == [fire]
+        incident = data["incidents"][0]
+        assert {a["code"] for a in incident["agencies"]} == {"damkar", "relawan"}
+        address = link.split("/masuk")[0]
+        async with session.get(f"{address}/board/data/incidents/{fire}") as response:
+            detail = await response.json()
+        assert detail["phone"] and detail["timeline"][0]["kind"] == "reported"
+    # The link was used: a second browser is refused.
+    async with browser() as other, other.get(link) as response:
+        assert response.status == 403
+        assert "/papan" in await response.text()
+    # A link older than ten minutes is refused too.
+    stale = await link_for(sim, harness, city.dispatcher)
+    clock.advance(timedelta(minutes=10, seconds=1))
+    async with browser() as late, late.get(stale) as response:
+        assert response.status == 403
+    # No session: no data.
+    async with browser() as nobody:
+        async with nobody.get(f"{address}/board/data/open") as response:
+            assert response.status == 401
+        async with nobody.get(f"{address}/board/data/incidents/{fire}") as response:
+            assert response.status == 401
+
+
+async def test_a_member_sees_only_their_agencies_and_loses_the_board_with_the_role(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    city = await build_city(sim, harness)
+    ani = sim.add_user("Ani", language_code="id")
+    await harness.says(ani, "/start")
+    fire = await report(city, ani)
+    budi = sim.add_user("Budi", language_code="id")
+    medical = await report(city, budi, kind_button="🚑 Darurat medis")
+    dewi = city.crews["dinkes"][0]
+    link = await link_for(sim, harness, dewi)
+    address = link.split("/masuk")[0]
+    async with browser() as session:
+        async with session.get(link) as response:
+            data = await response.json()
+        assert [i["number"] for i in data["incidents"]] == [medical]
+        async with session.get(f"{address}/board/data/incidents/{fire}") as response:
+            assert response.status == 404  # not hers to see: as if it were not there
+        # She leaves Dinkes: the next request is refused and the session is over.
+        await harness.says(dewi, "/keluar", chat=city.groups["dinkes"])
+        async with session.get(f"{address}/board/data/open") as response:
+            assert response.status == 401
+    # A dispatcher's session ends when the role is revoked.
+    link = await link_for(sim, harness, city.dispatcher)
+    async with browser() as session:
+        async with session.get(link) as response:
+            assert response.status == 200
+        await harness.says(city.admin, "/peran cabut dispatcher @dita")
+        async with session.get(f"{address}/board/data/open") as response:
+            assert response.status == 401
+
+
+async def test_the_link_goes_only_to_a_private_chat_and_only_to_whom_may_see(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    city = await build_city(sim, harness)
+    stranger = sim.add_user("Tono", language_code="id")
+    answer = await harness.says(stranger, "/papan")
+    assert LINK.search(answer.text or "") is None
+    rudi = city.crews["damkar"][0]
+    group = await harness.says(rudi, "/papan", chat=city.groups["damkar"])
+    assert LINK.search(group.text or "") is None, group.text

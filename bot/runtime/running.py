@@ -113,6 +113,8 @@ async def start_web(app: App) -> WebServer | None:
     if not await web.start():
         return None
     app.bot_data.web_address = f"http://{settings.web_host}:{web.port}"
+    if not settings.web_public_url:
+        app.bot_data.services.web.base_url = app.bot_data.web_address
     return web
 
 

@@ -41,6 +41,7 @@ from bot.store.outbox import MARKED_WORDS, DrillMarker, OutboxQueries, head_with
 from bot.store.reminders import ReminderQueries
 from bot.store.stats import StatsQueries
 from bot.store.users import UserQueries
+from bot.store.web import WebQueries
 from models.clock import Clock, SystemClock
 from models.outbox import OutgoingMessage, SendMethod
 
@@ -89,6 +90,7 @@ class Tx(
     InfoQueries,
     DuplicateQueries,
     DrillQueries,
+    WebQueries,
 ):
     """The queries available inside one transaction."""
 

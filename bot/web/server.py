@@ -22,12 +22,24 @@ from http import HTTPStatus
 from aiohttp import web
 
 from bot.context import App
+from bot.services.web import LINK_PATH, SESSION_COOKIE
+from bot.web.board import detail_json, open_json
+from models.access import Target
+from models.incidents import IncidentView
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 1.0
 LOOP_LAG_LIMIT = 2.0  # seconds an event-loop tick may come late before the loop is unwell
 DATABASE_CHECK_TIMEOUT = 2.0
+BOARD_MAX = 200  # open incidents the board's list reads whole
+BOARD_HOME = "/board/data/open"  # where a sign-in lands (the board page will live here)
+LINK_REFUSED = (
+    "Tautan masuk ini tidak berlaku lagi (sudah dipakai atau lewat 10 menit). "
+    "Minta yang baru dengan /papan di Telegram.\n"
+    "This sign-in link is no longer valid (used, or older than 10 minutes). "
+    "Ask for a new one with /board in Telegram."
+)
 
 
 class WebServer:
@@ -45,6 +57,9 @@ class WebServer:
         """Listen; False (logged) when the address cannot be had."""
         server = web.Application()
         server.router.add_get("/healthz", self.healthz)
+        server.router.add_get(LINK_PATH, self.sign_in)
+        server.router.add_get("/board/data/open", self.open_incidents)
+        server.router.add_get("/board/data/incidents/{number:[0-9]{1,9}}", self.incident)
         runner = web.AppRunner(server, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.requested_port)
@@ -108,3 +123,54 @@ class WebServer:
         return web.json_response(
             {"status": "fail", "checks": failing}, status=HTTPStatus.SERVICE_UNAVAILABLE
         )
+
+    # --- signing in, and the board's data ---
+
+    async def sign_in(self, request: web.Request) -> web.Response:
+        """A one-time link from `/papan`: a session cookie, then the board."""
+        services = self.app.bot_data.services
+        session = await services.web.sign_in(request.query.get("t", ""))
+        if session is None:
+            return web.Response(
+                status=HTTPStatus.FORBIDDEN, text=LINK_REFUSED, content_type="text/plain"
+            )
+        response = web.Response(status=HTTPStatus.SEE_OTHER, headers={"Location": BOARD_HOME})
+        response.set_cookie(
+            SESSION_COOKIE,
+            session,
+            httponly=True,
+            samesite="Lax",
+            secure=services.settings.web_url.startswith("https://"),
+            path="/",
+        )
+        return response
+
+    async def open_incidents(self, request: web.Request) -> web.Response:
+        services = self.app.bot_data.services
+        viewer = await services.web.viewer(request.cookies.get(SESSION_COOKIE))
+        if viewer is None:
+            return _unauthorized()
+        found = await services.incidents.open_list(viewer.scope, BOARD_MAX)
+        return web.json_response(open_json(found.views, found.total, found.at))
+
+    async def incident(self, request: web.Request) -> web.Response:
+        services = self.app.bot_data.services
+        viewer = await services.web.viewer(request.cookies.get(SESSION_COOKIE))
+        if viewer is None:
+            return _unauthorized()
+        number = int(request.match_info["number"])
+        view = await services.incidents.view(number)
+        if view is None or not viewer.may_view(target_of(view)):
+            # Not there, or not theirs to see: the same answer, so nothing is given away.
+            return web.json_response({"error": "not_found"}, status=HTTPStatus.NOT_FOUND)
+        events = await services.incidents.events(number)
+        return web.json_response(detail_json(view, events))
+
+
+def _unauthorized() -> web.Response:
+    return web.json_response({"error": "sign_in"}, status=HTTPStatus.UNAUTHORIZED)
+
+
+def target_of(view: IncidentView) -> Target:
+    owners = frozenset({view.incident.reporter_id}) if view.incident.reporter_id else frozenset()
+    return Target(frozenset(r.agency_id for r in view.responses), owners)

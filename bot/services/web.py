@@ -1,0 +1,94 @@
+"""Signing in to the web pages: a one-time link sent in Telegram (`/papan`), valid ten minutes
+and once, opens a session; every request then asks the access policy again, as a command would,
+so a person who loses the role or leaves the agency loses the pages at their next request."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.services.access import AccessService
+from bot.settings import Settings
+from bot.store import Store
+from models.access import Action, Actor, ChatKind, Place, Target, by_role, decide
+from models.clock import Clock
+
+LINK_VALID = timedelta(minutes=10)
+TOKEN_BYTES = 32  # 256 bits, well over the 128 the sign-in needs
+LINK_PATH = "/masuk"
+SESSION_COOKIE = "siaga112_session"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """A signed-in person as the policy sees them now, and which agencies' incidents they see
+    (None: all)."""
+
+    actor: Actor
+    scope: frozenset[int] | None
+
+    def may_view(self, target: Target) -> bool:
+        """As `/kejadian` in private decides (admins, who see every list, see every incident)."""
+        if self.scope is None:
+            return True
+        return decide(self.actor, Action.VIEW_INCIDENT, Place(ChatKind.PRIVATE), target).allowed
+
+
+class WebAccess:
+    def __init__(
+        self, store: Store, clock: Clock, settings: Settings, access: AccessService
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+        self.access = access
+        # Where links point: WEB_PUBLIC_URL, or the address the server got (a port of 0 becomes
+        # the one it bound: `bot.web.server` says which once it listens).
+        self.base_url = settings.web_url
+
+    async def login_link(self, user_id: int) -> str:
+        """A new one-time sign-in link for `user_id`."""
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            await tx.add_web_link(_hash(token), user_id, now, now + LINK_VALID)
+        return f"{self.base_url}{LINK_PATH}?t={token}"
+
+    async def sign_in(self, token: str) -> str | None:
+        """A session for the link's person (its id, for the cookie); None for a link that is
+        unknown, used or expired, or a person who may no longer see the board."""
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            user_id = await tx.use_web_link(_hash(token), now)
+            if user_id is None:
+                return None
+            session = secrets.token_urlsafe(TOKEN_BYTES)
+            await tx.add_web_session(_hash(session), user_id, now)
+        if await self.viewer(session) is None:
+            return None
+        return session
+
+    async def viewer(self, session: str | None) -> Viewer | None:
+        """Who the session is, checked against the policy now; a session whose person may no
+        longer see the board ends here."""
+        if not session:
+            return None
+        async with self.store.lookup() as tx:
+            user_id = await tx.web_session_user(_hash(session))
+        if user_id is None:
+            return None
+        actor, place = await self.access.actor_and_place(
+            user_id=user_id, chat_id=user_id, chat_type="private", thread_id=None
+        )
+        if not decide(actor, Action.USE_BOARD, place).allowed:
+            async with self.store.transaction() as tx:
+                await tx.end_web_session(_hash(session), self.clock.now())
+            return None
+        scope = None if by_role(actor, Action.USE_BOARD) else actor.agency_ids
+        return Viewer(actor, scope)
