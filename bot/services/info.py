@@ -280,8 +280,18 @@ class InfoService:
             answer_key=answer_key,
             fills=question.fills if answer_key != UNKNOWN_ANSWER else None,
         )
-        answered = next_info(question.state, InfoEvent.ANSWER)
-        await tx.move_info(question.id, question.state, answered, now)
+        answer = await self._answered(tx, question, new, None, now)
+        await self.publisher.post_info(tx, question.incident_id, answer, question, now)
+
+    async def _answered(
+        self, tx: Tx, question: Info, new: NewInfo, by: int | None, now: datetime
+    ) -> Info:
+        """Record an answer to `question` (by a reporter, or a drill's simulated one: None):
+        the question answered, the answer and its line in the timeline."""
+        if question.state in WAITING:
+            answered = next_info(question.state, InfoEvent.ANSWER)
+            await tx.move_info(question.id, question.state, answered, now)
+        # A second reporter's answer to the same question counts too (they saw the same).
         answer_id = await tx.add_info(
             question.incident_id, InfoKind.ANSWER, InfoState.POSTED, new, now
         )
@@ -291,10 +301,11 @@ class InfoService:
             question.incident_id,
             EventKind.ANSWERED,
             now,
+            actor_id=by,
             agency_id=question.agency_id,
             detail={**_question_detail(question), **_said(answer)},
         )
-        await self.publisher.post_info(tx, question.incident_id, answer, question, now)
+        return answer
 
     async def _reachable(self, tx: Tx, reporters: list[int]) -> list[int]:
         """The reporters the bot may write to (started it, not blocked, not erased)."""
@@ -382,23 +393,7 @@ class InfoService:
                 chat_id=content.chat_id,
                 message_id=content.message_id,
             )
-            if question.state in WAITING:
-                answered = next_info(question.state, InfoEvent.ANSWER)
-                await tx.move_info(question.id, question.state, answered, now)
-            # A second reporter's answer to the same question counts too (they saw the same).
-            answer_id = await tx.add_info(
-                question.incident_id, InfoKind.ANSWER, InfoState.POSTED, new, now
-            )
-            answer = await tx.info(answer_id)
-            assert answer is not None
-            await tx.add_event(
-                question.incident_id,
-                EventKind.ANSWERED,
-                now,
-                actor_id=reporter_id,
-                agency_id=question.agency_id,
-                detail={**_question_detail(question), **_said(answer)},
-            )
+            answer = await self._answered(tx, question, new, reporter_id, now)
             # The answer first, under every card; the cards' count follows.
             await self.publisher.post_info(tx, question.incident_id, answer, question, now)
             view = await self.incidents.refresh(tx, question.incident_id, now)
@@ -415,7 +410,7 @@ class InfoService:
             language = await tx.language_of(reporter_id, self.settings.default_language)
             thanks = reporter_thanks(language, question.incident_id, question.agency_name)
             await tx.enqueue(_removing_keyboard(text_message(reporter_id, thanks)), now)
-        log.info("answer %s to question %s on #%s", answer_id, question_id, question.incident_id)
+        log.info("answer %s to question %s on #%s", answer.id, question_id, question.incident_id)
         return Done(InfoOutcome.DONE, answer, view)
 
     # --- adding to a report ---

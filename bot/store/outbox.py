@@ -156,27 +156,9 @@ class OutboxQueries(MessageQueries):
                     *(m.value for m in superseded),
                 ),
             )
-        cursor = await self.db.execute(
-            """
-            INSERT INTO outbox (chat_id, method, payload, priority, ref, target_ref,
-                                not_before, created_at, fallback)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            (
-                message.chat_id,
-                message.method.value,
-                to_json(message.payload),
-                int(message.priority),
-                message.ref,
-                message.target_ref,
-                at,
-                at,
-                None if message.fallback is None else to_json(message_to_dict(message.fallback)),
-            ),
-        )
+        row_id = await self._insert(message, at, OutboxStatus.PENDING, None)
         self.wrote_outbox = True
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        return row_id
 
     async def due_outbox(self, now: datetime, limit: int) -> list[OutboxItem]:
         """The oldest pending message of each chat whose time has come, most urgent first.
@@ -365,11 +347,10 @@ class OutboxQueries(MessageQueries):
             self.wrote_outbox = True
         return cursor.rowcount
 
-    async def enqueue_parked(self, message: OutgoingMessage, now: datetime, reason: str) -> None:
-        """Write a message that may not go yet, parked with `reason` (a pin where the bot is
-        known not to be an admin: `requeue_pins` sends it once the bot is promoted)."""
-        at = to_db_time(now)
-        await self.db.execute(
+    async def _insert(
+        self, message: OutgoingMessage, at: str, status: OutboxStatus, error: str | None
+    ) -> int:
+        cursor = await self.db.execute(
             """
             INSERT INTO outbox (chat_id, method, payload, priority, ref, target_ref,
                                 not_before, created_at, fallback, status, last_error)
@@ -385,10 +366,17 @@ class OutboxQueries(MessageQueries):
                 at,
                 at,
                 None if message.fallback is None else to_json(message_to_dict(message.fallback)),
-                OutboxStatus.PARKED.value,
-                reason[:1000],
+                status.value,
+                error,
             ),
         )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    async def enqueue_parked(self, message: OutgoingMessage, now: datetime, reason: str) -> None:
+        """Write a message that may not go yet, parked with `reason` (a pin where the bot is
+        known not to be an admin: `requeue_pins` sends it once the bot is promoted)."""
+        await self._insert(message, to_db_time(now), OutboxStatus.PARKED, reason[:1000])
 
     async def requeue_pins(self, chat_id: int, now: datetime) -> int:
         """The bot was promoted in this chat: pin again what it was refused leave to pin and is
