@@ -32,6 +32,7 @@ from bot.runtime.scheduler import Scheduler
 from bot.services.access import AccessService
 from bot.services.agencies import AgencyService
 from bot.services.broadcasts import BroadcastService
+from bot.services.changes import ChangeFeed
 from bot.services.conversations import Conversations
 from bot.services.digest import DigestService
 from bot.services.drills import SCENARIOS, DrillService
@@ -123,6 +124,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
     reminders = ReminderService(store, clock, settings, broadcasts)
     digest = DigestService(store, clock, settings)
     access = AccessService(store, settings)
+    changes = ChangeFeed()  # the web board's live stream (bot.web)
+    store.hooks.incidents_changed.append(changes.changed)
     scenarios = load_scenarios(SCENARIOS)
     info = InfoService(store, clock, settings, publisher, incidents, scenarios)
     drills = DrillService(store, clock, settings, incidents, scenarios)
@@ -165,6 +168,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
             drills=drills,
         ),
         web=WebAccess(store, clock, settings, access),
+        changes=changes,
     )
     conversations.give(services)
     app.bot_data.attach(services)

@@ -18,6 +18,7 @@ from bot.runtime.scheduler import Scheduler
 from bot.services.access import AccessService
 from bot.services.agencies import AgencyService
 from bot.services.broadcasts import BroadcastService
+from bot.services.changes import ChangeFeed
 from bot.services.conversations import Conversations
 from bot.services.digest import DigestService
 from bot.services.drills import DrillService
@@ -60,6 +61,7 @@ class Services:
     conversations: Conversations
     scheduler: Scheduler
     web: WebAccess
+    changes: ChangeFeed
 
     def language_of(self, user: User | None) -> Language:
         code = user.language_code if user is not None else None

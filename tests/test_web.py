@@ -3,6 +3,8 @@ liveness check `/healthz` (200 when every part runs, 503 naming the part that do
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import socket
 from datetime import timedelta
@@ -10,6 +12,7 @@ from datetime import timedelta
 import aiohttp
 import pytest
 
+from bot.services.changes import KEPT, ChangeFeed
 from bot.simulator import SimUser, TelegramSimulator
 from bot.web.server import WebServer
 from models.clock import ManualClock
@@ -177,3 +180,89 @@ async def test_the_link_goes_only_to_a_private_chat_and_only_to_whom_may_see(
     rudi = city.crews["damkar"][0]
     group = await harness.says(rudi, "/papan", chat=city.groups["damkar"])
     assert LINK.search(group.text or "") is None, group.text
+
+
+# --- the live event stream ---
+
+
+async def next_event(response: aiohttp.ClientResponse) -> dict[str, str]:
+    """The next event of a server-sent events stream (comments skipped): its fields."""
+    fields: dict[str, str] = {}
+    async with asyncio.timeout(10):
+        while True:
+            line = (await response.content.readline()).decode()
+            if line == "":
+                raise EOFError("the stream ended")
+            line = line.rstrip("\n")
+            if not line:
+                if fields:
+                    return fields
+                continue
+            if line.startswith(":"):
+                continue
+            name, _, value = line.partition(": ")
+            fields[name] = value
+
+
+async def signed_in(
+    sim: TelegramSimulator, harness: BotHarness, person: SimUser
+) -> tuple[aiohttp.ClientSession, str]:
+    link = await link_for(sim, harness, person)
+    session = browser()
+    async with session.get(link) as response:
+        assert response.status == 200
+    return session, link.split("/masuk")[0]
+
+
+async def test_the_stream_tells_each_change_and_replays_what_a_reconnect_missed(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    city = await build_city(sim, harness)
+    ani = sim.add_user("Ani", language_code="id")
+    await harness.says(ani, "/start")
+    fire = await report(city, ani)
+    session, address = await signed_in(sim, harness, city.dispatcher)
+    async with session:
+        async with session.get(f"{address}/board/events") as stream:
+            assert stream.headers["Content-Type"].startswith("text/event-stream")
+            hello = await next_event(stream)
+            assert hello["event"] == "hello"
+            rudi = city.crews["damkar"][0]
+            await sim.press_button(rudi, city.card("damkar", fire), text="✅ Terima")
+            event = await next_event(stream)
+            assert event["event"] == "incident" and json.loads(event["data"]) == {"number": fire}
+            seen = int(event["id"])
+        # Away for a moment: two changes happen meanwhile.
+        sari = city.crews["relawan"][0]
+        await sim.press_button(sari, city.card("relawan", fire), text="✅ Terima")
+        await harness.settle()
+        second = await report(city, sim.add_user("Budi", language_code="id"))
+        headers = {"Last-Event-ID": str(seen)}
+        async with session.get(f"{address}/board/events", headers=headers) as stream:
+            assert (await next_event(stream))["event"] == "hello"
+            replayed = [json.loads((await next_event(stream))["data"])["number"] for _ in range(2)]
+            assert replayed == [fire, second]
+
+
+async def test_a_reconnect_after_too_long_is_told_to_load_afresh() -> None:
+    feed = ChangeFeed()
+    feed.changed(list(range(1, KEPT + 11)))
+    assert feed.since(5) is None  # no longer kept
+    assert [c.incident for c in feed.since(KEPT + 8) or []] == [KEPT + 9, KEPT + 10]
+    assert feed.since(feed.seq) == []
+
+
+async def test_the_stream_ends_when_the_role_is_revoked(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    city = await build_city(sim, harness)
+    ani = sim.add_user("Ani", language_code="id")
+    await harness.says(ani, "/start")
+    fire = await report(city, ani)
+    session, address = await signed_in(sim, harness, city.dispatcher)
+    async with session, session.get(f"{address}/board/events") as stream:
+        assert (await next_event(stream))["event"] == "hello"
+        await harness.says(city.admin, "/peran cabut dispatcher @dita")
+        await sim.press_button(city.crews["damkar"][0], city.card("damkar", fire), text="✅ Terima")
+        with pytest.raises(EOFError):
+            await next_event(stream)

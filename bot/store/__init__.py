@@ -101,6 +101,7 @@ class Tx(
         self.language_codes = {}
         self.drill_marker = drill
         self.about_drill = False
+        self.changed_incidents: set[int] = set()
 
     async def enqueue(
         self, message: OutgoingMessage, now: datetime, *, supersede: bool = True
@@ -330,6 +331,9 @@ class Store:
         if tx.scheduled_reminders:
             for reminder_listener in self.hooks.reminders_scheduled:
                 reminder_listener(tx.scheduled_reminders)
+        if tx.changed_incidents:
+            for change_listener in self.hooks.incidents_changed:
+                change_listener(sorted(tx.changed_incidents))
 
     @asynccontextmanager
     async def lookup(self) -> AsyncIterator[Tx]:

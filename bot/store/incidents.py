@@ -175,6 +175,7 @@ class Post:
 class IncidentQueries:
     db: aiosqlite.Connection
     about_drill: bool  # a drill incident was read in this transaction (see OutboxQueries)
+    changed_incidents: set[int]  # incidents this transaction changed (Hooks.incidents_changed)
 
     # --- incidents ---
 
@@ -583,6 +584,7 @@ class IncidentQueries:
             """,
             (incident_id, to_db_time(now), actor_id, kind, agency_id, to_json(dict(detail or {}))),
         )
+        self.changed_incidents.add(incident_id)  # every change leaves a line in the timeline
 
     async def events(self, incident_id: int) -> list[TimelineEvent]:
         rows = await fetch_all(

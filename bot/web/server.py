@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from http import HTTPStatus
@@ -22,7 +23,8 @@ from http import HTTPStatus
 from aiohttp import web
 
 from bot.context import App
-from bot.services.web import LINK_PATH, SESSION_COOKIE
+from bot.services.changes import Change
+from bot.services.web import LINK_PATH, SESSION_COOKIE, Viewer
 from bot.web.board import detail_json, open_json
 from models.access import Target
 from models.incidents import IncidentView
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 1.0
 LOOP_LAG_LIMIT = 2.0  # seconds an event-loop tick may come late before the loop is unwell
 DATABASE_CHECK_TIMEOUT = 2.0
+KEEP_ALIVE = 15.0  # seconds between comments on a quiet stream (proxies close idle ones)
 BOARD_MAX = 200  # open incidents the board's list reads whole
 BOARD_HOME = "/board/data/open"  # where a sign-in lands (the board page will live here)
 LINK_REFUSED = (
@@ -52,6 +55,7 @@ class WebServer:
         self._heartbeat: asyncio.Task[None] | None = None
         self._lag = 0.0
         self._beat = time.monotonic()
+        self._closing = asyncio.Event()
 
     async def start(self) -> bool:
         """Listen; False (logged) when the address cannot be had."""
@@ -60,7 +64,9 @@ class WebServer:
         server.router.add_get(LINK_PATH, self.sign_in)
         server.router.add_get("/board/data/open", self.open_incidents)
         server.router.add_get("/board/data/incidents/{number:[0-9]{1,9}}", self.incident)
-        runner = web.AppRunner(server, access_log=None)
+        server.router.add_get("/board/events", self.events)
+        # Streams still open when the bot stops are ended by `stop`; nothing waits for them.
+        runner = web.AppRunner(server, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.requested_port)
         try:
@@ -81,6 +87,7 @@ class WebServer:
         return True
 
     async def stop(self) -> None:
+        self._closing.set()  # open event streams end
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -165,6 +172,75 @@ class WebServer:
             return web.json_response({"error": "not_found"}, status=HTTPStatus.NOT_FOUND)
         events = await services.incidents.events(number)
         return web.json_response(detail_json(view, events))
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        """Server-sent events: `incident` with its number for each change the person may see,
+        numbered (`id:`); reconnecting with `Last-Event-ID` (or `?since=`) replays what was
+        missed, or says `resync` when that is no longer kept. The stream ends when the session
+        does (a role lost, an agency left) or the bot stops."""
+        services = self.app.bot_data.services
+        session = request.cookies.get(SESSION_COOKIE)
+        viewer = await services.web.viewer(session)
+        if viewer is None:
+            return _unauthorized()
+        feed = services.changes
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",  # a reverse proxy passes each event on at once
+            }
+        )
+        await response.prepare(request)
+        queue = feed.subscribe()
+        try:
+            last = request.headers.get("Last-Event-ID") or request.query.get("since", "")
+            missed = feed.since(int(last)) if last.isdigit() else []
+            if missed is None:
+                await _event(response, feed.seq, "resync", {})
+            else:
+                await _event(response, feed.seq if not last.isdigit() else None, "hello", {})
+                for change in missed:
+                    if await self._visible(viewer, change.incident):
+                        await _event(response, change.seq, "incident", {"number": change.incident})
+            while not self._closing.is_set():
+                news = await self._next(queue)
+                viewer = await services.web.viewer(session)
+                if viewer is None:
+                    break  # signed out by the policy: no more news
+                if news is None:
+                    await response.write(b": keep-alive\n\n")
+                elif await self._visible(viewer, news.incident):
+                    await _event(response, news.seq, "incident", {"number": news.incident})
+        except ConnectionResetError:
+            pass  # the page went away
+        finally:
+            feed.unsubscribe(queue)
+        return response
+
+    async def _next(self, queue: asyncio.Queue[Change]) -> Change | None:
+        """The next change, or None after `KEEP_ALIVE` seconds (or when the bot stops)."""
+        getting = asyncio.ensure_future(queue.get())
+        closing = asyncio.ensure_future(self._closing.wait())
+        done, pending = await asyncio.wait(
+            {getting, closing}, timeout=KEEP_ALIVE, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+        return getting.result() if getting in done else None
+
+    async def _visible(self, viewer: Viewer, number: int) -> bool:
+        if viewer.scope is None:
+            return True
+        view = await self.app.bot_data.services.incidents.view(number)
+        return view is not None and viewer.may_view(target_of(view))
+
+
+async def _event(
+    response: web.StreamResponse, seq: int | None, name: str, data: dict[str, object]
+) -> None:
+    head = "" if seq is None else f"id: {seq}\n"
+    await response.write(f"{head}event: {name}\ndata: {json.dumps(data)}\n\n".encode())
 
 
 def _unauthorized() -> web.Response:
