@@ -4,10 +4,13 @@ liveness check `/healthz` (200 when every part runs, 503 naming the part that do
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import re
 import socket
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
@@ -266,3 +269,44 @@ async def test_the_stream_ends_when_the_role_is_revoked(
         await sim.press_button(city.crews["damkar"][0], city.card("damkar", fire), text="✅ Terima")
         with pytest.raises(EOFError):
             await next_event(stream)
+
+
+# --- signing in inside Telegram (a Mini App's initData) ---
+
+
+def init_data(token: str, user_id: int, auth_date: int, **extra: str) -> str:
+    """`initData` as Telegram signs it for a Mini App of the bot with `token`."""
+    fields = {
+        "auth_date": str(auth_date),
+        "query_id": "AAH-test",
+        "user": json.dumps({"id": user_id, "first_name": "Dita", "language_code": "id"}),
+        **extra,
+    }
+    check = "\n".join(f"{key}={value}" for key, value in sorted(fields.items()))
+    secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
+    fields["hash"] = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
+    return urlencode(fields)
+
+
+async def test_a_mini_app_signs_in_with_telegrams_signature_and_nothing_else(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    city = await build_city(sim, harness)
+    address = harness.app.bot_data.web_address if harness.app else None
+    assert address is not None
+    url = f"{address}/masuk/telegram"
+    now = int(harness.services.clock.now().timestamp())
+    good = init_data(sim.token, city.dispatcher.id, now)
+    async with browser() as session:
+        async with session.post(url, data=good) as response:
+            assert response.status == 200, await response.text()
+        async with session.get(f"{address}/board/data/open") as response:
+            assert response.status == 200
+    tampered = good.replace("Dita", "Dito")
+    stale = init_data(sim.token, city.dispatcher.id, now - 2 * 3600)
+    foreign = init_data("999:AAEanother-bot-token-entirely-xxxxxxxxxx", city.dispatcher.id, now)
+    twice = good + "&auth_date=1"
+    stranger = init_data(sim.token, 77777, now)
+    for refused in (tampered, stale, foreign, twice, stranger, "", "hash=00"):
+        async with browser() as session, session.post(url, data=refused) as response:
+            assert response.status == 403, refused[:40]

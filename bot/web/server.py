@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 1.0
 LOOP_LAG_LIMIT = 2.0  # seconds an event-loop tick may come late before the loop is unwell
 DATABASE_CHECK_TIMEOUT = 2.0
+INIT_DATA_MAX = 8192  # bytes of a Mini App's initData read (Telegram's are about 1 KB)
 KEEP_ALIVE = 15.0  # seconds between comments on a quiet stream (proxies close idle ones)
 BOARD_MAX = 200  # open incidents the board's list reads whole
 BOARD_HOME = "/board/data/open"  # where a sign-in lands (the board page will live here)
@@ -62,6 +63,7 @@ class WebServer:
         server = web.Application()
         server.router.add_get("/healthz", self.healthz)
         server.router.add_get(LINK_PATH, self.sign_in)
+        server.router.add_post(LINK_PATH + "/telegram", self.sign_in_telegram)
         server.router.add_get("/board/data/open", self.open_incidents)
         server.router.add_get("/board/data/incidents/{number:[0-9]{1,9}}", self.incident)
         server.router.add_get("/board/events", self.events)
@@ -142,15 +144,30 @@ class WebServer:
                 status=HTTPStatus.FORBIDDEN, text=LINK_REFUSED, content_type="text/plain"
             )
         response = web.Response(status=HTTPStatus.SEE_OTHER, headers={"Location": BOARD_HOME})
+        self._set_session(response, session)
+        return response
+
+    async def sign_in_telegram(self, request: web.Request) -> web.Response:
+        """Inside Telegram (a Mini App): the page posts `initData` as the body; a session
+        cookie when Telegram's signature holds."""
+        services = self.app.bot_data.services
+        body = await request.text()
+        session = await services.web.sign_in_telegram(body[:INIT_DATA_MAX])
+        if session is None:
+            return web.json_response({"error": "refused"}, status=HTTPStatus.FORBIDDEN)
+        response = web.json_response({"ok": True, "next": BOARD_HOME})
+        self._set_session(response, session)
+        return response
+
+    def _set_session(self, response: web.StreamResponse, session: str) -> None:
         response.set_cookie(
             SESSION_COOKIE,
             session,
             httponly=True,
             samesite="Lax",
-            secure=services.settings.web_url.startswith("https://"),
+            secure=self.app.bot_data.services.settings.web_url.startswith("https://"),
             path="/",
         )
-        return response
 
     async def open_incidents(self, request: web.Request) -> web.Response:
         services = self.app.bot_data.services
