@@ -83,6 +83,7 @@ class BotData:
         # by whichever runs (bot.runtime), read by the health check (bot.web).
         self.updates_alive: Callable[[], bool] = lambda: False
         self.web_address: str | None = None  # http://host:port the web server listens on
+        self.web_port: int | None = None
         # Each family of buttons (bot.callbacks): the handler its presses go to, and what
         # explains a press of it on a message that no longer carries it (handlers.presses.route).
         self.press_routes: dict[type[Any], tuple[PressHandler, Explainer | None]] = {}

@@ -231,16 +231,18 @@ class Settings(BaseSettings):
         default=None,
         description="Webhook mode: the public https URL Telegram posts updates to.",
     )
-    webhook_listen: str = Field(
-        default="127.0.0.1",
+    webhook_listen: str | None = Field(
+        default=None,
         min_length=1,
-        description="Webhook mode: address the bot's HTTP server listens on (behind a proxy).",
+        description="Deprecated: webhook mode answers on the web server (WEB_HOST). Set, it "
+        "keeps a separate webhook server on this address for one more release.",
     )
-    webhook_port: int = Field(
-        default=8443,
+    webhook_port: int | None = Field(
+        default=None,
         ge=0,
         le=65535,
-        description="Webhook mode: port the bot's HTTP server listens on (0: any free port).",
+        description="Deprecated: webhook mode answers on the web server (WEB_PORT). Set, it "
+        "keeps a separate webhook server on this port for one more release (0: any free port).",
     )
     webhook_path: str = Field(
         default="/telegram", description="Webhook mode: path the bot's HTTP server answers on."
@@ -300,7 +302,21 @@ class Settings(BaseSettings):
             return self.web_public_url.rstrip("/")
         return f"http://{self.web_host}:{self.web_port}"
 
-    @field_validator("webhook_url", "webhook_secret_token", "web_public_url", mode="before")
+    @property
+    def separate_webhook_server(self) -> bool:
+        """Webhook mode on its own server, as before the web server (deprecated): when
+        WEBHOOK_LISTEN or WEBHOOK_PORT is set, or the web server is off."""
+        set_apart = self.webhook_listen is not None or self.webhook_port is not None
+        return set_apart or not self.web_enabled
+
+    @field_validator(
+        "webhook_url",
+        "webhook_secret_token",
+        "web_public_url",
+        "webhook_listen",
+        "webhook_port",
+        mode="before",
+    )
     @classmethod
     def _blank_webhook_setting_is_missing(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():

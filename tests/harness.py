@@ -66,11 +66,15 @@ class BotHarness:
         self.app = None
 
     async def restart(self, **overrides: Any) -> App:
+        """Stop and start again; the web server comes back on the port it got (a page's
+        address stays good across the restart, as on a real host)."""
         settings = self.settings
+        port = self.app.bot_data.web_port if self.app is not None else None
         await self.stop()
         assert settings is not None
         self.settings = None
-        kwargs = {"admin_user_ids": settings.admin_user_ids, **overrides}
+        kept = {"web_port": port} if settings.web_port == 0 and port else {}
+        kwargs = {"admin_user_ids": settings.admin_user_ids, **kept, **overrides}
         return await self.start(**kwargs)
 
     @property

@@ -310,3 +310,12 @@ async def test_a_mini_app_signs_in_with_telegrams_signature_and_nothing_else(
     for refused in (tampered, stale, foreign, twice, stranger, "", "hash=00"):
         async with browser() as session, session.post(url, data=refused) as response:
             assert response.status == 403, refused[:40]
+
+
+async def test_a_restart_keeps_the_port_it_got(sim: TelegramSimulator, harness: BotHarness) -> None:
+    app = await harness.start()
+    address = app.bot_data.web_address
+    app = await harness.restart()
+    assert app.bot_data.web_address == address
+    status, _ = await get(f"{address}/healthz")
+    assert status == 200

@@ -231,3 +231,36 @@ def test_the_secret_is_never_shown() -> None:
     assert SECRET not in repr(settings)
     assert SECRET not in str(settings.model_dump())
     assert settings.require_webhook() == (URL, SECRET)
+
+
+async def test_webhook_mode_answers_on_the_web_server_by_default(
+    sim: TelegramSimulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without WEBHOOK_LISTEN and WEBHOOK_PORT, Telegram's posts arrive at the web server's
+    port, at WEBHOOK_PATH, beside /healthz; nothing else listens."""
+    values = {k: v for k, v in WEBHOOK_VALUES.items() if k != "webhook_port"}
+    settings = BotHarness(sim, tmp_path).make_settings(**values)
+    assert not settings.separate_webhook_server
+    app = build_application(settings)
+    settler = Settler(sim)
+    settler.attach(app)
+    async with running_webhook(app, settings) as server, aiohttp.ClientSession() as http:
+        assert server.port == app.bot_data.web_port
+        bot = WebhookBot(sim, app, server, http)
+        person = sim.add_user("Ani", language_code="id")
+        update = await bot.says(person, "/start")
+        assert await bot.deliver(update) == 200
+        assert await bot.handled(update)
+        assert await bot.deliver(update, secret="wrong") == 403
+        async with http.get(f"http://127.0.0.1:{server.port}/healthz") as response:
+            assert response.status == 200
+            assert (await response.json())["checks"]["updates"] is True
+    assert "deprecated" not in caplog.text
+
+
+async def test_webhook_listen_and_port_keep_a_separate_server_with_a_deprecation_line(
+    sim: TelegramSimulator, bot: WebhookBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert bot.server.port != bot.app.bot_data.web_port
+    said = " ".join(record.getMessage() for record in caplog.get_records("setup"))
+    assert "WEBHOOK_LISTEN and WEBHOOK_PORT are deprecated" in said

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 
 from telegram import Bot
@@ -16,7 +16,7 @@ from telegram.error import NetworkError
 
 from bot.context import App
 from bot.runtime.updates import Poller, UpdateProcessor, ensure_polling
-from bot.web.server import WebServer
+from bot.web.server import Route, WebServer
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,9 @@ async def connect(bot: Bot, stop: asyncio.Event | None = None) -> None:
 
 
 @asynccontextmanager
-async def started(app: App, stop: asyncio.Event | None = None) -> AsyncIterator[App]:
+async def started(
+    app: App, stop: asyncio.Event | None = None, *, routes: Sequence[Route] = ()
+) -> AsyncIterator[App]:
     """The application initialized, its resources open (`post_init`) and started; stopped and
     shut down in reverse when the block ends. How updates arrive is the caller's business.
     While Telegram cannot be reached it waits (`connect`); `stop` ends that wait."""
@@ -69,7 +71,7 @@ async def started(app: App, stop: asyncio.Event | None = None) -> AsyncIterator[
         if app.post_init is not None:
             await app.post_init(app)
         await app.start()
-        web = await start_web(app)
+        web = await start_web(app, routes)
         try:
             yield app
         finally:
@@ -104,15 +106,17 @@ async def running(
             await poller.stop()
 
 
-async def start_web(app: App) -> WebServer | None:
-    """The web server, when `WEB_ENABLED` (None when off, or when it could not listen)."""
+async def start_web(app: App, routes: Sequence[Route] = ()) -> WebServer | None:
+    """The web server, when `WEB_ENABLED` (None when off, or when it could not listen), with
+    `routes` beside its own (webhook mode's)."""
     settings = app.bot_data.services.settings
     if not settings.web_enabled:
         return None
-    web = WebServer(app, host=settings.web_host, port=settings.web_port)
+    web = WebServer(app, host=settings.web_host, port=settings.web_port, routes=routes)
     if not await web.start():
         return None
     app.bot_data.web_address = f"http://{settings.web_host}:{web.port}"
+    app.bot_data.web_port = web.port
     if not settings.web_public_url:
         app.bot_data.services.web.base_url = app.bot_data.web_address
     return web

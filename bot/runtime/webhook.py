@@ -39,6 +39,9 @@ MAX_BODY_BYTES = 1024 * 1024  # Telegram's updates are a few KB; anything near t
 # so updates arrive in order, as with polling (the lock below is the guard, this the intent).
 MAX_CONNECTIONS = 1
 SHUTDOWN_GRACE_SECONDS = 10.0  # the update in hand may finish; after that Telegram resends it
+# The separate webhook server's address when WEBHOOK_LISTEN or WEBHOOK_PORT is left out beside
+# the other (deprecated: webhook mode answers on the web server).
+LEGACY_LISTEN, LEGACY_PORT = "127.0.0.1", 8443
 
 
 class WebhookServer:
@@ -60,6 +63,7 @@ class WebhookServer:
         self._requested_port = port
         self._port: int | None = None
         self._runner: web.AppRunner | None = None
+        self._shared = False  # answering on the web server rather than a server of its own
         # One update at a time, as the poller does: keeps the order and the store's
         # single-writer assumption, and makes "already handled?" and "record" one step.
         self._lock = asyncio.Lock()
@@ -78,7 +82,7 @@ class WebhookServer:
 
     async def start(self) -> None:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
-        app.router.add_route("*", self.path, self._handle)
+        app.router.add_route("*", self.path, self.handle)
         runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_SECONDS
         )
@@ -99,7 +103,11 @@ class WebhookServer:
 
     @property
     def listening(self) -> bool:
-        return self._runner is not None
+        return self._runner is not None or self._shared
+
+    def served_on(self, host: str, port: int) -> None:
+        """Its requests come through the web server (`bot.web.server`) at this address."""
+        self.listen, self._port, self._shared = host, port, True
 
     async def stop(self) -> None:
         """Stop accepting requests; the one being handled may finish within the grace period."""
@@ -107,7 +115,7 @@ class WebhookServer:
         if runner is not None:
             await runner.cleanup()
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         # The secret first: whoever does not know it learns nothing, not even the method.
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
@@ -160,17 +168,35 @@ async def running_webhook(
 
     Mirrors `bot.runtime.running.running`, with the webhook server in place of the poller."""
     url, secret = settings.require_webhook()  # a configuration mistake stops us before any I/O
-    async with started(app, stop):
-        server = WebhookServer(
-            UpdateProcessor(app),
-            secret_token=secret,
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            path=settings.webhook_path,
+    server = WebhookServer(
+        UpdateProcessor(app),
+        secret_token=secret,
+        listen=settings.webhook_listen or LEGACY_LISTEN,
+        port=LEGACY_PORT if settings.webhook_port is None else settings.webhook_port,
+        path=settings.webhook_path,
+    )
+    shared = not settings.separate_webhook_server
+    if not shared and settings.web_enabled:
+        log.warning(
+            "WEBHOOK_LISTEN and WEBHOOK_PORT are deprecated: webhook mode now answers on the web "
+            "server (WEB_HOST:WEB_PORT, at WEBHOOK_PATH). They keep a separate server for this "
+            "release; remove them and point the proxy at the web server."
         )
+    routes = [("*", settings.webhook_path, server.handle)] if shared else []
+    async with started(app, stop, routes=routes):
         try:
             # Listen before telling Telegram: it starts delivering as soon as the webhook is set.
-            await server.start()
+            if shared:
+                port = app.bot_data.web_port
+                if port is None:
+                    raise ConfigError(
+                        f"Webhook mode answers on the web server, which cannot listen on "
+                        f"{settings.web_host}:{settings.web_port}. Choose a free WEB_PORT in the "
+                        ".env file (see .env.example), or stop what uses it."
+                    )
+                server.served_on(settings.web_host, port)
+            else:
+                await server.start()
             await app.bot.set_webhook(
                 url,
                 secret_token=secret,

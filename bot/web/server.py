@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from http import HTTPStatus
 
 from aiohttp import web
@@ -30,6 +31,9 @@ from models.access import Target
 from models.incidents import IncidentView
 
 log = logging.getLogger(__name__)
+
+# (method, path, handler): a route another part adds (webhook mode's path).
+Route = tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]
 
 HEARTBEAT_SECONDS = 1.0
 LOOP_LAG_LIMIT = 2.0  # seconds an event-loop tick may come late before the loop is unwell
@@ -47,8 +51,9 @@ LINK_REFUSED = (
 
 
 class WebServer:
-    def __init__(self, app: App, *, host: str, port: int) -> None:
+    def __init__(self, app: App, *, host: str, port: int, routes: Sequence[Route] = ()) -> None:
         self.app = app
+        self.routes = routes
         self.host = host
         self.requested_port = port
         self.port: int | None = None  # as bound (a requested 0 becomes a free port)
@@ -67,6 +72,8 @@ class WebServer:
         server.router.add_get("/board/data/open", self.open_incidents)
         server.router.add_get("/board/data/incidents/{number:[0-9]{1,9}}", self.incident)
         server.router.add_get("/board/events", self.events)
+        for method, path, handler in self.routes:
+            server.router.add_route(method, path, handler)
         # Streams still open when the bot stops are ended by `stop`; nothing waits for them.
         runner = web.AppRunner(server, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
