@@ -504,10 +504,7 @@ async def show_incident(update: Update, context: AppContext) -> None:
 
 
 async def _owned_target(context: AppContext, view: IncidentView) -> Target:
-    """The incident as the policy sees it, owned by everyone who reported it (also in a report
-    merged into it: they were told to follow this number)."""
-    reporters = await context.services.incidents.reporters(view.incident.id)
-    return Target(frozenset(r.agency_id for r in view.responses), reporters)
+    return await context.services.incidents.viewing_target(view)
 
 
 async def _incident_text(

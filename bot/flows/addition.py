@@ -61,11 +61,11 @@ class AdditionFlow(Flow):
         numbers = await tx.open_reports_of(user_id)
         if not numbers:
             return Turn(None, reply=Reply((Say(t(language, "info.add_nothing_open")),)))
-        labels = []
-        for number in numbers[:5]:
-            incident = await tx.incident(number)
-            labels.append((number, type_label(language, incident.type) if incident else ""))
-        tx.about_drill = False  # it names several of the person's incidents, none in particular
+        kinds = await tx.incident_types(numbers[:5])
+        labels = [
+            (number, type_label(language, kinds[number]) if number in kinds else "")
+            for number in numbers[:5]
+        ]
         text, keyboard = addition_offer(language, labels, len(data["items"]))
         data = {**data, "incidents": [number for number, _ in labels]}
         return Turn(STEP, data, Reply((Say(text, keyboard, question=True),)))

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import ButtonAction, DrillButton
-from bot.i18n import N_, Html, escape, format_clock, format_time, t
+from bot.i18n import N_, Html, babel_locale, escape, format_clock, format_time, t
 from bot.settings import Language
 from models.agencies import Agency
 from models.drills import AgencyReview, Drill, Review, Scenario, Step, median_acknowledge
@@ -119,11 +120,8 @@ def drill_status(language: Language, drill: Drill, title: str) -> tuple[str, Inl
 def _minutes(language: Language, minutes: float | None) -> str:
     if minutes is None:
         return "—"
-    return t(
-        language,
-        "drill.minutes",
-        minutes=f"{minutes:.1f}".replace(".", "," if language == "id" else "."),
-    )
+    shown = format_decimal(minutes, format="0.0", locale=babel_locale(language))
+    return t(language, "drill.minutes", minutes=shown)
 
 
 def _agency_lines(language: Language, one: AgencyReview) -> list[str]:

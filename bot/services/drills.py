@@ -137,11 +137,11 @@ class DrillService:
             due = await tx.due_drill_reports(now)
         filed = 0
         for drill_id, position in due:
-            filed += await self._file(drill_id, position, now)
+            filed += await self._file(drill_id, position)
         await self.finish_done()
         return filed
 
-    async def _file(self, drill_id: int, position: int, now: datetime) -> int:
+    async def _file(self, drill_id: int, position: int) -> int:
         try:
             return await self._file_once(drill_id, position)
         except _AlreadyFiled:

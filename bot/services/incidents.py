@@ -21,6 +21,7 @@ from bot.services.publisher import Publisher
 from bot.services.reminders import reconcile
 from bot.settings import Settings
 from bot.store import Store, Tx
+from models.access import Target
 from models.agencies import Agency, Member
 from models.clock import Clock
 from models.duplicates import HintState, Report
@@ -701,6 +702,13 @@ class IncidentService:
     def completes_update(self) -> AbstractContextManager[None]:
         """Around a press's one write: it records the update as handled in the same commit."""
         return self.store.completes_update()
+
+    async def viewing_target(self, view: IncidentView) -> Target:
+        """The incident as the policy sees it when someone asks to see it (`/kejadian`, Open
+        #N, the web board): its agencies, owned by everyone who reported it (also in a report
+        merged into it: they were told to follow this number)."""
+        reporters = await self.reporters(view.incident.id)
+        return Target(frozenset(r.agency_id for r in view.responses), reporters)
 
     async def reporters(self, incident_id: int) -> frozenset[int]:
         """Who reported the incident, with the reporters of reports merged into it and the

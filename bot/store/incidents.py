@@ -254,6 +254,15 @@ class IncidentQueries:
         self.about_drill = incident.drill_id is not None
         return incident
 
+    async def incident_types(self, incident_ids: list[int]) -> dict[int, IncidentType]:
+        """The type of each incident (a list naming several of them: none is "the" incident a
+        transaction is about, so this marks nothing as a drill's)."""
+        marks = ", ".join("?" for _ in incident_ids) or "NULL"
+        rows = await fetch_all(
+            self.db, f"SELECT id, type FROM incidents WHERE id IN ({marks})", incident_ids
+        )
+        return {row["id"]: IncidentType(row["type"]) for row in rows}
+
     async def incident_view(self, incident_id: int) -> IncidentView | None:
         # One query: the incident comes with the ids merged into it, its responses and its
         # assignments as JSON arrays of objects, one per row `responses()` and `assignments()`

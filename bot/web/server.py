@@ -27,8 +27,6 @@ from bot.context import App
 from bot.services.changes import Change
 from bot.services.web import LINK_PATH, SESSION_COOKIE, Viewer
 from bot.web.board import detail_json, open_json
-from models.access import Target
-from models.incidents import IncidentView
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +117,7 @@ class WebServer:
         try:
             async with asyncio.timeout(DATABASE_CHECK_TIMEOUT):
                 writable = await services.store.writable()
-        except (TimeoutError, Exception):
+        except Exception:  # any failure, a timeout too, is "not writable"
             log.exception("health: the database takes no write")
             writable = False
         since_beat = time.monotonic() - self._beat
@@ -191,7 +189,7 @@ class WebServer:
             return _unauthorized()
         number = int(request.match_info["number"])
         view = await services.incidents.view(number)
-        if view is None or not viewer.may_view(target_of(view)):
+        if view is None or not viewer.may_view(await services.incidents.viewing_target(view)):
             # Not there, or not theirs to see: the same answer, so nothing is given away.
             return web.json_response({"error": "not_found"}, status=HTTPStatus.NOT_FOUND)
         events = await services.incidents.events(number)
@@ -256,8 +254,9 @@ class WebServer:
     async def _visible(self, viewer: Viewer, number: int) -> bool:
         if viewer.scope is None:
             return True
-        view = await self.app.bot_data.services.incidents.view(number)
-        return view is not None and viewer.may_view(target_of(view))
+        incidents = self.app.bot_data.services.incidents
+        view = await incidents.view(number)
+        return view is not None and viewer.may_view(await incidents.viewing_target(view))
 
 
 async def _event(
@@ -269,8 +268,3 @@ async def _event(
 
 def _unauthorized() -> web.Response:
     return web.json_response({"error": "sign_in"}, status=HTTPStatus.UNAUTHORIZED)
-
-
-def target_of(view: IncidentView) -> Target:
-    owners = frozenset({view.incident.reporter_id}) if view.incident.reporter_id else frozenset()
-    return Target(frozenset(r.agency_id for r in view.responses), owners)
