@@ -31,6 +31,7 @@ from bot.runtime.pacing import Pacer, PacingLimits
 from bot.runtime.scheduler import Scheduler
 from bot.services.access import AccessService
 from bot.services.agencies import AgencyService
+from bot.services.board import BoardService
 from bot.services.broadcasts import BroadcastService
 from bot.services.changes import ChangeFeed
 from bot.services.conversations import Conversations
@@ -126,6 +127,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
     access = AccessService(store, settings)
     changes = ChangeFeed()  # the web board's live stream (bot.web)
     store.hooks.incidents_changed.append(changes.changed)
+    store.hooks.broadcasts_changed.append(changes.broadcasts_changed)
     scenarios = load_scenarios(SCENARIOS)
     info = InfoService(store, clock, settings, publisher, incidents, scenarios)
     drills = DrillService(store, clock, settings, incidents, scenarios)
@@ -168,6 +170,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
             drills=drills,
         ),
         web=WebAccess(store, clock, settings, access),
+        board=BoardService(store, clock, settings, incidents),
         changes=changes,
     )
     conversations.give(services)

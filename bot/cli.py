@@ -93,11 +93,32 @@ def parser() -> argparse.ArgumentParser:
         "demo", help="run a scripted scenario against the built-in Telegram simulator"
     )
     demo.add_argument("--quiet", action="store_true", help="print only the transcript")
+    demo.add_argument(
+        "--board",
+        action="store_true",
+        help="then keep the demo city running and print the web board's address (Ctrl+C ends)",
+    )
+    demo.add_argument(
+        "--port",
+        type=_port,
+        default=0,
+        help="the web server's port for --board (default: a free one)",
+    )
     return root
 
 
 def _path(text: str) -> Path:
     return Path(text).expanduser()  # also when the shell left a quoted ~ alone
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port (0-65535), not {text!r}")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -119,7 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from bot.demo import run_demo  # the simulator is only loaded when asked for
 
-            return asyncio.run(run_demo(quiet=args.quiet))
+            try:
+                return asyncio.run(run_demo(quiet=args.quiet, board=args.board, port=args.port))
+            except KeyboardInterrupt:  # Ctrl+C ends `demo --board`
+                return 0
         settings = load_settings()
         token = settings.require_token() if args.command in ("run", "check") else ""
         configure_logging(settings.log_level, [token])

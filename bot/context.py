@@ -17,6 +17,7 @@ from bot.runtime.outbox import OutboxSender
 from bot.runtime.scheduler import Scheduler
 from bot.services.access import AccessService
 from bot.services.agencies import AgencyService
+from bot.services.board import BoardService
 from bot.services.broadcasts import BroadcastService
 from bot.services.changes import ChangeFeed
 from bot.services.conversations import Conversations
@@ -62,6 +63,7 @@ class Services:
     scheduler: Scheduler
     web: WebAccess
     changes: ChangeFeed
+    board: BoardService
 
     def language_of(self, user: User | None) -> Language:
         code = user.language_code if user is not None else None

@@ -7,6 +7,7 @@ demo always shows everything the bot does.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import tempfile
@@ -331,7 +332,7 @@ def transcript(sim: TelegramSimulator) -> list[str]:
     return lines
 
 
-async def run_demo(*, quiet: bool = False) -> int:
+async def run_demo(*, quiet: bool = False, board: bool = False, port: int = 0) -> int:
     configure_logging("WARNING" if quiet else "INFO", [])
     async with TelegramSimulator() as sim:
         with tempfile.TemporaryDirectory(prefix="siaga112-demo-") as workdir:
@@ -347,7 +348,7 @@ async def run_demo(*, quiet: bool = False) -> int:
                 # The demo's people act faster than any group would; pacing would only make the
                 # transcript wait. (The tests and `make bench` check pacing.)
                 outbox_pacing=False,
-                web_port=0,  # a free port: the demo may run beside a real bot
+                web_port=port,  # 0: a free port, so the demo may run beside a real bot
             )
             configure_logging("WARNING" if quiet else "INFO", [sim.token])
             # The demo's clock starts now and is moved on by scenes that need time to pass.
@@ -359,10 +360,11 @@ async def run_demo(*, quiet: bool = False) -> int:
                 for scene in SCENES:
                     log.info("scene: %s", (scene.__doc__ or scene.__name__).strip())
                     await scene(script)
-    print(
-        f"siaga112 demo — the real bot against the Telegram simulator ({len(sim.events)} events)\n"
-    )
-    print("\n".join(transcript(sim)))
+                if board:
+                    print_transcript(sim)
+                    await show_board(script, admin)
+                    return 0
+    print_transcript(sim)
     refused = sim.unexpected_refusals()
     if refused:
         # Telegram would have refused these calls of the bot: the demo does not pass.
@@ -373,3 +375,29 @@ async def run_demo(*, quiet: bool = False) -> int:
         "\nThe demo ended by itself. Run `make test` for the checks, `make run` for the real bot."
     )
     return 0
+
+
+def print_transcript(sim: TelegramSimulator) -> None:
+    print(
+        f"siaga112 demo — the real bot against the Telegram simulator ({len(sim.events)} events)\n"
+    )
+    print("\n".join(transcript(sim)))
+
+
+async def show_board(script: Script, admin: SimUser) -> None:
+    """`demo --board`: the city stays up, and the web board's address is printed with a
+    sign-in link, until Ctrl+C."""
+    assert script.app is not None
+    address = script.app.bot_data.web_address
+    if address is None:
+        print("\nThe web server could not start (see the log above).", file=sys.stderr)
+        return
+    link = await script.app.bot_data.services.web.login_link(admin.id)
+    print(
+        "\nThe demo city keeps running. Open the board in a browser:\n"
+        f"  sign in (once):  {link}\n"
+        f"  the board:       {address}/board   (wall screen: {address}/board?wall=1)\n"
+        "Press Ctrl+C to stop.",
+        flush=True,
+    )
+    await asyncio.Event().wait()  # until Ctrl+C cancels the demo

@@ -29,5 +29,7 @@ class Hooks:
     row_settled: list[Callable[[Any], Awaitable[None]]] = field(default_factory=list)
     # A commit changed incidents (their numbers): the web board's live stream tells its pages.
     incidents_changed: list[Callable[[list[int]], None]] = field(default_factory=list)
+    # A commit changed broadcasts (their numbers: sent, confirmed, finished): the same stream.
+    broadcasts_changed: list[Callable[[list[int]], None]] = field(default_factory=list)
     # An update was handled, or found handled before (the tests' and the demo's settler).
     update_done: list[Callable[[int], None]] = field(default_factory=list)

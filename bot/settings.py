@@ -227,6 +227,14 @@ class Settings(BaseSettings):
         description="The address people reach the web server at, for links "
         "(default http://WEB_HOST:WEB_PORT).",
     )
+    map_tile_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="Map tiles for the web board (empty: no tiles, pins on a plain grid).",
+    )
+    map_tile_attribution: str = Field(
+        default="© OpenStreetMap contributors",
+        description="The credit the tiles' provider asks for, shown on the map.",
+    )
     webhook_url: str | None = Field(
         default=None,
         description="Webhook mode: the public https URL Telegram posts updates to.",

@@ -266,6 +266,44 @@ def test_demo_runs_to_the_end(tmp_path: Path) -> None:
     assert "The demo ended by itself" in result.stdout
 
 
+async def test_demo_board_keeps_the_city_running_until_ctrl_c(tmp_path: Path) -> None:
+    """`siaga112 demo --board`: after the scenes, the board's address and a sign-in link that
+    works; Ctrl+C ends it cleanly."""
+    import re
+    import signal
+
+    import aiohttp
+
+    clean = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "demo", "--quiet", "--board",
+        cwd=tmp_path, env=clean, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        lines: list[str] = []
+        async with asyncio.timeout(120):
+            while not lines or "Ctrl+C" not in lines[-1]:
+                line = (await process.stdout.readline()).decode()
+                assert line, "the demo ended before printing the board's address"
+                lines.append(line)
+        found = re.search(r"sign in \(once\):\s+(\S+)", "".join(lines))
+        assert found is not None
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(cookie_jar=jar) as session:
+            async with session.get(found.group(1)) as response:
+                assert response.status == 200 and response.url.path == "/board"
+            board = found.group(1).split("/masuk")[0]
+            async with session.get(f"{board}/board/data/open") as response:
+                assert response.status == 200
+                assert (await response.json())["total"] >= 1  # the demo's open incidents
+    finally:
+        process.send_signal(signal.SIGINT)
+        async with asyncio.timeout(30):
+            await process.wait()
+    assert process.returncode == 0
+
+
 def test_wheel_carries_migrations_and_catalogs(tmp_path: Path) -> None:
     """A non-editable install finds the SQL files and translations."""
     import zipfile
@@ -296,3 +334,7 @@ def test_wheel_carries_migrations_and_catalogs(tmp_path: Path) -> None:
     assert "bot/locales/id/LC_MESSAGES/core.po" in names
     assert "bot/locales/en/LC_MESSAGES/core.po" in names
     assert "bot/simulator/server.py" in names
+    assert "bot/web/static/board.js" in names
+    assert "bot/web/static/vendor/leaflet/leaflet.js" in names
+    assert "bot/web/static/vendor/leaflet/LICENSE" in names
+    assert "bot/web/static/vendor/leaflet/images/marker-icon.png" in names

@@ -29,12 +29,14 @@ from telegram import (
     InputMediaPhoto,
     KeyboardButton,
     MenuButtonCommands,
+    MenuButtonWebApp,
     Message,
     MessageEntity,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     ReplyParameters,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -1064,3 +1066,28 @@ async def test_ptb_application_polls_answers_and_stops_fast(
 
 def _keyboard(data: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(data.capitalize(), callback_data=data)]])
+
+
+async def test_mini_app_buttons_need_https_and_a_private_chat(
+    sim: TelegramSimulator, bot: Bot, started: SimUser
+) -> None:
+    """As Telegram: a web_app button or menu button with an http address is refused, and a
+    web_app button is refused outside a private chat."""
+    plain = WebAppInfo(url="http://127.0.0.1:8112/board")
+    secure = WebAppInfo(url="https://siaga112.example.org/board")
+    with rejected(sim, "Only HTTPS links are allowed"):
+        await bot.send_message(
+            started.id,
+            "papan",
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Papan", web_app=plain)]]),
+        )
+    with rejected(sim, "Only HTTPS links are allowed"):
+        await bot.set_chat_menu_button(started.id, MenuButtonWebApp("Papan", plain))
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Papan", web_app=secure)]])
+    sent = await bot.send_message(started.id, "papan", reply_markup=keyboard)
+    assert sent.reply_markup is not None
+    assert await bot.set_chat_menu_button(started.id, MenuButtonWebApp("Papan", secure))
+    assert isinstance(await bot.get_chat_menu_button(started.id), MenuButtonWebApp)
+    group = await group_with_bot(sim, started)
+    with rejected(sim, "BUTTON_TYPE_INVALID"):
+        await bot.send_message(group.id, "papan", reply_markup=keyboard)

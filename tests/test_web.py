@@ -10,6 +10,7 @@ import json
 import re
 import socket
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -92,6 +93,13 @@ async def test_a_port_taken_leaves_the_bot_running_without_the_server(
 LINK = re.compile(r"(http://\S+/masuk\?t=\S+)")
 
 
+async def open_data(session: aiohttp.ClientSession, address: str) -> dict[str, Any]:
+    async with session.get(f"{address}/board/data/open") as response:
+        assert response.status == 200, await response.text()
+        data: dict[str, Any] = await response.json()
+        return data
+
+
 def browser() -> aiohttp.ClientSession:
     """A client that keeps cookies for 127.0.0.1, as a browser does."""
     return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
@@ -116,11 +124,13 @@ async def test_a_link_signs_in_once_and_the_session_reads_the_board(
     async with browser() as session:
         async with session.get(link) as response:
             assert response.status == 200, await response.text()
-            data = await response.json()
+            assert response.url.path == "/board"  # the board page, signed in
+            assert response.headers["Content-Type"].startswith("text/html")
+        address = link.split("/masuk")[0]
+        data = await open_data(session, address)
         assert [i["number"] for i in data["incidents"]] == [fire]
         incident = data["incidents"][0]
         assert {a["code"] for a in incident["agencies"]} == {"damkar", "relawan"}
-        address = link.split("/masuk")[0]
         async with session.get(f"{address}/board/data/incidents/{fire}") as response:
             detail = await response.json()
         assert detail["phone"] and detail["timeline"][0]["kind"] == "reported"
@@ -155,7 +165,8 @@ async def test_a_member_sees_only_their_agencies_and_loses_the_board_with_the_ro
     address = link.split("/masuk")[0]
     async with browser() as session:
         async with session.get(link) as response:
-            data = await response.json()
+            assert response.status == 200
+        data = await open_data(session, address)
         assert [i["number"] for i in data["incidents"]] == [medical]
         async with session.get(f"{address}/board/data/incidents/{fire}") as response:
             assert response.status == 404  # not hers to see: as if it were not there
@@ -234,13 +245,13 @@ async def test_the_stream_tells_each_change_and_replays_what_a_reconnect_missed(
             await sim.press_button(rudi, city.card("damkar", fire), text="✅ Terima")
             event = await next_event(stream)
             assert event["event"] == "incident" and json.loads(event["data"]) == {"number": fire}
-            seen = int(event["id"])
+            seen = event["id"]
         # Away for a moment: two changes happen meanwhile.
         sari = city.crews["relawan"][0]
         await sim.press_button(sari, city.card("relawan", fire), text="✅ Terima")
         await harness.settle()
         second = await report(city, sim.add_user("Budi", language_code="id"))
-        headers = {"Last-Event-ID": str(seen)}
+        headers = {"Last-Event-ID": seen}
         async with session.get(f"{address}/board/events", headers=headers) as stream:
             assert (await next_event(stream))["event"] == "hello"
             replayed = [json.loads((await next_event(stream))["data"])["number"] for _ in range(2)]
@@ -251,8 +262,15 @@ async def test_a_reconnect_after_too_long_is_told_to_load_afresh() -> None:
     feed = ChangeFeed()
     feed.changed(list(range(1, KEPT + 11)))
     assert feed.since(5) is None  # no longer kept
-    assert [c.incident for c in feed.since(KEPT + 8) or []] == [KEPT + 9, KEPT + 10]
+    assert [c.number for c in feed.since(KEPT + 8) or []] == [KEPT + 9, KEPT + 10]
     assert feed.since(feed.seq) == []
+    assert feed.replay(feed.event_id(KEPT + 8)) == feed.since(KEPT + 8)
+    # Ids of another run of the bot (it restarted meanwhile), or no id at all: load afresh.
+    restarted = ChangeFeed()
+    restarted.changed([1, 2, 3])
+    assert restarted.replay(feed.event_id(2)) is None
+    assert restarted.replay("2") is None
+    assert restarted.replay(restarted.event_id(9)) is None  # ahead of this run
 
 
 async def test_the_stream_ends_when_the_role_is_revoked(
@@ -319,3 +337,86 @@ async def test_a_restart_keeps_the_port_it_got(sim: TelegramSimulator, harness: 
     assert app.bot_data.web_address == address
     status, _ = await get(f"{address}/healthz")
     assert status == 200
+
+
+async def test_with_an_https_address_papan_offers_the_mini_app_and_the_menu_button(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    city = await build_city(sim, harness, web_public_url="https://siaga112.example.org/")
+    answer = await harness.says(city.dispatcher, "/papan")
+    rows = (answer.reply_markup or {})["inline_keyboard"]
+    assert rows[0][0]["web_app"] == {"url": "https://siaga112.example.org/board"}
+    assert rows[1][0]["url"].startswith("https://siaga112.example.org/masuk?t=")
+    menu = await harness.app.bot.get_chat_menu_button(city.dispatcher.id) if harness.app else None
+    assert menu is not None and menu.type == "web_app"
+    # Over plain http (the default here) there is no button at all: Telegram refuses both.
+    await harness.restart()
+    plain = await harness.says(city.coordinator, "/papan")
+    assert plain.reply_markup is None and LINK.search(plain.text or "")
+
+
+async def test_the_board_page_is_served_with_its_guards_and_its_own_files(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    app = await harness.start(map_tile_url="https://{s}.tile.example.org/{z}/{x}/{y}.png")
+    address = app.bot_data.web_address
+    async with browser() as session:
+        async with session.get(f"{address}/board?lang=en&wall=1") as response:
+            assert response.status == 200
+            page = await response.text()
+            policy = response.headers["Content-Security-Policy"]
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+            assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert "script-src 'self'" in policy and "https://*.tile.example.org" in policy
+        assert '<html lang="en" class="wall">' in page and "Incident board" in page
+        config = json.loads(page.split('id="config">', 1)[1].split("</script>", 1)[0])
+        assert config["wall"] is True and config["zone_label"] == "WIB"
+        assert config["labels"]["disconnected"].startswith("⚠️ Connection lost")
+        async with session.get(f"{address}/board/static/vendor/leaflet/leaflet.js") as response:
+            assert response.status == 200 and "Leaflet 1.9.4" in await response.text()
+        async with session.get(f"{address}/board/static/../../server.py") as response:
+            assert response.status in (403, 404)  # nothing outside the static folder
+        async with session.get(f"{address}/board/data/broadcasts") as response:
+            assert response.status == 401
+
+
+async def test_the_board_data_marks_late_steps_and_keeps_drills_apart(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    clock = ManualClock()
+    city = await build_city(sim, harness, clock=clock)
+    ani = sim.add_user("Ani", language_code="id")
+    await harness.says(ani, "/start")
+    fire = await report(city, ani)  # high severity: reminded after 3 minutes, twice, then up
+    session, address = await signed_in(sim, harness, city.dispatcher)
+
+    def agencies(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        (incident,) = data["incidents"]
+        return {a["code"]: a for a in incident["agencies"]}
+
+    async with session:
+        fresh = agencies(await open_data(session, address))
+        assert fresh["damkar"]["late"]["reminded"] == 0
+        assert fresh["damkar"]["late"]["escalated"] is False
+        await sim.press_button(city.crews["damkar"][0], city.card("damkar", fire), text="✅ Terima")
+        await harness.settle()
+        for _ in range(2):  # two reminders in the volunteers' group
+            clock.advance(timedelta(minutes=3, seconds=1))
+            await harness.services.reminders.sweep()
+            await harness.settle()
+        late = agencies(await open_data(session, address))
+        assert late["relawan"]["late"]["reminded"] == 2
+        assert late["relawan"]["late"]["escalated"] is False  # the next one goes up
+        clock.advance(timedelta(minutes=3, seconds=1))
+        await harness.services.reminders.sweep()
+        await harness.settle()
+        late = agencies(await open_data(session, address))
+        assert late["relawan"]["late"]["escalated"] is True  # the coordinators were alerted
+        assert late["relawan"]["state_label"] == "menunggu konfirmasi"
+        # Damkar moved on; what chases it now is the acknowledged-but-unmoved step.
+        assert late["damkar"]["state"] == "diterima"
+        english = await (await session.get(f"{address}/board/data/open?lang=en")).json()
+        assert english["incidents"][0]["severity_label"] == "High"
+        # The drill view holds drills only, the live view none.
+        async with session.get(f"{address}/board/data/open?drill=1") as response:
+            assert (await response.json())["incidents"] == []

@@ -202,7 +202,7 @@ def _location_lines(language: Language, incident: Incident) -> list[str]:
     return lines
 
 
-def _hurt_text(language: Language, incident: Incident) -> str:
+def hurt_text(language: Language, incident: Incident) -> str:
     if incident.hurt is Hurt.YES and incident.hurt_count is not None:
         return t(language, "card.hurt_count", count=incident.hurt_count)
     return t(language, incident.hurt.label_key)
@@ -384,7 +384,7 @@ def _card(
     after: list[str] = []
     if incident.photos:
         after.append(t(language, "card.photos", count=len(incident.photos)))
-    after.append(t(language, "card.hurt", hurt=Html(_hurt_text(language, incident))))
+    after.append(t(language, "card.hurt", hurt=Html(hurt_text(language, incident))))
     if show_reporter:
         after.append(_reporter_line(language, incident, show_phone=show_phone))
     after.append(_reported_line(language, incident, zone))
@@ -684,7 +684,7 @@ def task_card(
     description = _description_line(language, incident, TASK_DESCRIPTION_LIMIT, notice)
     if description is not None:
         lines.append(description)
-    lines.append(t(language, "card.hurt", hurt=Html(_hurt_text(language, incident))))
+    lines.append(t(language, "card.hurt", hurt=Html(hurt_text(language, incident))))
     lines.append(_reporter_line(language, incident, show_phone=True))
     lines.append(_reported_line(language, incident, zone))
     lines.append(_assigner_line(language, view, assignment, assigned_by_name))

@@ -13,7 +13,7 @@ from datetime import timedelta
 from urllib.parse import parse_qsl
 
 from bot.services.access import AccessService
-from bot.settings import Settings
+from bot.settings import Language, Settings
 from bot.store import Store
 from models.access import Action, Actor, ChatKind, Place, Target, by_role, decide
 from models.clock import Clock
@@ -21,6 +21,7 @@ from models.clock import Clock
 LINK_VALID = timedelta(minutes=10)
 TOKEN_BYTES = 32  # 256 bits, well over the 128 the sign-in needs
 LINK_PATH = "/masuk"
+BOARD_PATH = "/board"
 SESSION_COOKIE = "siaga112_session"
 
 
@@ -68,6 +69,7 @@ class Viewer:
 
     actor: Actor
     scope: frozenset[int] | None
+    language: Language  # as the bot speaks to them in Telegram
 
     def may_view(self, target: Target) -> bool:
         """As `/kejadian` in private decides (admins, who see every list, see every incident)."""
@@ -87,6 +89,9 @@ class WebAccess:
         # Where links point: WEB_PUBLIC_URL, or the address the server got (a port of 0 becomes
         # the one it bound: `bot.web.server` says which once it listens).
         self.base_url = settings.web_url
+
+    def board_url(self) -> str:
+        return f"{self.base_url}{BOARD_PATH}"
 
     async def login_link(self, user_id: int) -> str:
         """A new one-time sign-in link for `user_id`."""
@@ -130,10 +135,11 @@ class WebAccess:
         longer see the board ends here."""
         if not session:
             return None
-        async with self.store.lookup() as tx:
+        async with self.store.read() as tx:
             user_id = await tx.web_session_user(_hash(session))
-        if user_id is None:
-            return None
+            if user_id is None:
+                return None
+            language = await tx.language_of(user_id, self.settings.default_language)
         actor, place = await self.access.actor_and_place(
             user_id=user_id, chat_id=user_id, chat_type="private", thread_id=None
         )
@@ -142,4 +148,4 @@ class WebAccess:
                 await tx.end_web_session(_hash(session), self.clock.now())
             return None
         scope = None if by_role(actor, Action.USE_BOARD) else actor.agency_ids
-        return Viewer(actor, scope)
+        return Viewer(actor, scope, language)

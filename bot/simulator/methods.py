@@ -261,6 +261,8 @@ class BotApi:
         if thread_id is None and replied is not None:
             thread_id = replied.message_thread_id  # a reply lands in the replied message's topic
         markup = self.markup_checked(p.get_json("reply_markup"))
+        if chat.type != "private" and _has_web_app(markup):
+            raise bad_request("BUTTON_TYPE_INVALID")  # Mini App buttons live in private chats
         return chat, thread_id, replied, markup
 
     def check_rate(self, chat: SimChat) -> None:
@@ -781,6 +783,8 @@ class BotApi:
             "web_app",
         ):
             raise bad_request("can't parse menu button JSON object")
+        if button["type"] == "web_app":
+            _check_web_app(button.get("web_app"), button.get("text"))
         self.menu_buttons[p.get_int("chat_id")] = button
         return True
 
@@ -1061,7 +1065,25 @@ def _check_inline_button(button: Any) -> None:
         data = button["callback_data"]
         if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= 64:
             raise bad_request("BUTTON_DATA_INVALID")
+    if "web_app" in button:
+        _check_web_app(button["web_app"], button["text"])
     if "url" in button:
         url = button["url"]
         if not isinstance(url, str) or not url.startswith(("http://", "https://", "tg://")):
             raise bad_request("BUTTON_URL_INVALID")
+
+
+def _check_web_app(web_app: Any, text: Any) -> None:
+    """A Mini App button: Telegram opens only https addresses."""
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    if not isinstance(url, str) or not isinstance(text, str) or not text:
+        raise bad_request("can't parse web app button JSON object")
+    if not url.startswith("https://"):
+        raise bad_request(
+            f"inline keyboard button Web App URL '{url}' is invalid: Only HTTPS links are allowed"
+        )
+
+
+def _has_web_app(markup: dict[str, Any] | None) -> bool:
+    rows = (markup or {}).get("inline_keyboard") or (markup or {}).get("keyboard") or []
+    return any(isinstance(b, dict) and "web_app" in b for row in rows for b in row)

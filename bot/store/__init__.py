@@ -102,6 +102,7 @@ class Tx(
         self.drill_marker = drill
         self.about_drill = False
         self.changed_incidents: set[int] = set()
+        self.changed_broadcasts: set[int] = set()
 
     async def enqueue(
         self, message: OutgoingMessage, now: datetime, *, supersede: bool = True
@@ -334,6 +335,9 @@ class Store:
         if tx.changed_incidents:
             for change_listener in self.hooks.incidents_changed:
                 change_listener(sorted(tx.changed_incidents))
+        if tx.changed_broadcasts:
+            for broadcast_listener in self.hooks.broadcasts_changed:
+                broadcast_listener(sorted(tx.changed_broadcasts))
 
     @asynccontextmanager
     async def lookup(self) -> AsyncIterator[Tx]:

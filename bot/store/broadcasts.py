@@ -107,6 +107,7 @@ class _DropsCopies(Protocol):
     """What `cancel_broadcast` needs of `Tx` besides these queries."""
 
     db: aiosqlite.Connection
+    changed_broadcasts: set[int]
 
     async def drop_broadcast_copies(self, broadcast_id: int) -> int: ...
 
@@ -114,6 +115,7 @@ class _DropsCopies(Protocol):
 class BroadcastQueries:
     db: aiosqlite.Connection
     wrote_outbox: bool
+    changed_broadcasts: set[int]  # broadcasts this transaction changed (Hooks)
 
     async def _broadcasts(self, where: str, params: tuple[object, ...]) -> list[Broadcast]:
         rows = await fetch_all(self.db, f"SELECT {_COLUMNS} FROM broadcasts WHERE {where}", params)
@@ -202,6 +204,8 @@ class BroadcastQueries:
                 BroadcastStatus.DRAFT.value,
             ),
         )
+        if cursor.rowcount == 1:
+            self.changed_broadcasts.add(broadcast_id)
         return cursor.rowcount == 1
 
     async def finish_broadcast(self, broadcast_id: int, now: datetime) -> bool:
@@ -219,6 +223,8 @@ class BroadcastQueries:
                 BroadcastStatus.SENDING.value,
             ),
         )
+        if cursor.rowcount == 1:
+            self.changed_broadcasts.add(broadcast_id)
         return cursor.rowcount == 1
 
     async def cancel_broadcast(self: _DropsCopies, broadcast_id: int, now: datetime) -> int | None:
@@ -241,6 +247,7 @@ class BroadcastQueries:
         )
         if cursor.rowcount != 1:
             return None
+        self.changed_broadcasts.add(broadcast_id)
         return await self.drop_broadcast_copies(broadcast_id)
 
     async def add_delivery(
@@ -415,6 +422,8 @@ class BroadcastQueries:
             """,
             (broadcast_id, chat_id, user_id, to_db_time(now)),
         )
+        if cursor.rowcount == 1:
+            self.changed_broadcasts.add(broadcast_id)
         return cursor.rowcount == 1
 
     async def shown_counts(self, broadcast_id: int) -> Counts | None:
@@ -426,6 +435,7 @@ class BroadcastQueries:
         return Counts(**from_json(row["shown_counts"]))
 
     async def set_shown_counts(self, broadcast_id: int, counts: Counts) -> None:
+        self.changed_broadcasts.add(broadcast_id)  # what the board shows moved too
         await self.db.execute(
             "UPDATE broadcasts SET shown_counts = ? WHERE id = ?",
             (
@@ -454,6 +464,15 @@ class BroadcastQueries:
             self.db, f"SELECT id FROM broadcasts WHERE status = {_SENDING} ORDER BY id"
         )
         return [row["id"] for row in rows]
+
+    async def broadcasts_in_progress(self, since: datetime) -> list[tuple[Broadcast, Counts]]:
+        """Broadcasts still sending, and those sent since `since`, newest first, with their
+        counts (the board's list)."""
+        found = await self._broadcasts(
+            f"(status = {_SENDING} OR (status = ? AND sent_at >= ?)) ORDER BY id DESC",
+            (BroadcastStatus.SENT.value, to_db_time(since)),
+        )
+        return [(broadcast, await self.broadcast_counts(broadcast.id)) for broadcast in found]
 
     async def recent_broadcasts(self, limit: int) -> list[tuple[Broadcast, Counts]]:
         found = await self._broadcasts(

@@ -363,21 +363,28 @@ class IncidentQueries:
             (severity.value, to_db_time(now), incident_id),
         )
 
-    async def open_incident_ids(self, agency_ids: frozenset[int] | None) -> list[int]:
-        """Open incidents, most severe first, then oldest; only these agencies' when given."""
+    async def open_incident_ids(
+        self, agency_ids: frozenset[int] | None, *, drills: bool | None = None
+    ) -> list[int]:
+        """Open incidents, most severe first, then oldest; only these agencies' when given;
+        only drills' (True) or none of them (False) when `drills` says so."""
+        drill = {None: "", True: " AND i.drill_id IS NOT NULL", False: " AND i.drill_id IS NULL"}
         order = (
             f"CASE i.severity WHEN '{Severity.CRITICAL.value}' THEN 0 "
             f"WHEN '{Severity.HIGH.value}' THEN 1 "
             f"WHEN '{Severity.MEDIUM.value}' THEN 2 ELSE 3 END, i.created_at"
         )
         if agency_ids is None:
-            sql = f"SELECT i.id FROM incidents i WHERE i.lifecycle = {_OPEN} ORDER BY {order}"
+            sql = (
+                f"SELECT i.id FROM incidents i WHERE i.lifecycle = {_OPEN}{drill[drills]} "
+                f"ORDER BY {order}"
+            )
             params: tuple[object, ...] = ()
         else:
             marks = ", ".join("?" for _ in agency_ids) or "NULL"
             sql = (
-                f"SELECT i.id FROM incidents i WHERE i.lifecycle = {_OPEN} AND i.id IN "
-                f"(SELECT incident_id FROM responses WHERE agency_id IN ({marks})) "
+                f"SELECT i.id FROM incidents i WHERE i.lifecycle = {_OPEN}{drill[drills]} "
+                f"AND i.id IN (SELECT incident_id FROM responses WHERE agency_id IN ({marks})) "
                 f"ORDER BY {order}"
             )
             params = tuple(agency_ids)

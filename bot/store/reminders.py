@@ -120,6 +120,23 @@ class ReminderQueries:
         )
         return [_reminder(row) for row in rows]
 
+    async def pending_reminders_for(self, incident_ids: list[int]) -> dict[int, list[Reminder]]:
+        """The pending reminders of these incidents, by incident (the board's late steps)."""
+        found: dict[int, list[Reminder]] = {i: [] for i in incident_ids}
+        for start in range(0, len(incident_ids), 500):  # SQLite's bound-parameter budget
+            chunk = incident_ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = await fetch_all(
+                self.db,
+                f"SELECT {_COLUMNS} FROM reminders "
+                f"WHERE incident_id IN ({marks}) AND state = {_PENDING}",
+                tuple(chunk),
+            )
+            for row in rows:
+                reminder = _reminder(row)
+                found[row["incident_id"]].append(reminder)
+        return found
+
     async def pending_and_done_reminders_of(
         self, incident_id: int
     ) -> tuple[list[Reminder], list[Reminder]]:

@@ -24,9 +24,11 @@ from http import HTTPStatus
 from aiohttp import web
 
 from bot.context import App
-from bot.services.changes import Change
-from bot.services.web import LINK_PATH, SESSION_COOKIE, Viewer
-from bot.web.board import detail_json, open_json
+from bot.services.changes import Change, Subject
+from bot.services.web import BOARD_PATH, LINK_PATH, SESSION_COOKIE, Viewer
+from bot.settings import LANGUAGES, Language
+from bot.web.board import broadcasts_json, detail_json, open_json
+from bot.web.page import STATIC, content_security_policy, page_html
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +40,8 @@ LOOP_LAG_LIMIT = 2.0  # seconds an event-loop tick may come late before the loop
 DATABASE_CHECK_TIMEOUT = 2.0
 INIT_DATA_MAX = 8192  # bytes of a Mini App's initData read (Telegram's are about 1 KB)
 KEEP_ALIVE = 15.0  # seconds between comments on a quiet stream (proxies close idle ones)
-BOARD_MAX = 200  # open incidents the board's list reads whole
-BOARD_HOME = "/board/data/open"  # where a sign-in lands (the board page will live here)
+BOARD_HOME = BOARD_PATH  # the board page, where a sign-in lands
+RETRY_MS = 3000  # how soon a browser reconnects a dropped event stream
 LINK_REFUSED = (
     "Tautan masuk ini tidak berlaku lagi (sudah dipakai atau lewat 10 menit). "
     "Minta yang baru dengan /papan di Telegram.\n"
@@ -63,12 +65,15 @@ class WebServer:
 
     async def start(self) -> bool:
         """Listen; False (logged) when the address cannot be had."""
-        server = web.Application()
+        server = web.Application(middlewares=[_headers])
         server.router.add_get("/healthz", self.healthz)
         server.router.add_get(LINK_PATH, self.sign_in)
         server.router.add_post(LINK_PATH + "/telegram", self.sign_in_telegram)
+        server.router.add_get(BOARD_HOME, self.board)
+        server.router.add_static("/board/static", STATIC, follow_symlinks=False)
         server.router.add_get("/board/data/open", self.open_incidents)
         server.router.add_get("/board/data/incidents/{number:[0-9]{1,9}}", self.incident)
+        server.router.add_get("/board/data/broadcasts", self.broadcasts)
         server.router.add_get("/board/events", self.events)
         for method, path, handler in self.routes:
             server.router.add_route(method, path, handler)
@@ -174,13 +179,34 @@ class WebServer:
             path="/",
         )
 
+    async def board(self, request: web.Request) -> web.Response:
+        """The board page. It carries no data: without a session it says how to sign in (or,
+        inside Telegram, signs in with the Mini App's launch data)."""
+        services = self.app.bot_data.services
+        viewer = await services.web.viewer(request.cookies.get(SESSION_COOKIE))
+        language = self._language(request, viewer)
+        page = page_html(
+            services.settings,
+            language,
+            wall=request.query.get("wall") == "1",
+            drill=request.query.get("drill") == "1",
+        )
+        return web.Response(
+            text=page,
+            content_type="text/html",
+            headers={
+                "Content-Security-Policy": content_security_policy(services.settings),
+                "Cache-Control": "no-store",
+            },
+        )
+
     async def open_incidents(self, request: web.Request) -> web.Response:
         services = self.app.bot_data.services
         viewer = await services.web.viewer(request.cookies.get(SESSION_COOKIE))
         if viewer is None:
             return _unauthorized()
-        found = await services.incidents.open_list(viewer.scope, BOARD_MAX)
-        return web.json_response(open_json(found.views, found.total, found.at))
+        board = await services.board.open(viewer.scope, drills=request.query.get("drill") == "1")
+        return web.json_response(open_json(self._language(request, viewer), board))
 
     async def incident(self, request: web.Request) -> web.Response:
         services = self.app.bot_data.services
@@ -188,12 +214,22 @@ class WebServer:
         if viewer is None:
             return _unauthorized()
         number = int(request.match_info["number"])
-        view = await services.incidents.view(number)
-        if view is None or not viewer.may_view(await services.incidents.viewing_target(view)):
+        found = await services.board.detail(number)
+        if found is None or not viewer.may_view(await services.incidents.viewing_target(found[0])):
             # Not there, or not theirs to see: the same answer, so nothing is given away.
             return web.json_response({"error": "not_found"}, status=HTTPStatus.NOT_FOUND)
-        events = await services.incidents.events(number)
-        return web.json_response(detail_json(view, events))
+        view, events = found
+        language = self._language(request, viewer)
+        return web.json_response(detail_json(language, view, events, services.settings.zone))
+
+    async def broadcasts(self, request: web.Request) -> web.Response:
+        services = self.app.bot_data.services
+        viewer = await services.web.viewer(request.cookies.get(SESSION_COOKIE))
+        if viewer is None:
+            return _unauthorized()
+        found = await services.board.broadcasts(viewer.scope)
+        language = self._language(request, viewer)
+        return web.json_response(broadcasts_json(language, found, services.clock.now()))
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         """Server-sent events: `incident` with its number for each change the person may see,
@@ -217,14 +253,16 @@ class WebServer:
         queue = feed.subscribe()
         try:
             last = request.headers.get("Last-Event-ID") or request.query.get("since", "")
-            missed = feed.since(int(last)) if last.isdigit() else []
+            missed = feed.replay(last) if last else []
             if missed is None:
-                await _event(response, feed.seq, "resync", {})
+                await _event(response, feed.event_id(feed.seq), "resync", {}, retry=RETRY_MS)
             else:
-                await _event(response, feed.seq if not last.isdigit() else None, "hello", {})
+                # A fresh page is told where the stream stands; a reconnecting one keeps its id
+                # until a replayed change moves it on.
+                hello_id = None if last else feed.event_id(feed.seq)
+                await _event(response, hello_id, "hello", {}, retry=RETRY_MS)
                 for change in missed:
-                    if await self._visible(viewer, change.incident):
-                        await _event(response, change.seq, "incident", {"number": change.incident})
+                    await self._tell(response, viewer, change)
             while not self._closing.is_set():
                 news = await self._next(queue)
                 viewer = await services.web.viewer(session)
@@ -232,8 +270,8 @@ class WebServer:
                     break  # signed out by the policy: no more news
                 if news is None:
                     await response.write(b": keep-alive\n\n")
-                elif await self._visible(viewer, news.incident):
-                    await _event(response, news.seq, "incident", {"number": news.incident})
+                else:
+                    await self._tell(response, viewer, news)
         except ConnectionResetError:
             pass  # the page went away
         finally:
@@ -251,6 +289,17 @@ class WebServer:
             task.cancel()
         return getting.result() if getting in done else None
 
+    def _language(self, request: web.Request, viewer: Viewer | None) -> Language:
+        return _language(request, viewer, self.app.bot_data.services.settings.default_language)
+
+    async def _tell(self, response: web.StreamResponse, viewer: Viewer, change: Change) -> None:
+        """One change, as an event, if the person may see what changed (broadcasts: the page
+        asks for its list, which only holds what they may see)."""
+        if change.subject is Subject.INCIDENT and not await self._visible(viewer, change.number):
+            return
+        event_id = self.app.bot_data.services.changes.event_id(change.seq)
+        await _event(response, event_id, change.subject.value, {"number": change.number})
+
     async def _visible(self, viewer: Viewer, number: int) -> bool:
         if viewer.scope is None:
             return True
@@ -260,11 +309,44 @@ class WebServer:
 
 
 async def _event(
-    response: web.StreamResponse, seq: int | None, name: str, data: dict[str, object]
+    response: web.StreamResponse,
+    event_id: str | None,
+    name: str,
+    data: dict[str, object],
+    *,
+    retry: int | None = None,
 ) -> None:
-    head = "" if seq is None else f"id: {seq}\n"
+    head = "" if event_id is None else f"id: {event_id}\n"
+    if retry is not None:
+        head += f"retry: {retry}\n"  # how soon the browser reconnects a dropped stream
     await response.write(f"{head}event: {name}\ndata: {json.dumps(data)}\n\n".encode())
 
 
 def _unauthorized() -> web.Response:
     return web.json_response({"error": "sign_in"}, status=HTTPStatus.UNAUTHORIZED)
+
+
+def _language(request: web.Request, viewer: Viewer | None, default: Language) -> Language:
+    """The page's language: asked for (`?lang=`), else the viewer's Telegram language, else the
+    bot's default."""
+    asked = request.query.get("lang")
+    for code in LANGUAGES:
+        if asked == code:
+            return code
+    if viewer is not None:
+        return viewer.language
+    return default
+
+
+@web.middleware
+async def _headers(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Every answer: no type sniffing, and no address (a sign-in link's token) passed on as a
+    referrer."""
+    response = await handler(request)
+    if response.prepared:
+        return response  # an event stream: its headers went out with its first bytes
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
