@@ -29,8 +29,10 @@ from bot.runtime.message_records import MessageRecords
 from bot.runtime.outbox import OutboxSender
 from bot.runtime.pacing import Pacer, PacingLimits
 from bot.runtime.scheduler import Scheduler
+from bot.runtime.subscriptions import SubscriptionSender
 from bot.services.access import AccessService
 from bot.services.agencies import AgencyService
+from bot.services.api import ApiService
 from bot.services.board import BoardService
 from bot.services.broadcasts import BroadcastService
 from bot.services.changes import ChangeFeed
@@ -128,6 +130,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
     changes = ChangeFeed()  # the web board's live stream (bot.web)
     store.hooks.incidents_changed.append(changes.changed)
     store.hooks.broadcasts_changed.append(changes.broadcasts_changed)
+    subscriptions = SubscriptionSender(store, clock)  # other systems' event subscriptions
+    store.hooks.deliveries_written.append(subscriptions.wake)
     scenarios = load_scenarios(SCENARIOS)
     info = InfoService(store, clock, settings, publisher, incidents, scenarios)
     drills = DrillService(store, clock, settings, incidents, scenarios)
@@ -171,6 +175,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
         ),
         web=WebAccess(store, clock, settings, access),
         board=BoardService(store, clock, settings, incidents),
+        api=ApiService(store, clock, settings, incidents, info),
+        subscriptions=subscriptions,
         changes=changes,
     )
     conversations.give(services)
@@ -226,6 +232,7 @@ async def _post_init(app: App) -> None:
     await services.store.open()
     await publish_commands(app)
     services.outbox.start()
+    services.subscriptions.start()
     await services.scheduler.start()
     if services.settings.membership_check_at_start:
         services.membership.start_reconciling()
@@ -235,6 +242,7 @@ async def _post_init(app: App) -> None:
 async def _post_shutdown(app: App) -> None:
     services = app.bot_data.services
     await services.membership.stop()
+    await services.subscriptions.stop()
     await services.outbox.stop()
     await services.store.close()
 

@@ -1,4 +1,5 @@
-"""The `siaga112` command: run, migrate, check, backup, outbox, demo.
+"""The `siaga112` command: run, migrate, check, backup, outbox, export, apikey, subscription,
+demo.
 
 Configuration mistakes end with one paragraph that says what to do and exit status 2, never a
 traceback. A check that finds something wrong exits 1; warnings (a backlog, unreachable chats)
@@ -25,10 +26,12 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot import __version__
 from bot.runtime.logs import configure_logging
+from bot.services.api import ApiAdmin
 from bot.services.broadcasts import BroadcastService
 from bot.settings import ConfigError, Settings, load_settings
 from bot.store import DatabaseError, MigrationError, Store, UnreachableChat
 from bot.store.maintenance import OutboxBacklog, backup_database
+from models.api import EventName, Scope, parse_events
 from models.outbox import OutboxItem, OutboxStatus
 
 EXIT_OK = 0
@@ -89,6 +92,39 @@ def parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="the file to write (default: siaga112-siaran-N.xml; '-' for stdout)",
     )
+    apikey = commands.add_parser("apikey", help="keys of the HTTP API (/api/v1)")
+    keys = apikey.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = keys.add_parser("create", help="a new key; printed once, as the last line")
+    create.add_argument("name", type=_name, metavar="NAME", help="who uses it, e.g. callcenter")
+    create.add_argument(
+        "--scope", choices=[s.value for s in Scope], default=Scope.READ.value, help="(read)"
+    )
+    keys.add_parser("list", help="every key: name, scope, when created, last used, revoked")
+    revoke = keys.add_parser("revoke", help="stop the key NAME at once")
+    revoke.add_argument("name", metavar="NAME")
+    subscription = commands.add_parser(
+        "subscription", help="event subscriptions: incident events POSTed to other systems"
+    )
+    subs = subscription.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = subs.add_parser("add", help="POST these events to URL, signed with the secret")
+    add.add_argument("url", type=_url, metavar="URL")
+    add.add_argument(
+        "--events",
+        type=_events,
+        required=True,
+        help="comma-separated: " + ",".join(e.value for e in EventName),
+    )
+    add.add_argument(
+        "--secret", type=_secret, required=True, help="at least 16 characters, to sign each body"
+    )
+    subs.add_parser("list", help="the active subscriptions")
+    remove = subs.add_parser("remove", help="stop subscription ID (its queued events stay)")
+    remove.add_argument("id", type=_positive, metavar="ID")
+    log_parser = subs.add_parser("log", help="the latest deliveries, and the parked ones")
+    log_parser.add_argument("--parked", action="store_true", help="only the parked ones")
+    log_parser.add_argument("--limit", type=_positive, default=50, metavar="N")
+    resend = subs.add_parser("resend", help="send parked delivery ID again")
+    resend.add_argument("id", type=_positive, metavar="ID")
     demo = commands.add_parser(
         "demo", help="run a scripted scenario against the built-in Telegram simulator"
     )
@@ -109,6 +145,35 @@ def parser() -> argparse.ArgumentParser:
 
 def _path(text: str) -> Path:
     return Path(text).expanduser()  # also when the shell left a quoted ~ alone
+
+
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def _name(text: str) -> str:
+    if not _NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError("1 to 64 letters, digits, '.', '_' or '-'")
+    return text
+
+
+def _url(text: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", text):
+        raise argparse.ArgumentTypeError(f"expected an http:// or https:// address, not {text!r}")
+    return text
+
+
+def _events(text: str) -> list[EventName]:
+    events = parse_events(text)
+    if events is None:
+        known = ",".join(e.value for e in EventName)
+        raise argparse.ArgumentTypeError(f"expected some of {known}, not {text!r}")
+    return events
+
+
+def _secret(text: str) -> str:
+    if len(text) < 16 or len(text) > 256 or not text.isprintable():
+        raise argparse.ArgumentTypeError("16 to 256 printable characters")
+    return text
 
 
 def _port(text: str) -> int:
@@ -155,6 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return backup(settings, args.path, force=args.force)
         if args.command == "export":
             return asyncio.run(export_cap(settings, args.number, args.output))
+        if args.command == "apikey":
+            return asyncio.run(api_keys(settings, args))
+        if args.command == "subscription":
+            return asyncio.run(subscriptions(settings, args))
         if args.command == "outbox":
             if args.requeue is not None:
                 return asyncio.run(requeue(settings, args.requeue))
@@ -477,6 +546,94 @@ async def export_cap(settings: Settings, number: int, output: Path | None) -> in
         raise ConfigError(f"Cannot write {target}: {exc.strerror or exc}.") from None
     print(f"Wrote broadcast #{number} as CAP 1.2 to {target}")
     return EXIT_OK
+
+
+async def api_keys(settings: Settings, args: argparse.Namespace) -> int:
+    """`siaga112 apikey create|list|revoke`."""
+    store = await _open_existing(settings)
+    try:
+        admin = ApiAdmin(store, store.clock)
+        if args.action == "create":
+            key = await admin.create_key(args.name, Scope(args.scope))
+            if key is None:
+                print(f"siaga112: an active key is already named {args.name!r}", file=sys.stderr)
+                return EXIT_FAILED
+            print(
+                f"API key {args.name!r} ({args.scope}) created. It is shown only now (the bot "
+                "keeps a hash); put it in the other system's configuration:"
+            )
+            print(key)
+            return EXIT_OK
+        if args.action == "revoke":
+            if not await admin.revoke(args.name):
+                print(f"siaga112: no active key is named {args.name!r}", file=sys.stderr)
+                return EXIT_FAILED
+            print(f"API key {args.name!r} revoked: its next request is refused (401).")
+            return EXIT_OK
+        found = await admin.keys()
+        if not found:
+            print("No API keys. Create one with `siaga112 apikey create NAME --scope write`.")
+        for key_row in found:
+            used = (
+                key_row.last_used_at.isoformat(timespec="seconds")
+                if key_row.last_used_at
+                else "never"
+            )
+            state = (
+                f"revoked {key_row.revoked_at.isoformat(timespec='seconds')}"
+                if key_row.revoked_at
+                else "active"
+            )
+            print(
+                f"{key_row.name}  {key_row.scope.value}  created "
+                f"{key_row.created_at.isoformat(timespec='seconds')}  last used {used}  {state}"
+            )
+        return EXIT_OK
+    finally:
+        await store.close()
+
+
+async def subscriptions(settings: Settings, args: argparse.Namespace) -> int:
+    """`siaga112 subscription add|list|remove|log|resend`."""
+    store = await _open_existing(settings)
+    try:
+        admin = ApiAdmin(store, store.clock)
+        if args.action == "add":
+            number = await admin.subscribe(args.url, args.events, args.secret)
+            events = ",".join(e.value for e in args.events)
+            print(f"Subscription {number}: {events} to {args.url}")
+            return EXIT_OK
+        if args.action == "remove":
+            if not await admin.unsubscribe(args.id):
+                print(f"siaga112: there is no active subscription {args.id}", file=sys.stderr)
+                return EXIT_FAILED
+            print(f"Subscription {args.id} removed; nothing more is sent to it.")
+            return EXIT_OK
+        if args.action == "resend":
+            if not await admin.resend(args.id):
+                print(f"siaga112: delivery {args.id} is not parked", file=sys.stderr)
+                return EXIT_FAILED
+            print(f"Delivery {args.id} is queued again.")
+            return EXIT_OK
+        if args.action == "log":
+            for d in await admin.delivery_log(args.limit, parked_only=args.parked):
+                error = f"  ({_redact(d.last_error)})" if d.last_error else ""
+                print(
+                    f"{d.id}  {d.status.value}  {d.event.value} #{d.incident_id}  to "
+                    f"subscription {d.subscription_id}  {d.attempts} attempt(s)  created "
+                    f"{d.created_at.isoformat(timespec='seconds')}{error}"
+                )
+            return EXIT_OK
+        found = await admin.subscriptions()
+        if not found:
+            print("No subscriptions. Add one with `siaga112 subscription add URL --events …`.")
+        for sub in found:
+            events = ",".join(e.value for e in sub.events)
+            since = sub.created_at.isoformat(timespec="seconds")
+            print(f"{sub.id}  {sub.url}  {events}  since {since}")
+        return EXIT_OK
+    finally:
+        await store.close()
 
 
 async def _open_existing(settings: Settings) -> Store:

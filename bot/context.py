@@ -15,8 +15,10 @@ from bot.runtime.gate import GateArgs
 from bot.runtime.message_records import MessageRecords
 from bot.runtime.outbox import OutboxSender
 from bot.runtime.scheduler import Scheduler
+from bot.runtime.subscriptions import SubscriptionSender
 from bot.services.access import AccessService
 from bot.services.agencies import AgencyService
+from bot.services.api import ApiService
 from bot.services.board import BoardService
 from bot.services.broadcasts import BroadcastService
 from bot.services.changes import ChangeFeed
@@ -64,6 +66,8 @@ class Services:
     web: WebAccess
     changes: ChangeFeed
     board: BoardService
+    api: ApiService
+    subscriptions: SubscriptionSender
 
     def language_of(self, user: User | None) -> Language:
         code = user.language_code if user is not None else None

@@ -31,5 +31,7 @@ class Hooks:
     incidents_changed: list[Callable[[list[int]], None]] = field(default_factory=list)
     # A commit changed broadcasts (their numbers: sent, confirmed, finished): the same stream.
     broadcasts_changed: list[Callable[[list[int]], None]] = field(default_factory=list)
+    # A commit queued deliveries to event subscriptions: their sender looks now.
+    deliveries_written: list[Callable[[], None]] = field(default_factory=list)
     # An update was handled, or found handled before (the tests' and the demo's settler).
     update_done: list[Callable[[int], None]] = field(default_factory=list)

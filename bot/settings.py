@@ -227,6 +227,12 @@ class Settings(BaseSettings):
         description="The address people reach the web server at, for links "
         "(default http://WEB_HOST:WEB_PORT).",
     )
+    api_rate_per_minute: int = Field(
+        default=120,
+        ge=1,
+        le=100_000,
+        description="Requests one API key may make per minute; more get 429 with Retry-After.",
+    )
     map_tile_url: str = Field(
         default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         description="Map tiles for the web board (empty: no tiles, pins on a plain grid).",

@@ -73,6 +73,13 @@ class Source(StrEnum):
     REPORT = "laporan"  # a resident or volunteer reported it in a private chat
     CALL = "telepon"  # a dispatcher entered a 112 phone call
     DRILL = "latihan"  # a drill's scripted report, from its simulated reporter
+    API = "api"  # a 112 call sent by the call centre's software (`POST /api/v1/incidents`)
+
+    @property
+    def by_phone(self) -> bool:
+        """A 112 phone call, entered by a dispatcher or sent by the call centre's software:
+        the caller is not on Telegram, but may be given a link to follow the incident."""
+        return self in (Source.CALL, Source.API)
 
     @property
     def label_key(self) -> str:

@@ -338,3 +338,36 @@ def test_wheel_carries_migrations_and_catalogs(tmp_path: Path) -> None:
     assert "bot/web/static/vendor/leaflet/leaflet.js" in names
     assert "bot/web/static/vendor/leaflet/LICENSE" in names
     assert "bot/web/static/vendor/leaflet/images/marker-icon.png" in names
+
+
+def test_api_keys_and_subscriptions_are_managed_from_the_command_line(tmp_path: Path) -> None:
+    env = {"DATABASE_PATH": str(tmp_path / "siaga112.db")}
+    assert run_cli("migrate", env=env, cwd=tmp_path).returncode == 0
+    created = run_cli("apikey", "create", "callcenter", "--scope", "write", env=env, cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip().splitlines()[-1]  # the key is the last line
+    assert key.startswith("s112_") and len(key) > 40
+    again = run_cli("apikey", "create", "callcenter", env=env, cwd=tmp_path)
+    assert again.returncode == 1 and "already named" in again.stderr
+    bad = run_cli("apikey", "create", "call center!", env=env, cwd=tmp_path)
+    assert bad.returncode == 2 and "letters, digits" in bad.stderr
+    listed = run_cli("apikey", "list", env=env, cwd=tmp_path)
+    assert "callcenter  write" in listed.stdout and key not in listed.stdout
+    revoked = run_cli("apikey", "revoke", "callcenter", env=env, cwd=tmp_path)
+    assert revoked.returncode == 0 and "revoked" in revoked.stdout
+    assert "revoked" in run_cli("apikey", "list", env=env, cwd=tmp_path).stdout
+    assert run_cli("apikey", "revoke", "callcenter", env=env, cwd=tmp_path).returncode == 1
+    url = "https://sirine.example.org/siaga112"
+    args = ["subscription", "add", url, "--events", "created,resolved", "--secret", "s" * 20]
+    added = run_cli(*args, env=env, cwd=tmp_path)
+    assert added.returncode == 0 and "Subscription 1: created,resolved" in added.stdout
+    weak = run_cli(*args[:-1], "short", env=env, cwd=tmp_path)
+    assert weak.returncode == 2 and "16 to 256" in weak.stderr
+    unknown = run_cli("subscription", "add", url, "--events", "exploded", "--secret", "s" * 20,
+                      env=env, cwd=tmp_path)  # fmt: skip
+    assert unknown.returncode == 2 and "expected some of" in unknown.stderr
+    assert url in run_cli("subscription", "list", env=env, cwd=tmp_path).stdout
+    assert run_cli("subscription", "log", env=env, cwd=tmp_path).returncode == 0
+    assert run_cli("subscription", "resend", "7", env=env, cwd=tmp_path).returncode == 1
+    assert run_cli("subscription", "remove", "1", env=env, cwd=tmp_path).returncode == 0
+    assert "No subscriptions" in run_cli("subscription", "list", env=env, cwd=tmp_path).stdout

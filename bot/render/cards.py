@@ -50,7 +50,6 @@ from models.incidents import (
     Response,
     ResponseStatus,
     Severity,
-    Source,
     TimelineEvent,
 )
 from models.info import ANSWERS, QUESTIONS, InfoKind, InfoState
@@ -790,7 +789,7 @@ def manage_card(
             )
         ]
     )
-    if incident.source is Source.CALL:
+    if incident.source.by_phone:
         rows.append(
             [
                 _button(

@@ -100,6 +100,8 @@ class NewIncident:
     # A drill's scripted report: its drill, and the agencies taking part (routed to no other).
     drill_id: int | None = None
     drill_agencies: frozenset[str] | None = None
+    severity: Severity | None = None  # as given (the API); else from the type and people hurt
+    via: str | None = None  # another system's name (the API key's), shown as who reported it
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +139,7 @@ class IncidentService:
                 # The same update again (Telegram replays after a crash): nothing new.
                 responses = await tx.responses(earlier)
                 return Submitted(earlier, [r.agency_name for r in responses], not responses)
-        severity = initial_severity(report.kind, report.hurt, report.hurt_count)
+        severity = report.severity or initial_severity(report.kind, report.hurt, report.hurt_count)
         incident_id = await tx.create_incident(
             kind=report.kind,
             severity=severity,
@@ -160,7 +162,7 @@ class IncidentService:
             EventKind.REPORTED,
             now,
             actor_id=report.reporter_id,
-            detail={"source": report.source.value},
+            detail={"source": report.source.value} | ({"via": report.via} if report.via else {}),
         )
         agencies = await tx.routed_agencies(report.kind)
         if report.drill_agencies is not None:

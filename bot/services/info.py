@@ -463,9 +463,16 @@ class InfoService:
     # --- notes ---
 
     async def note(
-        self, incident_id: int, author_id: int, agency_id: int | None, text: str
+        self,
+        incident_id: int,
+        author_id: int | None,
+        agency_id: int | None,
+        text: str,
+        *,
+        via: str | None = None,
     ) -> Done:
-        """A note on the incident for every agency on it (`/catatan`)."""
+        """A note on the incident for every agency on it (`/catatan`; from another system over
+        the API: `via` names it)."""
         now = self.clock.now()
         async with self.store.transaction() as tx:
             view = await tx.incident_view(incident_id)
@@ -475,7 +482,7 @@ class InfoService:
                 return Done(InfoOutcome.CLOSED, view=view)
             new = NewInfo(agency_id=agency_id, author_id=author_id, text=text[:INFO_TEXT_MAX])
             info_id = await tx.add_info(incident_id, InfoKind.NOTE, InfoState.POSTED, new, now)
-            return await self._posted_note(tx, info_id, None, now)
+            return await self._posted_note(tx, info_id, None, now, via=via)
 
     async def propose_note(
         self,
@@ -527,17 +534,18 @@ class InfoService:
             return await self._posted_note(tx, info_id, info.chat_id, now)
 
     async def _posted_note(
-        self, tx: Tx, info_id: int, skip_chat: int | None, now: datetime
+        self, tx: Tx, info_id: int, skip_chat: int | None, now: datetime, *, via: str | None = None
     ) -> Done:
         info = await tx.info(info_id)
         assert info is not None
+        detail = {"agency": via or info.agency_name or "", "said": short(info.text, 200)}
         await tx.add_event(
             info.incident_id,
             EventKind.NOTED,
             now,
             actor_id=info.author_id,
             agency_id=info.agency_id,
-            detail={"agency": info.agency_name or "", "said": short(info.text, 200)},
+            detail=detail | ({"via": via} if via else {}),
         )
         chats = await self.publisher.post_info(
             tx, info.incident_id, info, None, now, skip_chat=skip_chat

@@ -635,7 +635,7 @@ class Publisher:
         incident = view.incident
         reporters = (
             await tx.reporters_of(incident.id)  # with those of merged reports, and callers
-            if view.merged_from or incident.source is Source.CALL
+            if view.merged_from or incident.source.by_phone
             else [incident.reporter_id]
             if incident.reporter_id is not None
             else []

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -26,6 +26,7 @@ import aiosqlite
 
 from bot.hooks import Hooks
 from bot.store.agencies import AgencyQueries
+from bot.store.api import ApiKey, ApiQueries, Delivery, Subscription
 from bot.store.broadcasts import BroadcastQueries, Recipient
 from bot.store.conversations import ConversationQueries, Draft
 from bot.store.delivery import DeliveryQueries, UnreachableChat
@@ -42,12 +43,15 @@ from bot.store.reminders import ReminderQueries
 from bot.store.stats import StatsQueries
 from bot.store.users import UserQueries
 from bot.store.web import WebQueries
+from models.api import SUBSCRIBED
 from models.clock import Clock, SystemClock
 from models.outbox import OutgoingMessage, SendMethod
 
 __all__ = [
+    "ApiKey",
     "CallerLink",
     "DatabaseError",
+    "Delivery",
     "Draft",
     "DrillMarker",
     "MigrationError",
@@ -55,6 +59,7 @@ __all__ = [
     "Post",
     "Recipient",
     "Store",
+    "Subscription",
     "Trace",
     "Tx",
     "UnreachableChat",
@@ -91,6 +96,7 @@ class Tx(
     DuplicateQueries,
     DrillQueries,
     WebQueries,
+    ApiQueries,
 ):
     """The queries available inside one transaction."""
 
@@ -103,6 +109,34 @@ class Tx(
         self.about_drill = False
         self.changed_incidents: set[int] = set()
         self.changed_broadcasts: set[int] = set()
+        self.wrote_deliveries = False
+
+    async def add_event(
+        self,
+        incident_id: int,
+        kind: str,
+        now: datetime,
+        *,
+        actor_id: int | None = None,
+        agency_id: int | None = None,
+        detail: Mapping[str, object] | None = None,
+    ) -> None:
+        """A line in the timeline; an event other systems subscribed to (`models.api`) is
+        queued for them in the same transaction."""
+        await super().add_event(
+            incident_id, kind, now, actor_id=actor_id, agency_id=agency_id, detail=detail
+        )
+        event = SUBSCRIBED.get(kind)
+        if event is not None:
+            via = (detail or {}).get("via")
+            await self.queue_subscribed(
+                incident_id,
+                event,
+                now,
+                actor_id=actor_id,
+                agency_id=agency_id,
+                via=via if isinstance(via, str) else None,
+            )
 
     async def enqueue(
         self, message: OutgoingMessage, now: datetime, *, supersede: bool = True
@@ -335,6 +369,9 @@ class Store:
         if tx.changed_incidents:
             for change_listener in self.hooks.incidents_changed:
                 change_listener(sorted(tx.changed_incidents))
+        if tx.wrote_deliveries:
+            for delivery_listener in self.hooks.deliveries_written:
+                delivery_listener()
         if tx.changed_broadcasts:
             for broadcast_listener in self.hooks.broadcasts_changed:
                 broadcast_listener(sorted(tx.changed_broadcasts))

@@ -615,19 +615,24 @@ class IncidentQueries:
             """,
             (incident_id,),
         )
-        return [
-            TimelineEvent(
-                id=row["id"],
-                incident_id=row["incident_id"],
-                at=from_db_time(row["at"]),
-                actor_id=row["actor_id"],
-                actor_name=_name(row, row["actor_id"]),
-                kind=row["kind"],
-                agency_code=row["agency_code"],
-                detail=from_json(row["detail"]),
+        events = []
+        for row in rows:
+            detail = from_json(row["detail"])
+            via = detail.get("via")  # another system, over the API: its key's name
+            events.append(
+                TimelineEvent(
+                    id=row["id"],
+                    incident_id=row["incident_id"],
+                    at=from_db_time(row["at"]),
+                    actor_id=row["actor_id"],
+                    actor_name=_name(row, row["actor_id"])
+                    or (via if isinstance(via, str) else None),
+                    kind=row["kind"],
+                    agency_code=row["agency_code"],
+                    detail=detail,
+                )
             )
-            for row in rows
-        ]
+        return events
 
     async def count_events(self, incident_id: int, kind: str) -> int:
         row = await fetch_one(
