@@ -118,7 +118,9 @@ def parser() -> argparse.ArgumentParser:
         "--secret", type=_secret, required=True, help="at least 16 characters, to sign each body"
     )
     subs.add_parser("list", help="the active subscriptions")
-    remove = subs.add_parser("remove", help="stop subscription ID (its queued events stay)")
+    remove = subs.add_parser(
+        "remove", help="stop subscription ID (what it still had queued is dropped)"
+    )
     remove.add_argument("id", type=_positive, metavar="ID")
     log_parser = subs.add_parser("log", help="the latest deliveries, and the parked ones")
     log_parser.add_argument("--parked", action="store_true", help="only the parked ones")
@@ -607,11 +609,14 @@ async def subscriptions(settings: Settings, args: argparse.Namespace) -> int:
             if not await admin.unsubscribe(args.id):
                 print(f"siaga112: there is no active subscription {args.id}", file=sys.stderr)
                 return EXIT_FAILED
-            print(f"Subscription {args.id} removed; nothing more is sent to it.")
+            print(f"Subscription {args.id} removed; nothing more is sent to it, queued or new.")
             return EXIT_OK
         if args.action == "resend":
             if not await admin.resend(args.id):
-                print(f"siaga112: delivery {args.id} is not parked", file=sys.stderr)
+                print(
+                    f"siaga112: delivery {args.id} is not parked (or its subscription was removed)",
+                    file=sys.stderr,
+                )
                 return EXIT_FAILED
             print(f"Delivery {args.id} is queued again.")
             return EXIT_OK

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from models.incident_types import IncidentType
 from models.incidents import EventKind, Hurt, Severity
+from models.info import INFO_TEXT_MAX
 from models.report import (
     DESCRIPTION_MAX_CHARS,
     HURT_COUNT_MAX,
@@ -24,14 +25,16 @@ from models.report import (
     Problem,
     ServiceArea,
     check_location,
+    clean_text,
     normalize_phone,
     validate_address,
     validate_caller_name,
     validate_description,
+    visible_count,
 )
 
 EXTERNAL_ID_MAX = 100
-NOTE_MAX = 2000
+NOTE_MAX = INFO_TEXT_MAX  # as a note typed in Telegram
 KEY_PREFIX = "s112_"  # keys are recognisable in a config file or a leaked log
 
 
@@ -44,6 +47,7 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     PARKED = "parked"  # a day of failure: listed by `subscription log`, sent again on request
+    DROPPED = "dropped"  # its subscription was removed before it went
 
 
 class EventName(StrEnum):
@@ -213,6 +217,14 @@ class IncidentIn(Strict):
 
 class NoteIn(Strict):
     text: str = Field(min_length=1, max_length=NOTE_MAX)
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        text = clean_text(value)
+        if visible_count(text) < 1:
+            raise ValueError("text: nothing one can read")
+        return text
 
 
 def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:

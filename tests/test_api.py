@@ -431,31 +431,66 @@ async def test_a_day_of_failure_parks_the_event_and_the_next_ones_go_on(
         api = Client(session, address_of(harness), keys["callcenter"])
         number = (await api.post("/incidents", CALL))[1]["number"]
     await harness.settle()
-    for _ in range(30):  # retries over a day, each after its backoff
+    # Damkar acknowledges while the receiver is away: its event waits behind the first.
+    await sim.press_button(city.crews["damkar"][0], city.card("damkar", number), text="✅ Terima")
+    await harness.settle()
+    await sender.deliver_due()  # the first fails; the second is held behind it
+    async with harness.services.store.lookup() as tx:
+        due = await tx.next_delivery_due()
+    assert due is not None and due > clock.now()  # the first's retry, not the held one's "now"
+    for _ in range(25):  # retries over a day, each after its backoff
         clock.advance(timedelta(hours=1))
         await sender.deliver_due()
-    [parked] = await admin.delivery_log(10, parked_only=True)
-    assert parked.event is EventName.CREATED and parked.status is DeliveryStatus.PARKED
-    assert parked.attempts > 5 and "Error" in (parked.last_error or "")
-    # The receiver is back; the incident's next event is not held behind the parked one.
+    # The first is parked after its day; the one behind it after one more failed attempt,
+    # not after a day of its own.
+    parked = await admin.delivery_log(10, parked_only=True)
+    assert [d.event for d in reversed(parked)] == [EventName.CREATED, EventName.ACKNOWLEDGED]
+    assert all(d.status is DeliveryStatus.PARKED for d in parked)
+    assert parked[-1].attempts > 5 and "Error" in (parked[-1].last_error or "")
+    assert parked[0].attempts == 1
+    # The receiver is back; the incident's next event is not held behind the parked ones.
     await receiver.up()
     try:
         await sim.press_button(
-            city.crews["damkar"][0], city.card("damkar", number), text="✅ Terima"
+            city.crews["relawan"][0], city.card("relawan", number), text="✅ Terima"
         )
         await harness.settle()
         await sender.deliver_due()
         await receiver.wait_for(1)
         assert receiver.events() == [("acknowledged", number)]
-        # Sent again on request (`siaga112 subscription resend`).
-        assert await admin.resend(parked.id)
-        assert not await admin.resend(parked.id)  # no longer parked
+        # Sent again on request (`siaga112 subscription resend`), in the order asked.
+        created = parked[-1]
+        assert await admin.resend(created.id)
+        assert not await admin.resend(created.id)  # no longer parked
         await sender.deliver_due()
         await receiver.wait_for(2)
     finally:
         await receiver.down()
     assert receiver.events()[1] == ("created", number)
     assert all(verified(headers, body) for headers, body in receiver.got)
+
+
+async def test_a_removed_subscription_drops_what_it_had_queued(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    from models.api import DeliveryStatus, EventName
+
+    _, keys = await city_with_keys(sim, harness)
+    receiver = Receiver()
+    await receiver.up()
+    await receiver.down()
+    admin = ApiAdmin(harness.services.store, harness.services.clock)
+    number = await admin.subscribe(receiver.url, [EventName.CREATED], SECRET)
+    async with aiohttp.ClientSession() as session:
+        api = Client(session, address_of(harness), keys["callcenter"])
+        assert (await api.post("/incidents", CALL))[0] == 201
+    await harness.settle()
+    assert await admin.unsubscribe(number)
+    [dropped] = await admin.delivery_log(10)
+    assert dropped.status is DeliveryStatus.DROPPED
+    assert not await admin.resend(dropped.id)
+    async with harness.services.store.lookup() as tx:
+        assert await tx.next_delivery_due() is None  # nothing left to wake the sender for
 
 
 async def test_odd_bodies_never_get_a_server_error(
@@ -487,3 +522,59 @@ async def test_odd_bodies_never_get_a_server_error(
             if status == 422:
                 assert answer["errors"] and all(e["field"] for e in answer["errors"])
     await harness.settle()
+
+
+async def test_what_changed_since_includes_acknowledgements_and_hides_residents(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    from datetime import timedelta
+
+    from models.clock import ManualClock
+
+    clock = ManualClock()
+    city, keys = await city_with_keys(sim, harness, clock=clock)
+    ani = sim.add_user("Ani", last_name="Wulandari", language_code="id")
+    await harness.says(ani, "/start")
+    number = await report(city, ani)
+    clock.advance(timedelta(minutes=10))
+    since = clock.now().isoformat().replace("+00:00", "%2B00:00")
+    async with aiohttp.ClientSession() as session:
+        api = Client(session, address_of(harness), keys["dashboard"])
+        assert (await api.get(f"/incidents?since={since}"))[1]["incidents"] == []
+        await sim.press_button(
+            city.crews["damkar"][0], city.card("damkar", number), text="✅ Terima"
+        )
+        await harness.settle()
+        changed = (await api.get(f"/incidents?since={since}"))[1]["incidents"]
+        assert [i["number"] for i in changed] == [number]  # an acknowledgement is a change
+        detail = (await api.get(f"/incidents/{number}"))[1]
+    reported = detail["timeline"][0]
+    assert reported["kind"] == "reported" and reported["actor"] is None  # a resident: no name
+    assert "Ani" not in json.dumps(detail)
+    assert any(e["actor"] == "Rudi" for e in detail["timeline"])  # staff by name
+
+
+async def test_bodies_that_once_broke_the_server_get_a_clear_answer(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    _, keys = await city_with_keys(sim, harness)
+    address = address_of(harness)
+    async with aiohttp.ClientSession() as session:
+        api = Client(session, address, keys["callcenter"])
+        status, body, _ = await api.post("/incidents", raw=b"[" * 60_000)  # deep nesting
+        assert status == 400 and body["error"] == "invalid_json"
+        status, body, _ = await api.get("/incidents?since=0001-01-01T00:00:00%2B01:00")
+        assert status == 422 and body["errors"][0]["field"] == "since"
+        async with session.post(f"{address}/masuk/telegram", data=b"\xff\xfe\x00bad") as answer:
+            assert answer.status == 403
+
+        async def pieces() -> Any:  # a valid call, sent chunked in three writes
+            text = json.dumps({**CALL, "external_id": "CHUNKED"}).encode()
+            for start in range(0, len(text), len(text) // 3 + 1):
+                yield text[start : start + len(text) // 3 + 1]
+                await asyncio.sleep(0)
+
+        async with session.post(
+            f"{address}/api/v1/incidents", data=pieces(), headers=api.headers()
+        ) as answer:
+            assert answer.status == 201, await answer.text()

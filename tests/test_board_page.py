@@ -102,6 +102,14 @@ async def test_signed_in_by_link_the_board_shows_incidents_and_states_as_they_ha
     assert f"#{second}" in panel and "-2.2300, 113.8900" in panel and "Kronologi" in panel
     assert "Rumah kayu terbakar" in panel
     assert "Rudi" in panel  # who acknowledged, on the timeline
+    # The open panel follows the incident: the volunteers acknowledge, it shows at once, and
+    # its small map is replaced, not piled up (one for the board, one for the panel).
+    sari = city.crews["relawan"][0]
+    await sim.press_button(sari, city.card("relawan", second), text="✅ Terima")
+    await page.wait_for_selector(
+        '#panel-body .chip[data-agency="relawan"][data-state="diterima"]', timeout=WAIT_MS
+    )
+    assert await page.evaluate("document.querySelectorAll('.leaflet-container').length") == 2
     await screenshot(page, "board-panel")
     await page.click("#panel-close")
     # The same fire reported again nearby: folded under the first report, not a new line.

@@ -420,3 +420,21 @@ async def test_the_board_data_marks_late_steps_and_keeps_drills_apart(
         # The drill view holds drills only, the live view none.
         async with session.get(f"{address}/board/data/open?drill=1") as response:
             assert (await response.json())["incidents"] == []
+
+
+async def test_a_quiet_stream_pings_and_an_odd_last_event_id_resyncs(
+    sim: TelegramSimulator, harness: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.web.server
+
+    monkeypatch.setattr(bot.web.server, "KEEP_ALIVE", 0.2)
+    city = await build_city(sim, harness)
+    session, address = await signed_in(sim, harness, city.dispatcher)
+    async with session:
+        async with session.get(f"{address}/board/events") as stream:
+            assert (await next_event(stream))["event"] == "hello"
+            assert (await next_event(stream))["event"] == "ping"  # a page can see it is alive
+        for odd in ("²", "x.1", "9" * 40, f"{harness.services.changes.run}.²"):
+            headers = {"Last-Event-ID": odd}
+            async with session.get(f"{address}/board/events", headers=headers) as stream:
+                assert (await next_event(stream))["event"] == "resync", odd

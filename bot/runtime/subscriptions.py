@@ -132,7 +132,7 @@ class SubscriptionSender:
                 return True
             since = delivery.failing_since or now
             retry_at = None if now - since >= PARK_AFTER else now + backoff(delivery.attempts + 1)
-            await tx.delivery_failed(delivery.id, error, now, retry_at)
+            await tx.delivery_failed(delivery, error, now, retry_at)
         if retry_at is None:
             log.warning(
                 "event %s of #%s to %s parked after a day of failures (%s)",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.services.incidents import IncidentService, NewIncident
@@ -105,7 +105,11 @@ class ApiService:
                 return None
             events = await tx.events(number)
             origin = await tx.api_origin(number)
+            residents = set(await tx.reporters_of(number))
         mine = origin is not None and origin[0] == key.id
+        # Staff by name; the residents who reported it (or answered its questions) never: the
+        # API shows personal data only of the calls the key itself filed.
+        events = [replace(e, actor_name=None) if e.actor_id in residents else e for e in events]
         return Detail(view, events, origin[1] if mine and origin else None)
 
     async def page(

@@ -64,7 +64,7 @@ class ChangeFeed:
         """The changes after the one `event_id` names, or None when that cannot be told:
         another run's id, a malformed one, or changes no longer kept."""
         run, _, seq = event_id.partition(".")
-        if run != self.run or not seq.isdigit():
+        if run != self.run or not (seq.isascii() and seq.isdigit()) or len(seq) > 18:
             return None
         return self.since(int(seq))
 

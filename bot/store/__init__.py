@@ -71,6 +71,10 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
 
 
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) else None
+
+
 class DatabaseError(Exception):
     """The database file cannot be opened or used; the message says what to do."""
 
@@ -136,6 +140,7 @@ class Tx(
                 actor_id=actor_id,
                 agency_id=agency_id,
                 via=via if isinstance(via, str) else None,
+                other=_int((detail or {}).get("other")),
             )
 
     async def enqueue(

@@ -197,7 +197,11 @@ class ApiQueries:
         elif open_only is False:
             where.append(f"i.lifecycle != {_OPEN}")
         if since is not None:
-            where.append("i.updated_at >= ?")
+            # Changed: anything on its timeline since then (an acknowledgement changes no column
+            # of the incident itself).
+            where.append(
+                "EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = i.id AND e.at >= ?)"
+            )
             params.append(to_db_time(since))
         rows = await fetch_all(
             self.db,
@@ -224,11 +228,21 @@ class ApiQueries:
         return [_subscription(row) for row in rows]
 
     async def remove_subscription(self, subscription_id: int, now: datetime) -> bool:
+        """Stop it; what it still had queued is dropped (listed by `subscription log`)."""
         cursor = await self.db.execute(
             "UPDATE subscriptions SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
             (to_db_time(now), subscription_id),
         )
-        return cursor.rowcount == 1
+        if cursor.rowcount != 1:
+            return False
+        await self.db.execute(
+            f"""
+            UPDATE subscription_deliveries SET status = ?
+            WHERE subscription_id = ? AND status IN ({_PENDING}, ?)
+            """,
+            (DeliveryStatus.DROPPED.value, subscription_id, DeliveryStatus.PARKED.value),
+        )
+        return True
 
     async def queue_subscribed(
         self,
@@ -239,6 +253,7 @@ class ApiQueries:
         actor_id: int | None,
         agency_id: int | None,
         via: str | None,
+        other: int | None = None,
     ) -> int:
         """One delivery per active subscription asking for `event`, in this transaction, with
         the body it will carry; drills tell nobody outside. Returns how many were queued."""
@@ -251,7 +266,7 @@ class ApiQueries:
         row = await fetch_one(
             self.db,
             """
-            SELECT i.id, i.type, i.severity, i.lifecycle, i.drill_id,
+            SELECT i.id, i.type, i.severity, i.lifecycle, i.drill_id, i.reporter_id,
                    (SELECT code FROM agencies WHERE id = ?) AS agency,
                    u.first_name, u.last_name, u.username,
                    (SELECT external_id FROM api_incidents WHERE incident_id = i.id) AS external_id
@@ -262,11 +277,12 @@ class ApiQueries:
         )
         if row is None or row["drill_id"] is not None:
             return 0
-        actor = (
-            display_name(actor_id, row["first_name"], row["last_name"], row["username"])
-            if actor_id is not None
-            else via
-        )
+        # Staff by name; a resident (who reported it, or cancelled their own report) never.
+        actor = via
+        if actor_id is not None and actor_id != row["reporter_id"]:
+            actor = display_name(actor_id, row["first_name"], row["last_name"], row["username"])
+        elif actor_id is not None:
+            actor = None
         body = to_json(
             {
                 "event": event.value,
@@ -281,6 +297,7 @@ class ApiQueries:
                 "agency": row["agency"],
                 "actor": actor,
             }
+            | ({"merged_into": other} if event is EventName.MERGED else {})
         )
         at = to_db_time(now)
         for subscription_id in wanted:
@@ -314,9 +331,18 @@ class ApiQueries:
         return [_delivery(row) for row in rows]
 
     async def next_delivery_due(self) -> datetime | None:
+        """When `due_deliveries` will next have something: the earliest retry among the
+        deliveries it may pick (each incident's oldest pending one, of active subscriptions)."""
         row = await fetch_one(
             self.db,
-            f"SELECT MIN(next_at) AS due FROM subscription_deliveries WHERE status = {_PENDING}",
+            f"""
+            SELECT MIN(d.next_at) AS due
+            FROM subscription_deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+            WHERE d.status = {_PENDING} AND s.removed_at IS NULL
+              AND d.id = (SELECT MIN(x.id) FROM subscription_deliveries x
+                          WHERE x.subscription_id = d.subscription_id
+                            AND x.incident_id = d.incident_id AND x.status = {_PENDING})
+            """,
         )
         return None if row is None else maybe_time(row["due"])
 
@@ -328,10 +354,27 @@ class ApiQueries:
         )
 
     async def delivery_failed(
-        self, delivery_id: int, error: str, now: datetime, retry_at: datetime | None
+        self, delivery: Delivery, error: str, now: datetime, retry_at: datetime | None
     ) -> None:
-        """A failed attempt: tried again at `retry_at`, or parked (None)."""
+        """A failed attempt: tried again at `retry_at`, or parked (None). A parked delivery
+        hands its day of failure to the incident's next ones, so they are parked after one
+        more failed attempt rather than another day each."""
+        delivery_id = delivery.id
         status = DeliveryStatus.PENDING if retry_at is not None else DeliveryStatus.PARKED
+        if retry_at is None:
+            await self.db.execute(
+                f"""
+                UPDATE subscription_deliveries SET failing_since = COALESCE(failing_since, ?)
+                WHERE subscription_id = ? AND incident_id = ? AND status = {_PENDING}
+                  AND id != ?
+                """,
+                (
+                    to_db_time(delivery.failing_since or now),
+                    delivery.subscription_id,
+                    delivery.incident_id,
+                    delivery_id,
+                ),
+            )
         await self.db.execute(
             """
             UPDATE subscription_deliveries
@@ -349,12 +392,14 @@ class ApiQueries:
         )
 
     async def resend_delivery(self, delivery_id: int, now: datetime) -> bool:
-        """A parked delivery queued again (its day of retries starts over)."""
+        """A parked delivery queued again (its day of retries starts over); not one of a
+        removed subscription."""
         cursor = await self.db.execute(
             """
             UPDATE subscription_deliveries
             SET status = ?, next_at = ?, failing_since = NULL
             WHERE id = ? AND status = ?
+              AND subscription_id IN (SELECT id FROM subscriptions WHERE removed_at IS NULL)
             """,
             (
                 DeliveryStatus.PENDING.value,

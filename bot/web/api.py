@@ -14,7 +14,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -90,6 +90,7 @@ class Api:
     ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def guarded(request: web.Request) -> web.Response:
             key: ApiKey | None = None
+            response: web.Response | None = None
             try:
                 key = await self._key(request)
                 if scope is Scope.WRITE and key.scope is not Scope.WRITE:
@@ -100,13 +101,14 @@ class Api:
                 response = await handler(request, key)
             except _Refused as refused:
                 response = refused.response
-            log.info(
-                "api %s %s → %s (%s)",
-                request.method,
-                request.path,
-                response.status,
-                key.name if key is not None else "no valid key",
-            )
+            finally:  # every request, also one that failed inside, with the key's name only
+                log.info(
+                    "api %s %s → %s (%s)",
+                    request.method,
+                    request.path,
+                    response.status if response is not None else "failed",
+                    key.name if key is not None else "no valid key",
+                )
             return response
 
         return guarded
@@ -140,12 +142,14 @@ class Api:
     async def _body(self, request: web.Request) -> dict[str, Any]:
         if (request.content_length or 0) > BODY_MAX:
             raise _Refused(_too_large())
-        raw = await request.content.read(BODY_MAX + 1)
-        if len(raw) > BODY_MAX:
-            raise _Refused(_too_large())
+        raw = bytearray()
+        async for chunk in request.content.iter_chunked(16 * 1024):  # all of it, however sent
+            raw += chunk
+            if len(raw) > BODY_MAX:
+                raise _Refused(_too_large())
         try:
             data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise _Refused(
                 _error(HTTPStatus.BAD_REQUEST, "invalid_json", f"the body is not JSON: {exc}")
             ) from None
@@ -192,7 +196,8 @@ class Api:
                 since = datetime.fromisoformat(query["since"])
                 if since.tzinfo is None:
                     raise ValueError("no time zone")
-            except ValueError:
+                since = since.astimezone(UTC)  # year 1 at +01:00 is before year 1 in UTC
+            except (ValueError, OverflowError):
                 problems.append({"field": "since", "message": "an ISO 8601 time with its zone"})
         after = _number(query.get("after", "0"), allow_zero=True)
         if after is None:

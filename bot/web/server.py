@@ -162,22 +162,31 @@ class WebServer:
         """Inside Telegram (a Mini App): the page posts `initData` as the body; a session
         cookie when Telegram's signature holds."""
         services = self.app.bot_data.services
-        body = await request.text()
-        session = await services.web.sign_in_telegram(body[:INIT_DATA_MAX])
+        raw = await request.content.read(INIT_DATA_MAX)
+        body = raw.decode("utf-8", errors="replace")  # odd bytes fail the signature, not us
+        session = await services.web.sign_in_telegram(body)
         if session is None:
             return web.json_response({"error": "refused"}, status=HTTPStatus.FORBIDDEN)
         response = web.json_response({"ok": True, "next": BOARD_HOME})
-        self._set_session(response, session)
+        self._set_session(response, session, framed=True)
         return response
 
-    def _set_session(self, response: web.StreamResponse, session: str) -> None:
+    def _set_session(
+        self, response: web.StreamResponse, session: str, *, framed: bool = False
+    ) -> None:
+        """The session cookie: HttpOnly, SameSite=Lax, Secure on https. Inside Telegram's web
+        client a Mini App is a frame of another site, where a Lax cookie is never sent: a
+        session opened there over https is a partitioned SameSite=None cookie (kept for that
+        frame only)."""
+        secure = self.app.bot_data.services.settings.web_url.startswith("https://")
+        if framed and secure:  # (Python's cookie morsels know no Partitioned before 3.14)
+            response.headers.add(
+                "Set-Cookie",
+                f"{SESSION_COOKIE}={session}; Path=/; HttpOnly; Secure; SameSite=None; Partitioned",
+            )
+            return
         response.set_cookie(
-            SESSION_COOKIE,
-            session,
-            httponly=True,
-            samesite="Lax",
-            secure=self.app.bot_data.services.settings.web_url.startswith("https://"),
-            path="/",
+            SESSION_COOKIE, session, httponly=True, samesite="Lax", secure=secure, path="/"
         )
 
     async def board(self, request: web.Request) -> web.Response:
@@ -270,7 +279,8 @@ class WebServer:
                 if viewer is None:
                     break  # signed out by the policy: no more news
                 if news is None:
-                    await response.write(b": keep-alive\n\n")
+                    # A named event, so the page can tell a live stream from a silent dead one.
+                    await _event(response, None, "ping", {})
                 else:
                     await self._tell(response, viewer, news)
         except ConnectionResetError:

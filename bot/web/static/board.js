@@ -16,7 +16,12 @@
     source: null,
     refreshTimer: null,
     markers: new Map(),
+    unfolded: new Set(), // numbers whose folded reports are shown
+    lastEvent: 0, // when the stream last said anything (a ping every 15 s)
+    pinMap: null,
+    opener: null, // what had the focus when the panel opened
   };
+  const STREAM_SILENT_MS = 45000; // three pings missed: the connection is dead, if quietly
 
   // --- small helpers ---
 
@@ -151,11 +156,17 @@
     const fragment = new URLSearchParams(location.hash.slice(1));
     const initData = fragment.get("tgWebAppData");
     if (!initData) return false;
+    if (sessionStorage.getItem("siaga112-telegram-tried")) {
+      // Signed in a moment ago and still refused: this browser keeps no cookie in the frame.
+      sessionStorage.removeItem("siaga112-telegram-tried");
+      return false;
+    }
     const response = await fetch(config.urls.telegram, {
       method: "POST",
       credentials: "same-origin",
       body: initData,
     });
+    if (response.ok) sessionStorage.setItem("siaga112-telegram-tried", "1");
     return response.ok;
   }
 
@@ -190,35 +201,71 @@
   function listen() {
     const source = new EventSource(config.urls.events);
     state.source = source;
-    source.addEventListener("open", () => {
-      const wasAway = state.everConnected && !state.connected;
+    state.lastEvent = Date.now();
+    const heard = () => {
+      state.lastEvent = Date.now();
+    };
+    // Every (re)connection starts with hello (or resync): read everything then, so nothing that
+    // happened before the stream was open, or while it was away, is missed.
+    source.addEventListener("hello", () => {
+      heard();
       connected();
-      if (wasAway) loadAll(); // the server replays what was missed; the list is read again too
+      sessionStorage.removeItem("siaga112-telegram-tried");
+      loadAll();
     });
-    source.addEventListener("hello", () => connected());
-    source.addEventListener("resync", () => loadAll());
+    source.addEventListener("resync", () => {
+      heard();
+      connected();
+      loadAll();
+    });
+    source.addEventListener("ping", heard);
     source.addEventListener("incident", (event) => {
-      const number = JSON.parse(event.data).number;
+      heard();
+      JSON.parse(event.data); // an incident changed: the list (and an open panel) are read again
       scheduleRefresh();
-      if (state.open === number) openPanel(number, false);
     });
-    source.addEventListener("broadcast", () => loadBroadcasts());
+    source.addEventListener("broadcast", () => {
+      heard();
+      loadBroadcasts();
+    });
     source.addEventListener("error", () => {
       disconnected();
-      if (source.readyState === EventSource.CLOSED) {
-        // Refused (signed out, or the server answered oddly): ask why, then try again.
-        source.close();
-        setTimeout(async () => {
-          try {
-            await getJson(withParams(config.urls.open));
-            listen();
-          } catch (error) {
-            if (error.signedOut) signedOut();
-            else setTimeout(listen, 3000);
-          }
-        }, 2000);
-      }
+      if (source.readyState === EventSource.CLOSED) reconnectLater(source);
     });
+  }
+
+  function reconnectLater(source) {
+    // Refused (signed out, or the server answered oddly), or silent too long: a new stream.
+    source.close();
+    if (state.source !== source) return; // already taken care of
+    state.source = null;
+    retryStream();
+  }
+
+  function retryStream() {
+    setTimeout(async () => {
+      try {
+        await getJson(config.urls.open);
+        listen();
+      } catch (error) {
+        if (error.signedOut) {
+          signedOut();
+        } else {
+          disconnected();
+          retryStream();
+        }
+      }
+    }, 3000);
+  }
+
+  function watchStream() {
+    setInterval(() => {
+      const source = state.source;
+      if (source && Date.now() - state.lastEvent > STREAM_SILENT_MS) {
+        disconnected(); // a half-open connection says nothing: no ping is news too
+        reconnectLater(source);
+      }
+    }, 5000);
   }
 
   function scheduleRefresh() {
@@ -265,6 +312,7 @@
         class: "incident sev-" + incident.severity + (late || agenciesLate ? " late" : ""),
         "data-number": incident.number,
         tabindex: "0",
+        role: "button",
         "aria-label": "#" + incident.number + " " + incident.type_label,
       },
       el(
@@ -289,10 +337,14 @@
     if (incident.merged.length) notes.push(fill(L_.merged, { count: incident.merged.length }));
     if (notes.length) item.append(el("div", { class: "folded", text: notes.join(" · ") }));
     if (similar && similar.length) {
-      const details = el("details", { class: "folded" });
+      const details = el("details", { class: "folded", open: state.unfolded.has(incident.number) });
       details.append(el("summary", { text: fill(L_.similar, { count: similar.length }) }));
       for (const other of similar) details.append(incidentItem(other, now, []));
       details.addEventListener("click", (event) => event.stopPropagation());
+      details.addEventListener("toggle", () => {
+        if (details.open) state.unfolded.add(incident.number);
+        else state.unfolded.delete(incident.number);
+      });
       item.append(details);
     }
     item.addEventListener("click", (event) => {
@@ -300,29 +352,52 @@
       openPanel(incident.number, true);
     });
     item.addEventListener("keydown", (event) => {
-      if (event.key === "Enter") openPanel(incident.number, true);
+      if (event.target !== item || (event.key !== "Enter" && event.key !== " ")) return;
+      event.preventDefault();
+      event.stopPropagation(); // a folded report's key is not also its parent's
+      openPanel(incident.number, true);
     });
     return item;
   }
 
   function render() {
     const now = Date.now();
-    const shown = new Set(state.incidents.map((i) => i.number));
-    // A report that may repeat another on the list is folded under it.
+    const byNumber = new Map(state.incidents.map((i) => [i.number, i]));
+    // A report that may repeat another on the list is folded under it; a chain (C may repeat
+    // B, which may repeat A) is folded under its first report.
+    function root(incident) {
+      let current = incident;
+      const seen = new Set([current.number]);
+      while (current.similar_to !== null && byNumber.has(current.similar_to)) {
+        if (seen.has(current.similar_to)) break; // a cycle: stop where it closes
+        current = byNumber.get(current.similar_to);
+        seen.add(current.number);
+      }
+      return current;
+    }
     const folded = new Map();
+    const top = [];
     for (const incident of state.incidents) {
-      if (incident.similar_to !== null && shown.has(incident.similar_to)) {
-        if (!folded.has(incident.similar_to)) folded.set(incident.similar_to, []);
-        folded.get(incident.similar_to).push(incident);
+      const head = root(incident);
+      if (head === incident) {
+        top.push(incident);
+      } else {
+        if (!folded.has(head.number)) folded.set(head.number, []);
+        folded.get(head.number).push(incident);
       }
     }
     const list = $("list");
+    const focused = document.activeElement?.closest?.("#list article")?.getAttribute("data-number");
     list.replaceChildren();
-    const top = state.incidents.filter((i) => !(i.similar_to !== null && shown.has(i.similar_to)));
     for (const incident of top) list.append(incidentItem(incident, now, folded.get(incident.number)));
     if (!state.incidents.length) list.append(el("p", { class: "empty", text: L_.empty }));
+    if (focused) list.querySelector(`article[data-number="${focused}"]`)?.focus({ preventScroll: true });
     list.setAttribute("aria-busy", "false");
-    $("count").textContent = fill(L_.open_count, { count: state.total });
+    const count = fill(L_.open_count, { count: state.total });
+    if ($("count").textContent !== count) {
+      $("count").textContent = count;
+      $("status").textContent = count; // said once by a screen reader, not the whole list again
+    }
     const hidden = state.total - state.incidents.length;
     $("more").hidden = hidden <= 0;
     $("more").textContent = fill(L_.more, { count: hidden });
@@ -453,13 +528,14 @@
   }
 
   async function openPanel(number, fresh) {
+    if (fresh && state.open === null) state.opener = document.activeElement;
     state.open = number;
     let detail;
     try {
       detail = await getJson(withParams(config.urls.incident.replace("{number}", number)));
     } catch (error) {
       if (error.signedOut) return signedOut();
-      if (fresh) closePanel();
+      if (fresh || / 40[34]$/.test(error.message)) closePanel(); // gone, or no longer theirs
       return;
     }
     if (state.open !== number) return;
@@ -497,8 +573,13 @@
     ];
     body.replaceChildren(...parts.filter((part) => part !== null));
     $("panel").hidden = false;
+    if (state.pinMap !== null) {
+      state.pinMap.remove(); // one small map at a time: the old one lets go of its listeners
+      state.pinMap = null;
+    }
     if (detail.location.lat !== null && typeof L !== "undefined") {
       const [pinMap] = baseMap(pin, { zoomControl: false });
+      state.pinMap = pinMap;
       const point = [detail.location.lat, detail.location.lon];
       pinMap.setView(point, config.tile_url ? 15 : 12);
       L.circleMarker(point, {
@@ -512,6 +593,13 @@
   function closePanel() {
     state.open = null;
     $("panel").hidden = true;
+    if (state.pinMap !== null) {
+      state.pinMap.remove();
+      state.pinMap = null;
+    }
+    const opener = state.opener;
+    state.opener = null;
+    if (opener && document.contains(opener)) opener.focus();
   }
 
   // --- wall screen: scroll the list by itself ---
@@ -549,7 +637,7 @@
     $("panel-close").textContent = L_.close;
     $("panel-close").addEventListener("click", closePanel);
     document.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") closePanel();
+      if (event.key === "Escape" && state.open !== null) closePanel();
     });
     if (config.drill) {
       $("drillbar").textContent = L_.drill_banner;
@@ -571,8 +659,8 @@
         return;
       }
     }
-    await loadAll();
-    listen();
+    listen(); // its hello reads the list
+    watchStream();
     if (config.wall) autoScroll();
   }
 
