@@ -40,6 +40,7 @@ from bot.services.conversations import Conversations
 from bot.services.digest import DigestService
 from bot.services.drills import SCENARIOS, DrillService
 from bot.services.erasure import Erasure
+from bot.services.exports import ExportService
 from bot.services.incidents import IncidentService
 from bot.services.info import InfoService
 from bot.services.membership import Membership
@@ -71,6 +72,7 @@ from handlers import (
     broadcasts as broadcast_handlers,
 )
 from handlers import drills as drill_handlers
+from handlers import exports as export_handlers
 from handlers import (
     incidents as incident_handlers,
 )
@@ -176,6 +178,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
         web=WebAccess(store, clock, settings, access),
         board=BoardService(store, clock, settings, incidents),
         api=ApiService(store, clock, settings, incidents, info),
+        exports=ExportService(store, clock, settings),
         subscriptions=subscriptions,
         changes=changes,
     )
@@ -221,6 +224,7 @@ def register_handlers(app: App) -> None:
     alert_handlers.register(app)  # the buttons of on-duty members' private alerts
     drill_handlers.register(app)  # /latihan (/drill) and its buttons
     board_handlers.register(app)  # /papan (/board): a sign-in link to the web board
+    export_handlers.register(app)  # /ekspor (/export): the evaluation meeting's workbook
     conversations.register(app)  # /lapor, /baru, /siaran…, /batal, every other private message
     presses.register(app)  # every button press: decoded, bound to its message, routed (above)
     fallback.register(app)  # unknown commands

@@ -18,7 +18,7 @@ import sqlite3
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from telegram import Bot
@@ -28,10 +28,12 @@ from bot import __version__
 from bot.runtime.logs import configure_logging
 from bot.services.api import ApiAdmin
 from bot.services.broadcasts import BroadcastService
+from bot.services.exports import ExportService
 from bot.settings import ConfigError, Settings, load_settings
 from bot.store import DatabaseError, MigrationError, Store, UnreachableChat
 from bot.store.maintenance import OutboxBacklog, backup_database
 from models.api import EventName, Scope, parse_events
+from models.exports import Period
 from models.outbox import OutboxItem, OutboxStatus
 
 EXIT_OK = 0
@@ -92,6 +94,27 @@ def parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="the file to write (default: siaga112-siaran-N.xml; '-' for stdout)",
     )
+    for kind, what in (("csv", "CSV rows"), ("xlsx", "an XLSX workbook with summaries")):
+        table = formats.add_parser(
+            kind, help=f"incidents of a period as {what}, one row per agency response"
+        )
+        table.add_argument("--from", dest="start", type=_date, required=True, metavar="DATE")
+        table.add_argument("--to", dest="end", type=_date, required=True, metavar="DATE")
+        table.add_argument(
+            "-o",
+            "--output",
+            type=_path,
+            metavar="PATH",
+            help=f"the file to write (default: siaga112-FROM-TO.{kind}; '-' for stdout)",
+        )
+        table.add_argument(
+            "--personal-data",
+            action="store_true",
+            help="include reporters' names and phone numbers (keep the file safe)",
+        )
+        table.add_argument(
+            "--include-drills", action="store_true", help="include drills' incidents (marked)"
+        )
     apikey = commands.add_parser("apikey", help="keys of the HTTP API (/api/v1)")
     keys = apikey.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = keys.add_parser("create", help="a new key; printed once, as the last line")
@@ -147,6 +170,13 @@ def parser() -> argparse.ArgumentParser:
 
 def _path(text: str) -> Path:
     return Path(text).expanduser()  # also when the shell left a quoted ~ alone
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-01-31, not {text!r}") from None
 
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -220,8 +250,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(check(settings))
         if args.command == "backup":
             return backup(settings, args.path, force=args.force)
-        if args.command == "export":
+        if args.command == "export" and args.format == "cap":
             return asyncio.run(export_cap(settings, args.number, args.output))
+        if args.command == "export":
+            return asyncio.run(export_table(settings, args))
         if args.command == "apikey":
             return asyncio.run(api_keys(settings, args))
         if args.command == "subscription":
@@ -547,6 +579,40 @@ async def export_cap(settings: Settings, number: int, output: Path | None) -> in
     except OSError as exc:
         raise ConfigError(f"Cannot write {target}: {exc.strerror or exc}.") from None
     print(f"Wrote broadcast #{number} as CAP 1.2 to {target}")
+    return EXIT_OK
+
+
+async def export_table(settings: Settings, args: argparse.Namespace) -> int:
+    """`siaga112 export csv|xlsx --from --to`: the evaluation meeting's rows and summaries."""
+    if args.end < args.start:
+        print("siaga112: --to is before --from", file=sys.stderr)
+        return EXIT_CONFIG
+    store = await _open_existing(settings)
+    try:
+        exports = ExportService(store, store.clock, settings)
+        export = await exports.collect(
+            Period(args.start, args.end),
+            personal_data=args.personal_data,
+            include_drills=args.include_drills,
+        )
+    finally:
+        await store.close()
+    if args.format == "csv":
+        document = exports.csv_bytes(export)
+    else:
+        document = await exports.xlsx_bytes(export)
+    if args.output is not None and str(args.output) == "-":
+        sys.stdout.buffer.write(document)
+        sys.stdout.flush()
+        return EXIT_OK
+    target = args.output or Path(f"siaga112-{args.start}-{args.end}.{args.format}")
+    try:
+        target.write_bytes(document)
+    except OSError as exc:
+        raise ConfigError(f"Cannot write {target}: {exc.strerror or exc}.") from None
+    personal = "WITH names and phone numbers" if export.personal_data else "without personal data"
+    incidents = len({row.number for row in export.rows})
+    print(f"Wrote {incidents} incident(s), {len(export.rows)} row(s), {personal}, to {target}")
     return EXIT_OK
 
 

@@ -100,6 +100,7 @@ BROADCASTS = Command(
 CAP = Command("cap", None, N_("cmd.cap"), in_groups=True, action=Action.VIEW_BROADCASTS)
 DRILL = Command("latihan", "drill", N_("cmd.drill"), action=Action.RUN_DRILL)
 BOARD = Command("papan", "board", N_("cmd.board"), action=Action.USE_BOARD)
+EXPORT = Command("ekspor", "export", N_("cmd.export"), action=Action.EXPORT)
 SEVERITY = Command(
     "keparahan", "severity", N_("cmd.severity"), in_groups=True, action=Action.CHANGE_SEVERITY
 )
@@ -123,6 +124,7 @@ ALL_COMMANDS: tuple[Command, ...] = (
     STATS,
     DRILL,
     BOARD,
+    EXPORT,
     ME,
     FORGET,
     REGISTER,

@@ -26,6 +26,7 @@ from bot.services.conversations import Conversations
 from bot.services.digest import DigestService
 from bot.services.drills import DrillService
 from bot.services.erasure import Erasure
+from bot.services.exports import ExportService
 from bot.services.incidents import IncidentService
 from bot.services.info import InfoService
 from bot.services.membership import Membership
@@ -67,6 +68,7 @@ class Services:
     changes: ChangeFeed
     board: BoardService
     api: ApiService
+    exports: ExportService
     subscriptions: SubscriptionSender
 
     def language_of(self, user: User | None) -> Language:

@@ -233,6 +233,10 @@ class Settings(BaseSettings):
         le=100_000,
         description="Requests one API key may make per minute; more get 429 with Retry-After.",
     )
+    cap_feed_public: bool = Field(
+        default=False,
+        description="Serve /cap/feed.atom to anyone (false: an API key is asked for).",
+    )
     map_tile_url: str = Field(
         default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         description="Map tiles for the web board (empty: no tiles, pins on a plain grid).",

@@ -65,6 +65,7 @@ class Action(StrEnum):
     RUN_DRILL = "run_drill"  # start and stop a drill (`/latihan`)
     VIEW_DRILLS = "view_drills"  # a drill's after-action review, past drills
     USE_BOARD = "use_board"  # sign in to the web board (`/papan`) and read its data
+    EXPORT = "export"  # the evaluation meeting's workbook (`/ekspor`), never personal data
 
 
 class Denial(StrEnum):
@@ -184,6 +185,7 @@ POLICY: dict[Action, Rule] = {
     Action.VIEW_DRILLS: Rule(COMMAND_POSTS, roles=frozenset({A, C, D})),
     # the web board: its sign-in link goes only to a private chat (a group's members could use it)
     Action.USE_BOARD: Rule(PRIVATE, roles=frozenset({A, C, D}), members=True),
+    Action.EXPORT: Rule(PRIVATE, roles=frozenset({C})),
 }
 
 

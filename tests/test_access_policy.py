@@ -105,6 +105,7 @@ EXPECTED: dict[Action, dict[str, str]] = {
         "member+responder": "private",
     },
     Action.RUN_DRILL: {"dispatcher": "private", "coordinator": "private", "admin": "private"},
+    Action.EXPORT: {"coordinator": "private"},
     Action.VIEW_DRILLS: {
         "dispatcher": "private coord feed",
         "coordinator": "private coord feed",

@@ -27,7 +27,7 @@ from bot.render.broadcast import (
     status_keyboard,
     status_text,
 )
-from bot.services.cap import cap_alert
+from bot.services.cap import MsgType, cap_alert
 from bot.services.conversations import Input, Photo, Point, Text
 from bot.services.messages import edit_message, text_message
 from bot.settings import Language, Settings
@@ -571,8 +571,9 @@ class BroadcastService:
             return None
         return details_text(language, *found, self.settings.zone)
 
-    async def cap(self, broadcast_id: int) -> bytes | None:
-        """The broadcast as a CAP 1.2 alert (None: no such broadcast, or still a draft)."""
+    async def cap(self, broadcast_id: int, msg_type: MsgType | None = None) -> bytes | None:
+        """The broadcast as a CAP 1.2 alert (None: no such broadcast, or still a draft); a
+        stopped one is its Cancel unless `msg_type` asks for its Alert."""
         found = await self.details(broadcast_id)
         if found is None:
             return None
@@ -583,4 +584,14 @@ class BroadcastService:
             sender=self.settings.cap_sender,
             agency_names=agencies,
             zone=self.settings.zone,
+            msg_type=msg_type,
         )
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        async with self.store.lookup() as tx:
+            return await tx.broadcast(broadcast_id)
+
+    async def cap_feed(self, limit: int) -> list[Broadcast]:
+        """The broadcasts of the CAP feed: those that went out, stopped ones too, newest first."""
+        async with self.store.lookup() as tx:
+            return await tx.cap_broadcasts(limit)

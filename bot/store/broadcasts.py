@@ -474,6 +474,13 @@ class BroadcastQueries:
         )
         return [(broadcast, await self.broadcast_counts(broadcast.id)) for broadcast in found]
 
+    async def cap_broadcasts(self, limit: int) -> list[Broadcast]:
+        """Broadcasts that went out (stopped ones too), newest first: the CAP feed's."""
+        return await self._broadcasts(
+            "status != ? AND sent_at IS NOT NULL ORDER BY id DESC LIMIT ?",
+            (BroadcastStatus.DRAFT.value, limit),
+        )
+
     async def recent_broadcasts(self, limit: int) -> list[tuple[Broadcast, Counts]]:
         found = await self._broadcasts(
             "status != ? ORDER BY id DESC LIMIT ?", (BroadcastStatus.DRAFT.value, limit)

@@ -16,6 +16,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import from_db_time, maybe_time, to_db_time
+from bot.store.rows import fetch_all
 from models.digest import (
     DIGEST_EVENT_KINDS,
     AgencyRow,
@@ -47,6 +48,18 @@ def _active_params(start: datetime, end: datetime) -> tuple[str, str, str]:
 
 class StatsQueries:
     db: aiosqlite.Connection
+
+    async def incidents_reported(
+        self, start: datetime, end: datetime, *, drills: bool = False
+    ) -> list[int]:
+        """The incidents reported in [start, end), by number; drills only when asked."""
+        drill = "" if drills else " AND drill_id IS NULL"
+        rows = await fetch_all(
+            self.db,
+            f"SELECT id FROM incidents WHERE created_at >= ? AND created_at < ?{drill} ORDER BY id",
+            (to_db_time(start), to_db_time(end)),
+        )
+        return [int(row["id"]) for row in rows]
 
     async def period_rows(self, start: datetime, end: datetime) -> PeriodRows:
         """Everything `models.digest.compute_digest` needs for [start, end)."""

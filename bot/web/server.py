@@ -29,6 +29,7 @@ from bot.services.web import BOARD_PATH, LINK_PATH, SESSION_COOKIE, Viewer
 from bot.settings import LANGUAGES, Language
 from bot.web.api import Api
 from bot.web.board import broadcasts_json, detail_json, open_json
+from bot.web.cap_feed import CapFeed
 from bot.web.page import STATIC, content_security_policy, page_html
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,8 @@ class WebServer:
         server.router.add_get("/board/data/incidents/{number:[0-9]{1,9}}", self.incident)
         server.router.add_get("/board/data/broadcasts", self.broadcasts)
         server.router.add_get("/board/events", self.events)
-        for method, path, handler in [*Api(self.app).routes(), *self.routes]:
+        own = [*Api(self.app).routes(), *CapFeed(self.app).routes()]
+        for method, path, handler in [*own, *self.routes]:
             server.router.add_route(method, path, handler)
         # Streams still open when the bot stops are ended by `stop`; nothing waits for them.
         runner = web.AppRunner(server, access_log=None, shutdown_timeout=1.0)
