@@ -7,11 +7,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test run lint format migrate check bench clean
+.PHONY: help demo play test run lint format migrate check bench clean
 
 help:
 	@echo "make demo    run the bot against the built-in Telegram simulator (no token needed)"
 	@echo "make test    install everything and run all checks (ruff, format, mypy, pytest)"
+	@echo "make play    the playground: act as anyone in the demo city from a web page"
 	@echo "make run     run the real bot with the token from .env"
 	@echo "make lint    ruff and mypy only"
 	@echo "make format  reformat the code"
@@ -27,6 +28,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/siaga112 demo
+
+play: $(STAMP)
+	$(BIN)/siaga112 play
 
 test: $(STAMP)
 	$(BIN)/ruff check .

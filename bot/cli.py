@@ -33,7 +33,7 @@ from bot.settings import ConfigError, Settings, load_settings
 from bot.store import DatabaseError, MigrationError, Store, UnreachableChat
 from bot.store.maintenance import OutboxBacklog, backup_database
 from models.api import EventName, Scope, parse_events
-from models.exports import Period
+from models.exports import Period, sensible
 from models.outbox import OutboxItem, OutboxStatus
 
 EXIT_OK = 0
@@ -150,6 +150,15 @@ def parser() -> argparse.ArgumentParser:
     log_parser.add_argument("--limit", type=_positive, default=50, metavar="N")
     resend = subs.add_parser("resend", help="send parked delivery ID again")
     resend.add_argument("id", type=_positive, metavar="ID")
+    play = commands.add_parser(
+        "play",
+        help="the playground: act as anyone in the demo city from a local web page (no token)",
+    )
+    play.add_argument("--port", type=_port, default=8113, help="the page's port (8113)")
+    play.add_argument(
+        "--keep", type=_path, metavar="DIR", help="keep the database in DIR (default: removed)"
+    )
+    play.add_argument("--open", action="store_true", help="open the page in a browser")
     demo = commands.add_parser(
         "demo", help="run a scripted scenario against the built-in Telegram simulator"
     )
@@ -174,9 +183,12 @@ def _path(text: str) -> Path:
 
 def _date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date like 2026-01-31, not {text!r}") from None
+    if not sensible(day):
+        raise argparse.ArgumentTypeError(f"expected a date between 2000 and 2100, not {text!r}")
+    return day
 
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -240,6 +252,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 return asyncio.run(run_demo(quiet=args.quiet, board=args.board, port=args.port))
             except KeyboardInterrupt:  # Ctrl+C ends `demo --board`
+                return 0
+        if args.command == "play":
+            from bot.playground.server import run_playground  # the simulator, only when asked
+
+            try:
+                return asyncio.run(
+                    run_playground(port=args.port, keep=args.keep, open_browser=args.open)
+                )
+            except KeyboardInterrupt:
                 return 0
         settings = load_settings()
         token = settings.require_token() if args.command in ("run", "check") else ""

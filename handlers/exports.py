@@ -1,7 +1,7 @@
 """`/ekspor [DARI SAMPAI]` (`/export [FROM TO]`): the evaluation meeting's workbook (XLSX), for
-coordinators, in private, never with personal data. It is built in the background and sent
-through the outbox as a file; the command line (`siaga112 export xlsx`) has the same rows, and
-personal data when asked for there."""
+coordinators, in private, never with personal data. It is built beside the update loop (the
+next report is not held up) and sent through the outbox as a file; the command line
+(`siaga112 export xlsx`) has the same rows, and personal data when asked for there."""
 
 from __future__ import annotations
 
@@ -28,9 +28,13 @@ async def export(update: Update, context: AppContext) -> None:
     start, end = period.start.isoformat(), period.end.isoformat()
     await reply(update, t(language, "export.preparing", start=start, end=end))
     caption = t(language, "export.caption", start=start, end=end)
-    incidents, _ = await services.exports.send_workbook(request.user.id, period, caption)
-    if incidents == 0:
-        await reply(update, t(language, "export.empty", start=start, end=end))
+    empty = t(language, "export.empty", start=start, end=end)
+    # Built beside the update loop: a year of incidents must not hold up the next report.
+    context.application.create_task(
+        services.exports.send_workbook(request.user.id, period, caption, empty),
+        update=update,
+        name="export",
+    )
 
 
 def register(app: App) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from rapidfuzz import fuzz
 
@@ -63,12 +63,15 @@ ALIASES: dict[str, str] = {
 KECAMATAN_ALIASES: dict[str, str] = {"Sabangau": "Sebangau"}
 KELURAHAN: dict[str, str] = {k: kec for kec, names in KECAMATAN.items() for k in names}
 
-# Fuzzy matching: a window of the text's words against each name, by rapidfuzz's ratio.
-THRESHOLD = 85.0
-EXACT_ONLY_UP_TO = 6  # one-word names this short must be spelled right ("pager" vs "pagar")
-_CITY = re.compile(r"\bpalangka\s*raya\b|\bpalangkaraya\b|\bp\.?\s*raya\b")
+# Fuzzy matching, word by word: short words must be spelled right ("gang" is not "Gaung", "baru"
+# not "batu"), longer ones may carry a typo ("Bukit Tungal", "Kereng Bengkirai").
+THRESHOLD = 88.0
+EXACT_UP_TO = 6  # letters of a word that must match exactly
+# Kelurahan whose name is also an everyday word or the city's: only after "kel."/"kelurahan".
+NEEDS_PREFIX = frozenset({"Palangka"})
 _WORD = re.compile(r"[a-z0-9]+")
 _KECAMATAN_WORDS = frozenset({"kec", "kecamatan"})
+_KELURAHAN_WORDS = frozenset({"kel", "kelurahan", "desa"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,24 +108,50 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+def _word_matches(typed: str, name: str) -> bool:
+    if len(name) <= EXACT_UP_TO or len(typed) <= EXACT_UP_TO - 2:
+        return typed == name
+    return fuzz.ratio(typed, name) >= THRESHOLD
+
+
 def _score(window: tuple[str, ...], name: _Name) -> float:
-    if len(name.words) == 1 and len(name.words[0]) <= EXACT_ONLY_UP_TO:
-        return 100.0 if window == name.words else 0.0
+    """How well `window` spells `name`: 0 unless every word matches."""
+    if not all(_word_matches(t, n) for t, n in zip(window, name.words, strict=True)):
+        return 0.0
     return fuzz.ratio(" ".join(window), " ".join(name.words))
 
 
-@cache
+def _without_city(words: list[str]) -> list[str]:
+    """The words with the city's own name left out: "Palangka Raya", "Palangkaraya",
+    "Palangka-Raya", "Plangka Rya" — never the kelurahan Palangka."""
+    kept: list[str] = []
+    index = 0
+    while index < len(words):
+        word = words[index]
+        following = words[index + 1] if index + 1 < len(words) else ""
+        if fuzz.ratio(word, "palangkaraya") >= THRESHOLD - 3:
+            index += 1
+            continue
+        if fuzz.ratio(word, "palangka") >= THRESHOLD - 3 and following.startswith("r"):
+            index += 2
+            continue
+        kept.append(word)
+        index += 1
+    return kept
+
+
+@lru_cache(maxsize=4096)
 def locate(text: str | None) -> Area:
     """The kelurahan and kecamatan a typed address or venue names, or blank.
 
-    The best-scoring name wins (a kelurahan over a kecamatan, then the longer: "Pahandut
-    Seberang" over "Pahandut"); a name right after "kec."/"kecamatan" is the kecamatan, not
-    its kelurahan of the same name; the city's own name ("Palangka Raya") is never the
-    kelurahan Palangka."""
+    A kelurahan wins over a kecamatan, then the better spelled name, then the longer
+    ("Pahandut Seberang" over "Pahandut"); a name right after "kec."/"kecamatan" is the
+    kecamatan, not its kelurahan of the same name; the city's own name is never the kelurahan
+    Palangka, which must be written "Kel. Palangka"."""
     if not text:
         return NOWHERE
-    words = _words(_CITY.sub(" ", text.lower()))
-    best: tuple[float, bool, int, _Name, bool] | None = None
+    words = _without_city(_words(text))
+    best: tuple[bool, float, int, _Name, bool] | None = None
     for name in _names():
         size = len(name.words)
         for start in range(0, len(words) - size + 1):
@@ -130,10 +159,15 @@ def locate(text: str | None) -> Area:
             score = _score(window, name)
             if score < THRESHOLD:
                 continue
-            after_kecamatan = start > 0 and words[start - 1] in _KECAMATAN_WORDS
-            as_kecamatan = name.kecamatan_only or (after_kecamatan and name.official in KECAMATAN)
-            # A kelurahan named is worth more than its kecamatan named beside it.
-            candidate = (score, not as_kecamatan, size, name, as_kecamatan)
+            before = words[start - 1] if start > 0 else ""
+            if name.official in NEEDS_PREFIX and before not in _KELURAHAN_WORDS:
+                continue
+            as_kecamatan = name.kecamatan_only or (
+                before in _KECAMATAN_WORDS and name.official in KECAMATAN
+            )
+            # A kelurahan named is worth more than its kecamatan named beside it, whatever
+            # the scores; then the better spelled, then the longer name.
+            candidate = (not as_kecamatan, score, size, name, as_kecamatan)
             if best is None or candidate[:3] > best[:3]:
                 best = candidate
     if best is None:

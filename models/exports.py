@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from models.areas import KECAMATAN, locate
-from models.incidents import EventKind, IncidentView, TimelineEvent
+from models.incidents import EventKind, IncidentView, Lifecycle, TimelineEvent
 
 # The first event of these kinds, for one agency, marks each step.
 STEPS: dict[str, frozenset[str]] = {
@@ -145,7 +145,9 @@ class Summary:
 
 
 def summarize(key: tuple[str, ...], rows: Iterable[ExportRow]) -> Summary:
-    rows = list(rows)
+    """Merged duplicates are left out, as `/statistik` leaves them out: their incident and its
+    responses are counted once, on the incident they were merged into."""
+    rows = [r for r in rows if r.lifecycle != Lifecycle.MERGED.value]
     acks = [m for r in rows if (m := r.minutes("report_to_ack")) is not None]
     scenes = [m for r in rows if (m := r.minutes("report_to_on_scene")) is not None]
     return Summary(
@@ -210,6 +212,13 @@ def period_from_args(args: Sequence[str], today: date, *, most_days: int) -> Per
         start, end = (date.fromisoformat(word.strip()) for word in args)
     except ValueError:
         return None
+    if not (sensible(start) and sensible(end)):
+        return None
     if end < start or (end - start).days + 1 > most_days:
         return None
     return Period(start, end)
+
+
+def sensible(day: date) -> bool:
+    """A date an incident can have (year 1 or 9999 would overflow the zone's arithmetic)."""
+    return 2000 <= day.year <= 2100

@@ -35,7 +35,9 @@ def test_the_list_is_palangka_rayas_30_kelurahan_in_5_kecamatan() -> None:
         ("pahandut sebrang rt 3", "Pahandut Seberang", "Pahandut"),  # the longer name wins
         ("Pahandut", "Pahandut", "Pahandut"),
         ("Jl. Petuk Katimun", "Petuk Katimpun", "Jekan Raya"),
-        ("Langkay", "Langkai", "Pahandut"),  # typo
+        ("Jl. Langkai no. 3", "Langkai", "Pahandut"),
+        ("Kalampengan, Kec. Sebangau", "Kalampangan", "Sebangau"),  # the kelurahan, misspelt
+        ("Bukit Tungal, Kec. Jekan Raya", "Bukit Tunggal", "Jekan Raya"),
         ("Jl. Kinibalu, Kel. Menteng, Kec. Jekan Raya", "Menteng", "Jekan Raya"),
         ("Habaring hurung", "Habaring Hurung", "Bukit Batu"),
         # A kecamatan named alone: no kelurahan.
@@ -48,6 +50,17 @@ def test_the_list_is_palangka_rayas_30_kelurahan_in_5_kecamatan() -> None:
         ("dekat toko barang bekas", None, None),  # "barang" is not Marang
         ("depan pagar sekolah", None, None),  # "pagar" is not Pager
         ("Jl. Yos Sudarso gang 3", None, None),
+        # Everyday words near a kelurahan's name, and the city's name however written.
+        ("Kantor PMI (Palang Merah Indonesia)", None, None),
+        ("Jl. Panjang no 5", None, None),  # not Panjehang
+        ("dua langkah dari pasar", None, None),  # not Langkai
+        ("Gang Baru", None, None),  # not Gaung Baru
+        ("mungkin baru", None, None),  # not Mungku Baru
+        ("Perumahan Bukit Sungai", None, None),  # not Bukit Sua
+        ("Jl. Bukit Baru", None, None),  # not kecamatan Bukit Batu
+        ("Palangka-Raya", None, None),
+        ("Plangka Raya", None, None),
+        ("Jl. Diponegoro, Palangka, Kalteng", None, None),  # the city: "Kel. Palangka" is not
         ("", None, None),
     ],
 )

@@ -338,6 +338,8 @@ def test_wheel_carries_migrations_and_catalogs(tmp_path: Path) -> None:
     assert "bot/web/static/vendor/leaflet/leaflet.js" in names
     assert "bot/web/static/vendor/leaflet/LICENSE" in names
     assert "bot/web/static/vendor/leaflet/images/marker-icon.png" in names
+    assert "bot/playground/static/play.js" in names
+    assert "bot/playground/static/sample.png" in names
 
 
 def test_api_keys_and_subscriptions_are_managed_from_the_command_line(tmp_path: Path) -> None:

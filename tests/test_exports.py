@@ -143,6 +143,10 @@ async def test_ekspor_is_for_coordinators_in_private_and_never_personal(
     chat = sim.private_chat(city.coordinator)
     answer = await harness.says(city.coordinator, "/ekspor")
     assert "Menyiapkan ekspor" in (answer.text or "")
+    # Built beside the update loop; it arrives through the outbox.
+    await sim.wait_for(
+        lambda: any(m.document is not None for m in sim.bot_messages(chat)), what="the workbook"
+    )
     await harness.settle()
     sent = [m for m in sim.bot_messages(chat) if m.document is not None]
     assert len(sent) == 1 and sent[0].has_protected_content
@@ -164,3 +168,32 @@ async def test_ekspor_is_for_coordinators_in_private_and_never_personal(
     assert "366" in (usage.text or "")
     await harness.settle()
     assert len([m for m in sim.bot_messages(chat) if m.document is not None]) == 1
+
+
+def test_summaries_leave_merged_reports_out_and_csv_keeps_numbers() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.services.exports import _cell, _cell_text
+    from models.exports import ExportRow, by_agency_and_month, percentile
+
+    def row(number: int, lifecycle: str, minutes: float) -> ExportRow:
+        reported = datetime(2026, 3, 31, 17, 30, tzinfo=UTC)  # 1 April in WIB
+        return ExportRow(
+            number=number, reported_at=reported, type="kebakaran", severity="tinggi",
+            source="laporan", lifecycle=lifecycle, drill=False, location="-2.20900, 113.91300",
+            kelurahan=None, kecamatan=None, agency="damkar", agency_name="Damkar",
+            times={"acknowledged": reported + timedelta(minutes=minutes)},
+            closed_at=None, reporter=None, phone=None,
+        )  # fmt: skip
+
+    rows = [row(1, "terbuka", 2), row(2, "digabung", 30), row(3, "selesai", 4)]
+    [summary] = by_agency_and_month(rows, ZoneInfo("Asia/Jakarta"))
+    assert summary.key == ("2026-04", "damkar")  # the month in WIB
+    assert summary.incidents == 2 and summary.ack_median == 3.0  # the merged one not counted
+    assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90) == 9
+    assert percentile([], 90) is None
+    # CSV keeps numbers as numbers; only people's text is guarded against formulas.
+    assert _cell_text(-3.5) == "-3.5" and _cell_text("-2.20900, 113.91300").startswith("'")
+    assert _cell_text("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert _cell("Budi\x07 Santoso") == "Budi Santoso" and _cell("=1+1") == "'=1+1"

@@ -36,6 +36,7 @@ class Change:
 class ChangeFeed:
     def __init__(self) -> None:
         self.seq = 0
+        self.broadcast_changes = 0
         # Names this run of the bot in event ids: a page that saw another run's numbers
         # (the bot restarted meanwhile) is told to resync, never given this run's changes as if
         # they followed its own.
@@ -47,6 +48,7 @@ class ChangeFeed:
         self._add(incidents, Subject.INCIDENT)
 
     def broadcasts_changed(self, broadcasts: list[int]) -> None:
+        self.broadcast_changes += 1  # what a cache of broadcasts (the CAP feed) is keyed by
         self._add(broadcasts, Subject.BROADCAST)
 
     def _add(self, numbers: list[int], subject: Subject) -> None:

@@ -17,6 +17,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -37,6 +38,7 @@ from models.exports import (
     period_from_args,
     rows_of,
 )
+from models.incidents import IncidentView, TimelineEvent
 from models.outbox import OutgoingMessage, Priority, SendMethod
 
 READ_BATCH = 200  # incidents read per snapshot
@@ -95,12 +97,15 @@ class ExportService:
             numbers = await tx.incidents_reported(start, end, drills=include_drills)
         rows: list[ExportRow] = []
         for first in range(0, len(numbers), READ_BATCH):
-            async with self.store.read() as tx:
+            read: list[tuple[IncidentView, list[TimelineEvent]]] = []
+            async with self.store.read() as tx:  # the store is shared: only reading in here
                 for number in numbers[first : first + READ_BATCH]:
                     view = await tx.incident_view(number)
                     if view is not None:
-                        events = await tx.events(number)
-                        rows += rows_of(view, events, personal_data=personal_data)
+                        read.append((view, await tx.events(number)))
+            for view, events in read:
+                rows += rows_of(view, events, personal_data=personal_data)
+            await asyncio.sleep(0)  # the bot's other work goes on between batches
         return Export(period, rows, personal_data, include_drills, self.clock.now())
 
     def period_asked(self, args: Sequence[str]) -> Period | None:
@@ -108,10 +113,13 @@ class ExportService:
         today = self.clock.now().astimezone(self.zone).date()
         return period_from_args(args, today, most_days=TELEGRAM_DAYS_MAX)
 
-    async def send_workbook(self, chat_id: int, period: Period, caption: str) -> tuple[int, int]:
-        """`/ekspor`: the period's workbook, never with personal data, queued to `chat_id` as
-        a document (the outbox uploads it). Returns (incidents, rows)."""
-        export = await self.collect(period)
+    async def send_workbook(
+        self, chat_id: int, period: Period, caption: str, empty: str
+    ) -> tuple[int, int]:
+        """`/ekspor`: the period's workbook, never with personal data and never drills, queued
+        to `chat_id` as a document (the outbox uploads it), with `empty` said first when the
+        period had no incident. Returns (incidents, rows)."""
+        export = await self.collect(period, personal_data=False, include_drills=False)
         document = await self.xlsx_bytes(export)
         payload: dict[str, object] = {
             "document": {
@@ -123,7 +131,13 @@ class ExportService:
         }
         message = OutgoingMessage(chat_id, SendMethod.SEND_DOCUMENT, payload, Priority.NOTICE)
         async with self.store.transaction() as tx:
-            await tx.enqueue(message, self.clock.now())
+            now = self.clock.now()
+            if not export.rows:
+                note = {"text": empty}
+                await tx.enqueue(
+                    OutgoingMessage(chat_id, SendMethod.SEND_MESSAGE, note, Priority.NOTICE), now
+                )
+            await tx.enqueue(message, now)
         return len({row.number for row in export.rows}), len(export.rows)
 
     # --- writing ---
@@ -211,6 +225,10 @@ class ExportService:
             ),
             ("Latihan", "disertakan" if export.include_drills else "tidak disertakan"),
             ("Kejadian", len({r.number for r in export.rows})),
+            (
+                "Laporan digabung",
+                "ada di lembar Kejadian, tidak dihitung dalam ringkasan (seperti /statistik)",
+            ),
             ("Baris (kejadian × instansi)", len(export.rows)),
             (
                 "Kelurahan/kecamatan",
@@ -289,15 +307,19 @@ def _figures(summary: Summary) -> list[object]:
 
 
 def _cell(value: object) -> object:
-    """A value a cell takes: people's text that starts with "=" would be stored as a formula."""
-    if isinstance(value, str) and value.startswith("="):
-        return "'" + value
+    """A value a cell takes: people's text that starts with "=" would be stored as a formula,
+    and control characters (a Telegram name may hold them) cannot be stored at all."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if value.startswith("="):
+            return "'" + value
     return value
 
 
 def _cell_text(value: object) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
-    text = str(value)
-    # The same guard in CSV: a typed "=HYPERLINK(…)" opens as text, not as a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    if not isinstance(value, str):
+        return str(value)  # a number stays a number
+    # People's text in CSV: a typed "=HYPERLINK(…)" opens as text, not as a formula.
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

@@ -17,7 +17,7 @@ from http import HTTPStatus
 from aiohttp import web
 
 from bot.context import App
-from bot.services.cap import MsgType
+from bot.services.cap import MsgType, xml_text
 from models.broadcast import Broadcast
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -42,6 +42,9 @@ def _time(moment: datetime) -> str:
 class CapFeed:
     def __init__(self, app: App) -> None:
         self.app = app
+        # The feed as last written, and the broadcast change it was written after: aggregators
+        # poll, and most polls find nothing new.
+        self._cached: tuple[tuple[int, str], bytes] | None = None
 
     def routes(self) -> list[tuple[str, str, Callable[[web.Request], Awaitable[web.Response]]]]:
         return [
@@ -70,6 +73,15 @@ class CapFeed:
             return refused
         services = self.app.bot_data.services
         base = services.web.base_url
+        key = (services.changes.broadcast_changes, base)
+        if self._cached is None or self._cached[0] != key:
+            self._cached = (key, await self._feed(base))
+        return web.Response(
+            body=self._cached[1], content_type="application/atom+xml", charset="utf-8"
+        )
+
+    async def _feed(self, base: str) -> bytes:
+        services = self.app.bot_data.services
         broadcasts = await services.broadcasts.cap_feed(FEED_SIZE)
         feed = ET.Element(_atom("feed"))
         ET.SubElement(feed, _atom("id")).text = f"{base}{FEED_PATH}"
@@ -88,11 +100,7 @@ class CapFeed:
             assert alert is not None
             self._entry(feed, base, broadcast, alert, "", broadcast.sent_at)
         body = ET.tostring(feed, encoding="unicode")
-        return web.Response(
-            body=f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'.encode(),
-            content_type="application/atom+xml",
-            charset="utf-8",
-        )
+        return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'.encode()
 
     def _entry(
         self,
@@ -107,7 +115,7 @@ class CapFeed:
         address = f"{base}/cap/alerts/{broadcast.id}{suffix}.xml"
         ET.SubElement(entry, _atom("id")).text = address
         prefix = "Dibatalkan: " if suffix else ""
-        text = " ".join(broadcast.text.split())
+        text = " ".join(xml_text(broadcast.text).split())  # no character XML cannot carry
         title = prefix + (text if len(text) <= TITLE_MAX else text[: TITLE_MAX - 1] + "…")
         ET.SubElement(entry, _atom("title")).text = title
         ET.SubElement(entry, _atom("updated")).text = _time(at or broadcast.created_at)
