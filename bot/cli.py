@@ -590,17 +590,25 @@ async def export_cap(settings: Settings, number: int, output: Path | None) -> in
     if document is None:
         print(f"siaga112: there is no sent broadcast #{number}", file=sys.stderr)
         return EXIT_FAILED
+    target = _write(document, output, Path(f"siaga112-siaran-{number}.xml"))
+    if target is not None:
+        print(f"Wrote broadcast #{number} as CAP 1.2 to {target}")
+    return EXIT_OK
+
+
+def _write(document: bytes, output: Path | None, default: Path) -> Path | None:
+    """`document` to `output` (`default` when not given; standard output for "-", then
+    None). A file that cannot be written is a configuration mistake, said in one line."""
     if output is not None and str(output) == "-":
         sys.stdout.buffer.write(document)
         sys.stdout.flush()
-        return EXIT_OK
-    target = output or Path(f"siaga112-siaran-{number}.xml")
+        return None
+    target = output or default
     try:
         target.write_bytes(document)
     except OSError as exc:
         raise ConfigError(f"Cannot write {target}: {exc.strerror or exc}.") from None
-    print(f"Wrote broadcast #{number} as CAP 1.2 to {target}")
-    return EXIT_OK
+    return target
 
 
 async def export_table(settings: Settings, args: argparse.Namespace) -> int:
@@ -622,15 +630,10 @@ async def export_table(settings: Settings, args: argparse.Namespace) -> int:
         document = exports.csv_bytes(export)
     else:
         document = await exports.xlsx_bytes(export)
-    if args.output is not None and str(args.output) == "-":
-        sys.stdout.buffer.write(document)
-        sys.stdout.flush()
+    default = Path(f"siaga112-{args.start}-{args.end}.{args.format}")
+    target = _write(document, args.output, default)
+    if target is None:
         return EXIT_OK
-    target = args.output or Path(f"siaga112-{args.start}-{args.end}.{args.format}")
-    try:
-        target.write_bytes(document)
-    except OSError as exc:
-        raise ConfigError(f"Cannot write {target}: {exc.strerror or exc}.") from None
     personal = "WITH names and phone numbers" if export.personal_data else "without personal data"
     incidents = len({row.number for row in export.rows})
     print(f"Wrote {incidents} incident(s), {len(export.rows)} row(s), {personal}, to {target}")

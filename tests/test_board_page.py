@@ -62,6 +62,16 @@ async def signed_in_page(
     return page
 
 
+async def city_with_a_fire(
+    sim: TelegramSimulator, harness: BotHarness, **settings: object
+) -> tuple[City, int]:
+    """The test city, and a fire Ani (a resident) reported through the bot."""
+    city = await build_city(sim, harness, **settings)
+    ani = sim.add_user("Ani", language_code="id")
+    await harness.says(ani, "/start")
+    return city, await report(city, ani)
+
+
 def item(number: int) -> str:
     return f'#list article[data-number="{number}"]'
 
@@ -124,10 +134,7 @@ async def test_signed_in_by_link_the_board_shows_incidents_and_states_as_they_ha
 async def test_the_wall_screen_says_when_the_connection_is_lost_and_recovers(
     sim: TelegramSimulator, harness: BotHarness, browser: Browser
 ) -> None:
-    city = await build_city(sim, harness, map_tile_url="")
-    ani = sim.add_user("Ani", language_code="id")
-    await harness.says(ani, "/start")
-    fire = await report(city, ani)
+    city, fire = await city_with_a_fire(sim, harness, map_tile_url="")
     page = await signed_in_page(
         browser, city, city.dispatcher, "?wall=1", viewport={"width": 1920, "height": 1080}
     )
@@ -195,10 +202,7 @@ async def test_the_map_works_with_tiles_unreachable_too(
 async def test_drills_are_only_in_the_drill_view_and_marked(
     sim: TelegramSimulator, harness: BotHarness, browser: Browser
 ) -> None:
-    city = await build_city(sim, harness, map_tile_url="")
-    ani = sim.add_user("Ani", language_code="id")
-    await harness.says(ani, "/start")
-    real = await report(city, ani)
+    city, real = await city_with_a_fire(sim, harness, map_tile_url="")
     drill = await start_drill(city)
     practice = await drill_incidents(harness, drill)
     assert practice
@@ -239,10 +243,7 @@ async def test_a_broadcast_in_progress_shows_its_confirmations(
 async def test_inside_telegram_the_mini_app_signs_in_by_itself_and_in_english(
     sim: TelegramSimulator, harness: BotHarness, browser: Browser
 ) -> None:
-    city = await build_city(sim, harness, map_tile_url="")
-    ani = sim.add_user("Ani", language_code="id")
-    await harness.says(ani, "/start")
-    fire = await report(city, ani)
+    city, fire = await city_with_a_fire(sim, harness, map_tile_url="")
     tom = city.crews["relawan"][1]  # Telegram in English
     address = harness.app.bot_data.web_address if harness.app else None
     now = int(harness.services.clock.now().timestamp())

@@ -116,6 +116,7 @@ class Playground:
         server.router.add_static(
             "/vendor/leaflet", BOARD_STATIC / "vendor" / "leaflet", follow_symlinks=False
         )
+        server.router.add_get("/shared/dom.js", self.shared)
         server.router.add_get("/api/world", self.world)
         server.router.add_get("/api/chat/{chat:-?[0-9]+}", self.chat)
         server.router.add_post("/api/act", self.act)
@@ -149,6 +150,10 @@ class Playground:
                 "Cache-Control": "no-store",
             },
         )
+
+    async def shared(self, request: web.Request) -> web.FileResponse:
+        """The DOM helpers the board's page uses too."""
+        return web.FileResponse(BOARD_STATIC / "dom.js")
 
     # --- what the page reads ---
 

@@ -9,47 +9,7 @@
   const $ = (id) => document.getElementById(id);
   const state = { world: null, person: null, chat: null, version: -1, chatVersion: -1, map: null, marker: null };
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (name === "class") node.className = value;
-      else if (name === "text") node.textContent = value;
-      else node.setAttribute(name, value === true ? "" : value);
-    }
-    for (const child of children) {
-      if (child === null || child === undefined) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
-
-  const ALLOWED = new Set(["B", "STRONG", "I", "EM", "U", "INS", "S", "STRIKE", "DEL", "CODE", "PRE", "A", "BLOCKQUOTE", "SPAN", "TG-SPOILER", "BR"]);
-
-  function safeHtml(html) {
-    const parsed = new DOMParser().parseFromString("<div>" + html + "</div>", "text/html");
-    const out = document.createDocumentFragment();
-    (function copy(from, to) {
-      for (const node of from.childNodes) {
-        if (node.nodeType === Node.TEXT_NODE) to.append(document.createTextNode(node.textContent));
-        else if (node.nodeType === Node.ELEMENT_NODE) {
-          if (!ALLOWED.has(node.tagName)) { copy(node, to); continue; }
-          const kept = document.createElement(node.tagName === "TG-SPOILER" ? "span" : node.tagName.toLowerCase());
-          if (node.tagName === "A") {
-            const href = node.getAttribute("href") || "";
-            if (/^(https?:|tg:)/i.test(href)) {
-              kept.setAttribute("href", href);
-              kept.setAttribute("target", "_blank");
-              kept.setAttribute("rel", "noopener noreferrer");
-            }
-          }
-          copy(node, kept);
-          to.append(kept);
-        }
-      }
-    })(parsed.body.firstChild, out);
-    return out;
-  }
+  const { el, safeHtml } = window.Siaga112Dom;
 
   function showError(message) {
     $("error").textContent = message;

@@ -23,60 +23,7 @@
   };
   const STREAM_SILENT_MS = 45000; // three pings missed: the connection is dead, if quietly
 
-  // --- small helpers ---
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (name === "class") node.className = value;
-      else if (name === "text") node.textContent = value;
-      else node.setAttribute(name, value === true ? "" : value);
-    }
-    for (const child of children) {
-      if (child === null || child === undefined) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
-
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, (_, name) => (name in values ? values[name] : "?"));
-  }
-
-  const ALLOWED = new Set(["B", "STRONG", "I", "EM", "U", "S", "CODE", "PRE", "A", "BR", "SPAN"]);
-
-  // The bot's Telegram HTML as DOM: allowed tags kept (links only to http, https and tel),
-  // anything else reduced to its text.
-  function safeHtml(html) {
-    const parsed = new DOMParser().parseFromString("<div>" + html + "</div>", "text/html");
-    const out = document.createDocumentFragment();
-    function copy(from, to) {
-      for (const node of from.childNodes) {
-        if (node.nodeType === Node.TEXT_NODE) {
-          to.append(document.createTextNode(node.textContent));
-        } else if (node.nodeType === Node.ELEMENT_NODE) {
-          if (ALLOWED.has(node.tagName)) {
-            const kept = document.createElement(node.tagName.toLowerCase());
-            if (node.tagName === "A") {
-              const href = node.getAttribute("href") || "";
-              if (/^(https?:|tel:)/i.test(href)) {
-                kept.setAttribute("href", href);
-                kept.setAttribute("target", "_blank");
-                kept.setAttribute("rel", "noopener noreferrer");
-              }
-            }
-            copy(node, kept);
-            to.append(kept);
-          } else {
-            copy(node, to);
-          }
-        }
-      }
-    }
-    copy(parsed.body.firstChild, out);
-    return out;
-  }
+  const { el, fill, safeHtml } = window.Siaga112Dom;
 
   function minutesSince(iso, now) {
     return Math.max(0, Math.floor((now - Date.parse(iso)) / 60000));
