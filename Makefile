@@ -17,6 +17,9 @@ help:
 	@echo "make lint    ruff and mypy only"
 	@echo "make format  reformat the code"
 	@echo "make bench   run the benchmarks in bench/ and print their figures"
+	@echo "make migrate create or upgrade the database (DATABASE_PATH), then exit"
+	@echo "make check   migrate, then check settings, database, outbox and Telegram"
+	@echo "make clean   remove .venv, caches and build/"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \

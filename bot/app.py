@@ -205,6 +205,7 @@ def connect(hooks: Hooks, services: Services) -> None:
         beside(services.info.reporter_refused(chat_id))
 
     hooks.chat_refused.append(refused)
+    hooks.update_done.append(hooks.counters.update_done)
     hooks.row_settled.append(services.broadcasts.after_send)
 
 

@@ -29,7 +29,7 @@ from bot.runtime.logs import configure_logging
 from bot.services.api import ApiAdmin
 from bot.services.broadcasts import BroadcastService
 from bot.services.exports import ExportService
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import ConfigError, Settings, likely_typos, load_settings
 from bot.store import DatabaseError, MigrationError, Store, UnreachableChat
 from bot.store.maintenance import OutboxBacklog, backup_database
 from models.api import EventName, Scope, parse_events
@@ -265,6 +265,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         token = settings.require_token() if args.command in ("run", "check") else ""
         configure_logging(settings.log_level, [token])
+        for key, setting in likely_typos():
+            log.warning(
+                ".env sets %s, which is no setting; did you mean %s? It is ignored.", key, setting
+            )
         if args.command == "migrate":
             return asyncio.run(migrate(settings))
         if args.command == "check":

@@ -7,10 +7,27 @@ components, so any module may take a `Hooks` without an import cycle.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+
+@dataclass(slots=True)
+class Counters:
+    """What this process has done since it started, for `/metrics` (Prometheus counters)."""
+
+    updates: int = 0  # updates handled
+    sends: Counter[str] = field(default_factory=Counter)  # Bot API sends by result
+
+    def update_done(self, update_id: int) -> None:
+        del update_id
+        self.updates += 1
+
+    def sent(self, result: str) -> None:
+        """One send's result: ok, 429, 4xx, or 5xx (a server error or no answer at all)."""
+        self.sends[result] += 1
 
 
 @dataclass(slots=True)
@@ -35,3 +52,5 @@ class Hooks:
     deliveries_written: list[Callable[[], None]] = field(default_factory=list)
     # An update was handled, or found handled before (the tests' and the demo's settler).
     update_done: list[Callable[[int], None]] = field(default_factory=list)
+    # Counts since start (not listeners): the outbox and the update loop add to them.
+    counters: Counters = field(default_factory=Counters)

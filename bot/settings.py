@@ -12,8 +12,10 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from rapidfuzz import fuzz, process
 
 from models.duplicates import DuplicatePolicy
 from models.incidents import Severity
@@ -236,6 +238,10 @@ class Settings(BaseSettings):
     cap_feed_public: bool = Field(
         default=False,
         description="Serve /cap/feed.atom to anyone (false: an API key is asked for).",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, /metrics asks for Authorization: Bearer <this token>.",
     )
     map_tile_url: str = Field(
         default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
@@ -466,6 +472,27 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc)) from None
+
+
+TYPO_SIMILARITY = 85.0  # how close an unknown .env key must be to a setting's name to be a typo
+
+
+def likely_typos(env_file: Path | None = Path(".env")) -> list[tuple[str, str]]:
+    """Keys of the `.env` file that are no setting but nearly one (`WEB_PROT` for `WEB_PORT`):
+    (key, the setting it resembles). Other keys are the operator's business and are left
+    alone; pydantic-settings ignores them."""
+    if env_file is None or not env_file.is_file():
+        return []
+    names = [name.upper() for name in Settings.model_fields]
+    found = []
+    for key in dotenv_values(env_file):
+        upper = key.upper()
+        if upper in names:
+            continue
+        best = process.extractOne(upper, names, scorer=fuzz.ratio)
+        if best is not None and best[1] >= TYPO_SIMILARITY:
+            found.append((key, best[0]))
+    return found
 
 
 def _env_files(setting: object) -> list[str | os.PathLike[str]]:

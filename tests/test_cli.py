@@ -373,3 +373,14 @@ def test_api_keys_and_subscriptions_are_managed_from_the_command_line(tmp_path: 
     assert run_cli("subscription", "resend", "7", env=env, cwd=tmp_path).returncode == 1
     assert run_cli("subscription", "remove", "1", env=env, cwd=tmp_path).returncode == 0
     assert "No subscriptions" in run_cli("subscription", "list", env=env, cwd=tmp_path).stdout
+
+
+def test_a_likely_typo_in_env_is_named_and_other_keys_are_left_alone(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "DATABASE_PATH=x.db\nWEB_PROT=8080\nDIGEST_ENABLD=false\nMY_OWN_THING=1\nPATH_EXTRA=/x\n"
+    )
+    result = run_cli("migrate", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "WEB_PROT, which is no setting; did you mean WEB_PORT?" in result.stderr
+    assert "did you mean DIGEST_ENABLED?" in result.stderr
+    assert "MY_OWN_THING" not in result.stderr and "PATH_EXTRA" not in result.stderr

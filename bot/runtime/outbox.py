@@ -280,6 +280,7 @@ class OutboxSender:
                 item.method.value, api_kwargs=params, rate_limit_args=FROM_OUTBOX
             )
         except RetryAfter as exc:
+            self.hooks.counters.sent("429")
             wait = _seconds(exc.retry_after)
             log.warning("429 for chat %s: waiting %.0f s", item.chat_id, wait)
             await self._postpone(item, wait, f"retry after {wait:.0f} s", delivered=False)
@@ -288,8 +289,10 @@ class OutboxSender:
             async with self.store.transaction() as tx:
                 await tx.retarget_chat(item.chat_id, exc.new_chat_id)
         except (TimedOut, InvalidToken) as exc:
+            self.hooks.counters.sent("5xx")
             await self._postpone(item, self._backoff(item), type(exc).__name__ + ": " + str(exc))
         except BadRequest as exc:
+            self.hooks.counters.sent("4xx")
             reason = exc.message.lower()
             if NOT_MODIFIED in reason:
                 # Compared before sending, so the record of what the message shows was wrong
@@ -315,9 +318,11 @@ class OutboxSender:
                 )
                 await self._park(item, f"BadRequest: {exc.message}")
         except Forbidden as exc:
+            self.hooks.counters.sent("4xx")
             log.warning("Telegram forbids outbox %s to chat %s: %s", item.id, item.chat_id, exc)
             await self._refused(item, exc.message)
         except NetworkError as exc:
+            self.hooks.counters.sent("5xx")  # PTB's name for a 5xx answer, or none at all
             # No connection at all: the request never left, so no copy exists. Any other
             # network fault may have cut the answer off after Telegram took the message.
             await self._postpone(
@@ -327,8 +332,10 @@ class OutboxSender:
                 delivered=False if NOT_CONNECTED in exc.message else None,
             )
         except TelegramError as exc:
+            self.hooks.counters.sent("4xx")
             await self._postpone(item, self._backoff(item), f"{type(exc).__name__}: {exc.message}")
         else:
+            self.hooks.counters.sent("ok")
             await self._mark_sent(item, _message_id(result), shows)
 
     async def _mark_attempted(self, items: list[OutboxItem]) -> None:

@@ -37,6 +37,7 @@ from bot.store.incidents import IncidentQueries, Post
 from bot.store.info import CallerLink, InfoQueries, NewInfo
 from bot.store.maintenance import MaintenanceQueries
 from bot.store.messages import MessageQueries
+from bot.store.metrics import MetricsQueries, MetricsSnapshot
 from bot.store.migrator import MigrationError, migrate, pending_migrations
 from bot.store.outbox import MARKED_WORDS, DrillMarker, OutboxQueries, head_with
 from bot.store.reminders import ReminderQueries
@@ -54,6 +55,7 @@ __all__ = [
     "Delivery",
     "Draft",
     "DrillMarker",
+    "MetricsSnapshot",
     "MigrationError",
     "NewInfo",
     "Post",
@@ -101,6 +103,7 @@ class Tx(
     DrillQueries,
     WebQueries,
     ApiQueries,
+    MetricsQueries,
 ):
     """The queries available inside one transaction."""
 

@@ -19,6 +19,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from http import HTTPStatus
 
 from aiohttp import web
@@ -30,6 +31,7 @@ from bot.settings import LANGUAGES, Language
 from bot.web.api import Api
 from bot.web.board import broadcasts_json, detail_json, open_json
 from bot.web.cap_feed import CapFeed
+from bot.web.metrics import metrics
 from bot.web.page import STATIC, content_security_policy, page_html
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,7 @@ class WebServer:
         """Listen; False (logged) when the address cannot be had."""
         server = web.Application(middlewares=[_headers])
         server.router.add_get("/healthz", self.healthz)
+        server.router.add_get("/metrics", partial(metrics, self.app))
         server.router.add_get(LINK_PATH, self.sign_in)
         server.router.add_post(LINK_PATH + "/telegram", self.sign_in_telegram)
         server.router.add_get(BOARD_HOME, self.board)
