@@ -9,7 +9,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import maybe_time
-from bot.store.rows import fetch_all, fetch_one
+from bot.store.rows import NamedRow, fetch_all, fetch_one
 from models.incidents import EventKind, Lifecycle, ResponseStatus
 
 # Upper bounds (seconds) of the response-time histograms: half a minute to an hour.
@@ -48,15 +48,12 @@ def _histogram_sql(seconds: str) -> str:
     return ", ".join([*parts, "COUNT(*) AS n", f"TOTAL({seconds}) AS total"])
 
 
-def _histograms(rows: list[aiosqlite.Row]) -> dict[str, Histogram]:
-    return {
-        row["code"]: Histogram(
-            tuple(int(row[f"b{i}"] or 0) for i in range(len(BUCKETS))),
-            int(row["n"]),
-            float(row["total"] or 0.0),
-        )
-        for row in rows
-    }
+def _histogram(row: NamedRow) -> Histogram:
+    return Histogram(
+        tuple(int(row[f"b{i}"] or 0) for i in range(len(BUCKETS))),
+        int(row["n"]),
+        float(row["total"] or 0.0),
+    )
 
 
 class MetricsQueries:
@@ -117,8 +114,8 @@ class MetricsQueries:
         )
         return MetricsSnapshot(
             incidents={(row["lifecycle"], row["type"]): int(row["n"]) for row in incidents},
-            to_acknowledge=_histograms(acks),
-            to_on_scene=_histograms(scenes),
+            to_acknowledge={row["code"]: _histogram(row) for row in acks},
+            to_on_scene={row["code"]: _histogram(row) for row in scenes},
             reminders=int((fired or {"reminders": 0})["reminders"] or 0),
             escalations=int((fired or {"escalations": 0})["escalations"] or 0),
             oldest_unacknowledged=maybe_time(oldest["at"]) if oldest is not None else None,
