@@ -157,3 +157,13 @@ async def report(
         row = await cursor.fetchone()
     assert row is not None and row[0] is not None
     return int(row[0])
+
+
+async def city_with_a_fire(
+    sim: TelegramSimulator, harness: BotHarness, **settings: Any
+) -> tuple[City, int]:
+    """The test city, and a fire Ani (a resident) reported through the bot."""
+    city = await build_city(sim, harness, **settings)
+    ani = sim.add_user("Ani", language_code="id")
+    await harness.says(ani, "/start")
+    return city, await report(city, ani)

@@ -17,7 +17,7 @@ from bot.simulator import SimUser, TelegramSimulator
 from bot.web.page import STATIC
 from tests.browser import WAIT_MS, chromium, screenshot
 from tests.harness import BotHarness
-from tests.scenario import City, build_city, report
+from tests.scenario import City, build_city, city_with_a_fire, report
 from tests.test_broadcasts import send
 from tests.test_drills import drill_incidents, start_drill
 from tests.test_web import init_data, link_for
@@ -60,16 +60,6 @@ async def signed_in_page(
         await page.goto(page.url.split("?")[0] + query)
         await page.wait_for_selector("#list[aria-busy=false]", timeout=WAIT_MS)
     return page
-
-
-async def city_with_a_fire(
-    sim: TelegramSimulator, harness: BotHarness, **settings: object
-) -> tuple[City, int]:
-    """The test city, and a fire Ani (a resident) reported through the bot."""
-    city = await build_city(sim, harness, **settings)
-    ani = sim.add_user("Ani", language_code="id")
-    await harness.says(ani, "/start")
-    return city, await report(city, ani)
 
 
 def item(number: int) -> str:

@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.simulator import TelegramSimulator
 from models.clock import ManualClock
 from tests.harness import BotHarness
-from tests.scenario import build_city, report
+from tests.scenario import city_with_a_fire
 
 
 async def scrape(address: str, token: str | None = None) -> tuple[int, str]:
@@ -35,10 +35,7 @@ async def test_metrics_follow_a_call_from_report_to_acknowledgement(
     sim: TelegramSimulator, harness: BotHarness
 ) -> None:
     clock = ManualClock()
-    city = await build_city(sim, harness, clock=clock)
-    ani = sim.add_user("Ani", language_code="id")
-    await harness.says(ani, "/start")
-    fire = await report(city, ani)
+    city, fire = await city_with_a_fire(sim, harness, clock=clock)
     assert harness.app is not None
     address = harness.app.bot_data.web_address
     assert address is not None
