@@ -309,11 +309,14 @@ class OutboxSender:
             elif PIN_REFUSED in reason and item.method.pins:
                 await self._may_not_pin(item, exc.message)
             else:
+                # Ids only: the payload is a card with people's names, phones and words
+                # (`siaga112 outbox` shows the row to whoever may read the database).
                 log.error(
-                    "Telegram refused outbox %s (%s %s): %s",
+                    "Telegram refused outbox %s (%s to chat %s, ref %s): %s",
                     item.id,
                     item.method,
-                    item.payload,
+                    item.chat_id,
+                    item.ref or item.target_ref,
                     exc,
                 )
                 await self._park(item, f"BadRequest: {exc.message}")
