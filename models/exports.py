@@ -26,16 +26,16 @@ STEPS: dict[str, frozenset[str]] = {
     "on_scene": frozenset({EventKind.ON_SCENE}),
     "done": frozenset({EventKind.AGENCY_RESOLVED, EventKind.DONE}),
 }
-# (name, from step, to step): the minutes between them; "reported" is the report itself.
-DURATIONS: tuple[tuple[str, str, str], ...] = (
-    ("report_to_ack", "reported", "acknowledged"),
-    ("ack_to_assign", "acknowledged", "assigned"),
-    ("assign_to_en_route", "assigned", "en_route"),
-    ("en_route_to_on_scene", "en_route", "on_scene"),
-    ("on_scene_to_done", "on_scene", "done"),
-    ("report_to_on_scene", "reported", "on_scene"),
-    ("report_to_done", "reported", "done"),
-)
+# name → (from step, to step): the minutes between them; "reported" is the report itself.
+DURATIONS: dict[str, tuple[str, str]] = {
+    "report_to_ack": ("reported", "acknowledged"),
+    "ack_to_assign": ("acknowledged", "assigned"),
+    "assign_to_en_route": ("assigned", "en_route"),
+    "en_route_to_on_scene": ("en_route", "on_scene"),
+    "on_scene_to_done": ("on_scene", "done"),
+    "report_to_on_scene": ("reported", "on_scene"),
+    "report_to_done": ("reported", "done"),
+}
 UNKNOWN_AREA = "(tidak diketahui)"
 
 
@@ -62,13 +62,11 @@ class ExportRow:
         return self.reported_at if step == "reported" else self.times.get(step)
 
     def minutes(self, name: str) -> float | None:
-        for duration, start, end in DURATIONS:
-            if duration == name:
-                first, last = self.at(start), self.at(end)
-                if first is None or last is None:
-                    return None
-                return round((last - first).total_seconds() / 60, 1)
-        raise KeyError(name)
+        start, end = DURATIONS[name]
+        first, last = self.at(start), self.at(end)
+        if first is None or last is None:
+            return None
+        return round((last - first).total_seconds() / 60, 1)
 
 
 def rows_of(

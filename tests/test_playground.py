@@ -55,7 +55,7 @@ async def say(page: Page, text: str) -> None:
 
 
 async def test_a_report_an_acknowledgement_and_a_reminder_by_clicking(browser: Browser) -> None:
-    async with playground() as (address, city):
+    async with playground() as (address, script):
         page = await browser.new_page(viewport={"width": 1366, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
@@ -115,4 +115,4 @@ async def test_a_report_an_acknowledgement_and_a_reminder_by_clicking(browser: B
             body = {"action": "press", "user": 1, "chat": 1, "message": 1, "row": 0, "column": 0}
             async with session.post(f"{address}/api/act", json=body) as r:
                 assert r.status == 400
-        assert city.sim.unexpected_refusals() == []
+        assert script.sim.unexpected_refusals() == []

@@ -21,7 +21,7 @@ from bot.simulator import SimUser, TelegramSimulator
 from bot.web.server import WebServer
 from models.clock import ManualClock
 from tests.harness import BotHarness
-from tests.scenario import build_city, report
+from tests.scenario import build_city, city_with_a_fire, report
 
 
 async def get(url: str) -> tuple[int, dict[str, object]]:
@@ -116,10 +116,7 @@ async def test_a_link_signs_in_once_and_the_session_reads_the_board(
     sim: TelegramSimulator, harness: BotHarness
 ) -> None:
     clock = ManualClock()
-    city = await build_city(sim, harness, clock=clock)
-    ani = sim.add_user("Ani", language_code="id")
-    await harness.says(ani, "/start")
-    fire = await report(city, ani)
+    city, fire = await city_with_a_fire(sim, harness, clock=clock)
     link = await link_for(sim, harness, city.dispatcher)
     async with browser() as session:
         async with session.get(link) as response:
@@ -154,10 +151,7 @@ async def test_a_link_signs_in_once_and_the_session_reads_the_board(
 async def test_a_member_sees_only_their_agencies_and_loses_the_board_with_the_role(
     sim: TelegramSimulator, harness: BotHarness
 ) -> None:
-    city = await build_city(sim, harness)
-    ani = sim.add_user("Ani", language_code="id")
-    await harness.says(ani, "/start")
-    fire = await report(city, ani)
+    city, fire = await city_with_a_fire(sim, harness)
     budi = sim.add_user("Budi", language_code="id")
     medical = await report(city, budi, kind_button="🚑 Darurat medis")
     dewi = city.crews["dinkes"][0]
@@ -231,10 +225,7 @@ async def signed_in(
 async def test_the_stream_tells_each_change_and_replays_what_a_reconnect_missed(
     sim: TelegramSimulator, harness: BotHarness
 ) -> None:
-    city = await build_city(sim, harness)
-    ani = sim.add_user("Ani", language_code="id")
-    await harness.says(ani, "/start")
-    fire = await report(city, ani)
+    city, fire = await city_with_a_fire(sim, harness)
     session, address = await signed_in(sim, harness, city.dispatcher)
     async with session:
         async with session.get(f"{address}/board/events") as stream:
@@ -276,10 +267,7 @@ async def test_a_reconnect_after_too_long_is_told_to_load_afresh() -> None:
 async def test_the_stream_ends_when_the_role_is_revoked(
     sim: TelegramSimulator, harness: BotHarness
 ) -> None:
-    city = await build_city(sim, harness)
-    ani = sim.add_user("Ani", language_code="id")
-    await harness.says(ani, "/start")
-    fire = await report(city, ani)
+    city, fire = await city_with_a_fire(sim, harness)
     session, address = await signed_in(sim, harness, city.dispatcher)
     async with session, session.get(f"{address}/board/events") as stream:
         assert (await next_event(stream))["event"] == "hello"

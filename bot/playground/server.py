@@ -18,7 +18,6 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from importlib.resources import files
@@ -78,13 +77,6 @@ WORDS = (
 )
 
 
-@dataclass
-class City:
-    script: Script
-    sim: TelegramSimulator
-    clock: ManualClock
-
-
 async def build_city(script: Script) -> None:
     """The demo's city: agencies with their groups and members, the coordinators' group, the
     112 room, a dispatcher and a resident — made through the real bot, as the demo does."""
@@ -104,8 +96,10 @@ async def build_city(script: Script) -> None:
 class Playground:
     """The page and its small JSON API over one simulator."""
 
-    def __init__(self, city: City, language: Language) -> None:
-        self.city = city
+    def __init__(self, script: Script, clock: ManualClock, language: Language) -> None:
+        self.script = script  # the city: its people and groups, acting through the simulator
+        self.sim = script.sim
+        self.clock = clock
         self.language = language
         self._lock = asyncio.Lock()  # one action at a time, each settled before the next
 
@@ -158,7 +152,7 @@ class Playground:
     # --- what the page reads ---
 
     def _person(self, user: SimUser) -> dict[str, Any]:
-        sim = self.city.sim
+        sim = self.sim
         chats = [sim.private_chat(user)] + [
             c for c in sim.chats() if c.is_group and user.id in c.member_ids
         ]
@@ -172,7 +166,7 @@ class Playground:
         }
 
     async def world(self, request: web.Request) -> web.Response:
-        sim = self.city.sim
+        sim = self.sim
         people = [self._person(u) for u in sim.users()]
         chats = [
             {
@@ -188,14 +182,14 @@ class Playground:
         return web.json_response(
             {
                 "version": len(sim.events),
-                "clock": self.city.clock.now().isoformat(),
+                "clock": self.clock.now().isoformat(),
                 "people": people,
                 "chats": chats,
             }
         )
 
     async def chat(self, request: web.Request) -> web.Response:
-        sim = self.city.sim
+        sim = self.sim
         try:
             chat = sim.chat(int(request.match_info["chat"]))
         except (KeyError, ValueError):
@@ -256,11 +250,11 @@ class Playground:
                 await self._do(body)
             except (KeyError, ValueError, TypeError) as exc:
                 return _bad(str(exc) or type(exc).__name__)
-            await self.city.script.settler.settle()
-        return web.json_response({"ok": True, "version": len(self.city.sim.events)})
+            await self.script.settler.settle()
+        return web.json_response({"ok": True, "version": len(self.sim.events)})
 
     async def _do(self, body: dict[str, Any]) -> None:
-        sim, script = self.city.sim, self.city.script
+        sim, script = self.sim, self.script
         action = str(body.get("action"))
         if action == "clock":
             minutes = int(body["minutes"])
@@ -355,7 +349,7 @@ def _service_text(message: SimMessage) -> str | None:
 @asynccontextmanager
 async def playground(
     *, port: int = 0, keep: Path | None = None, language: Language = "id"
-) -> AsyncIterator[tuple[str, City]]:
+) -> AsyncIterator[tuple[str, Script]]:
     """The bot, the simulator and the city running, and the page's address (127.0.0.1)."""
     async with TelegramSimulator() as sim:
         workdir = Path(tempfile.mkdtemp(prefix="siaga112-play-"))
@@ -381,14 +375,14 @@ async def playground(
             script.settler.attach(app)
             async with running(app, poll_timeout=1):
                 await build_city(script)
-                city = City(script, sim, clock)
-                runner = web.AppRunner(Playground(city, language).application(), access_log=None)
+                page = Playground(script, clock, language)
+                runner = web.AppRunner(page.application(), access_log=None)
                 await runner.setup()
                 site = web.TCPSite(runner, "127.0.0.1", port)
                 await site.start()
                 try:
                     address = f"http://127.0.0.1:{runner.addresses[0][1]}"
-                    yield address, city
+                    yield address, script
                 finally:
                     await runner.cleanup()
         finally:
@@ -401,8 +395,8 @@ async def run_playground(*, port: int, keep: Path | None, open_browser: bool) ->
     if keep is not None:
         await asyncio.to_thread(keep.mkdir, parents=True, exist_ok=True)
     print("siaga112 playground: building the demo city through the real bot…", flush=True)
-    async with playground(port=port, keep=keep) as (address, city):
-        board = city.script.app.bot_data.web_address if city.script.app else None
+    async with playground(port=port, keep=keep) as (address, script):
+        board = script.app.bot_data.web_address if script.app else None
         print(
             f"\nOpen {address} in a browser and act as anyone in the city.\n"
             f"The bot's web board runs at {board}/board.\n"

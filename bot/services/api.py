@@ -19,6 +19,7 @@ from bot.store import ApiKey, Delivery, Store, Subscription
 from models.api import KEY_PREFIX, EventName, IncidentIn, Scope, hash_key
 from models.clock import Clock
 from models.incidents import IncidentView, Location, PhoneSource, Source, TimelineEvent
+from models.info import InfoOutcome
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +125,8 @@ class ApiService:
     async def note(self, key: ApiKey, number: int, text: str) -> Done:
         async with self.store.lookup() as tx:
             incident = await tx.incident(number)
-        if incident is not None and incident.drill_id is not None:
-            number = 0  # a drill's incident is not the API's: as if it were not there
+        if incident is None or incident.drill_id is not None:
+            return Done(InfoOutcome.NOT_FOUND)  # a drill's incident is not the API's
         return await self.info.note(number, None, None, text, via=key.name)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.services.incidents import IncidentService
+from bot.services.web import Viewer
 from bot.settings import Settings
 from bot.store import Store
 from models.broadcast import Broadcast, Counts, TargetKind
@@ -33,10 +34,6 @@ class Lateness:
     attempt: int
     due_at: datetime
     escalated: bool
-
-    @property
-    def reminded(self) -> bool:
-        return self.attempt > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +88,25 @@ class BoardService:
                 late = lateness
         return BoardIncident(view, agencies, late)
 
-    async def detail(self, number: int) -> tuple[IncidentView, list[TimelineEvent]] | None:
+    async def detail(
+        self, viewer: Viewer, number: int
+    ) -> tuple[IncidentView, list[TimelineEvent]] | None:
+        """One incident in full; None when there is none or it is not the viewer's to see (the
+        same answer, so nothing is given away)."""
         view = await self.incidents.view(number)
-        if view is None:
+        if view is None or not await self._may_see(viewer, view):
             return None
         return view, await self.incidents.events(number)
+
+    async def visible(self, viewer: Viewer, number: int) -> bool:
+        """Whether a change to incident `number` is the viewer's to hear of."""
+        if viewer.scope is None:
+            return True
+        view = await self.incidents.view(number)
+        return view is not None and await self._may_see(viewer, view)
+
+    async def _may_see(self, viewer: Viewer, view: IncidentView) -> bool:
+        return viewer.may_view(await self.incidents.viewing_target(view))
 
     async def broadcasts(self, scope: frozenset[int] | None) -> list[tuple[Broadcast, Counts]]:
         """Broadcasts sending, or sent in the last two hours, that reached the person's

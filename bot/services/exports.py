@@ -185,7 +185,7 @@ class ExportService:
             row.agency_name,
             *(self._local(row.times.get(step)) for step in STEPS),
             self._local(row.closed_at),
-            *(row.minutes(name) for name, _, _ in DURATIONS),
+            *(row.minutes(name) for name in DURATIONS),
         ]
         if export.personal_data:
             values += [row.reporter, row.phone]

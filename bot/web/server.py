@@ -228,10 +228,8 @@ class WebServer:
         viewer = await services.web.viewer(request.cookies.get(SESSION_COOKIE))
         if viewer is None:
             return _unauthorized()
-        number = int(request.match_info["number"])
-        found = await services.board.detail(number)
-        if found is None or not viewer.may_view(await services.incidents.viewing_target(found[0])):
-            # Not there, or not theirs to see: the same answer, so nothing is given away.
+        found = await services.board.detail(viewer, int(request.match_info["number"]))
+        if found is None:  # not there, or not theirs to see
             return web.json_response({"error": "not_found"}, status=HTTPStatus.NOT_FOUND)
         view, events = found
         language = self._language(request, viewer)
@@ -306,22 +304,24 @@ class WebServer:
         return getting.result() if getting in done else None
 
     def _language(self, request: web.Request, viewer: Viewer | None) -> Language:
-        return _language(request, viewer, self.app.bot_data.services.settings.default_language)
+        """The page's language: asked for (`?lang=`), else the viewer's Telegram language,
+        else the bot's default."""
+        asked = request.query.get("lang")
+        for code in LANGUAGES:
+            if asked == code:
+                return code
+        if viewer is not None:
+            return viewer.language
+        return self.app.bot_data.services.settings.default_language
 
     async def _tell(self, response: web.StreamResponse, viewer: Viewer, change: Change) -> None:
         """One change, as an event, if the person may see what changed (broadcasts: the page
         asks for its list, which only holds what they may see)."""
-        if change.subject is Subject.INCIDENT and not await self._visible(viewer, change.number):
+        board = self.app.bot_data.services.board
+        if change.subject is Subject.INCIDENT and not await board.visible(viewer, change.number):
             return
         event_id = self.app.bot_data.services.changes.event_id(change.seq)
         await _event(response, event_id, change.subject.value, {"number": change.number})
-
-    async def _visible(self, viewer: Viewer, number: int) -> bool:
-        if viewer.scope is None:
-            return True
-        incidents = self.app.bot_data.services.incidents
-        view = await incidents.view(number)
-        return view is not None and viewer.may_view(await incidents.viewing_target(view))
 
 
 async def _event(
@@ -340,18 +340,6 @@ async def _event(
 
 def _unauthorized() -> web.Response:
     return web.json_response({"error": "sign_in"}, status=HTTPStatus.UNAUTHORIZED)
-
-
-def _language(request: web.Request, viewer: Viewer | None, default: Language) -> Language:
-    """The page's language: asked for (`?lang=`), else the viewer's Telegram language, else the
-    bot's default."""
-    asked = request.query.get("lang")
-    for code in LANGUAGES:
-        if asked == code:
-            return code
-    if viewer is not None:
-        return viewer.language
-    return default
 
 
 @web.middleware
