@@ -7,6 +7,11 @@ update delivered only when it gets a 2xx answer, and `WebhookServer` answers 200
 were committed. A failure answers 500, so Telegram delivers the update again later; a delivery
 of an update handled before is skipped by the processor.
 
+The web server listens before Telegram is reached (`bot.runtime.running.started`), and Telegram
+may still hold the webhook of the previous run, so a request can come before the application
+can handle it: until `WebhookServer.open` (right before `setWebhook`) the answer is 503, which
+Telegram also retries.
+
 The webhook is deliberately left set when the bot stops: Telegram keeps queueing updates for it
 while we restart. Going back to long polling therefore needs `deleteWebhook` first, which
 `ensure_polling` does (Telegram answers 409 to getUpdates while a webhook is set).
@@ -18,8 +23,9 @@ import asyncio
 import hmac
 import json
 import logging
+import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from http import HTTPStatus
 from typing import Any
 
@@ -28,6 +34,7 @@ from aiohttp import web
 from bot.context import App
 from bot.runtime.logs import RedactSecrets
 from bot.runtime.running import StoppedBeforeStart, started, stop_on_signals
+from bot.runtime.systemd import Notifier
 from bot.runtime.updates import ALLOWED_UPDATES, UpdateProcessor
 from bot.settings import ConfigError, Settings
 
@@ -64,6 +71,7 @@ class WebhookServer:
         self._port: int | None = None
         self._runner: web.AppRunner | None = None
         self._shared = False  # answering on the web server rather than a server of its own
+        self._open = False  # handing updates to the application (see `open`)
         # One update at a time, as the poller does: keeps the order and the store's
         # single-writer assumption, and makes "already handled?" and "record" one step.
         self._lock = asyncio.Lock()
@@ -105,6 +113,22 @@ class WebhookServer:
     def listening(self) -> bool:
         return self._runner is not None or self._shared
 
+    @property
+    def accepting(self) -> bool:
+        """Listening, and handing updates to the application."""
+        return self.listening and self._open
+
+    def open(self) -> None:
+        """The application is started: hand it the updates (503 until then)."""
+        self._open = True
+
+    async def close(self) -> None:
+        """503 from now on, once the update in hand is finished (within the grace period)."""
+        self._open = False
+        with suppress(TimeoutError):
+            async with asyncio.timeout(SHUTDOWN_GRACE_SECONDS), self._lock:
+                pass
+
     def served_on(self, host: str, port: int) -> None:
         """Its requests come through the web server (`bot.web.server`) at this address."""
         self.listen, self._port, self._shared = host, port, True
@@ -123,6 +147,8 @@ class WebhookServer:
                 "refused a webhook request without the right secret from %s", request.remote
             )
             return web.Response(status=HTTPStatus.FORBIDDEN)
+        if not self._open:
+            return self._not_yet()
         if request.method != "POST":
             return web.Response(status=HTTPStatus.METHOD_NOT_ALLOWED, headers={"Allow": "POST"})
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
@@ -140,6 +166,8 @@ class WebhookServer:
             log.warning("refused a webhook body of %d bytes that is not a JSON object", len(body))
             return web.Response(status=HTTPStatus.BAD_REQUEST)
         async with self._lock:
+            if not self._open:  # closed while this one waited for the one before
+                return self._not_yet()
             try:
                 await self.processor.handle(data)
             except Exception:
@@ -150,6 +178,11 @@ class WebhookServer:
                 )
                 return web.Response(status=HTTPStatus.INTERNAL_SERVER_ERROR)
         return web.Response(status=HTTPStatus.OK)
+
+    def _not_yet(self) -> web.Response:
+        # Not 2xx: Telegram keeps the update and delivers it again later.
+        log.info("a webhook request came while the bot is not started; Telegram will retry")
+        return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE)
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:
@@ -162,7 +195,11 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
 
 @asynccontextmanager
 async def running_webhook(
-    app: App, settings: Settings, stop: asyncio.Event | None = None
+    app: App,
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    *,
+    notifier: Notifier | None = None,
 ) -> AsyncIterator[WebhookServer]:
     """The bot receiving updates by webhook and delivering its outbox until the block ends.
 
@@ -183,7 +220,7 @@ async def running_webhook(
             "release; remove them and point the proxy at the web server."
         )
     routes = [("*", settings.webhook_path, server.handle)] if shared else []
-    async with started(app, stop, routes=routes):
+    async with started(app, stop, routes=routes, notifier=notifier):
         try:
             # Listen before telling Telegram: it starts delivering as soon as the webhook is set.
             if shared:
@@ -197,6 +234,7 @@ async def running_webhook(
                 server.served_on(settings.web_host, port)
             else:
                 await server.start()
+            server.open()
             await app.bot.set_webhook(
                 url,
                 secret_token=secret,
@@ -205,20 +243,22 @@ async def running_webhook(
                 max_connections=MAX_CONNECTIONS,
             )
             log.info("webhook set; Telegram posts updates to %s", url)
-            app.bot_data.updates_alive = lambda: server.listening
+            app.bot_data.updates_alive = lambda: server.accepting
             yield server
         finally:
             # The webhook stays set on purpose: Telegram queues updates until we are back.
+            await server.close()
             await server.stop()
 
 
-async def serve_webhook(app: App, settings: Settings) -> None:
-    """Run in webhook mode until SIGINT or SIGTERM."""
+async def serve_webhook(app: App, settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Run in webhook mode until SIGINT or SIGTERM, or until `stop` is set when given, telling
+    systemd how it goes when it runs the bot."""
     # PTB logs request parameters at DEBUG, setWebhook's secret_token among them.
     redact = _redact_everywhere(settings)
-    stop = stop_on_signals()
+    stop = stop or stop_on_signals()
     try:
-        async with running_webhook(app, settings, stop):
+        async with running_webhook(app, settings, stop, notifier=Notifier.from_environ(os.environ)):
             log.info("running in webhook mode; press Ctrl+C to stop")
             await stop.wait()
             log.info("stopping")
