@@ -1,8 +1,9 @@
 """The composition root: builds the whole application from `Settings`.
 
 Nothing is created at import time. `build_application` wires the PTB `Application` to the
-configured Bot API server; `post_init` opens the store, attaches the services, publishes the
-command lists and starts the outbox sender; `post_shutdown` stops and closes them in reverse.
+configured Bot API server and attaches the services. `bot.runtime.running.started` opens the
+local parts (store, scheduler, web server) before Telegram is reached; `post_init` then
+publishes the command lists and starts the outbox sender; all stop in reverse.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from bot.services.people import PeopleService
 from bot.services.publisher import Publisher
 from bot.services.reachability import chat_refused
 from bot.services.reminders import ReminderService
+from bot.services.retention import RetentionService
 from bot.services.routing import RoutingService
 from bot.services.web import WebAccess
 from bot.settings import LANGUAGES, Language, Settings
@@ -86,7 +88,8 @@ log = logging.getLogger(__name__)
 
 
 def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
-    """The bot, ready for `bot.runtime.running.serve`; resources open in `post_init`."""
+    """The bot, ready for `bot.runtime.running.serve`; resources open when it starts
+    (`bot.runtime.running.started`)."""
     # The outbox calls Bot API methods by name (its rows name them); PTB would rather we used
     # its typed methods and warns about every such call.
     warnings.filterwarnings("ignore", message="Please use 'Bot.", category=PTBUserWarning)
@@ -142,6 +145,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
         settings.default_language,
     )
     conversations = Conversations(store, clock, settings)  # every flow registered (bot.flows)
+    retention = RetentionService(store, clock, settings)
     assert app.job_queue is not None
     services = Services(
         settings=settings,
@@ -174,11 +178,13 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
             digest=digest,
             info=info,
             drills=drills,
+            retention=retention,
         ),
         web=WebAccess(store, clock, settings, access),
         board=BoardService(store, clock, settings, incidents),
         api=ApiService(store, clock, settings, incidents, info),
         exports=ExportService(store, clock, settings),
+        retention=retention,
         subscriptions=subscriptions,
         changes=changes,
     )
@@ -233,12 +239,11 @@ def register_handlers(app: App) -> None:
 
 
 async def _post_init(app: App) -> None:
+    """The parts that talk to Telegram, once it answered. The store, the scheduler and the web
+    server are up before Telegram is reached (`bot.runtime.running.local_parts`)."""
     services = app.bot_data.services
-    await services.store.open()
     await publish_commands(app)
     services.outbox.start()
-    services.subscriptions.start()
-    await services.scheduler.start()
     if services.settings.membership_check_at_start:
         services.membership.start_reconciling()
     log.info("siaga112 is up as @%s", app.bot.username)
@@ -247,9 +252,7 @@ async def _post_init(app: App) -> None:
 async def _post_shutdown(app: App) -> None:
     services = app.bot_data.services
     await services.membership.stop()
-    await services.subscriptions.stop()
     await services.outbox.stop()
-    await services.store.close()
 
 
 async def publish_commands(app: App) -> None:

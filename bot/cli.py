@@ -29,6 +29,7 @@ from bot.runtime.logs import configure_logging
 from bot.services.api import ApiAdmin
 from bot.services.broadcasts import BroadcastService
 from bot.services.exports import ExportService
+from bot.services.retention import RetentionService
 from bot.settings import ConfigError, Settings, likely_typos, load_settings
 from bot.store import DatabaseError, MigrationError, Store, UnreachableChat
 from bot.store.maintenance import OutboxBacklog, backup_database
@@ -73,6 +74,11 @@ def parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("path", type=_path, metavar="PATH", help="the backup file to create")
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    commands.add_parser(
+        "maintenance",
+        help="retention now (OUTBOX_RETENTION_DAYS, PERSONAL_DATA_RETENTION_DAYS) and give the "
+        "freed space back; the bot does this every night",
+    )
     outbox = commands.add_parser(
         "outbox", help="list parked and pending outbox items, or requeue a parked one"
     )
@@ -264,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 0
         settings = load_settings()
         token = settings.require_token() if args.command in ("run", "check") else ""
-        configure_logging(settings.log_level, [token])
+        configure_logging(settings.log_level, [token], settings.log_format)
         for key, setting in likely_typos():
             log.warning(
                 ".env sets %s, which is no setting; did you mean %s? It is ignored.", key, setting
@@ -275,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(check(settings))
         if args.command == "backup":
             return backup(settings, args.path, force=args.force)
+        if args.command == "maintenance":
+            return asyncio.run(maintenance(settings))
         if args.command == "export" and args.format == "cap":
             return asyncio.run(export_cap(settings, args.number, args.output))
         if args.command == "export":
@@ -303,6 +311,16 @@ async def migrate(settings: Settings) -> int:
         print(f"Applied {len(applied)} migration(s): {', '.join(applied)}")
     else:
         print(f"The database at {settings.database_path} is up to date.")
+    return EXIT_OK
+
+
+async def maintenance(settings: Settings) -> int:
+    """What the bot's nightly maintenance does, now (safe beside the running bot: each step is
+    a short transaction of its own)."""
+    async with Store(settings.database_path) as store:
+        done = await RetentionService(store, store.clock, settings).run()
+        size = settings.database_path.stat().st_size if settings.database_path.exists() else 0
+    print(f"maintenance: {done.describe()}; the file is {size / 1e6:.1f} MB")
     return EXIT_OK
 
 

@@ -33,6 +33,7 @@ from bot.services.membership import Membership
 from bot.services.people import PeopleService
 from bot.services.publisher import Publisher
 from bot.services.reminders import ReminderService
+from bot.services.retention import RetentionService
 from bot.services.routing import RoutingService
 from bot.services.web import WebAccess
 from bot.settings import Language, Settings
@@ -69,6 +70,7 @@ class Services:
     board: BoardService
     api: ApiService
     exports: ExportService
+    retention: RetentionService
     subscriptions: SubscriptionSender
 
     def language_of(self, user: User | None) -> Language:
@@ -83,7 +85,8 @@ ANSWERS_REMEMBERED = 1000
 
 
 class BotData:
-    """The application's `bot_data`: holds the services once `post_init` has opened them."""
+    """The application's `bot_data`: holds the services the composition root built (opened
+    when the bot starts, `bot.runtime.running.started`)."""
 
     def __init__(self) -> None:
         self._services: Services | None = None
@@ -112,7 +115,7 @@ class BotData:
     @property
     def services(self) -> Services:
         if self._services is None:
-            raise RuntimeError("services are not attached yet (post_init has not run)")
+            raise RuntimeError("services are not attached yet (build_application attaches them)")
         return self._services
 
 

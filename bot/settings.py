@@ -63,6 +63,24 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="Logging level."
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log lines as text, or as one JSON object per line (for a log collector).",
+    )
+    outbox_retention_days: int = Field(
+        default=7,
+        ge=1,
+        le=3650,
+        description="Days after which the copies of sent messages about closed incidents are "
+        "reduced to their message reference.",
+    )
+    personal_data_retention_days: int = Field(
+        default=365,
+        ge=30,
+        le=3650,
+        description="Days after an incident was closed before its reporter's personal data is "
+        "erased (UU No. 27 Tahun 2022 tentang Pelindungan Data Pribadi).",
+    )
     outbox_max_backoff_seconds: float = Field(
         default=60.0, gt=0, le=3600, description="Longest wait between retries of a failed send."
     )

@@ -7,7 +7,8 @@ reminders run late (a stuck event loop, a dead job). Jobs never fire anything by
 they ask `ReminderService.fire`, which re-checks the database, so a job for a reminder that was
 cancelled in the meantime does nothing. Beside them, the housekeeping: conversations nobody
 finished expire, broadcasts in progress are brought up to date, handled update ids are
-forgotten after Telegram's retention, and the coordinators' morning digest goes out.
+forgotten after Telegram's retention, the coordinators' morning digest goes out, and every night
+the maintenance keeps data no longer than its purpose needs (`bot.services.retention`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bot.services.digest import DigestService
 from bot.services.drills import DrillService
 from bot.services.info import InfoService
 from bot.services.reminders import ReminderService
+from bot.services.retention import RetentionService
 from bot.settings import Settings
 from bot.store import Store
 from models.clock import Clock
@@ -41,6 +43,9 @@ UPDATE_RETENTION = timedelta(days=2)  # Telegram keeps an undelivered update for
 DAILY_DIGEST = "daily-digest"
 DIGEST_CATCH_UP = "daily-digest-catch-up"
 DIGEST_CATCH_UP_DELAY = timedelta(seconds=10)  # after start-up, once the outbox sender runs
+MAINTENANCE = "maintenance"  # retention and reclaiming space, every night
+MAINTENANCE_AT = time(3, 30)  # local time: the quietest hour
+MAINTENANCE_AFTER_START = timedelta(minutes=15)  # also soon after a start (down at 03:30?)
 
 
 class Scheduler:
@@ -57,6 +62,7 @@ class Scheduler:
         digest: DigestService,
         info: InfoService,
         drills: DrillService,
+        retention: RetentionService,
     ) -> None:
         self.job_queue = job_queue
         self.store = store
@@ -68,6 +74,7 @@ class Scheduler:
         self.digest = digest
         self.info = info
         self.drills = drills
+        self.retention = retention
         self.sweep_every = timedelta(seconds=settings.reminder_sweep_seconds)
         self._last_alert: datetime | None = None
         self.rebuilt = 0  # jobs recreated from the database at the last start
@@ -102,6 +109,10 @@ class Scheduler:
         jobs.run_repeating(self._drills, DRILL_SWEEP, first=DRILL_SWEEP, name="drill-reports")
         if self.settings.digest_enabled:
             self._schedule_digest(self.settings.digest_time)
+        jobs.run_daily(
+            self._maintain, time=MAINTENANCE_AT.replace(tzinfo=self.settings.zone), name=MAINTENANCE
+        )
+        jobs.run_once(self._maintain, when=MAINTENANCE_AFTER_START, name=MAINTENANCE + "-start")
         self.rebuilt = len(pending)
         log.info("scheduler rebuilt with %d pending reminders", len(pending))
         return len(pending)
@@ -183,6 +194,10 @@ class Scheduler:
         """Handled update ids older than Telegram keeps updates are no longer needed."""
         async with self.store.transaction() as tx:
             await tx.forget_old_updates(self.clock.now() - UPDATE_RETENTION)
+
+    async def _maintain(self, context: Any) -> None:
+        """Retention and the space it frees (`bot.services.retention`)."""
+        await self.retention.run()
 
     def _schedule_digest(self, at: time) -> None:
         """Every day at `at` (local time of the configured zone); and soon, when today's time has

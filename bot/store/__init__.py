@@ -41,6 +41,8 @@ from bot.store.metrics import MetricsQueries, MetricsSnapshot
 from bot.store.migrator import MigrationError, migrate, pending_migrations
 from bot.store.outbox import MARKED_WORDS, DrillMarker, OutboxQueries, head_with
 from bot.store.reminders import ReminderQueries
+from bot.store.retention import OutboxWindow, ReporterTrace, RetentionQueries
+from bot.store.rows import fetch_one
 from bot.store.stats import StatsQueries
 from bot.store.users import UserQueries
 from bot.store.web import WebQueries
@@ -58,8 +60,10 @@ __all__ = [
     "MetricsSnapshot",
     "MigrationError",
     "NewInfo",
+    "OutboxWindow",
     "Post",
     "Recipient",
+    "ReporterTrace",
     "Store",
     "Subscription",
     "Trace",
@@ -71,6 +75,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+INCREMENTAL = 2  # PRAGMA auto_vacuum's value for INCREMENTAL
 
 
 def _int(value: object) -> int | None:
@@ -104,6 +109,7 @@ class Tx(
     WebQueries,
     ApiQueries,
     MetricsQueries,
+    RetentionQueries,
 ):
     """The queries available inside one transaction."""
 
@@ -188,6 +194,23 @@ class UpdateInHand:
 _update_in_hand: ContextVar[UpdateInHand | None] = ContextVar("update_in_hand", default=None)
 
 
+async def _pragma_int(db: aiosqlite.Connection, name: str) -> int:
+    found = await fetch_one(db, f"SELECT (SELECT * FROM pragma_{name}) AS value")
+    return 0 if found is None else int(found["value"])
+
+
+async def _incremental_vacuum(db: aiosqlite.Connection) -> None:
+    """Free pages are given back by the bot's maintenance (`Store.reclaim`), which needs the
+    file in incremental auto-vacuum mode. A new file takes the mode at once; a file made
+    before it is converted by one VACUUM, once."""
+    if await _pragma_int(db, "auto_vacuum") == INCREMENTAL:
+        return
+    await db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+    if await _pragma_int(db, "auto_vacuum") != INCREMENTAL:
+        log.info("converting the database to incremental vacuum (once; may take a while)")
+        await db.execute("VACUUM")
+
+
 class Store:
     def __init__(
         self, path: Path | str, clock: Clock | None = None, hooks: Hooks | None = None
@@ -214,13 +237,17 @@ class Store:
             raise DatabaseError(self._cannot_open(exc)) from None
         db.row_factory = sqlite3.Row  # rows are read by column name (see `bot.store.rows`)
         try:
-            await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await db.execute("PRAGMA journal_mode = WAL")
+            # Read to the end (a pragma that answers with a row would otherwise stay a
+            # statement in progress, and VACUUM refuses to run beside one).
+            await db.execute_fetchall(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await db.execute_fetchall("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA synchronous = FULL")
             await db.execute("PRAGMA foreign_keys = ON")
             # Deleted and overwritten content is zeroed, so what a person asked the bot to
             # forget does not linger in the file's free space.
             await db.execute("PRAGMA secure_delete = ON")
+            if apply_migrations:
+                await _incremental_vacuum(db)
             applied = await migrate(db, self.clock.now()) if apply_migrations else []
         except sqlite3.Error as exc:
             await db.close()
@@ -266,7 +293,25 @@ class Store:
         """Copy the write-ahead log into the database and empty it, so earlier versions of
         pages (with what was just erased) are gone from it too."""
         async with self._held():
-            await self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await self.db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    async def reclaim(self, step_pages: int = 2000) -> int:
+        """Give the file's free pages back (incremental vacuum), a step at a time so that the
+        writer is never held for long, then empty the write-ahead log. The pages freed."""
+        freed = 0
+        while True:
+            async with self._held():
+                before = await _pragma_int(self.db, "freelist_count")
+                if before == 0:
+                    break
+                # Each step of the statement frees one page: it is read to its end.
+                await self.db.execute_fetchall(f"PRAGMA incremental_vacuum({int(step_pages)})")
+                after = await _pragma_int(self.db, "freelist_count")
+            freed += before - after
+            if after >= before:  # nothing more it can give back
+                break
+        await self.purge_wal()
+        return freed
 
     async def pragma(self, name: str) -> object:
         """The value of a pragma that reads a setting (`journal_mode`, `page_count`, ...)."""

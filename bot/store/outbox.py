@@ -461,7 +461,18 @@ class OutboxQueries(MessageQueries):
             (ref, SendMethod.SEND_MESSAGE.value),
         )
         if row is None:
-            return None
+            # Its send was dropped by retention (`bot.store.retention`): what the message shows
+            # remembers the topic too.
+            row = await fetch_one(
+                self.db,
+                """
+                SELECT b.thread_id FROM message_refs r
+                JOIN bot_messages b ON b.chat_id = r.chat_id AND b.message_id = r.message_id
+                WHERE r.ref = ?
+                """,
+                (ref,),
+            )
+            return None if row is None or row["thread_id"] is None else int(row["thread_id"])
         thread = from_json(row["payload"]).get("message_thread_id")
         return thread if isinstance(thread, int) else None
 
