@@ -99,28 +99,28 @@ class RetentionService:
         return reduced
 
     async def drop_reminders(self, before: datetime) -> int:
-        async with self.store.read() as tx:
-            first, last = await tx.incident_id_range()
         dropped = 0
-        for start in range(first, last + 1, INCIDENT_WINDOW):
+        for first, last in await self._incident_windows():
             async with self.store.transaction() as tx:
-                dropped += await tx.drop_settled_reminders(
-                    start, start + INCIDENT_WINDOW - 1, before
-                )
+                dropped += await tx.drop_settled_reminders(first, last, before)
         return dropped
 
-    async def erase_reporters(self, before: datetime) -> int:
+    async def _incident_windows(self) -> list[tuple[int, int]]:
+        """The incidents' ids, INCIDENT_WINDOW at a time: one transaction each."""
         async with self.store.read() as tx:
-            first, last = await tx.incident_id_range()
+            low, high = await tx.incident_id_range()
+        return [
+            (start, start + INCIDENT_WINDOW - 1) for start in range(low, high + 1, INCIDENT_WINDOW)
+        ]
+
+    async def erase_reporters(self, before: datetime) -> int:
         erased = 0
-        start = first
-        while start <= last:
+        for first, last in await self._incident_windows():
             async with self.store.transaction() as tx:
-                for trace in await tx.reporters_due(start, start + INCIDENT_WINDOW - 1, before):
+                for trace in await tx.reporters_due(first, last, before):
                     await tx.scrub_event_details([trace.incident_id], trace.words, ERASED_WORD)
                     await tx.erase_reporters(trace)
                     erased += 1
-            start += INCIDENT_WINDOW
         return erased
 
     async def forget_absent(self, before: datetime, now: datetime) -> int:
