@@ -16,6 +16,7 @@ import pytest
 from bot import __version__
 from bot.cli import main
 from bot.simulator import TelegramSimulator
+from tests.test_container import make
 
 ROOT = Path(__file__).parent.parent
 SETTING_NAMES = (
@@ -176,19 +177,7 @@ async def test_check_refuses_a_database_path_that_is_a_directory(tmp_path: Path)
 
 def test_make_check_migrates_before_it_checks() -> None:
     # The README promises that `make check` opens and migrates the database.
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-n", "--always-make", "check"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-        # Run from `make test`, the parent make's flags would make this one print
-        # "Entering/Leaving directory" lines around its commands.
-        env={k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}},
-    )
+    result = make("-n", "--always-make", "check")
     assert result.returncode == 0, result.stderr
     commands = [line.split("/")[-1] for line in result.stdout.splitlines()]
     assert commands[-2:] == ["siaga112 migrate", "siaga112 check"]
