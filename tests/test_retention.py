@@ -208,6 +208,44 @@ async def test_an_older_file_is_converted_once(tmp_path: Path) -> None:
         await store.close()
 
 
+async def test_a_new_file_needs_no_conversion(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="bot.store")
+    async with Store(tmp_path / "new.db") as store:
+        assert await store.pragma("auto_vacuum") == 2
+        assert await store.pragma("journal_mode") == "wal"
+    assert "converting" not in caplog.text
+
+
+async def test_a_conversion_held_up_does_not_stop_the_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "old.db"
+    async with Store(path):
+        pass
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA auto_vacuum = NONE")
+        db.execute("VACUUM")
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+        store = Store(path)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("bot.store.BUSY_TIMEOUT_MS", 100)
+            await store.open()
+        try:
+            assert await store.pragma("auto_vacuum") == 0  # not converted, and running
+            assert "could not convert" in caplog.text
+        finally:
+            await store.close()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    async with Store(path) as store:  # the next start converts it
+        assert await store.pragma("auto_vacuum") == 2
+
+
 @pytest.mark.parametrize(
     ("setting", "value"), [("OUTBOX_RETENTION_DAYS", "0"), ("PERSONAL_DATA_RETENTION_DAYS", "7")]
 )

@@ -201,14 +201,21 @@ async def _pragma_int(db: aiosqlite.Connection, name: str) -> int:
 
 async def _incremental_vacuum(db: aiosqlite.Connection) -> None:
     """Free pages are given back by the bot's maintenance (`Store.reclaim`), which needs the
-    file in incremental auto-vacuum mode. A new file takes the mode at once; a file made
-    before it is converted by one VACUUM, once."""
+    file in incremental auto-vacuum mode. A new file took the mode when it was opened; a file
+    made before is converted by one VACUUM, once (or at a later start, if something else was
+    writing to it)."""
     if await _pragma_int(db, "auto_vacuum") == INCREMENTAL:
         return
-    await db.execute("PRAGMA auto_vacuum = INCREMENTAL")
-    if await _pragma_int(db, "auto_vacuum") != INCREMENTAL:
-        log.info("converting the database to incremental vacuum (once; may take a while)")
-        await db.execute("VACUUM")
+    await db.execute_fetchall("PRAGMA auto_vacuum = INCREMENTAL")
+    if await _pragma_int(db, "auto_vacuum") == INCREMENTAL:
+        return
+    log.info("converting the database to incremental vacuum (once; may take a while)")
+    try:
+        await db.execute_fetchall("VACUUM")
+    except sqlite3.OperationalError as exc:
+        # Another process writing (a backup, a command) holds it up: the bot starts anyway,
+        # and the maintenance gives no space back until a later start converts the file.
+        log.warning("could not convert the database to incremental vacuum now (%s)", exc)
 
 
 class Store:
@@ -237,6 +244,10 @@ class Store:
             raise DatabaseError(self._cannot_open(exc)) from None
         db.row_factory = sqlite3.Row  # rows are read by column name (see `bot.store.rows`)
         try:
+            if apply_migrations:
+                # Before the journal mode, which writes the first page: a new file then takes
+                # incremental vacuum at once (`_incremental_vacuum` converts an older one).
+                await db.execute_fetchall("PRAGMA auto_vacuum = INCREMENTAL")
             # Read to the end (a pragma that answers with a row would otherwise stay a
             # statement in progress, and VACUUM refuses to run beside one).
             await db.execute_fetchall(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
