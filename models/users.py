@@ -37,6 +37,16 @@ def display_name(
     return anonymous_label(user_id)
 
 
+def naming_words(person: Person) -> set[str]:
+    """The words that name a person wherever they may have been written: first and last name,
+    the full name, the username with and without "@", and the phone they shared."""
+    full = " ".join(part for part in (person.first_name, person.last_name) if part)
+    words = {person.first_name, person.last_name, full, person.username, person.phone}
+    if person.username:
+        words.add("@" + person.username)
+    return {word for word in words if word}
+
+
 def anonymous_label(user_id: int) -> str:
     """A stable label for a person whose data was erased, that does not reveal their id."""
     digest = hashlib.blake2s(str(user_id).encode(), digest_size=3).hexdigest()

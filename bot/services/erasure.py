@@ -27,7 +27,7 @@ from bot.store import Store
 from models.clock import Clock
 from models.outbox import OutgoingMessage, Priority, SendMethod
 from models.refs import erased_ref
-from models.users import anonymous_label
+from models.users import anonymous_label, naming_words
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +61,8 @@ class Erasure:
             trace = await tx.trace_of(user_id)
             words = set(trace.phones)
             if person is not None:
-                for word in (person.first_name, person.last_name, person.username):
-                    if word:
-                        words |= {word, html.escape(word, quote=False)}
-                if person.username:
-                    words.add("@" + person.username)
-                name = " ".join(p for p in (person.first_name, person.last_name) if p)
-                if name:
-                    words |= {name, html.escape(name, quote=False)}
+                named = naming_words(person)
+                words |= named | {html.escape(word, quote=False) for word in named}
             # What they said and sent as a reporter after their report goes too.
             touched = await tx.scrub_info_of(user_id)
             incident_ids = sorted(set(trace.incident_ids) | set(touched))

@@ -29,14 +29,16 @@ from datetime import datetime, timedelta
 
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.retention import ERASED_WORD
 from models.clock import Clock
+from models.users import naming_words
 
 log = logging.getLogger(__name__)
 
 OUTBOX_WINDOW = 2000  # outbox ids per transaction
 INCIDENT_WINDOW = 500  # incident ids per transaction
 PEOPLE_BATCH = 500  # people forgotten per transaction
+ERASED_WORD = "—"  # written where a reporter's name or number stood in a timeline detail
+MIN_WORD = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +120,14 @@ class RetentionService:
         for first, last in await self._incident_windows():
             async with self.store.transaction() as tx:
                 for trace in await tx.reporters_due(first, last, before):
-                    await tx.scrub_event_details([trace.incident_id], trace.words, ERASED_WORD)
+                    words = set(trace.contact)
+                    for user_id in trace.people:
+                        person = await tx.person(user_id)
+                        if person is not None:
+                            words |= naming_words(person)
+                    # A shorter word could stand inside the detail's JSON itself.
+                    kept = sorted(word for word in words if len(word) >= MIN_WORD)
+                    await tx.scrub_event_details([trace.incident_id], kept, ERASED_WORD)
                     await tx.erase_reporters(trace)
                     erased += 1
         return erased

@@ -34,10 +34,6 @@ from models.incidents import EventKind, Lifecycle
 from models.outbox import OutboxStatus
 from models.reminders import ReminderState
 
-# Written where a reporter's name or number stood in a timeline detail.
-ERASED_WORD = "—"
-MIN_WORD = 3
-
 _DONE = ", ".join(f"'{status.value}'" for status in (OutboxStatus.SENT, OutboxStatus.DROPPED))
 _OPEN = f"'{Lifecycle.OPEN.value}'"
 _PENDING_REMINDER = f"'{ReminderState.PENDING.value}'"
@@ -56,12 +52,12 @@ class OutboxWindow:
 
 @dataclass(frozen=True, slots=True)
 class ReporterTrace:
-    """A closed incident whose reporter's data is due for erasure, and the words that name them
-    (names, username, phone, a caller's name) as they may stand in its timeline."""
+    """A closed incident whose reporter's data is due for erasure: who reported it, and the
+    contact written on the incident itself."""
 
     incident_id: int
-    words: tuple[str, ...]
     people: tuple[int, ...]  # the reporter and whoever joined as one
+    contact: tuple[str, ...]  # the phone on the report, a 112 caller's name
 
 
 class RetentionQueries:
@@ -154,34 +150,9 @@ class RetentionQueries:
             people = [int(user) for user in json.loads(row["joined"])]
             if row["reporter_id"] is not None:
                 people.insert(0, int(row["reporter_id"]))
-            phone, caller = row["reporter_phone"], row["caller_name"]
-            words = {str(word) for word in (phone, caller) if word}
-            words |= await self._names_of(people)
-            # A word shorter than this could stand inside the detail's JSON itself.
-            kept = sorted(word for word in words if len(word) >= MIN_WORD)
-            traces.append(ReporterTrace(int(row["id"]), tuple(kept), tuple(people)))
+            contact = tuple(str(w) for w in (row["reporter_phone"], row["caller_name"]) if w)
+            traces.append(ReporterTrace(int(row["id"]), tuple(people), contact))
         return traces
-
-    async def _names_of(self, people: list[int]) -> set[str]:
-        if not people:
-            return set()
-        rows = await fetch_all(
-            self.db,
-            """
-            SELECT first_name, last_name, username, phone FROM users
-            WHERE id IN (SELECT value FROM json_each(?))
-            """,
-            (to_json(people),),
-        )
-        words: set[str] = set()
-        for row in rows:
-            first, last = row["first_name"], row["last_name"]
-            words |= {str(v) for v in (first, last, row["phone"]) if v}
-            if row["username"]:
-                words |= {str(row["username"]), "@" + str(row["username"])}
-            if first and last:
-                words.add(f"{first} {last}")
-        return words
 
     async def forget_absent_people(
         self, before: datetime, now: datetime, limit: int, *, keep: Iterable[int] = ()
