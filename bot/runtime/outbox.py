@@ -494,23 +494,18 @@ class OutboxSender:
         """Record that Telegram took the row (or that it was not needed), with what it put on
         its message."""
         now = self.store.clock.now()
-        if item.ref is None:
-            # Nothing is known by this message's id: marking it sent is one statement, which
-            # commits on its own (the outbox's triggers record what the message shows with it).
-            async with self.store.single_write() as tx:
-                await tx.mark_sent(item, message_id, now, shows)
-        else:
-            async with self.store.transaction() as tx:
-                await tx.mark_sent(item, message_id, now, shows)
-                if item.attempted_at is not None:
-                    # An earlier try may have got through before the bot died or the line
-                    # dropped: say so, as a reply to this copy, in the chat's language.
-                    language = (
-                        await tx.language_of(item.chat_id, self.language)
-                        if item.chat_id > 0
-                        else self.language
-                    )
-                    await tx.enqueue(maybe_twice_notice(item, language), now)
+        # One commit (the outbox's triggers record what the message shows in it).
+        async with self.store.transaction() as tx:
+            await tx.mark_sent(item, message_id, now, shows)
+            if item.ref is not None and item.attempted_at is not None:
+                # An earlier try may have got through before the bot died or the line
+                # dropped: say so, as a reply to this copy, in the chat's language.
+                language = (
+                    await tx.language_of(item.chat_id, self.language)
+                    if item.chat_id > 0
+                    else self.language
+                )
+                await tx.enqueue(maybe_twice_notice(item, language), now)
         self.sent_count += 1
 
 

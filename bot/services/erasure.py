@@ -56,7 +56,8 @@ class Erasure:
         """Erase what the bot keeps about the person, everywhere it keeps it."""
         now = self.clock.now()
         label = anonymous_label(user_id)
-        async with self.store.transaction() as tx:
+        # On the database thread: it reads and rewrites every message that named the person.
+        async with self.store.transaction(on_thread=True) as tx:
             person = await tx.person(user_id)
             trace = await tx.trace_of(user_id)
             words = set(trace.phones)

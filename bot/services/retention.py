@@ -92,7 +92,7 @@ class RetentionService:
         reduced = 0
         start = first
         while start <= last:
-            async with self.store.transaction() as tx:
+            async with self.store.transaction(on_thread=True) as tx:
                 window = await tx.drop_sent_outbox(start, start + OUTBOX_WINDOW - 1, before)
             reduced += window.dropped
             if window.last:
@@ -103,7 +103,7 @@ class RetentionService:
     async def drop_reminders(self, before: datetime) -> int:
         dropped = 0
         for first, last in await self._incident_windows():
-            async with self.store.transaction() as tx:
+            async with self.store.transaction(on_thread=True) as tx:
                 dropped += await tx.drop_settled_reminders(first, last, before)
         return dropped
 
@@ -118,7 +118,7 @@ class RetentionService:
     async def erase_reporters(self, before: datetime) -> int:
         erased = 0
         for first, last in await self._incident_windows():
-            async with self.store.transaction() as tx:
+            async with self.store.transaction(on_thread=True) as tx:
                 for trace in await tx.reporters_due(first, last, before):
                     words = set(trace.contact)
                     for user_id in trace.people:
@@ -135,7 +135,7 @@ class RetentionService:
     async def forget_absent(self, before: datetime, now: datetime) -> int:
         forgotten = 0
         while True:
-            async with self.store.transaction() as tx:
+            async with self.store.transaction(on_thread=True) as tx:
                 batch = await tx.forget_absent_people(
                     before, now, PEOPLE_BATCH, keep=self.settings.admin_user_ids
                 )

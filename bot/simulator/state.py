@@ -138,6 +138,7 @@ class SimState:
         self._users: dict[int, SimUser] = {}
         self._chats: dict[int, SimChat] = {}
         self._messages: dict[int, list[SimMessage]] = {}
+        self._message_index: dict[tuple[int, int], SimMessage] = {}  # (chat id, message id)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._files: dict[str, StoredFile] = {}
         self._files_by_path: dict[str, StoredFile] = {}
@@ -310,10 +311,8 @@ class SimState:
         return self._chats[chat_id]
 
     def find_message(self, chat_id: int, message_id: int) -> SimMessage | None:
-        for msg in self._messages.get(chat_id, ()):
-            if msg.message_id == message_id and not msg.deleted:
-                return msg
-        return None
+        msg = self._message_index.get((chat_id, message_id))
+        return None if msg is None or msg.deleted else msg
 
     def resolve_chat(self, ref: int | str) -> SimChat:
         """The chat behind a chat_id (an int or @username), or Telegram's 'chat not found'."""
@@ -368,6 +367,7 @@ class SimState:
             **fields,
         )
         self._messages.setdefault(chat.id, []).append(msg)
+        self._message_index[chat.id, msg.message_id] = msg
         return msg
 
     def enqueue_update(self, kind: str, payload: dict[str, Any]) -> int:

@@ -28,6 +28,7 @@ from bot.hooks import Hooks
 from bot.store.agencies import AgencyQueries
 from bot.store.api import ApiKey, ApiQueries, Delivery, Subscription
 from bot.store.broadcasts import BroadcastQueries, Recipient
+from bot.store.connection import BUSY_TIMEOUT_MS, LoopConnection, begin_immediate
 from bot.store.conversations import ConversationQueries, Draft
 from bot.store.delivery import DeliveryQueries, UnreachableChat
 from bot.store.drills import DrillQueries
@@ -74,7 +75,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_MS = 5000
 INCREMENTAL = 2  # PRAGMA auto_vacuum's value for INCREMENTAL
 
 
@@ -228,6 +228,7 @@ class Store:
         # How a message about a drill incident is marked (set by the composition root).
         self.drill_marker: DrillMarker | None = None
         self._db: aiosqlite.Connection | None = None
+        self._on_loop: LoopConnection | None = None  # the same connection, run in place
         self._lock = asyncio.Lock()
         self._holder: asyncio.Task[Any] | None = None  # the task inside a transaction now
 
@@ -239,7 +240,10 @@ class Store:
             except OSError as exc:
                 raise DatabaseError(self._cannot_open(exc)) from None
         try:
-            db = await aiosqlite.connect(str(self.path), isolation_level=None)
+            # Used from the loop's thread too (`bot.store.connection`), never at the same time.
+            db = await aiosqlite.connect(
+                str(self.path), isolation_level=None, check_same_thread=False
+            )
         except sqlite3.Error as exc:
             raise DatabaseError(self._cannot_open(exc)) from None
         db.row_factory = sqlite3.Row  # rows are read by column name (see `bot.store.rows`)
@@ -267,6 +271,7 @@ class Store:
             await db.close()
             raise
         self._db = db
+        self._on_loop = LoopConnection(db)
         for name in applied:
             log.info("applied migration %s", name)
         return applied
@@ -280,6 +285,7 @@ class Store:
 
     async def close(self) -> None:
         if self._db is not None:
+            self._on_loop = None
             await self._db.close()
             self._db = None
 
@@ -292,9 +298,18 @@ class Store:
 
     @property
     def db(self) -> aiosqlite.Connection:
+        """The connection, its calls run on aiosqlite's database thread."""
         if self._db is None:
             raise RuntimeError("the store is not open")
         return self._db
+
+    @property
+    def on_loop(self) -> aiosqlite.Connection:
+        """The same connection, its calls run in place on the event loop's thread: for the
+        statements that cannot wait on anything outside the process (`bot.store.connection`)."""
+        if self._on_loop is None:
+            raise RuntimeError("the store is not open")
+        return self._on_loop
 
     async def pending_migrations(self) -> list[str]:
         async with self._lock:
@@ -380,22 +395,31 @@ class Store:
             hand.completing = False
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        """One write transaction; commits on success, rolls back on any exception."""
+    async def transaction(self, *, on_thread: bool = False) -> AsyncIterator[Tx]:
+        """One write transaction; commits on success, rolls back on any exception.
+
+        Its statements run on the event loop's thread (the write lock is held, so they wait for
+        nothing); the lock is taken, when another process holds it, and the COMMIT synced on
+        the database thread. Long work (maintenance, retention, erasure's scans) passes
+        `on_thread=True`, so that the loop is not held while it runs."""
         hand = _update_in_hand.get()
         if hand is not None and not (
             hand.completing and not hand.recorded and hand.task is asyncio.current_task()
         ):
             hand = None
         async with self._held():
-            tx = Tx(self.db, self.drill_marker)
-            await self.db.execute("BEGIN IMMEDIATE")
+            db = self.db if on_thread else self.on_loop
+            tx = Tx(db, self.drill_marker)
+            if on_thread:
+                await self.db.execute("BEGIN IMMEDIATE")
+            else:
+                await begin_immediate(self.db)
             try:
                 yield tx
                 if hand is not None:
                     await tx.record_update(hand.update_id, self.clock.now())
             except BaseException:
-                await self.db.execute("ROLLBACK")
+                await db.execute("ROLLBACK")
                 raise
             await self.db.execute("COMMIT")
         if hand is not None:
@@ -413,10 +437,10 @@ class Store:
     @asynccontextmanager
     async def single_write(self) -> AsyncIterator[Tx]:
         """For one write statement: SQLite runs a lone statement as a transaction of its own,
-        committed as durably as any (synchronous=FULL), so it needs no BEGIN and COMMIT around
-        it (two more hops to the database thread). It never records the update in hand; a
-        write made of several statements belongs in `transaction()`, unless each statement is
-        safe to commit alone in the order written (say so where it is done)."""
+        committed as durably as any (synchronous=FULL), on the database thread (one trip there,
+        as a transaction's COMMIT takes). It never records the update in hand; a write made of
+        several statements belongs in `transaction()` (each statement here would sync on its
+        own)."""
         async with self._held():
             tx = Tx(self.db, self.drill_marker)
             yield tx
@@ -443,17 +467,19 @@ class Store:
     @asynccontextmanager
     async def lookup(self) -> AsyncIterator[Tx]:
         """For one read-only query: SQLite runs a lone statement as a snapshot of its own, so it
-        needs no BEGIN and ROLLBACK around it (two more hops to the database thread). Queries
-        whose answers must agree with each other belong in `read()`."""
+        needs no BEGIN and ROLLBACK around it. Queries whose answers must agree with each other
+        belong in `read()`. On the loop's thread (a WAL reader waits for no writer)."""
         async with self._held():
-            yield Tx(self.db, self.drill_marker)
+            yield Tx(self.on_loop, self.drill_marker)
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[Tx]:
-        """A consistent read-only snapshot."""
+    async def read(self, *, on_thread: bool = False) -> AsyncIterator[Tx]:
+        """A consistent read-only snapshot, on the loop's thread; a long one (an export, the
+        retention's scans) passes `on_thread=True`."""
+        db = self.db if on_thread else self.on_loop
         async with self._held():
-            await self.db.execute("BEGIN")
+            await db.execute("BEGIN")
             try:
-                yield Tx(self.db, self.drill_marker)
+                yield Tx(db, self.drill_marker)
             finally:
-                await self.db.execute("ROLLBACK")
+                await db.execute("ROLLBACK")

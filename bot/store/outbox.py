@@ -237,8 +237,7 @@ class OutboxQueries(MessageQueries):
         shows: Showing | None = None,
     ) -> None:
         """Record the send, with what it put on its message (`shows`; the outbox's triggers keep
-        bot_messages in step, in the same statement). For an item without a ref this is a single
-        statement."""
+        bot_messages in step, in the same statement)."""
         at = to_db_time(now)
         if item.method in _SUPERSEDES:
             # An edit superseded while it was on its way was sent all the same: it is recorded
