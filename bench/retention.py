@@ -58,6 +58,9 @@ async def drain(harness: BotHarness, clock: ManualClock) -> None:
             if (await tx.outbox_backlog()).pending == 0:
                 return
         clock.advance(timedelta(seconds=5))
+        # The sender went quiet until the clock it knew would pass; it has moved: look now
+        # (else the next settle could end at once, on the quiet of before the move).
+        harness.services.outbox.wake()
     raise RuntimeError("the outbox did not drain")
 
 
