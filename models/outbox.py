@@ -153,6 +153,9 @@ class OutboxItem:
     target: tuple[int, int] | None = None
     # What that message shows, read along with it (None: not known).
     shown: Shown | None = None
+    # That message is still to be sent by a pending row (of another chat, as an alert's card):
+    # read along with the row, so that a row linking to it waits for it.
+    target_pending: bool = False
 
 
 def message_to_dict(message: OutgoingMessage) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from bot.simulator import SimUser, TelegramSimulator
 from bot.store import Store
-from models.outbox import OutboxStatus, OutgoingMessage, Priority, SendMethod
+from models.clock import ManualClock
+from models.outbox import LINK, OutboxStatus, OutgoingMessage, Priority, SendMethod
 from tests.harness import BotHarness
 
 
@@ -285,3 +286,40 @@ async def test_a_sent_edit_is_marked_by_a_statement_that_commits_on_its_own(
         with contextlib.closing(sqlite3.connect(tmp_path / "o.db")) as other:
             row = other.execute("SELECT status FROM outbox WHERE id = ?", (due.id,)).fetchone()
         assert row == (OutboxStatus.SENT.value,)
+
+
+async def test_a_link_waits_for_its_message_queued_behind_others_without_the_clock(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    """An alert that links to its card in a group, the card queued behind an earlier message of
+    that group: the alert waits for the card to be sent, not for a time to pass (a clock that
+    stands still would otherwise hold it forever), and then carries the card's link."""
+    clock = ManualClock()
+    await harness.start(clock=clock)
+    sari = await started_user(sim, harness)
+    group = sim.add_group("Damkar", members=[sari], supergroup=True)  # its messages have links
+    sim.add_bot_to_group(group, by=sari)
+    await harness.settle()
+    card = OutgoingMessage(
+        group.id, SendMethod.SEND_MESSAGE, {"text": "kartu #9"}, Priority.URGENT, ref="card:9:1"
+    )
+    alert = OutgoingMessage(
+        sari.id,
+        SendMethod.SEND_MESSAGE,
+        {"text": "panggilan #9", LINK: {"ref": "card:9:1", "text": "Buka kartu"}},
+        Priority.URGENT,
+        ref="duty:9:1:1",
+        target_ref="card:9:1",
+    )
+    [*_, alert_id] = await enqueue(
+        harness.services.store, text(group.id, "lebih dulu"), card, alert
+    )
+    await harness.settle()
+    [sent_alert] = [m for m in sim.bot_messages(sim.private_chat(sari)) if m.text == "panggilan #9"]
+    sent_card = next(m for m in sim.bot_messages(group) if m.text == "kartu #9")
+    assert sent_alert.date >= sent_card.date
+    assert sent_alert.buttons == [["Buka kartu"]]  # the link to the card, known once it was sent
+    async with harness.services.store.read() as tx:
+        item = await tx.outbox_item(alert_id)
+    assert item is not None and item.status is OutboxStatus.SENT
+    assert clock.now() == item.created_at  # nothing needed the clock to move

@@ -182,7 +182,11 @@ class OutboxSender:
         for item in items:
             if self._stopping or started >= free:
                 break
-            linked_first = LINK in item.payload and item.target_ref in coming
+            # A message that links to another (an alert to its card) goes after it: after one
+            # in flight or ahead in this pass, or one still waiting in its own chat's queue.
+            linked_first = LINK in item.payload and (
+                item.target_ref in coming or item.target_pending
+            )
             if item.ref is not None:
                 coming.add(item.ref)
             if linked_first:

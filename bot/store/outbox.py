@@ -48,7 +48,11 @@ _ITEM_COLUMNS = (
 
 
 def _item(
-    row: NamedRow, target: tuple[int, int] | None = None, shown: Shown | None = None
+    row: NamedRow,
+    target: tuple[int, int] | None = None,
+    shown: Shown | None = None,
+    *,
+    target_pending: bool = False,
 ) -> OutboxItem:
     """An item from the columns `_ITEM_COLUMNS` names."""
     fallback = row["fallback"]
@@ -71,6 +75,7 @@ def _item(
         attempted_at=maybe_time(row["attempted_at"]),
         target=target,
         shown=shown,
+        target_pending=target_pending,
     )
 
 
@@ -167,13 +172,17 @@ class OutboxQueries(MessageQueries):
         and a chat waiting out a retry does not hold up any other chat.
         """
         # With each row, the message its target_ref names if that was sent already, and what
-        # it shows, so the sender needs no lookup of its own before an edit.
+        # it shows, so the sender needs no lookup of its own before an edit; else whether a
+        # pending row is still to send it.
         rows = await fetch_all(
             self.db,
             f"""
             SELECT {", ".join("o." + c.strip() for c in _ITEM_COLUMNS.split(","))},
                    r.chat_id AS target_chat_id, r.message_id AS target_message_id,
-                   {SHOWN_COLUMNS}
+                   {SHOWN_COLUMNS},
+                   r.chat_id IS NULL AND o.target_ref IS NOT NULL AND EXISTS (
+                       SELECT 1 FROM outbox p WHERE p.ref = o.target_ref AND p.status = {PENDING}
+                   ) AS target_pending
             FROM outbox o LEFT JOIN message_refs r ON r.ref = o.target_ref
                  LEFT JOIN bot_messages b
                    ON b.chat_id = r.chat_id AND b.message_id = r.message_id
@@ -191,6 +200,7 @@ class OutboxQueries(MessageQueries):
                 if row["target_chat_id"] is None
                 else (int(row["target_chat_id"]), int(row["target_message_id"])),
                 None if row["shown_buttons"] is None else shown_from_row(row),
+                target_pending=bool(row["target_pending"]),
             )
             for row in rows
         ]
