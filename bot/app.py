@@ -26,6 +26,7 @@ from bot.context import App, AppContext, BotData, Services
 from bot.hooks import Hooks
 from bot.i18n import t
 from bot.runtime.gate import ApiGate
+from bot.runtime.http import AiohttpRequest
 from bot.runtime.message_records import MessageRecords
 from bot.runtime.outbox import OutboxSender
 from bot.runtime.pacing import Pacer, PacingLimits
@@ -106,6 +107,9 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> App:
         ApplicationBuilder()
         # Every Bot API call passes the gate: paced, and what it shows recorded for presses.
         .rate_limiter(ApiGate(pacer, messages.after_call))
+        # PTB's requests, carried by aiohttp rather than httpx (bot.runtime.http: the cost).
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .token(settings.require_token())  # type: ignore[assignment]  # PTB's builder types its JobQueue loosely
         .base_url(settings.bot_api_url)
         .base_file_url(settings.bot_file_url)

@@ -39,6 +39,7 @@ from telegram.ext import ExtBot
 
 from bot.i18n import t
 from bot.runtime.gate import GateArgs
+from bot.runtime.http import NOT_CONNECTED
 from bot.runtime.pacing import Pacer
 from bot.services.messages import text_message
 from bot.settings import Language
@@ -63,7 +64,6 @@ LINK_WAIT = 0.05  # seconds before a message that links to one still in flight l
 # is recorded with the row (`mark_sent`), in the same transaction, not by the gate.
 FROM_OUTBOX = {"outbox": True}
 NOT_MODIFIED = "message is not modified"
-NOT_CONNECTED = "httpx.ConnectError"  # how PTB names a connection that could not be opened
 EDIT_NOT_FOUND = "message to edit not found"
 PIN_REFUSED = "not enough rights"  # "…to manage pinned messages in the chat"
 
