@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -11,6 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from telegram import (
     Bot,
     BotCommand,
@@ -54,6 +57,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
 
 from bot.simulator import SimChat, SimUser, TelegramSimulator
+from bot.simulator.entities import EntityParseError, parse_html
 
 TOKEN = "123456789:AAEsimulatorTokenxxxxxxxxxxxxxxxxxx"
 # PTB 22 warns that retry_after/live_period will become timedeltas; irrelevant here.
@@ -1091,3 +1095,22 @@ async def test_mini_app_buttons_need_https_and_a_private_chat(
     group = await group_with_bot(sim, started)
     with rejected(sim, "BUTTON_TYPE_INVALID"):
         await bot.send_message(group.id, "papan", reply_markup=keyboard)
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=80))
+def test_a_quoted_attribute_reads_back_as_written(url: str) -> None:
+    """A link's address, escaped as the bot escapes it, reads back exactly, in either quotes
+    (the simulator scans a quoted value to its closing quote and decodes its references)."""
+    for quote in ('"', "'"):
+        text, entities = parse_html(f"<a href={quote}{html.escape(url)}{quote}>peta</a>")
+        assert text == "peta"
+        assert entities == (
+            [{"type": "text_link", "offset": 0, "length": 4, "url": url}] if url else []
+        )
+
+
+def test_a_tag_error_names_its_byte_offset() -> None:
+    with pytest.raises(EntityParseError, match="at byte offset 10"):
+        parse_html("Kebakar é<x>")
+    with pytest.raises(EntityParseError, match="Unmatched end tag at byte offset 11"):
+        parse_html("<b>Api 😀</i>")

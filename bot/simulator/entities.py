@@ -47,12 +47,24 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+@dataclass(frozen=True, slots=True)
+class _ByteOffset:
+    """Where a tag begins, in UTF-8 bytes, as Telegram's errors say it: counted only if an
+    error is written (every card's tags would otherwise re-encode the text before them)."""
+
+    source: str
+    index: int
+
+    def __str__(self) -> str:
+        return str(len(self.source[: self.index].encode("utf-8")))
+
+
 @dataclass
 class _OpenTag:
     name: str
     entity_type: str
     offset: int
-    byte_offset: int
+    byte_offset: _ByteOffset
     attrs: dict[str, str] = field(default_factory=dict)
 
 
@@ -139,7 +151,7 @@ class _HtmlParser:
 
     def parse_start_tag(self) -> None:
         begin = self.pos
-        begin_bytes = self.byte_offset(begin)
+        begin_bytes = _ByteOffset(self.source, begin)
         i = begin + 1
         while self.at(i) and self.at(i) not in _SPACES and self.at(i) != ">":
             i += 1
@@ -198,21 +210,24 @@ class _HtmlParser:
                 raise EntityParseError(f"Unexpected end of name token at byte offset {offset}")
             return self.source[token_begin:i].lower(), i
         i += 1
+        # Up to the closing quote (or the end), references decoded; a reference never spans
+        # the quote, since its name is letters and digits.
+        end = self.source.find(quote, i)
+        stop = len(self.source) if end == -1 else end
         value: list[str] = []
-        while self.at(i) and self.at(i) != quote:
-            if self.at(i) == "&":
-                decoded = self.decode_reference(i)
-                if decoded is not None:
-                    value.append(decoded[0])
-                    i = decoded[1]
-                    continue
-            value.append(self.at(i))
-            i += 1
-        if self.at(i) == quote:
-            i += 1
-        return "".join(value), i
+        while (amp := self.source.find("&", i, stop)) != -1:
+            value.append(self.source[i:amp])
+            decoded = self.decode_reference(amp)
+            if decoded is None:
+                value.append("&")
+                i = amp + 1
+            else:
+                value.append(decoded[0])
+                i = decoded[1]
+        value.append(self.source[i:stop])
+        return "".join(value), stop if end == -1 else end + 1
 
-    def open_tag(self, name: str, attrs: dict[str, str], begin_bytes: int) -> None:
+    def open_tag(self, name: str, attrs: dict[str, str], begin_bytes: _ByteOffset) -> None:
         entity_type = _TAGS[name]
         if name == "span" and attrs.get("class") != "tg-spoiler":
             raise EntityParseError(
@@ -238,7 +253,7 @@ class _HtmlParser:
 
     def parse_end_tag(self) -> None:
         begin = self.pos
-        begin_bytes = self.byte_offset(begin)
+        begin_bytes = _ByteOffset(self.source, begin)
         i = begin + 2
         while self.at(i) and self.at(i) not in _SPACES and self.at(i) != ">":
             i += 1
