@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from telegram import InlineKeyboardMarkup
+from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from bot.callbacks import (
     MAX_BYTES,
@@ -46,6 +46,7 @@ from bot.render.cards import (
     timeline_text,
     utf16_length,
 )
+from bot.services.messages import keyboard_payload
 from bot.settings import LANGUAGES, Language
 from bot.simulator.entities import parse_html, utf16_len
 from models.agencies import Agency, AgencyKind, Member
@@ -882,3 +883,28 @@ def test_an_unrouted_call_offers_to_be_taken_over_until_someone_owns_it() -> Non
     assert "🙋 Diambil alih oleh Dita" in plain(card_text("id", owned, ZONE, show_phone=True))
     # An agency's copy never offers it.
     assert [ButtonAction.TAKE_OWNERSHIP] not in actions(card_keyboard("id", make_view(), 1))
+
+
+@given(st.text(min_size=1, max_size=30), st.text(min_size=1, max_size=64))
+def test_a_keyboard_in_a_payload_is_what_ptb_would_send(label: str, data: str) -> None:
+    """The outbox's payloads carry keyboards built without PTB's generic `to_dict` walk; they
+    must be exactly what it gives, for every kind of button the bot makes or could make."""
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(label, callback_data=data),
+                InlineKeyboardButton(label, url="https://t.me/c/1/2"),
+            ],
+            [InlineKeyboardButton(label, web_app=WebAppInfo("https://siaga112.example.org/"))],
+            [InlineKeyboardButton(label, copy_text=CopyTextButton(data))],
+            [InlineKeyboardButton(label, switch_inline_query=data, api_kwargs={"x": 1})],
+        ]
+    )
+    assert keyboard_payload(markup) == markup.to_dict()
+    for status in ResponseStatus:
+        view = make_view(responses=[make_response(1, status), make_response(2)])
+        for language in LANGUAGES:
+            for agency_id in (1, None):
+                keyboard = card_keyboard(language, view, agency_id)
+                assert keyboard is not None
+                assert keyboard_payload(keyboard) == keyboard.to_dict()

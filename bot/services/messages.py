@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, TelegramObject
 
 from models.outbox import OutgoingMessage, Priority, SendMethod
 
 NO_KEYBOARD: dict[str, object] = {"inline_keyboard": []}
+_BUTTON_FIELDS = InlineKeyboardButton.__slots__
+
+
+def keyboard_payload(markup: InlineKeyboardMarkup) -> dict[str, object]:
+    """What `markup.to_dict()` gives, built directly: PTB's generic walk over every object's
+    attributes cost more than a card's text to render (`tests/test_cards.py` checks both agree)."""
+    return {"inline_keyboard": [[_button(b) for b in row] for row in markup.inline_keyboard]}
+
+
+def _button(button: InlineKeyboardButton) -> dict[str, Any]:
+    if button.api_kwargs:
+        return button.to_dict()
+    fields: dict[str, Any] = {}
+    for name in _BUTTON_FIELDS:
+        value = getattr(button, name)
+        if value is not None:
+            fields[name] = value.to_dict() if isinstance(value, TelegramObject) else value
+    return fields
 
 
 def text_message(
@@ -30,7 +50,7 @@ def text_message(
     saved (`protect_content`: a reporter's phone number is on it)."""
     payload: dict[str, object] = {"text": text, "parse_mode": "HTML"}
     if keyboard is not None:
-        payload["reply_markup"] = keyboard.to_dict()
+        payload["reply_markup"] = keyboard_payload(keyboard)
     elif remove_reply_keyboard:
         payload["reply_markup"] = {"remove_keyboard": True}
     if thread_id is not None:
@@ -62,6 +82,6 @@ def edit_message(
     payload: dict[str, object] = {
         "text": text,
         "parse_mode": "HTML",
-        "reply_markup": keyboard.to_dict() if keyboard is not None else NO_KEYBOARD,
+        "reply_markup": keyboard_payload(keyboard) if keyboard is not None else NO_KEYBOARD,
     }
     return OutgoingMessage(chat_id, SendMethod.EDIT_MESSAGE_TEXT, payload, priority, target_ref=ref)
