@@ -14,6 +14,7 @@ class Settler:
         self.sim = sim
         self._handled: set[int] = set()
         self._app: App | None = None
+        self._low: int | None = None  # every update before it is handled or withheld
 
     def attach(self, app: App) -> None:
         """Watch `app`: its update processor reports each update it is done with."""
@@ -38,13 +39,21 @@ class Settler:
     async def _all_handled(self, within: float) -> None:
         """Each update issued so far is handled, or withheld by Telegram because the bot did
         not ask for its kind."""
-        last, first = self.sim.last_update_id, self.sim.first_update_id
+        last = self.sim.last_update_id
         if last is None:
             return
-        done = self._handled
-        withheld = self.sim.withheld_update_ids
         await self.sim.wait_for(
-            lambda: all(u in done or u in withheld for u in range(first, last + 1)),
+            lambda: self._settled_through(last),
             timeout=within,
             what="every update handled",
         )
+
+    def _settled_through(self, last: int) -> bool:
+        """Whether every update up to `last` is handled or withheld; looked at from the first
+        one not known to be, so that waiting stays linear in the updates."""
+        low = self.sim.first_update_id if self._low is None else self._low
+        done, withheld = self._handled, self.sim.withheld_update_ids
+        while low <= last and (low in done or low in withheld):
+            low += 1
+        self._low = low
+        return low > last
