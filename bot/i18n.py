@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import html
 import string
-from datetime import datetime
-from functools import cache
+from datetime import datetime, time
+from functools import cache, lru_cache
 from importlib import resources
 from zoneinfo import ZoneInfo
 
@@ -111,8 +111,14 @@ def format_time(moment: datetime, language: str, zone: ZoneInfo, fmt: str = "med
 def format_clock(moment: datetime, language: str, zone: ZoneInfo) -> str:
     """Hours and minutes with the zone abbreviation, e.g. "10.02 WIB"."""
     local = moment.astimezone(zone)
-    clock = babel_format_time(local, "short", tzinfo=zone, locale=babel_locale(language))
-    return f"{clock} {zone_label(zone, local)}"
+    return f"{_short_clock(local.hour, local.minute, language)} {zone_label(zone, local)}"
+
+
+@lru_cache(maxsize=4096)
+def _short_clock(hour: int, minute: int, language: str) -> str:
+    """Babel's short time of day ("10.02", "10:02 AM"), made once per minute of the day and
+    language: every card shows a few, and every press re-renders cards."""
+    return babel_format_time(time(hour, minute), "short", locale=babel_locale(language))
 
 
 def zone_label(zone: ZoneInfo, moment: datetime) -> str:

@@ -35,6 +35,7 @@ _NAMED_REFERENCES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _SPACES = " \t\r\n\f\v"
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,64})?")
 _MENTION_RE = re.compile(r"(?<![A-Za-z0-9_])@[A-Za-z0-9_]{3,32}")
+_NAME_END = re.compile(r"[ \t\r\n\f\v>]")  # what ends a tag's name
 _SPECIAL = re.compile(r"[&<>]")  # what the HTML parser stops at; the rest is plain text
 
 
@@ -83,6 +84,11 @@ class _HtmlParser:
 
     def at(self, index: int) -> str:
         return self.source[index] if index < len(self.source) else ""
+
+    def name_end(self, index: int) -> int:
+        """Where a tag's name that starts at `index` ends: a space, ">" or the end."""
+        found = _NAME_END.search(self.source, index)
+        return len(self.source) if found is None else found.start()
 
     def emit(self, text: str) -> None:
         self.out.append(text)
@@ -152,9 +158,7 @@ class _HtmlParser:
     def parse_start_tag(self) -> None:
         begin = self.pos
         begin_bytes = _ByteOffset(self.source, begin)
-        i = begin + 1
-        while self.at(i) and self.at(i) not in _SPACES and self.at(i) != ">":
-            i += 1
+        i = self.name_end(begin + 1)
         if not self.at(i):
             raise EntityParseError(f"Unclosed start tag at byte offset {begin_bytes}")
         name = self.source[begin + 1 : i].lower()
@@ -254,9 +258,7 @@ class _HtmlParser:
     def parse_end_tag(self) -> None:
         begin = self.pos
         begin_bytes = _ByteOffset(self.source, begin)
-        i = begin + 2
-        while self.at(i) and self.at(i) not in _SPACES and self.at(i) != ">":
-            i += 1
+        i = self.name_end(begin + 2)
         name = self.source[begin + 2 : i].lower()
         while self.at(i) and self.at(i) in _SPACES:
             i += 1
