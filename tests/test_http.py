@@ -19,18 +19,13 @@ from bot.app import build_application
 from bot.runtime.http import NOT_CONNECTED, AiohttpRequest
 from bot.simulator import SimUser, TelegramSimulator
 from tests.harness import BotHarness
+from tests.test_simulator import make_bot
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 
 def aiohttp_bot(sim: TelegramSimulator, read_timeout: float = 2.0) -> Bot:
-    return Bot(
-        sim.token,
-        base_url=sim.bot_base_url,
-        base_file_url=sim.bot_base_file_url,
-        request=AiohttpRequest(read_timeout=read_timeout, connect_timeout=1.0),
-        get_updates_request=AiohttpRequest(read_timeout=read_timeout, connect_timeout=1.0),
-    )
+    return make_bot(sim, sim.token, read_timeout, transport=AiohttpRequest)
 
 
 @pytest.fixture

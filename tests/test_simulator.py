@@ -6,7 +6,7 @@ import asyncio
 import html
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -54,7 +54,7 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import Application, CommandHandler, ContextTypes
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.simulator import SimChat, SimUser, TelegramSimulator
 from bot.simulator.entities import EntityParseError, parse_html
@@ -91,13 +91,20 @@ async def sim(clock: FakeClock) -> AsyncIterator[TelegramSimulator]:
     assert simulator.internal_errors == []
 
 
-def make_bot(sim: TelegramSimulator, token: str = TOKEN, read_timeout: float = 2.0) -> Bot:
+def make_bot(
+    sim: TelegramSimulator,
+    token: str = TOKEN,
+    read_timeout: float = 2.0,
+    transport: Callable[..., BaseRequest] = HTTPXRequest,
+) -> Bot:
+    """A PTB bot on the simulator; `transport`: PTB's own by default (the bot's is tested
+    through here too, `tests/test_http.py`)."""
     return Bot(
         token,
         base_url=sim.bot_base_url,
         base_file_url=sim.bot_base_file_url,
-        request=HTTPXRequest(read_timeout=read_timeout, connect_timeout=1.0),
-        get_updates_request=HTTPXRequest(read_timeout=read_timeout, connect_timeout=1.0),
+        request=transport(read_timeout=read_timeout, connect_timeout=1.0),
+        get_updates_request=transport(read_timeout=read_timeout, connect_timeout=1.0),
     )
 
 
