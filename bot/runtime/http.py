@@ -53,6 +53,11 @@ class AiohttpRequest(BaseRequest):
     def read_timeout(self) -> float | None:
         return self._read_timeout
 
+    @property
+    def open(self) -> bool:
+        """Whether its session is open (between `initialize` and `shutdown`)."""
+        return self._session is not None and not self._session.closed
+
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(

@@ -43,6 +43,17 @@ async def connect(
     waited out (`InvalidToken` goes to the caller); `stop` ends the wait. `notifier` shows the
     wait in systemd's status of the service."""
     notifier = notifier or Notifier()
+    try:
+        await _reach(bot, stop, notifier)
+    except BaseException:
+        # Leaving without Telegram (stopped, a rejected token): the connections the attempts
+        # opened close now, not whenever they are collected.
+        with suppress(Exception):
+            await bot.shutdown()
+        raise
+
+
+async def _reach(bot: Bot, stop: asyncio.Event | None, notifier: Notifier) -> None:
     attempt = 0
     while True:
         attempt += 1
