@@ -143,3 +143,37 @@ def test_the_bot_uses_it_for_every_call(harness: BotHarness) -> None:
     app = build_application(harness.make_settings())
     requests = app.bot._request  # (getUpdates, everything else)
     assert all(isinstance(request, AiohttpRequest) for request in requests)
+
+
+async def test_an_outgoing_proxy_in_the_environment_is_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A city network that reaches Telegram only through a proxy names it in HTTP(S)_PROXY, as
+    for python-telegram-bot's own transport: the calls go through it."""
+    asked: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        asked.append(await reader.readline())  # the request line names the whole address
+        while (await reader.readline()) not in (b"\r\n", b""):
+            pass
+        body = b'{"ok":true,"result":{"id":7,"is_bot":true,"first_name":"Siaga","username":"s"}}'
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        writer.write(b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{port}")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    request = AiohttpRequest(connect_timeout=1.0)
+    await request.initialize()
+    try:
+        async with server:
+            bot = Bot("123:abc", base_url="http://telegram.invalid/bot", request=request)
+            assert (await bot.get_me()).username == "s"
+    finally:
+        await request.shutdown()
+    assert asked and asked[0].split()[1].startswith(b"http://telegram.invalid/bot123:abc/getMe")

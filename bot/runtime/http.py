@@ -11,8 +11,9 @@ parser is compiled).
 Everything python-telegram-bot promises a caller stays: the same parameters (in a JSON body,
 which the Bot API takes for every call but uploads), multipart uploads, its timeouts (read,
 write, connect, pool; media uploads get the longer write time), `TimedOut` for any of them,
-`NetworkError` for the rest. A connection that could not be opened at all is said so
-(`NOT_CONNECTED`): that request never left, so the outbox knows no copy of the message can exist.
+`NetworkError` for the rest, and an outgoing proxy named in the environment (`HTTPS_PROXY`,
+`NO_PROXY`). A connection that could not be opened at all is said so (`NOT_CONNECTED`): that
+request never left, so the outbox knows no copy of the message can exist.
 """
 
 from __future__ import annotations
@@ -63,8 +64,9 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
                 headers={"User-Agent": self.USER_AGENT},
-                # Nothing from the environment: the bot talks to its configured API only.
-                trust_env=False,
+                # An outgoing proxy from the environment (HTTPS_PROXY, NO_PROXY), as
+                # python-telegram-bot's own transport honours it.
+                trust_env=True,
             )
 
     async def shutdown(self) -> None:
