@@ -177,3 +177,14 @@ async def test_an_outgoing_proxy_in_the_environment_is_used(
     finally:
         await request.shutdown()
     assert asked and asked[0].split()[1].startswith(b"http://telegram.invalid/bot123:abc/getMe")
+    # A host named in NO_PROXY is reached directly (here: it does not exist).
+    monkeypatch.setenv("NO_PROXY", "telegram.invalid")
+    direct = AiohttpRequest(connect_timeout=1.0)
+    await direct.initialize()
+    try:
+        bot = Bot("123:abc", base_url="http://telegram.invalid/bot", request=direct)
+        with pytest.raises(NetworkError, match=NOT_CONNECTED):
+            await bot.get_me()
+    finally:
+        await direct.shutdown()
+    assert len(asked) == 1

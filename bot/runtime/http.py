@@ -18,6 +18,9 @@ request never left, so the outbox knows no copy of the message can exist.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
+
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
@@ -49,6 +52,8 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, str] = {}
+        self._proxy_of: dict[tuple[str, str], str | None] = {}  # (scheme, host) → proxy
 
     @property
     def read_timeout(self) -> float | None:
@@ -64,10 +69,23 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
                 headers={"User-Agent": self.USER_AGENT},
-                # An outgoing proxy from the environment (HTTPS_PROXY, NO_PROXY), as
-                # python-telegram-bot's own transport honours it.
-                trust_env=True,
             )
+            # An outgoing proxy from the environment (HTTPS_PROXY, NO_PROXY), as
+            # python-telegram-bot's own transport honours it: read once here, not on every
+            # call as aiohttp's trust_env does (a third of a press's cost, measured).
+            self._proxies = getproxies()
+            self._proxy_of.clear()
+
+    def _proxy(self, url: str) -> str | None:
+        """The proxy a call to `url` goes through, if the environment names one for it."""
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname or "")
+        if key not in self._proxy_of:
+            proxy = self._proxies.get(parts.scheme)
+            if proxy and proxy_bypass(key[1]):
+                proxy = None
+            self._proxy_of[key] = proxy or None
+        return self._proxy_of[key]
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -119,7 +137,13 @@ class AiohttpRequest(BaseRequest):
             headers = {"Content-Type": "application/json"}
         try:
             async with self._session.request(
-                method, url, data=data, headers=headers, timeout=timeout, allow_redirects=False
+                method,
+                url,
+                data=data,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+                proxy=self._proxy(url),
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
