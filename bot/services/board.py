@@ -60,8 +60,9 @@ class BoardService:
         self.group_reminders = settings.reminder_policy().group_reminders
 
     async def open(self, scope: frozenset[int] | None, *, drills: bool) -> Board:
-        """The open incidents in `scope` (None: all), drills' only or none of them."""
-        async with self.store.read() as tx:
+        """The open incidents in `scope` (None: all), drills' only or none of them. Read on the
+        database thread: up to BOARD_MAX views, too long to hold the event loop for."""
+        async with self.store.read(on_thread=True) as tx:
             ids = await tx.open_incident_ids(scope, drills=drills)
             shown = ids[:BOARD_MAX]
             views = [v for i in shown if (v := await tx.incident_view(i))]

@@ -138,7 +138,8 @@ class DigestService:
         """The digest of the `days` full days before today (0: today until now)."""
         now = self.clock.now()
         start, end = self.period(days, now)
-        async with self.store.read() as tx:
+        # On the database thread: a period's rows (up to a month of incidents for /statistik).
+        async with self.store.read(on_thread=True) as tx:
             rows = await tx.period_rows(start, end)
         return compute_digest(rows, start, end, as_of=now)
 

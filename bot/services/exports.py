@@ -98,7 +98,9 @@ class ExportService:
         rows: list[ExportRow] = []
         for first in range(0, len(numbers), READ_BATCH):
             read: list[tuple[IncidentView, list[TimelineEvent]]] = []
-            async with self.store.read() as tx:  # the store is shared: only reading in here
+            # The store is shared: only reading in here, on the database thread (a batch of
+            # views is too long to hold the event loop for).
+            async with self.store.read(on_thread=True) as tx:
                 for number in numbers[first : first + READ_BATCH]:
                     view = await tx.incident_view(number)
                     if view is not None:

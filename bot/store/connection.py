@@ -13,7 +13,9 @@ this process, and keeps on the database thread the ones that can:
   busy timeout; tried on the loop first with no timeout), every `COMMIT` (the fsync of
   `synchronous=FULL`), a lone write outside a transaction (`Store.single_write`: it commits,
   so it syncs), and whatever is run on the aiosqlite connection itself (migrations, VACUUM,
-  checkpoints, long work that asks for the thread: `Store.transaction(on_thread=True)`);
+  checkpoints, long work that asks for the thread: `Store.transaction(on_thread=True)`, and
+  long reads, `Store.read(on_thread=True)`: the metrics snapshot (~0.4 s at 100,000
+  incidents), the board, an export's batches, a period's statistics);
 - on the loop: the statements inside a write transaction (the write lock is held: in WAL mode
   nothing else can make them wait, and nothing is synced before COMMIT), and reads (WAL readers
   never wait for a writer).
