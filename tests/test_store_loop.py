@@ -20,7 +20,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from bot.store import Store
-from bot.store.connection import BUSY_TIMEOUT_MS, LoopConnection
+from bot.store.connection import BUSY_TIMEOUT_MS, LoopConnection, begin_immediate
 from models.outbox import OutboxStatus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,3 +188,43 @@ def test_aiosqlite_is_pinned_to_the_versions_whose_internals_are_used() -> None:
     assert "<" in str(allowed), "an upper bound: a new aiosqlite is checked before it is used"
     assert callable(aiosqlite.Connection._execute)
     assert isinstance(aiosqlite.Connection._conn, property)
+
+
+async def test_a_lock_busy_for_any_reason_is_waited_for_on_the_thread() -> None:
+    """SQLite says BUSY with an extended code too (BUSY_RECOVERY: another process recovers the
+    log): that is waited out on the database thread like the plain one; other errors are not."""
+    for code, waited in ((sqlite3.SQLITE_BUSY, True), (261, True), (517, True), (8, False)):
+        threaded = _RefusingConnection(code)
+        if waited:
+            await begin_immediate(threaded)  # type: ignore[arg-type]
+        else:
+            with pytest.raises(sqlite3.OperationalError):
+                await begin_immediate(threaded)  # type: ignore[arg-type]
+        assert threaded.on_thread == (["BEGIN IMMEDIATE"] if waited else [])
+        assert threaded._conn.timeouts == ["0", str(BUSY_TIMEOUT_MS)]  # put back either way
+
+
+class _Refusing:
+    def __init__(self, code: int) -> None:
+        self.code = code
+        self.timeouts: list[str] = []
+
+    def execute(self, sql: str) -> _Refusing:
+        if sql.startswith("PRAGMA busy_timeout"):
+            self.timeouts.append(sql.rsplit(" ", 1)[1])
+            return self
+        error = sqlite3.OperationalError("database is locked")
+        error.sqlite_errorcode = self.code
+        raise error
+
+    def fetchall(self) -> list[object]:
+        return []
+
+
+class _RefusingConnection:
+    def __init__(self, code: int) -> None:
+        self._conn = _Refusing(code)
+        self.on_thread: list[str] = []
+
+    async def execute(self, sql: str) -> None:
+        self.on_thread.append(sql)

@@ -104,16 +104,10 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data is not None else None
-        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
-        connect = (
-            self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
-        )
-        pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
-        write = (
-            (self._media_write_timeout if files else self._write_timeout)
-            if isinstance(write_timeout, DefaultValue)
-            else write_timeout
-        )
+        read = _given(read_timeout, self._read_timeout)
+        connect = _given(connect_timeout, self._connect_timeout)
+        pool = _given(pool_timeout, self._pool_timeout)
+        write = _given(write_timeout, self._media_write_timeout if files else self._write_timeout)
         timeout = aiohttp.ClientTimeout(
             # aiohttp has no write timeout: the whole exchange is bounded by the sum instead.
             total=_sum(connect, pool, write, read),
@@ -156,8 +150,11 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
 
 
+def _given(value: ODVInput[float], default: float | None) -> float | None:
+    """A timeout the caller gave, or this transport's default (PTB passes `DEFAULT_NONE`)."""
+    return default if isinstance(value, DefaultValue) else value
+
+
 def _sum(*timeouts: float | None) -> float | None:
     """The sum of timeouts, or None (no limit) when any of them is unlimited."""
-    if any(timeout is None for timeout in timeouts):
-        return None
-    return sum(timeout for timeout in timeouts if timeout is not None)
+    return None if None in timeouts else sum(t for t in timeouts if t is not None)

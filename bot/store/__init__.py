@@ -474,8 +474,9 @@ class Store:
 
     @asynccontextmanager
     async def read(self, *, on_thread: bool = False) -> AsyncIterator[Tx]:
-        """A consistent read-only snapshot, on the loop's thread; a long one (an export, the
-        retention's scans) passes `on_thread=True`."""
+        """A consistent read-only snapshot, on the loop's thread; a long one (the metrics
+        snapshot, the board, an export's batches, a period's statistics) passes
+        `on_thread=True`."""
         db = self.db if on_thread else self.on_loop
         async with self._held():
             await db.execute("BEGIN")

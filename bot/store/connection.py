@@ -73,7 +73,9 @@ async def begin_immediate(threaded: aiosqlite.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
         return
     except sqlite3.OperationalError as exc:
-        if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+        # The primary code: SQLite's extended ones (BUSY_RECOVERY while another process
+        # recovers the log, BUSY_SNAPSHOT) are worth the wait as much.
+        if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
             raise
     finally:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}").fetchall()
