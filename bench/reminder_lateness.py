@@ -1,7 +1,8 @@
 """Figure 4, reminder lateness with 10,000 open incidents, and what a sweep costs.
 
 Lateness: the running bot holds 10,000 open incidents, each with a pending acknowledgement
-reminder (the scheduler rebuilds one job per reminder at start). A sample of them is moved to
+reminder (at start the scheduler makes a job for each one due within its horizon, and the sweep
+for the others as they come near). A sample of them is moved to
 fall due over the next few seconds, the way the bot reschedules a reminder (in a transaction
 whose commit tells the scheduler); lateness is when the reminder fired (`fired_at`) minus when
 it was due.
@@ -49,7 +50,7 @@ async def lateness(open_count: int, due_count: int) -> list[float]:
             damkar = await tx.agency_by_code("damkar")
         assert damkar is not None
         ids = await add_incidents(store, open_count, [damkar], open_count=open_count)
-        await harness.restart(**settings)  # one job per pending reminder, as after any start
+        await harness.restart(**settings)  # jobs for the reminders near, as after any start
         store, clock = harness.services.store, harness.services.clock
         chosen = ids[:: max(1, len(ids) // due_count)][:due_count]
         start = clock.now() + timedelta(seconds=2)

@@ -11,6 +11,7 @@ from bot.simulator import SimUser, TelegramSimulator
 from bot.store import Store
 from models.clock import ManualClock
 from models.outbox import LINK, OutboxStatus, OutgoingMessage, Priority, SendMethod
+from models.shown import showing
 from tests.harness import BotHarness
 
 
@@ -323,3 +324,42 @@ async def test_a_link_waits_for_its_message_queued_behind_others_without_the_clo
         item = await tx.outbox_item(alert_id)
     assert item is not None and item.status is OutboxStatus.SENT
     assert clock.now() == item.created_at  # nothing needed the clock to move
+
+
+async def test_an_edit_superseded_on_its_way_is_recorded_as_sent_with_what_it_shows(
+    tmp_path: Path,
+) -> None:
+    """A newer edit of a card dropped the one already on its way; that one reached Telegram all
+    the same, so it is marked sent and the card's record shows it (the newer edit is compared
+    with it)."""
+    async with Store(tmp_path / "o.db") as store:
+        now = store.clock.now()
+
+        def edit(body: str) -> OutgoingMessage:
+            keyboard = {"inline_keyboard": [[{"text": body, "callback_data": f"v1|{body}"}]]}
+            payload = {"text": body, "reply_markup": keyboard}
+            return OutgoingMessage(5, SendMethod.EDIT_MESSAGE_TEXT, payload, target_ref="c")
+
+        async with store.transaction() as tx:
+            await tx.enqueue(
+                OutgoingMessage(5, SendMethod.SEND_MESSAGE, {"text": "a"}, ref="c"), now
+            )
+            [card] = await tx.due_outbox(now, 10)
+            await tx.mark_sent(card, 77, now)
+            await tx.enqueue(edit("b"), now)
+            [on_its_way] = await tx.due_outbox(now, 10)
+            await tx.enqueue(edit("c"), now)  # supersedes "b" while it is being sent
+            async with tx.db.execute(
+                "SELECT status FROM outbox WHERE id = ?", (on_its_way.id,)
+            ) as cursor:
+                assert tuple(await cursor.fetchone() or ()) == (OutboxStatus.DROPPED.value,)
+            shows = showing(on_its_way.method.value, on_its_way.payload)
+            assert shows is not None
+            await tx.mark_sent(on_its_way, None, now, shows)
+            async with tx.db.execute(
+                "SELECT status FROM outbox WHERE id = ?", (on_its_way.id,)
+            ) as cursor:
+                assert tuple(await cursor.fetchone() or ()) == (OutboxStatus.SENT.value,)
+            assert not shows.changes(await tx.shown(5, 77)), "the card's record shows 'b'"
+            [newer] = await tx.due_outbox(now, 10)
+            assert newer.payload["text"] == "c" and not shows.changes(newer.shown)

@@ -159,13 +159,16 @@ async def test_a_restart_with_overdue_reminders_fires_each_once_and_says_it_is_l
 ) -> None:
     clock, city, _coordinators, number = await a_reported_fire(sim, harness)
     async with harness.services.store.read() as tx:
-        pending = len(await tx.pending_schedule())
-    assert pending == 3  # both agencies' acknowledgement, and the open-too-long follow-up
+        pending = await tx.pending_schedule()
+    assert len(pending) == 3  # both agencies' acknowledgement, and the open-too-long follow-up
     await harness.stop()
     clock.advance(timedelta(hours=1))  # many intervals pass while the bot is down
     await harness.start(admins=[city.admin], clock=clock)
     assert harness.app is not None
-    assert harness.services.scheduler.rebuilt == pending, "a job for every pending reminder"
+    scheduler = harness.services.scheduler
+    # A job for every pending reminder that is overdue or near; the two-hour follow-up is not.
+    assert scheduler.rebuilt == 2
+    assert scheduler.rebuilt == sum(due <= clock.now() + scheduler.horizon for _, due in pending)
     # The rebuilt jobs (or the sweep, whichever comes first) fire what fell due, once.
     await harness.services.reminders.sweep()
     for code in ("damkar", "relawan"):
@@ -312,3 +315,36 @@ async def test_the_morning_digest_reaches_coordinators_with_its_chart(
         from models.outbox import OutboxStatus
 
         assert await tx.count_outbox(OutboxStatus.PARKED) == 0
+
+
+async def test_a_reminder_gets_its_job_only_when_it_comes_near(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    """Reminders minutes away have no job yet (making one cost an acknowledgement ~4 % of its
+    CPU); the sweep gives each its job once it falls within the horizon, once, and a reminder
+    moved beyond the horizon loses the job it had."""
+    clock, _city, _coordinators, _number = await a_reported_fire(sim, harness)
+    scheduler = harness.services.scheduler
+    jobs = scheduler.job_queue.scheduler
+
+    def armed() -> dict[int, object]:
+        return {
+            rid: job.next_run_time
+            for rid, _ in pending
+            if (job := jobs.get_job(f"reminder:{rid}")) is not None
+        }
+
+    async with harness.services.store.read() as tx:
+        pending = await tx.pending_schedule()
+    assert len(pending) == 3 and all(due - clock.now() > scheduler.horizon for _, due in pending)
+    assert armed() == {}, "nothing is near yet"
+    clock.advance(FIRE_ACK - scheduler.horizon)  # the acknowledgement reminders come near
+    assert await scheduler.arm_due_soon() == 2
+    near = {rid: due for rid, due in pending if due - clock.now() <= scheduler.horizon}
+    assert len(near) == 2 and armed() == near, "a job at each one's time, none for the far one"
+    assert await scheduler.arm_due_soon() == 0, "a job is made once"
+    moved, _ = next(iter(near.items()))
+    scheduler.schedule(moved, clock.now() + 2 * scheduler.horizon)
+    assert moved not in armed(), "moved beyond the horizon: its early job is gone"
+    scheduler.schedule(moved, clock.now() + scheduler.horizon / 2)
+    assert armed()[moved] == clock.now() + scheduler.horizon / 2

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from telegram import Message, Update
+
 from bot.simulator import TelegramSimulator
 from bot.store import Store
 from models.incidents import EventKind
@@ -129,3 +131,42 @@ async def test_a_batch_learns_which_of_its_updates_were_handled_in_one_lookup(
         async with store.lookup() as tx:
             assert await tx.handled_updates([2, 3, 4, 5]) == {3, 5}
             assert await tx.handled_updates([]) == set()
+
+
+async def test_a_press_is_read_without_its_message_s_formatting_and_buttons(
+    sim: TelegramSimulator, harness: BotHarness, monkeypatch: Any
+) -> None:
+    """The card's entities and keyboard are not parsed (the press is checked against the bot's
+    own record of the card); the press still works, and the update as received is unchanged."""
+    city = await build_city(sim, harness)
+    reporter = sim.add_user("Ani", language_code="id")
+    await harness.says(reporter, "/start")
+    number = await report(city, reporter)
+    app = harness.app
+    assert app is not None
+    seen: list[Update] = []
+    process = app.process_update
+
+    async def watched(update: object) -> None:
+        if isinstance(update, Update) and update.callback_query is not None:
+            seen.append(update)
+        await process(update)
+
+    monkeypatch.setattr(app, "process_update", watched)
+    press = await sim.press_button(
+        city.crews["damkar"][0], city.card("damkar", number), "✅ Terima"
+    )
+    await sim.wait_for(lambda: press.answered, what="the press answered")
+    await harness.settle()
+    update = seen[-1]
+    raw = next(u for u in sim.issued_updates if u["update_id"] == update.update_id)
+    raw = raw["callback_query"]
+    assert {"entities", "reply_markup"} <= raw["message"].keys(), "Telegram sent them"
+    message = update.callback_query.message if update.callback_query else None
+    assert isinstance(message, Message)
+    assert message.entities == () and message.reply_markup is None
+    assert (
+        message.text == raw["message"]["text"] and message.chat.id == raw["message"]["chat"]["id"]
+    )
+    async with harness.services.store.read() as tx:
+        assert await tx.count_events(number, EventKind.ACKNOWLEDGED) == 1

@@ -18,6 +18,7 @@ request never left, so the outbox knows no copy of the message can exist.
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
@@ -125,9 +126,10 @@ class AiohttpRequest(BaseRequest):
                 form.add_field(name, content, filename=filename, content_type=mime_type)
             data = form
         elif request_data is not None:
-            # A JSON body (the Bot API takes one for every call but uploads): the same values as
-            # PTB's form, encoded in C instead of quoted character by character.
-            data = request_data.json_payload
+            # A JSON body (the Bot API takes one for every call but uploads): PTB's parameters,
+            # already made JSON-compatible, encoded at once (`json_payload` would encode each
+            # value on its own, twice, and then the strings again).
+            data = json.dumps(request_data.parameters).encode()
             headers = {"Content-Type": "application/json"}
         try:
             async with self._session.request(

@@ -1,9 +1,12 @@
 """The scheduler: every timed job of the bot on PTB's JobQueue (APScheduler), and the mirror of the
 reminders table.
 
-One named job per pending reminder, replaced rather than duplicated when a reminder is moved; a
-periodic sweep that fires anything due that no job covered; and a self-check that alerts when
-reminders run late (a stuck event loop, a dead job). Jobs never fire anything by themselves:
+One named job per pending reminder that falls due within the next few sweeps (`ARMING_SWEEPS`),
+replaced rather than duplicated when a reminder is moved; a periodic sweep that gives the
+reminders coming near their jobs (a reminder minutes away, as most are, costs nothing until
+then: making an APScheduler job was ~4 % of an acknowledgement's CPU) and fires anything due that
+no job covered; and a self-check that alerts when reminders run late (a stuck event loop, a dead
+job). Jobs never fire anything by themselves:
 they ask `ReminderService.fire`, which re-checks the database, so a job for a reminder that was
 cancelled in the meantime does nothing. Beside them, the housekeeping: conversations nobody
 finished expire, broadcasts in progress are brought up to date, handled update ids are
@@ -32,6 +35,7 @@ from models.clock import Clock
 
 log = logging.getLogger(__name__)
 
+ARMING_SWEEPS = 3  # a reminder gets its job at least two sweeps before it is due
 SELF_CHECK_EVERY = timedelta(seconds=60)
 OVERDUE_AFTER = timedelta(seconds=60)
 ALERT_AT_MOST_EVERY = timedelta(minutes=10)
@@ -76,16 +80,18 @@ class Scheduler:
         self.drills = drills
         self.retention = retention
         self.sweep_every = timedelta(seconds=settings.reminder_sweep_seconds)
+        self.horizon = self.sweep_every * ARMING_SWEEPS  # how far ahead reminders get jobs
         self._last_alert: datetime | None = None
         self.rebuilt = 0  # jobs recreated from the database at the last start
         store.hooks.reminders_scheduled.append(self._scheduled)
 
     async def start(self) -> int:
-        """Rebuild the reminders' jobs from the database and start every periodic job."""
+        """Rebuild the jobs of the reminders due soon (or overdue) from the database and start
+        every periodic job; the sweep gives the later ones theirs as they come near."""
         async with self.store.read() as tx:
-            pending = await tx.pending_schedule()
+            pending = await tx.pending_schedule(until=self.clock.now() + self.horizon)
         for reminder_id, due in pending:
-            self.schedule(reminder_id, due)
+            self._arm(reminder_id, due)
         jobs = self.job_queue
         jobs.run_repeating(self._sweep, self.sweep_every, first=1.0, name="reminder-sweep")
         jobs.run_repeating(
@@ -120,7 +126,30 @@ class Scheduler:
     # --- reminders ---
 
     def schedule(self, reminder_id: int, due: datetime) -> None:
-        """One job per reminder, named after it; scheduling again replaces the old job."""
+        """One job per reminder, named after it; scheduling again replaces the old job. A
+        reminder due beyond the horizon gets its job from a later sweep (`arm_due_soon`), and
+        loses one it had (moved later)."""
+        if due - self.clock.now() > self.horizon:
+            name = job_name(reminder_id)
+            if self.job_queue.scheduler.get_job(name) is not None:
+                self.job_queue.scheduler.remove_job(name)
+            return
+        self._arm(reminder_id, due)
+
+    async def arm_due_soon(self) -> int:
+        """Give every pending reminder due within the horizon its job, unless it has one for that
+        time already; return how many were made."""
+        async with self.store.read() as tx:
+            pending = await tx.pending_schedule(until=self.clock.now() + self.horizon)
+        armed = 0
+        for reminder_id, due in pending:
+            job = self.job_queue.scheduler.get_job(job_name(reminder_id))
+            if job is None or getattr(job, "next_run_time", None) != due:
+                self._arm(reminder_id, due)
+                armed += 1
+        return armed
+
+    def _arm(self, reminder_id: int, due: datetime) -> None:
         name = job_name(reminder_id)
         self.job_queue.run_once(
             self._fire,
@@ -143,6 +172,7 @@ class Scheduler:
         await self.reminders.fire(reminder_id)
 
     async def _sweep(self, context: Any) -> None:
+        await self.arm_due_soon()
         sent = await self.reminders.sweep()
         if sent:
             log.info("sweep fired %d reminders no job had fired", sent)

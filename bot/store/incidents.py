@@ -172,6 +172,22 @@ class Post:
     pinned: bool = False  # the feed's copy of a critical incident, while open
 
 
+# An incident as a view, in one query (made once: it is read on every press).
+_INCIDENT_VIEW = f"""
+    SELECT {_INCIDENT_COLUMNS},
+           (SELECT json_group_array(m.id) FROM incidents m WHERE m.merged_into = i.id)
+               AS merged_ids,
+           (SELECT json_group_array({json_object_of(_RESPONSE_COLUMNS)})
+            {_RESPONSES_FROM} WHERE r.incident_id = i.id) AS responses,
+           (SELECT json_group_array({json_object_of(_ASSIGNMENT_COLUMNS)})
+            {_ASSIGNMENTS_FROM} WHERE s.incident_id = i.id) AS assignments,
+           (SELECT json_group_array({INFO_JSON}) {INFO_FROM}
+            WHERE f.incident_id = i.id) AS infos,
+           {SIMILAR_TO} AS similar_to, {SIMILAR} AS similar
+    FROM incidents i LEFT JOIN users u ON u.id = i.reporter_id WHERE i.id = ?
+"""
+
+
 class IncidentQueries:
     db: aiosqlite.Connection
     about_drill: bool  # a drill incident was read in this transaction (see OutboxQueries)
@@ -267,23 +283,7 @@ class IncidentQueries:
         # One query: the incident comes with the ids merged into it, its responses and its
         # assignments as JSON arrays of objects, one per row `responses()` and `assignments()`
         # read.
-        row = await fetch_one(
-            self.db,
-            f"""
-            SELECT {_INCIDENT_COLUMNS},
-                   (SELECT json_group_array(m.id) FROM incidents m WHERE m.merged_into = i.id)
-                       AS merged_ids,
-                   (SELECT json_group_array({json_object_of(_RESPONSE_COLUMNS)})
-                    {_RESPONSES_FROM} WHERE r.incident_id = i.id) AS responses,
-                   (SELECT json_group_array({json_object_of(_ASSIGNMENT_COLUMNS)})
-                    {_ASSIGNMENTS_FROM} WHERE s.incident_id = i.id) AS assignments,
-                   (SELECT json_group_array({INFO_JSON}) {INFO_FROM}
-                    WHERE f.incident_id = i.id) AS infos,
-                   {SIMILAR_TO} AS similar_to, {SIMILAR} AS similar
-            FROM incidents i LEFT JOIN users u ON u.id = i.reporter_id WHERE i.id = ?
-            """,
-            (incident_id,),
-        )
+        row = await fetch_one(self.db, _INCIDENT_VIEW, (incident_id,))
         if row is None:
             return None
         responses = [_response(r) for r in from_json(row["responses"])]

@@ -83,6 +83,12 @@ def _item(
 # mode) is what the bot still needs to know about a message it sent.
 _READABLE = ("text", "caption", "media", "title", "address", "phone_number", "first_name")
 
+_MARK_SENT = """
+    UPDATE outbox SET status = ?, sent_at = ?, message_id = ?, shows = ?,
+                      attempts = attempts + 1, last_error = NULL, attempted_at = NULL
+    WHERE id = ? AND status = ?
+"""
+
 # Which pending edits a new edit of the same message makes pointless.
 SUPERSEDED = "superseded by a newer edit"
 _SUPERSEDES: dict[SendMethod, tuple[SendMethod, ...]] = {
@@ -125,6 +131,25 @@ MARKED_WORDS = {
     SendMethod.COPY_MESSAGE: "caption",
     SendMethod.SEND_VENUE: "title",
 }
+
+
+# The head of each chat's queue that is due, with what its target shows (made once: the sender
+# asks after every send).
+_DUE = f"""
+    SELECT {", ".join("o." + c.strip() for c in _ITEM_COLUMNS.split(","))},
+           r.chat_id AS target_chat_id, r.message_id AS target_message_id,
+           {SHOWN_COLUMNS},
+           r.chat_id IS NULL AND o.target_ref IS NOT NULL AND EXISTS (
+               SELECT 1 FROM outbox p WHERE p.ref = o.target_ref AND p.status = {PENDING}
+           ) AS target_pending
+    FROM outbox o LEFT JOIN message_refs r ON r.ref = o.target_ref
+         LEFT JOIN bot_messages b
+           ON b.chat_id = r.chat_id AND b.message_id = r.message_id
+    WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE status = {PENDING} GROUP BY chat_id)
+      AND o.not_before <= ?
+    ORDER BY o.priority, o.id
+    LIMIT ?
+"""
 
 
 class OutboxQueries(MessageQueries):
@@ -174,25 +199,7 @@ class OutboxQueries(MessageQueries):
         # With each row, the message its target_ref names if that was sent already, and what
         # it shows, so the sender needs no lookup of its own before an edit; else whether a
         # pending row is still to send it.
-        rows = await fetch_all(
-            self.db,
-            f"""
-            SELECT {", ".join("o." + c.strip() for c in _ITEM_COLUMNS.split(","))},
-                   r.chat_id AS target_chat_id, r.message_id AS target_message_id,
-                   {SHOWN_COLUMNS},
-                   r.chat_id IS NULL AND o.target_ref IS NOT NULL AND EXISTS (
-                       SELECT 1 FROM outbox p WHERE p.ref = o.target_ref AND p.status = {PENDING}
-                   ) AS target_pending
-            FROM outbox o LEFT JOIN message_refs r ON r.ref = o.target_ref
-                 LEFT JOIN bot_messages b
-                   ON b.chat_id = r.chat_id AND b.message_id = r.message_id
-            WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE status = {PENDING} GROUP BY chat_id)
-              AND o.not_before <= ?
-            ORDER BY o.priority, o.id
-            LIMIT ?
-            """,
-            (to_db_time(now), limit),
-        )
+        rows = await fetch_all(self.db, _DUE, (to_db_time(now), limit))
         return [
             _item(
                 row,
@@ -249,10 +256,20 @@ class OutboxQueries(MessageQueries):
         """Record the send, with what it put on its message (`shows`; the outbox's triggers keep
         bot_messages in step, in the same statement)."""
         at = to_db_time(now)
-        if item.method in _SUPERSEDES:
+        sent = (
+            OutboxStatus.SENT.value,
+            at,
+            message_id,
+            None if shows is None else shows.to_json(),
+            item.id,
+            OutboxStatus.PENDING.value,
+        )
+        cursor = await self.db.execute(_MARK_SENT, sent)
+        if cursor.rowcount == 0 and item.method in _SUPERSEDES:
             # An edit superseded while it was on its way was sent all the same: it is recorded
             # as sent, so what its message shows stays true and the newer edit is compared
-            # with it (Telegram refuses an edit that changes nothing).
+            # with it (Telegram refuses an edit that changes nothing). Pending again first, so
+            # that the outbox's triggers, which follow a row from pending to sent, record it.
             await self.db.execute(
                 "UPDATE outbox SET status = ? WHERE id = ? AND status = ? AND last_error = ?",
                 (
@@ -262,21 +279,7 @@ class OutboxQueries(MessageQueries):
                     SUPERSEDED,
                 ),
             )
-        await self.db.execute(
-            """
-            UPDATE outbox SET status = ?, sent_at = ?, message_id = ?, shows = ?,
-                              attempts = attempts + 1, last_error = NULL, attempted_at = NULL
-            WHERE id = ? AND status = ?
-            """,
-            (
-                OutboxStatus.SENT.value,
-                at,
-                message_id,
-                None if shows is None else shows.to_json(),
-                item.id,
-                OutboxStatus.PENDING.value,
-            ),
-        )
+            await self.db.execute(_MARK_SENT, sent)
         if item.ref is not None and message_id is not None:
             await self.db.execute(
                 """
