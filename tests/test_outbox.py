@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
 
+import pytest
+
+from bot.runtime.outbox import OutboxSender
 from bot.simulator import SimUser, TelegramSimulator
 from bot.store import Store
+from bot.store.outbox import OutboxQueries
 from models.clock import ManualClock
-from models.outbox import LINK, OutboxStatus, OutgoingMessage, Priority, SendMethod
+from models.outbox import LINK, OutboxItem, OutboxStatus, OutgoingMessage, Priority, SendMethod
 from models.shown import showing
 from tests.harness import BotHarness
 
@@ -363,3 +369,52 @@ async def test_an_edit_superseded_on_its_way_is_recorded_as_sent_with_what_it_sh
             assert not shows.changes(await tx.shown(5, 77)), "the card's record shows 'b'"
             [newer] = await tx.due_outbox(now, 10)
             assert newer.payload["text"] == "c" and not shows.changes(newer.shown)
+
+
+async def test_the_marks_of_sends_that_finish_together_share_one_commit(tmp_path: Path) -> None:
+    """Three sends Telegram took while the store was busy: their marks wait, then go in one
+    transaction; each send returns only once its mark is committed."""
+    async with Store(tmp_path / "o.db") as store:
+        await enqueue(store, text(5, "a"), text(6, "b"), text(7, "c"))
+        async with store.lookup() as tx:
+            items = await tx.due_outbox(store.clock.now(), 10)
+        sender = OutboxSender(store, cast(Any, None))
+        async with store.transaction():  # the store is busy (a press being handled)
+            marking = [
+                asyncio.create_task(sender._mark_sent(item, 100 + n))
+                for n, item in enumerate(items)
+            ]
+            await asyncio.sleep(0)  # one step of each task: each hands in its mark
+            assert len(sender._marks) == 3 and not any(task.done() for task in marking)
+        await asyncio.gather(*marking)
+        assert sender.mark_commits == 1 and sender.sent_count == 3
+        async with store.lookup() as tx:
+            assert await tx.due_outbox(store.clock.now(), 10) == []
+            sent = await tx.db.execute_fetchall("SELECT status, message_id FROM outbox")
+        assert sorted(tuple(row) for row in sent) == [("sent", 100), ("sent", 101), ("sent", 102)]
+
+
+async def test_a_mark_that_fails_fails_only_its_own_send(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with Store(tmp_path / "o.db") as store:
+        await enqueue(store, text(5, "a"), text(6, "b"))
+        async with store.lookup() as tx:
+            good, bad = await tx.due_outbox(store.clock.now(), 10)
+        mark_sent = OutboxQueries.mark_sent
+
+        async def failing(self: OutboxQueries, item: OutboxItem, *args: Any) -> None:
+            if item.id == bad.id:
+                raise sqlite3.OperationalError("disk I/O error")
+            await mark_sent(self, item, *args)
+
+        monkeypatch.setattr(OutboxQueries, "mark_sent", failing)
+        sender = OutboxSender(store, cast(Any, None))
+        async with store.transaction():
+            marking = [asyncio.create_task(sender._mark_sent(i, 1)) for i in (good, bad)]
+            await asyncio.sleep(0)
+        done = await asyncio.gather(*marking, return_exceptions=True)
+        assert done[0] is None and isinstance(done[1], sqlite3.OperationalError)
+        async with store.lookup() as tx:
+            [still] = await tx.due_outbox(store.clock.now(), 10)
+        assert still.id == bad.id, "the good send is recorded, the other waits to be sent again"

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -103,6 +104,10 @@ class OutboxSender:
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[int, asyncio.Task[None]] = {}  # chat id → the send in flight
         self._inflight_refs: dict[int, str] = {}  # chat id → the ref of the send in flight
+        # Sends Telegram took whose marks wait for the next commit of marks (`_commit_marks`).
+        self._marks: list[_Mark] = []
+        self._marking: asyncio.Task[None] | None = None
+        self.mark_commits = 0  # transactions that committed marks (figures for the benchmarks)
         self._stopping = False
         self.sent_count = 0
         # Its listeners (bot.hooks): `row_settled` is awaited after each row is settled, before
@@ -496,7 +501,57 @@ class OutboxSender:
         self, item: OutboxItem, message_id: int | None, shows: Showing | None = None
     ) -> None:
         """Record that Telegram took the row (or that it was not needed), with what it put on
-        its message."""
+        its message; returns once that is committed.
+
+        Marks of sends that finish together share one commit (`_commit_marks`): a commit costs
+        a trip to the database thread and a sync, and the sends of one change (a card and the
+        on-duty member's alert) finish within the same moment. The chat's next message still
+        waits for this one's mark, as before."""
+        if item.ref is not None and item.attempted_at is not None:
+            await self._mark_alone(item, message_id, shows)  # it may need a notice as well
+            self.sent_count += 1
+            return
+        mark = _Mark(item, message_id, shows, asyncio.get_running_loop().create_future())
+        self._marks.append(mark)
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._commit_marks(), name="outbox-marks")
+        await mark.done
+        self.sent_count += 1
+
+    async def _commit_marks(self) -> None:
+        """Commit every mark waiting, together, until none is left. The marks are taken once the
+        store is this task's, so those that came while it waited for the store go along. Should
+        the shared transaction fail, each mark is tried alone, so one bad mark fails only its
+        own send."""
+        while self._marks:
+            taken: list[_Mark] = []
+            try:
+                async with self.store.transaction() as tx:
+                    taken, self._marks = self._marks, []
+                    now = self.store.clock.now()
+                    for mark in taken:
+                        await tx.mark_sent(mark.item, mark.message_id, now, mark.shows)
+            except Exception as exc:
+                if len(taken) == 1:
+                    taken[0].settle(exc)
+                    continue
+                for mark in taken:
+                    try:
+                        await self._mark_alone(mark.item, mark.message_id, mark.shows)
+                    except Exception as alone:
+                        mark.settle(alone)
+                    else:
+                        mark.settle()
+                continue
+            self.mark_commits += 1
+            for mark in taken:
+                mark.settle()
+
+    async def _mark_alone(
+        self, item: OutboxItem, message_id: int | None, shows: Showing | None
+    ) -> None:
+        """A mark in a transaction of its own; with the notice that an earlier try may have
+        got through, when that may be so."""
         now = self.store.clock.now()
         # One commit (the outbox's triggers record what the message shows in it).
         async with self.store.transaction() as tx:
@@ -510,7 +565,26 @@ class OutboxSender:
                     else self.language
                 )
                 await tx.enqueue(maybe_twice_notice(item, language), now)
-        self.sent_count += 1
+        self.mark_commits += 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    """A send to record as done, and the future its sender waits on until it is committed."""
+
+    item: OutboxItem
+    message_id: int | None
+    shows: Showing | None
+    done: asyncio.Future[None]
+
+    def settle(self, error: BaseException | None = None) -> None:
+        """Tell the waiting send how its mark went (unless it stopped waiting)."""
+        if self.done.done():
+            return
+        if error is None:
+            self.done.set_result(None)
+        else:
+            self.done.set_exception(error)
 
 
 def maybe_twice_notice(item: OutboxItem, language: Language) -> OutgoingMessage:
