@@ -222,6 +222,10 @@ def connect(hooks: Hooks, services: Services) -> None:
 def register_handlers(app: App) -> None:
     """Every handler of the bot, in the order PTB tries them."""
     people.register(app)  # group -10: remember whoever sent the update
+    # Every button press: decoded, bound to its message, routed to the handler its family names
+    # (the modules below add the routes). First, so a press is not checked against the ~50
+    # command and message handlers, none of which takes one.
+    presses.register(app)
     start.register(app)  # /start, /bantuan (/help)
     agencies.register(app)  # /daftar, /nonaktifkan, the bot added/removed, group migrations
     routing.register(app)  # /rute
@@ -237,7 +241,6 @@ def register_handlers(app: App) -> None:
     board_handlers.register(app)  # /papan (/board): a sign-in link to the web board
     export_handlers.register(app)  # /ekspor (/export): the evaluation meeting's workbook
     conversations.register(app)  # /lapor, /baru, /siaran…, /batal, every other private message
-    presses.register(app)  # every button press: decoded, bound to its message, routed (above)
     fallback.register(app)  # unknown commands
     errors.register(app)  # the one error handler
 

@@ -156,6 +156,9 @@ class OutboxItem:
     # That message is still to be sent by a pending row (of another chat, as an alert's card):
     # read along with the row, so that a row linking to it waits for it.
     target_pending: bool = False
+    # (chat_id, message_id) of the message the row's link (`LINK`) opens, when that was sent by
+    # the time the row was read (None: look it up).
+    link_target: tuple[int, int] | None = None
 
 
 def message_to_dict(message: OutgoingMessage) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import pytest
 
-from bot.runtime.outbox import OutboxSender
+from bot.runtime.outbox import MARK_LINGER, OutboxSender
 from bot.simulator import SimUser, TelegramSimulator
 from bot.store import Store
 from bot.store.outbox import OutboxQueries
@@ -275,6 +275,16 @@ async def test_a_due_edit_comes_with_the_message_it_edits(tmp_path: Path) -> Non
             await tx.mark_sent(due, None, now)
             [due] = await tx.due_outbox(now, 10)
             assert due.target_ref == "not-sent-yet" and due.target is None
+            # An alert's link to its card comes with the row too, once the card was sent.
+            await tx.mark_sent(due, None, now)
+            for card in ("c", "not-sent-yet"):
+                link = {LINK: {"ref": card, "text": "📋 Kartu"}}
+                await tx.enqueue(text(6, f"alert {card}", **link), now)
+            [due] = await tx.due_outbox(now, 10)
+            assert due.link_target == (5, 77)
+            await tx.mark_sent(due, 78, now)
+            [due] = await tx.due_outbox(now, 10)
+            assert due.payload["text"] == "alert not-sent-yet" and due.link_target is None
 
 
 async def test_a_sent_edit_is_marked_by_a_statement_that_commits_on_its_own(
@@ -418,3 +428,27 @@ async def test_a_mark_that_fails_fails_only_its_own_send(
         async with store.lookup() as tx:
             [still] = await tx.due_outbox(store.clock.now(), 10)
         assert still.id == bad.id, "the good send is recorded, the other waits to be sent again"
+
+
+async def test_a_mark_waits_briefly_for_the_other_sends_in_flight(tmp_path: Path) -> None:
+    """The store is free, but another send is still on its way: the first mark waits for it
+    (the two commit together); a send that never answers holds a mark up only briefly."""
+    async with Store(tmp_path / "o.db") as store:
+        await enqueue(store, text(5, "a"), text(6, "b"), text(7, "c"))
+        async with store.lookup() as tx:
+            first, second, third = await tx.due_outbox(store.clock.now(), 10)
+        sender = OutboxSender(store, cast(Any, None))
+        never = asyncio.get_running_loop().create_future()
+        in_flight = {5: never, 6: never}
+        sender._inflight = cast(Any, in_flight)  # two sends on their way
+        marking = asyncio.create_task(sender._mark_sent(first, 1))
+        for _ in range(5):
+            await asyncio.sleep(0)  # the loop turns; the first mark is not committed alone
+        assert not marking.done() and sender.mark_commits == 0
+        await asyncio.gather(marking, sender._mark_sent(second, 2))
+        assert sender.mark_commits == 1
+        # A send that hangs: the mark beside it goes after at most MARK_LINGER.
+        in_flight.update({7: never})
+        await asyncio.wait_for(sender._mark_sent(third, 3), timeout=MARK_LINGER * 50)
+        assert sender.mark_commits == 2
+        never.cancel()

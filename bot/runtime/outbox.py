@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 200
 LINK_WAIT = 0.05  # seconds before a message that links to one still in flight looks again
+MARK_LINGER = 0.02  # seconds a sent mark may wait for the other sends in flight to commit with
 # Passed with the outbox's own calls to the bot's gate (`bot.runtime.gate.ApiGate`): what they show
 # is recorded with the row (`mark_sent`), in the same transaction, not by the gate.
 FROM_OUTBOX = {"outbox": True}
@@ -107,6 +108,7 @@ class OutboxSender:
         # Sends Telegram took whose marks wait for the next commit of marks (`_commit_marks`).
         self._marks: list[_Mark] = []
         self._marking: asyncio.Task[None] | None = None
+        self._handed_in = asyncio.Event()  # a mark came, or a send ended
         self.mark_commits = 0  # transactions that committed marks (figures for the benchmarks)
         self._stopping = False
         self.sent_count = 0
@@ -230,6 +232,7 @@ class OutboxSender:
         finally:
             self._inflight.pop(item.chat_id, None)
             self._inflight_refs.pop(item.chat_id, None)
+            self._handed_in.set()
             self._wake.set()
 
     async def _wait(self, soonest: float | None) -> None:
@@ -283,7 +286,7 @@ class OutboxSender:
                     "allow_sending_without_reply": True,
                 }
         if isinstance(link, dict):
-            await self._add_link(params, link)
+            await self._add_link(params, link, item.link_target)
         try:
             result = await self.bot.do_api_request(
                 item.method.value, api_kwargs=params, rate_limit_args=FROM_OUTBOX
@@ -363,14 +366,18 @@ class OutboxSender:
             async with self.store.single_write() as tx:
                 await tx.mark_attempted(ids, self.store.clock.now())
 
-    async def _add_link(self, params: dict[str, Any], link: dict[str, Any]) -> None:
-        """The button to the message `link` names, under the others, once it has been sent.
-        What the message shows is recorded without it (the same link is added to each edit)."""
+    async def _add_link(
+        self, params: dict[str, Any], link: dict[str, Any], target: tuple[int, int] | None
+    ) -> None:
+        """The button to the message `link` names, under the others, once it has been sent
+        (`target`: where that message is, when it was read along with the row). What the
+        message shows is recorded without it (the same link is added to each edit)."""
         ref, text = link.get("ref"), link.get("text")
         if not isinstance(ref, str) or not isinstance(text, str):
             return
-        async with self.store.lookup() as tx:
-            target = await tx.message_ref(ref)
+        if target is None:
+            async with self.store.lookup() as tx:
+                target = await tx.message_ref(ref)
         url = message_link(*target) if target is not None else None
         if url is None:
             return
@@ -513,6 +520,7 @@ class OutboxSender:
             return
         mark = _Mark(item, message_id, shows, asyncio.get_running_loop().create_future())
         self._marks.append(mark)
+        self._handed_in.set()
         if self._marking is None or self._marking.done():
             self._marking = asyncio.create_task(self._commit_marks(), name="outbox-marks")
         await mark.done
@@ -524,6 +532,7 @@ class OutboxSender:
         the shared transaction fail, each mark is tried alone, so one bad mark fails only its
         own send."""
         while self._marks:
+            await self._gather_marks()
             taken: list[_Mark] = []
             try:
                 async with self.store.transaction() as tx:
@@ -546,6 +555,16 @@ class OutboxSender:
             self.mark_commits += 1
             for mark in taken:
                 mark.settle()
+
+    async def _gather_marks(self) -> None:
+        """Wait, at most `MARK_LINGER`, until every send in flight has handed in its mark (the
+        sends of one pass get their answers within the same moment), so they commit together;
+        a send that takes longer does not hold the others' marks up beyond that."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(MARK_LINGER):
+                while len(self._marks) < len(self._inflight):
+                    self._handed_in.clear()
+                    await self._handed_in.wait()
 
     async def _mark_alone(
         self, item: OutboxItem, message_id: int | None, shows: Showing | None

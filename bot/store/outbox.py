@@ -15,6 +15,7 @@ from bot.store.codec import from_db_time, from_json, maybe_time, to_db_time, to_
 from bot.store.messages import SHOWN_COLUMNS, MessageQueries, shown_from_row
 from bot.store.rows import NamedRow, fetch_all, fetch_one
 from models.outbox import (
+    LINK,
     NO_PIN_RIGHTS,
     OutboxItem,
     OutboxStatus,
@@ -53,6 +54,7 @@ def _item(
     shown: Shown | None = None,
     *,
     target_pending: bool = False,
+    link_target: tuple[int, int] | None = None,
 ) -> OutboxItem:
     """An item from the columns `_ITEM_COLUMNS` names."""
     fallback = row["fallback"]
@@ -76,6 +78,7 @@ def _item(
         target=target,
         shown=shown,
         target_pending=target_pending,
+        link_target=link_target,
     )
 
 
@@ -141,10 +144,12 @@ _DUE = f"""
            {SHOWN_COLUMNS},
            r.chat_id IS NULL AND o.target_ref IS NOT NULL AND EXISTS (
                SELECT 1 FROM outbox p WHERE p.ref = o.target_ref AND p.status = {PENDING}
-           ) AS target_pending
+           ) AS target_pending,
+           l.chat_id AS link_chat_id, l.message_id AS link_message_id
     FROM outbox o LEFT JOIN message_refs r ON r.ref = o.target_ref
          LEFT JOIN bot_messages b
            ON b.chat_id = r.chat_id AND b.message_id = r.message_id
+         LEFT JOIN message_refs l ON l.ref = json_extract(o.payload, '$.{LINK}.ref')
     WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE status = {PENDING} GROUP BY chat_id)
       AND o.not_before <= ?
     ORDER BY o.priority, o.id
@@ -208,6 +213,9 @@ class OutboxQueries(MessageQueries):
                 else (int(row["target_chat_id"]), int(row["target_message_id"])),
                 None if row["shown_buttons"] is None else shown_from_row(row),
                 target_pending=bool(row["target_pending"]),
+                link_target=None
+                if row["link_chat_id"] is None
+                else (int(row["link_chat_id"]), int(row["link_message_id"])),
             )
             for row in rows
         ]
