@@ -31,6 +31,7 @@ from bot.render.cards import (
     assign_picker,
     assignee_unreachable_text,
     card_keyboard,
+    card_markup,
     card_text,
     illegal_transition_text,
     incident_closed_text,
@@ -908,3 +909,28 @@ def test_a_keyboard_in_a_payload_is_what_ptb_would_send(label: str, data: str) -
                 keyboard = card_keyboard(language, view, agency_id)
                 assert keyboard is not None
                 assert keyboard_payload(keyboard) == keyboard.to_dict()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_card_s_markup_is_its_keyboard_as_the_bot_api_takes_it(language: Language) -> None:
+    """The publisher sends `card_markup`, made without python-telegram-bot's objects: it must
+    be exactly the keyboard `card_keyboard` makes, on every copy of a card in every state."""
+    hinted = dataclasses.replace(make_view(responses=[]), similar_to=Hint(11, Basis.PINS, 350, 4))
+    closed = make_view(dataclasses.replace(make_incident(), lifecycle=Lifecycle.RESOLVED))
+    views = [
+        *(
+            make_view(responses=[make_response(1, status), make_response(2)])
+            for status in ResponseStatus
+        ),
+        make_view(responses=[]),  # routed to no agency: 🙋 take it over
+        hinted,  # 🔗 merge into #11, ✖️ not a duplicate
+        closed,
+    ]
+    for view in views:
+        for agency_id in (1, 2, None):
+            keyboard = card_keyboard(language, view, agency_id)
+            markup = card_markup(language, view, agency_id)
+            if keyboard is None:
+                assert markup is None
+            else:
+                assert markup == keyboard.to_dict() == keyboard_payload(markup)

@@ -284,18 +284,20 @@ def similar_lines(language: Language, view: IncidentView) -> list[str]:
 
 def similar_buttons(language: Language, view: IncidentView) -> list[InlineKeyboardButton]:
     """🔗 Merge into #12 and ✖️ Not a duplicate, for dispatchers, while the hint is open."""
+    return [_button(*spec) for spec in _similar_specs(language, view)]
+
+
+def _similar_specs(language: Language, view: IncidentView) -> list[ButtonSpec]:
     hint = view.similar_to
     if hint is None or view.incident.lifecycle.closed:
         return []
     ids = (view.incident.id, hint.of_id)
     return [
-        _button(
+        (
             t(language, "card.button.merge_similar", id=hint.of_id),
             SimilarChoice(ButtonAction.MERGE_SIMILAR, *ids),
         ),
-        _button(
-            t(language, "card.button.not_similar"), SimilarChoice(ButtonAction.NOT_SIMILAR, *ids)
-        ),
+        (t(language, "card.button.not_similar"), SimilarChoice(ButtonAction.NOT_SIMILAR, *ids)),
     ]
 
 
@@ -445,65 +447,90 @@ def _button(label: str, payload: Button) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=payload.encode())
 
 
+# A button as the card's keyboard is planned: its label and what pressing it means.
+ButtonSpec = tuple[str, Button]
+
+
 def card_keyboard(
     language: Language, view: IncidentView, agency_id: int | None
 ) -> InlineKeyboardMarkup | None:
     """Buttons for one agency's copy of the card; `None` agency is the dispatchers' copy."""
+    rows = _card_specs(language, view, agency_id)
+    if rows is None:
+        return None
+    return InlineKeyboardMarkup([[_button(*spec) for spec in row] for row in rows])
+
+
+def card_markup(
+    language: Language, view: IncidentView, agency_id: int | None
+) -> dict[str, object] | None:
+    """The same buttons as `card_keyboard`, as the Bot API's `reply_markup` (what the outbox
+    sends): made directly, since a card is re-rendered on every press and python-telegram-bot's
+    button objects cost more to build than the card's text (`tests/test_cards.py` checks the
+    two agree)."""
+    rows = _card_specs(language, view, agency_id)
+    if rows is None:
+        return None
+    return {
+        "inline_keyboard": [
+            [{"text": label, "callback_data": payload.encode()} for label, payload in row]
+            for row in rows
+        ]
+    }
+
+
+def _card_specs(
+    language: Language, view: IncidentView, agency_id: int | None
+) -> list[list[ButtonSpec]] | None:
     incident = view.incident
     if _is_closed(incident):
         return None
-    rows: list[list[InlineKeyboardButton]] = []
+    rows: list[list[ButtonSpec]] = []
     response = view.response_of(agency_id) if agency_id is not None else None
     if response is not None and agency_id is not None:
         ids = (incident.id, agency_id)
-        assign = _button(t(language, "card.button.assign"), CardButton(ButtonAction.ASSIGN, *ids))
+        assign = (t(language, "card.button.assign"), CardButton(ButtonAction.ASSIGN, *ids))
         status = response.status
         if status is ResponseStatus.WAITING:
             acknowledge = t(language, "card.button.acknowledge")
-            rows.append([_button(acknowledge, CardButton(ButtonAction.ACKNOWLEDGE, *ids)), assign])
+            rows.append([(acknowledge, CardButton(ButtonAction.ACKNOWLEDGE, *ids)), assign])
         elif status is not ResponseStatus.DONE:
             rows.append([assign])
-            progress: list[InlineKeyboardButton] = []
+            progress: list[ButtonSpec] = []
             if status is ResponseStatus.ACKNOWLEDGED:
-                progress.append(
-                    _button(
-                        t(language, "card.button.en_route"), CardButton(ButtonAction.EN_ROUTE, *ids)
-                    )
-                )
+                en_route = t(language, "card.button.en_route")
+                progress.append((en_route, CardButton(ButtonAction.EN_ROUTE, *ids)))
             if status in (ResponseStatus.ACKNOWLEDGED, ResponseStatus.DISPATCHED):
-                progress.append(
-                    _button(
-                        t(language, "card.button.on_scene"), CardButton(ButtonAction.ON_SCENE, *ids)
-                    )
-                )
-            progress.append(
-                _button(t(language, "card.button.done"), CardButton(ButtonAction.AGENCY_DONE, *ids))
-            )
+                on_scene = t(language, "card.button.on_scene")
+                progress.append((on_scene, CardButton(ButtonAction.ON_SCENE, *ids)))
+            done = t(language, "card.button.done")
+            progress.append((done, CardButton(ButtonAction.AGENCY_DONE, *ids)))
             rows.append(progress)
     if agency_id is None and not view.responses and incident.owner_id is None:
         # Routed to no agency, and nobody owns it yet: a dispatcher takes it over.
         take = IncidentButton(ButtonAction.TAKE_OWNERSHIP, incident.id)
-        rows.append([_button(t(language, "card.button.take_ownership"), take)])
-    similar = similar_buttons(language, view) if agency_id is None else []
+        rows.append([(t(language, "card.button.take_ownership"), take)])
+    similar = _similar_specs(language, view) if agency_id is None else []
     if similar:
         rows.append(similar)  # the dispatchers' copies: merging is theirs
+    manage = IncidentButton(ButtonAction.MANAGE, incident.id)
     rows.append(
         [
-            ask_button(language, incident.id, agency_id or 0),
-            _button(
-                t(language, "card.button.manage"), IncidentButton(ButtonAction.MANAGE, incident.id)
-            ),
+            _ask_spec(language, incident.id, agency_id or 0),
+            (t(language, "card.button.manage"), manage),
         ]
     )
-    return InlineKeyboardMarkup(rows)
+    return rows
 
 
 def ask_button(language: Language, incident_id: int, agency_id: int) -> InlineKeyboardButton:
     """❓ Ask the reporter: on every copy of a card (0: the operators' copies) and task card."""
-    return _button(
-        t(language, "card.button.ask"),
-        AskReporter(ButtonAction.ASK_REPORTER, incident_id, agency_id),
-    )
+    return _button(*_ask_spec(language, incident_id, agency_id))
+
+
+def _ask_spec(language: Language, incident_id: int, agency_id: int) -> ButtonSpec:
+    ask = AskReporter(ButtonAction.ASK_REPORTER, incident_id, agency_id)
+    return t(language, "card.button.ask"), ask
 
 
 INFO_LINE_MAX = 160  # a note quoted on the card

@@ -12,9 +12,17 @@ NO_KEYBOARD: dict[str, object] = {"inline_keyboard": []}
 _BUTTON_FIELDS = InlineKeyboardButton.__slots__
 
 
-def keyboard_payload(markup: InlineKeyboardMarkup) -> dict[str, object]:
+# A keyboard as the Bot API takes it (`reply_markup`), made directly by the renderers of what is
+# re-rendered on every change (`bot.render.cards.card_markup`).
+Markup = dict[str, object]
+
+
+def keyboard_payload(markup: InlineKeyboardMarkup | Markup) -> Markup:
     """What `markup.to_dict()` gives, built directly: PTB's generic walk over every object's
-    attributes cost more than a card's text to render (`tests/test_cards.py` checks both agree)."""
+    attributes cost more than a card's text to render (`tests/test_cards.py` checks both agree).
+    A keyboard made as the Bot API's already is that."""
+    if isinstance(markup, dict):
+        return markup
     return {"inline_keyboard": [[_button(b) for b in row] for row in markup.inline_keyboard]}
 
 
@@ -34,7 +42,7 @@ def text_message(
     text: str,
     *,
     priority: Priority = Priority.NOTICE,
-    keyboard: InlineKeyboardMarkup | None = None,
+    keyboard: InlineKeyboardMarkup | Markup | None = None,
     thread_id: int | None = None,
     ref: str | None = None,
     reply_to: str | None = None,
@@ -74,7 +82,7 @@ def edit_message(
     chat_id: int,
     ref: str,
     text: str,
-    keyboard: InlineKeyboardMarkup | None,
+    keyboard: InlineKeyboardMarkup | Markup | None,
     *,
     priority: Priority = Priority.URGENT,
 ) -> OutgoingMessage:

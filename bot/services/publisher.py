@@ -21,7 +21,7 @@ from bot.i18n import t
 from bot.render.alerts import card_link_label, duty_alert, mention_line
 from bot.render.cards import (
     assignee_unreachable_text,
-    card_keyboard,
+    card_markup,
     card_text,
     incident_text,
     reporter_confirmation,
@@ -36,7 +36,7 @@ from bot.render.escalation import (
     unowned_resolved,
 )
 from bot.render.info import erased_text, media_caption, posted_text
-from bot.services.messages import edit_message, text_message
+from bot.services.messages import Markup, edit_message, text_message
 from bot.settings import Language, Settings
 from bot.store import Post, Store, Tx
 from models.agencies import Agency, Role
@@ -157,7 +157,7 @@ class Publisher:
                 agency.chat_id,
                 await self._agency_card(tx, language, view, agency.id, now),
                 priority=Priority.URGENT,
-                keyboard=card_keyboard(language, view, agency.id),
+                keyboard=card_markup(language, view, agency.id),
                 thread_id=agency.thread_id,
                 ref=ref,
                 protect=True,  # the reporter's phone number is on it
@@ -252,7 +252,7 @@ class Publisher:
                     chat_id,
                     self._ops_text(language, view),
                     priority=Priority.URGENT,
-                    keyboard=card_keyboard(language, view, None),
+                    keyboard=card_markup(language, view, None),
                     thread_id=thread_id,
                     ref=ref,
                     protect=True,  # the reporter's phone number is on it
@@ -278,7 +278,7 @@ class Publisher:
                 feed.chat_id,
                 self._ops_text(language, view),
                 priority=Priority.URGENT,
-                keyboard=card_keyboard(language, view, None),
+                keyboard=card_markup(language, view, None),
                 thread_id=feed.thread_id,
                 ref=ref,
                 protect=True,  # the reporter's phone number is on it
@@ -496,7 +496,7 @@ class Publisher:
         events = None
         languages: dict[int, Language] = {}  # each person's, looked up once per refresh
         for post in await tx.posts(incident_id):
-            rendered: tuple[str, InlineKeyboardMarkup | None] | None
+            rendered: tuple[str, InlineKeyboardMarkup | Markup | None] | None
             if post.kind == PostKind.TASK:
                 assignment = next((a for a in view.assignments if a.id == post.assignment_id), None)
                 if assignment is None:
@@ -505,10 +505,10 @@ class Publisher:
                 rendered = task_card(language, view, assignment, zone)
             elif post.kind == PostKind.OPS:
                 language = await self._chat_language(tx, post.chat_id)
-                rendered = self._ops_text(language, view), card_keyboard(language, view, None)
+                rendered = self._ops_text(language, view), card_markup(language, view, None)
             elif post.kind == PostKind.FEED:
                 language = self.group_language
-                rendered = self._ops_text(language, view), card_keyboard(language, view, None)
+                rendered = self._ops_text(language, view), card_markup(language, view, None)
                 await self._keep_pinned(tx, view, post.chat_id, post.ref, post.pinned, now)
             elif post.kind == PostKind.ESCALATION:
                 language = await self._chat_language(tx, post.chat_id)
@@ -565,7 +565,7 @@ class Publisher:
                 language = self.group_language
                 rendered = (
                     await self._agency_card(tx, language, view, post.agency_id, now),
-                    card_keyboard(language, view, post.agency_id),
+                    card_markup(language, view, post.agency_id),
                 )
             if rendered is None:
                 continue
@@ -596,7 +596,7 @@ class Publisher:
         post: Post,
         incident_id: int,
         agency_id: int,
-        rendered: tuple[str, InlineKeyboardMarkup | None],
+        rendered: tuple[str, InlineKeyboardMarkup | Markup | None],
         now: datetime,
     ) -> None:
         """The call is owned: the escalation's last ping goes, once, as its detailed message
