@@ -14,7 +14,9 @@ objects built with `json_object`, read by name the same way (`NamedRow`).
 
 aiosqlite runs every call on its own thread, and each hop there and back costs about as much as
 a simple query. `async with db.execute(...) as cursor` followed by iterating or `fetchone` takes
-three or four hops (execute, fetch until empty, close); `execute_fetchall` takes one.
+three or four hops (execute, fetch until empty, close); `execute_fetchall` takes one. On the
+event loop's view of the connection (`bot.store.connection.LoopConnection`, where reads and a
+transaction's statements run) there is no hop, and `fetch_all` reads in place.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 import aiosqlite
+
+from bot.store.connection import LoopConnection
 
 
 class NamedRow(Protocol):
@@ -46,7 +50,11 @@ def json_object_of(columns: Mapping[str, str]) -> str:
 async def fetch_all(
     db: aiosqlite.Connection, sql: str, params: Iterable[object] = ()
 ) -> list[sqlite3.Row]:
-    """Every row of a query."""
+    """Every row of a query. On the loop's connection, read in place without aiosqlite's
+    wrappers (its awaitable result and two coroutines cost as much as a short query)."""
+    if isinstance(db, LoopConnection):
+        rows: list[sqlite3.Row] = db._conn.execute(sql, params).fetchall()
+        return rows
     return list(await db.execute_fetchall(sql, params))
 
 
@@ -54,4 +62,4 @@ async def fetch_one(
     db: aiosqlite.Connection, sql: str, params: Iterable[object] = ()
 ) -> sqlite3.Row | None:
     """The first row of a query that yields at most a few (by key, LIMIT 1 or an aggregate)."""
-    return next(iter(await db.execute_fetchall(sql, params)), None)
+    return next(iter(await fetch_all(db, sql, params)), None)
