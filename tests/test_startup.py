@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 import pytest
@@ -54,3 +55,14 @@ async def test_asked_to_stop_while_waiting_it_stops_without_starting(
     # The connections its attempts opened are closed on the way out.
     requests = app.bot._request  # (getUpdates, everything else)
     assert all(isinstance(r, AiohttpRequest) and not r.open for r in requests)
+
+
+async def test_what_lives_as_long_as_the_bot_is_left_out_of_full_collections(
+    sim: TelegramSimulator, harness: BotHarness
+) -> None:
+    """Once up, the bot moves what exists (modules, application, services) out of the cyclic
+    collector's full passes, and gives it back when it stops."""
+    await harness.start()
+    assert gc.get_freeze_count() > 10_000, "the modules and the application are frozen"
+    await harness.stop()
+    assert gc.get_freeze_count() == 0
