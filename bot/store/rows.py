@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import aiosqlite
 
@@ -53,7 +53,7 @@ async def fetch_all(
     """Every row of a query. On the loop's connection, read in place without aiosqlite's
     wrappers (its awaitable result and two coroutines cost as much as a short query)."""
     if isinstance(db, LoopConnection):
-        rows: list[sqlite3.Row] = db._conn.execute(sql, params).fetchall()
+        rows: list[sqlite3.Row] = db._conn.execute(sql, cast(Any, params)).fetchall()
         return rows
     return list(await db.execute_fetchall(sql, params))
 
