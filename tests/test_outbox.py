@@ -452,3 +452,15 @@ async def test_a_mark_waits_briefly_for_the_other_sends_in_flight(tmp_path: Path
         await asyncio.wait_for(sender._mark_sent(third, 3), timeout=MARK_LINGER * 50)
         assert sender.mark_commits == 2
         never.cancel()
+
+
+async def test_a_chat_with_a_send_in_flight_is_not_read_again(tmp_path: Path) -> None:
+    """The sender names the chats it is sending to: their heads (the messages on their way) are
+    left out of the due rows, and the other chats' come as before."""
+    async with Store(tmp_path / "o.db") as store:
+        await enqueue(store, text(5, "a"), text(5, "a2"), text(6, "b"))
+        now = store.clock.now()
+        async with store.lookup() as tx:
+            assert [i.chat_id for i in await tx.due_outbox(now, 10)] == [5, 6]
+            assert [i.payload["text"] for i in await tx.due_outbox(now, 10, {5})] == ["b"]
+            assert await tx.due_outbox(now, 10, {5, 6}) == []

@@ -179,7 +179,7 @@ class OutboxSender:
         if free <= 0:
             return 0, None
         async with self.store.lookup() as tx:
-            items = await tx.due_outbox(self.store.clock.now(), BATCH)
+            items = await tx.due_outbox(self.store.clock.now(), BATCH, self._inflight.keys())
         started = 0
         starting: list[OutboxItem] = []  # marked as attempted together, then started
         chats: set[int] = set()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -152,6 +152,7 @@ _DUE = f"""
          LEFT JOIN message_refs l ON l.ref = json_extract(o.payload, '$.{LINK}.ref')
     WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE status = {PENDING} GROUP BY chat_id)
       AND o.not_before <= ?
+      AND o.chat_id NOT IN (SELECT value FROM json_each(?))
     ORDER BY o.priority, o.id
     LIMIT ?
 """
@@ -195,8 +196,12 @@ class OutboxQueries(MessageQueries):
         self.wrote_outbox = True
         return row_id
 
-    async def due_outbox(self, now: datetime, limit: int) -> list[OutboxItem]:
-        """The oldest pending message of each chat whose time has come, most urgent first.
+    async def due_outbox(
+        self, now: datetime, limit: int, busy: Collection[int] = ()
+    ) -> list[OutboxItem]:
+        """The oldest pending message of each chat whose time has come, most urgent first;
+        none of the `busy` chats (the sender's sends in flight: their heads are those very
+        messages, not to be read again until they are marked).
 
         Only the head of each chat's queue is eligible, so messages to one chat keep their order
         and a chat waiting out a retry does not hold up any other chat.
@@ -204,7 +209,7 @@ class OutboxQueries(MessageQueries):
         # With each row, the message its target_ref names if that was sent already, and what
         # it shows, so the sender needs no lookup of its own before an edit; else whether a
         # pending row is still to send it.
-        rows = await fetch_all(self.db, _DUE, (to_db_time(now), limit))
+        rows = await fetch_all(self.db, _DUE, (to_db_time(now), json.dumps(list(busy)), limit))
         return [
             _item(
                 row,
