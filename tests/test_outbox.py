@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -464,3 +465,30 @@ async def test_a_chat_with_a_send_in_flight_is_not_read_again(tmp_path: Path) ->
             assert [i.chat_id for i in await tx.due_outbox(now, 10)] == [5, 6]
             assert [i.payload["text"] for i in await tx.due_outbox(now, 10, {5})] == ["b"]
             assert await tx.due_outbox(now, 10, {5, 6}) == []
+
+
+async def test_marks_the_store_cannot_take_fail_their_sends_and_are_not_retried_in_a_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk refuses the transaction itself: each send waiting for its mark is told so
+    (and logged by the sender, the row stays pending for a later pass), none waits forever."""
+    async with Store(tmp_path / "o.db") as store:
+        await enqueue(store, text(5, "a"), text(6, "b"))
+        async with store.lookup() as tx:
+            items = await tx.due_outbox(store.clock.now(), 10)
+        sender = OutboxSender(store, cast(Any, None))
+        attempts = 0
+
+        @contextlib.asynccontextmanager
+        async def refused(**_: object) -> AsyncIterator[Any]:
+            nonlocal attempts
+            attempts += 1
+            raise sqlite3.OperationalError("database or disk is full")
+            yield  # pragma: no cover
+
+        monkeypatch.setattr(store, "transaction", refused)
+        marking = [asyncio.create_task(sender._mark_sent(item, 1)) for item in items]
+        done = await asyncio.wait_for(asyncio.gather(*marking, return_exceptions=True), 5)
+        assert all(isinstance(d, sqlite3.OperationalError) for d in done)
+        assert attempts == 3, "together once, then each alone once"
+        assert sender._marks == [] and sender.mark_commits == 0

@@ -531,30 +531,40 @@ class OutboxSender:
         store is this task's, so those that came while it waited for the store go along. Should
         the shared transaction fail, each mark is tried alone, so one bad mark fails only its
         own send."""
-        while self._marks:
-            await self._gather_marks()
-            taken: list[_Mark] = []
-            try:
-                async with self.store.transaction() as tx:
-                    taken, self._marks = self._marks, []
-                    now = self.store.clock.now()
+        taken: list[_Mark] = []
+        try:
+            while self._marks:
+                await self._gather_marks()
+                taken = []
+                try:
+                    async with self.store.transaction() as tx:
+                        taken, self._marks = self._marks, []
+                        now = self.store.clock.now()
+                        for mark in taken:
+                            await tx.mark_sent(mark.item, mark.message_id, now, mark.shows)
+                except Exception as exc:
+                    if not taken:  # the store refused the transaction itself (a full disk)
+                        taken, self._marks = self._marks, []
+                    if len(taken) == 1:
+                        taken[0].settle(exc)
+                        continue
                     for mark in taken:
-                        await tx.mark_sent(mark.item, mark.message_id, now, mark.shows)
-            except Exception as exc:
-                if len(taken) == 1:
-                    taken[0].settle(exc)
+                        try:
+                            await self._mark_alone(mark.item, mark.message_id, mark.shows)
+                        except Exception as alone:
+                            mark.settle(alone)
+                        else:
+                            mark.settle()
                     continue
+                self.mark_commits += 1
                 for mark in taken:
-                    try:
-                        await self._mark_alone(mark.item, mark.message_id, mark.shows)
-                    except Exception as alone:
-                        mark.settle(alone)
-                    else:
-                        mark.settle()
-                continue
-            self.mark_commits += 1
-            for mark in taken:
-                mark.settle()
+                    mark.settle()
+                taken = []
+        finally:
+            # Stopped part way (the loop shutting down): no send waits for a mark forever.
+            for mark in (*taken, *self._marks):
+                mark.done.cancel()
+            self._marks = []
 
     async def _gather_marks(self) -> None:
         """Wait, at most `MARK_LINGER`, until every send in flight has handed in its mark (the
