@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import random
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -15,6 +17,7 @@ import pytest
 from bot.runtime.outbox import MARK_LINGER, OutboxSender
 from bot.simulator import SimUser, TelegramSimulator
 from bot.store import Store
+from bot.store.codec import to_db_time
 from bot.store.outbox import OutboxQueries
 from models.clock import ManualClock
 from models.outbox import LINK, OutboxItem, OutboxStatus, OutgoingMessage, Priority, SendMethod
@@ -492,3 +495,43 @@ async def test_marks_the_store_cannot_take_fail_their_sends_and_are_not_retried_
         assert all(isinstance(d, sqlite3.OperationalError) for d in done)
         assert attempts == 3, "together once, then each alone once"
         assert sender._marks == [] and sender.mark_commits == 0
+
+
+async def test_the_due_heads_are_each_chat_s_oldest_pending_message(tmp_path: Path) -> None:
+    """The due query finds each chat's head chat by chat (a skip scan through the pending
+    index): over random queues it gives what the definition gives, oldest pending message of
+    each chat not being sent, due ones only, most urgent first."""
+    rng = random.Random(27)
+    async with Store(tmp_path / "o.db") as store:
+        now = store.clock.now()
+        for _ in range(30):
+            async with store.transaction() as tx:
+                await tx.db.execute("DELETE FROM outbox")
+                for _ in range(rng.randrange(0, 40)):
+                    chat = rng.choice([-1003, -1002, 5, 6, 7, 10007])
+                    message = text(chat, "x")
+                    row = await tx.enqueue(
+                        dataclasses.replace(message, priority=rng.choice(list(Priority))), now
+                    )
+                    status = rng.choice(["pending", "pending", "sent", "dropped"])
+                    later = rng.random() < 0.2
+                    await tx.db.execute(
+                        "UPDATE outbox SET status = ?, not_before = ? WHERE id = ?",
+                        (status, to_db_time(now + timedelta(hours=1) if later else now), row),
+                    )
+                rows = await tx.db.execute_fetchall(
+                    "SELECT id, chat_id, priority, status, not_before FROM outbox ORDER BY id"
+                )
+            busy = set(rng.sample([-1003, 5, 10007], rng.randrange(0, 3)))
+            heads: dict[int, tuple[int, int, str]] = {}
+            for row_id, chat, priority, status, not_before in rows:
+                if status == "pending" and chat not in heads:
+                    heads[chat] = (row_id, priority, not_before)
+            expected = sorted(
+                (priority, row_id)
+                for chat, (row_id, priority, not_before) in heads.items()
+                if chat not in busy and not_before <= to_db_time(now)
+            )
+            async with store.lookup() as tx:
+                due = await tx.due_outbox(now, 200, busy)
+            assert [(item.priority, item.id) for item in due] == expected

@@ -137,8 +137,16 @@ MARKED_WORDS = {
 
 
 # The head of each chat's queue that is due, with what its target shows (made once: the sender
-# asks after every send).
+# asks after every send). The heads are found chat by chat through the pending index (a skip
+# scan: two index seeks a chat), not by reading every pending row: a backlog of a few hundred
+# edits in one chat, as the presses of a busy minute leave, halved the query's time.
 _DUE = f"""
+    WITH RECURSIVE chats(chat) AS (
+        SELECT MIN(chat_id) FROM outbox WHERE status = {PENDING}
+        UNION ALL
+        SELECT (SELECT MIN(chat_id) FROM outbox WHERE status = {PENDING} AND chat_id > chat)
+        FROM chats WHERE chat IS NOT NULL
+    )
     SELECT {", ".join("o." + c.strip() for c in _ITEM_COLUMNS.split(","))},
            r.chat_id AS target_chat_id, r.message_id AS target_message_id,
            {SHOWN_COLUMNS},
@@ -150,7 +158,10 @@ _DUE = f"""
          LEFT JOIN bot_messages b
            ON b.chat_id = r.chat_id AND b.message_id = r.message_id
          LEFT JOIN message_refs l ON l.ref = json_extract(o.payload, '$.{LINK}.ref')
-    WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE status = {PENDING} GROUP BY chat_id)
+    WHERE o.id IN (
+            SELECT (SELECT MIN(id) FROM outbox WHERE status = {PENDING} AND chat_id = chat)
+            FROM chats WHERE chat IS NOT NULL
+          )
       AND o.not_before <= ?
       AND o.chat_id NOT IN (SELECT value FROM json_each(?))
     ORDER BY o.priority, o.id
