@@ -31,7 +31,7 @@ Checks, each printed with its target:
 * **429 answers** by the simulator (its count of them) and **limit violations** it saw (a send
   it would have had to refuse): both 0, over the whole run.
 * **Cards and alerts current at the end**: for every open incident, each agency card and each
-  on-duty alert, rendered now from the incident as it stands (`card_text`/`card_keyboard`,
+  on-duty alert, rendered now from the incident as it stands (`card_text`/`card_markup`,
   `duty_alert` — what the publisher would send), must equal what the simulator shows: the same
   HTML, the same buttons. A message never sent counts as not current.
 * **Critical cards first**: for every card of a critical incident, no message of lower outbox
@@ -87,9 +87,10 @@ from bench.board_events import LINK
 from bench.common import Row, add_agencies, checked, main, percentile, row, simulator_and_bot
 from bot.i18n import t
 from bot.render.alerts import duty_alert, mention_line
-from bot.render.cards import card_keyboard, card_text, short
+from bot.render.cards import card_markup, card_text, short
 from bot.runtime.pacing import PACED_METHODS
 from bot.services.api import ApiAdmin
+from bot.services.messages import Markup, keyboard_payload
 from bot.simulator import RateLimits, SimChat, SimMessage, SimUser, TelegramSimulator
 from bot.simulator.limits import RateLimiter
 from bot.store.codec import from_db_time
@@ -1099,6 +1100,7 @@ async def current_rows(sim: TelegramSimulator, harness: BotHarness) -> list[Row]
     looked = stale = 0
     examples: list[str] = []
     now = services.clock.now()
+    keyboard: InlineKeyboardMarkup | Markup | None
     async with services.store.read() as tx:
         numbers = [r["id"] for r in await tx.db.execute_fetchall("SELECT id FROM incidents")]
         for number in numbers:
@@ -1111,7 +1113,7 @@ async def current_rows(sim: TelegramSimulator, harness: BotHarness) -> list[Row]
                     if settings.card_mentions_on_duty:
                         line = mention_line(language, await tx.members(post.agency_id, now))
                         text = text if line is None else f"{text}\n{line}"
-                    keyboard = card_keyboard(language, view, post.agency_id)
+                    keyboard = card_markup(language, view, post.agency_id)
                 elif post.kind == PostKind.DUTY and post.agency_id is not None:
                     response = view.response_of(post.agency_id)
                     if response is None:
@@ -1145,10 +1147,11 @@ def _taps(message: SimMessage) -> list[list[str]]:
     return [[d for d in r if d is not None] for r in message.button_data if any(r)]
 
 
-def _wanted(keyboard: InlineKeyboardMarkup | None) -> list[list[str]]:
+def _wanted(keyboard: InlineKeyboardMarkup | Markup | None) -> list[list[str]]:
     if keyboard is None:
         return []
-    rows = keyboard.to_dict()["inline_keyboard"]
+    rows = keyboard_payload(keyboard)["inline_keyboard"]
+    assert isinstance(rows, list)
     return [
         [b["callback_data"] for b in r if "callback_data" in b]
         for r in rows

@@ -282,6 +282,10 @@ def similar_lines(language: Language, view: IncidentView) -> list[str]:
     return lines
 
 
+# A button as a keyboard is planned: its label and what pressing it means.
+ButtonSpec = tuple[str, Button]
+
+
 def similar_buttons(language: Language, view: IncidentView) -> list[InlineKeyboardButton]:
     """🔗 Merge into #12 and ✖️ Not a duplicate, for dispatchers, while the hint is open."""
     return [_button(*spec) for spec in _similar_specs(language, view)]
@@ -447,27 +451,13 @@ def _button(label: str, payload: Button) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=payload.encode())
 
 
-# A button as the card's keyboard is planned: its label and what pressing it means.
-ButtonSpec = tuple[str, Button]
-
-
-def card_keyboard(
-    language: Language, view: IncidentView, agency_id: int | None
-) -> InlineKeyboardMarkup | None:
-    """Buttons for one agency's copy of the card; `None` agency is the dispatchers' copy."""
-    rows = _card_specs(language, view, agency_id)
-    if rows is None:
-        return None
-    return InlineKeyboardMarkup([[_button(*spec) for spec in row] for row in rows])
-
-
 def card_markup(
     language: Language, view: IncidentView, agency_id: int | None
 ) -> dict[str, object] | None:
-    """The same buttons as `card_keyboard`, as the Bot API's `reply_markup` (what the outbox
-    sends): made directly, since a card is re-rendered on every press and python-telegram-bot's
-    button objects cost more to build than the card's text (`tests/test_cards.py` checks the
-    two agree)."""
+    """Buttons for one agency's copy of the card (`None` agency: the dispatchers' copy), as the
+    Bot API's `reply_markup` the outbox sends: made directly, since a card is re-rendered on
+    every press and python-telegram-bot's button objects cost more to build than the card's
+    text (`tests/test_cards.py` checks PTB reads it back unchanged)."""
     rows = _card_specs(language, view, agency_id)
     if rows is None:
         return None
