@@ -17,7 +17,7 @@ import pytest
 from bot.runtime.outbox import MARK_LINGER, OutboxSender
 from bot.simulator import SimUser, TelegramSimulator
 from bot.store import Store
-from bot.store.codec import to_db_time
+from bot.store.codec import from_db_time, to_db_time
 from bot.store.outbox import OutboxQueries
 from models.clock import ManualClock
 from models.outbox import LINK, OutboxItem, OutboxStatus, OutgoingMessage, Priority, SendMethod
@@ -500,7 +500,8 @@ async def test_marks_the_store_cannot_take_fail_their_sends_and_are_not_retried_
 async def test_the_due_heads_are_each_chat_s_oldest_pending_message(tmp_path: Path) -> None:
     """The due query finds each chat's head chat by chat (a skip scan through the pending
     index): over random queues it gives what the definition gives, oldest pending message of
-    each chat not being sent, due ones only, most urgent first."""
+    each chat not being sent, due ones only, most urgent first; and the next time a head falls
+    due is the earliest of theirs."""
     rng = random.Random(27)
     async with Store(tmp_path / "o.db") as store:
         now = store.clock.now()
@@ -534,4 +535,7 @@ async def test_the_due_heads_are_each_chat_s_oldest_pending_message(tmp_path: Pa
             )
             async with store.lookup() as tx:
                 due = await tx.due_outbox(now, 200, busy)
+                next_time = await tx.next_outbox_time()
             assert [(item.priority, item.id) for item in due] == expected
+            soonest = min((not_before for _, _, not_before in heads.values()), default=None)
+            assert next_time == (None if soonest is None else from_db_time(soonest))

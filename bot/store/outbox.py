@@ -136,17 +136,27 @@ MARKED_WORDS = {
 }
 
 
-# The head of each chat's queue that is due, with what its target shows (made once: the sender
-# asks after every send). The heads are found chat by chat through the pending index (a skip
-# scan: two index seeks a chat), not by reading every pending row: a backlog of a few hundred
-# edits in one chat, as the presses of a busy minute leave, halved the query's time.
-_DUE = f"""
-    WITH RECURSIVE chats(chat) AS (
+# The id of the head of each chat's queue (its oldest pending message), found chat by chat
+# through the pending index (a skip scan: two index seeks a chat) rather than by reading every
+# pending row: a backlog of a few hundred edits in one chat, as the presses of a busy minute
+# leave, halved the due query's time. Needs `_HEAD_CHATS` in the query's WITH clause.
+_HEAD_CHATS = f"""
+    chats(chat) AS (
         SELECT MIN(chat_id) FROM outbox WHERE status = {PENDING}
         UNION ALL
         SELECT (SELECT MIN(chat_id) FROM outbox WHERE status = {PENDING} AND chat_id > chat)
         FROM chats WHERE chat IS NOT NULL
     )
+"""
+_HEAD_IDS = f"""
+    SELECT (SELECT MIN(id) FROM outbox WHERE status = {PENDING} AND chat_id = chat)
+    FROM chats WHERE chat IS NOT NULL
+"""
+
+# The heads that are due, with what each one's target shows and where its link goes (made once:
+# the sender asks after every send).
+_DUE = f"""
+    WITH RECURSIVE {_HEAD_CHATS}
     SELECT {", ".join("o." + c.strip() for c in _ITEM_COLUMNS.split(","))},
            r.chat_id AS target_chat_id, r.message_id AS target_message_id,
            {SHOWN_COLUMNS},
@@ -158,15 +168,19 @@ _DUE = f"""
          LEFT JOIN bot_messages b
            ON b.chat_id = r.chat_id AND b.message_id = r.message_id
          LEFT JOIN message_refs l ON l.ref = json_extract(o.payload, '$.{LINK}.ref')
-    WHERE o.id IN (
-            SELECT (SELECT MIN(id) FROM outbox WHERE status = {PENDING} AND chat_id = chat)
-            FROM chats WHERE chat IS NOT NULL
-          )
+    WHERE o.id IN ({_HEAD_IDS})
       AND o.not_before <= ?
       AND o.chat_id NOT IN (SELECT value FROM json_each(?))
     ORDER BY o.priority, o.id
     LIMIT ?
 """
+
+
+def _message_at(row: NamedRow, prefix: str) -> tuple[int, int] | None:
+    """(chat_id, message_id) from a row's `<prefix>_chat_id` and `<prefix>_message_id`, when it
+    has them (a message that was sent)."""
+    chat_id = row[f"{prefix}_chat_id"]
+    return None if chat_id is None else (int(chat_id), int(row[f"{prefix}_message_id"]))
 
 
 class OutboxQueries(MessageQueries):
@@ -218,20 +232,16 @@ class OutboxQueries(MessageQueries):
         and a chat waiting out a retry does not hold up any other chat.
         """
         # With each row, the message its target_ref names if that was sent already, and what
-        # it shows, so the sender needs no lookup of its own before an edit; else whether a
-        # pending row is still to send it.
+        # it shows, so the sender needs no lookup of its own before an edit (else whether a
+        # pending row is still to send it); and the message its link opens, if sent.
         rows = await fetch_all(self.db, _DUE, (to_db_time(now), json.dumps(list(busy)), limit))
         return [
             _item(
                 row,
-                None
-                if row["target_chat_id"] is None
-                else (int(row["target_chat_id"]), int(row["target_message_id"])),
+                _message_at(row, "target"),
                 None if row["shown_buttons"] is None else shown_from_row(row),
                 target_pending=bool(row["target_pending"]),
-                link_target=None
-                if row["link_chat_id"] is None
-                else (int(row["link_chat_id"]), int(row["link_message_id"])),
+                link_target=_message_at(row, "link"),
             )
             for row in rows
         ]
@@ -241,8 +251,8 @@ class OutboxQueries(MessageQueries):
         row = await fetch_one(
             self.db,
             f"""
-            SELECT MIN(not_before) AS due FROM outbox
-            WHERE id IN (SELECT MIN(id) FROM outbox WHERE status = {PENDING} GROUP BY chat_id)
+            WITH RECURSIVE {_HEAD_CHATS}
+            SELECT MIN(not_before) AS due FROM outbox WHERE id IN ({_HEAD_IDS})
             """,
         )
         return None if row is None or row["due"] is None else from_db_time(row["due"])
