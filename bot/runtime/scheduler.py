@@ -88,10 +88,7 @@ class Scheduler:
     async def start(self) -> int:
         """Rebuild the jobs of the reminders due soon (or overdue) from the database and start
         every periodic job; the sweep gives the later ones theirs as they come near."""
-        async with self.store.read() as tx:
-            pending = await tx.pending_schedule(until=self.clock.now() + self.horizon)
-        for reminder_id, due in pending:
-            self._arm(reminder_id, due)
+        rebuilt = await self.arm_due_soon()
         jobs = self.job_queue
         jobs.run_repeating(self._sweep, self.sweep_every, first=1.0, name="reminder-sweep")
         jobs.run_repeating(
@@ -119,9 +116,9 @@ class Scheduler:
             self._maintain, time=MAINTENANCE_AT.replace(tzinfo=self.settings.zone), name=MAINTENANCE
         )
         jobs.run_once(self._maintain, when=MAINTENANCE_AFTER_START, name=MAINTENANCE + "-start")
-        self.rebuilt = len(pending)
-        log.info("scheduler rebuilt with %d pending reminders", len(pending))
-        return len(pending)
+        self.rebuilt = rebuilt
+        log.info("scheduler rebuilt with %d pending reminders due soon", rebuilt)
+        return rebuilt
 
     # --- reminders ---
 

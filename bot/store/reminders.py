@@ -180,23 +180,17 @@ class ReminderQueries:
         )
         return [_reminder(row) for row in rows]
 
-    async def pending_schedule(self, until: datetime | None = None) -> list[tuple[int, datetime]]:
-        """(id, due) of every pending reminder (due by `until`, when given), soonest first: the
-        scheduler's jobs are made from these."""
-        if until is None:
-            rows = await fetch_all(
-                self.db,
-                f"SELECT id, due_at FROM reminders WHERE state = {_PENDING} ORDER BY due_at",
-            )
-        else:
-            rows = await fetch_all(
-                self.db,
-                f"""
-                SELECT id, due_at FROM reminders WHERE state = {_PENDING} AND due_at <= ?
-                ORDER BY due_at
-                """,
-                (to_db_time(until),),
-            )
+    async def pending_schedule(self, until: datetime) -> list[tuple[int, datetime]]:
+        """(id, due) of every pending reminder due by `until`, soonest first: the scheduler's
+        jobs are made from these."""
+        rows = await fetch_all(
+            self.db,
+            f"""
+            SELECT id, due_at FROM reminders WHERE state = {_PENDING} AND due_at <= ?
+            ORDER BY due_at
+            """,
+            (to_db_time(until),),
+        )
         return [(row["id"], from_db_time(row["due_at"])) for row in rows]
 
     async def record_firing(
