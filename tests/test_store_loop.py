@@ -1,5 +1,6 @@
 """Where the store's statements run (`bot.store.connection`): inside a write transaction and in
-reads on the event loop's thread, never waiting; the write lock held by another process, every
+reads on the event loop's thread, never waiting; reads on a connection of their own, which waits
+for no writer and sees only what was committed; the write lock held by another process, every
 COMMIT and lone writes on aiosqlite's database thread; and the aiosqlite internals this relies
 on, for the versions pyproject allows."""
 
@@ -34,20 +35,26 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 @contextmanager
-def traced(store: Store) -> Iterator[list[tuple[str, bool]]]:
-    """Each statement SQLite runs, and whether it ran on the event loop's thread."""
+def traced(store: Store, *, reader: bool = False) -> Iterator[list[tuple[str, bool]]]:
+    """Each statement SQLite runs on the writer's connection (or the reader's), and whether it
+    ran on the event loop's thread."""
     loop_thread = threading.get_ident()
     seen: list[tuple[str, bool]] = []
 
     def trace(sql: str) -> None:
         seen.append((" ".join(sql.split()), threading.get_ident() == loop_thread))
 
-    connection = store.db._conn
+    connection = reader_of(store) if reader else store.db._conn
     connection.set_trace_callback(trace)
     try:
         yield seen
     finally:
         connection.set_trace_callback(None)
+
+
+def reader_of(store: Store) -> sqlite3.Connection:
+    assert store.on_reader is not None
+    return store.on_reader._conn
 
 
 def on_loop(seen: list[tuple[str, bool]], start: str) -> list[bool]:
@@ -74,13 +81,17 @@ async def test_a_transaction_runs_its_statements_on_the_loop_and_commits_on_the_
     assert handled(tmp_path / "loop.db") == [1]
 
 
-async def test_reads_run_on_the_loop_and_long_work_on_the_thread(store: Store) -> None:
-    with traced(store) as seen:
+async def test_reads_run_on_the_loop_on_the_reader_and_long_work_on_the_thread(
+    store: Store,
+) -> None:
+    with traced(store) as written, traced(store, reader=True) as seen:
         async with store.lookup() as tx:
             await tx.count_outbox(OutboxStatus.PENDING)
         async with store.read() as tx:
             await tx.count_outbox(OutboxStatus.SENT)
     assert [loop for _sql, loop in seen] == [True] * 4  # lookup; BEGIN, SELECT, ROLLBACK
+    assert [sql.split()[0] for sql, _loop in seen] == ["SELECT", "BEGIN", "SELECT", "ROLLBACK"]
+    assert written == []  # the writer's connection was not used
 
     with traced(store) as seen:
         async with store.read(on_thread=True) as tx:
@@ -88,6 +99,129 @@ async def test_reads_run_on_the_loop_and_long_work_on_the_thread(store: Store) -
         async with store.transaction(on_thread=True) as tx:
             await tx.record_update(2, NOW)
     assert seen and not any(loop for _sql, loop in seen)
+
+
+async def test_reads_wait_for_no_transaction_and_see_only_what_was_committed(
+    store: Store,
+) -> None:
+    """A read while another task's transaction is open (or its COMMIT waits for the disk) goes
+    ahead at once, on the snapshot before it; once committed, the next read sees it."""
+    inside, finish = asyncio.Event(), asyncio.Event()
+
+    async def write() -> None:
+        async with store.transaction() as tx:
+            await tx.record_update(7, NOW)
+            inside.set()
+            await finish.wait()
+
+    writing = asyncio.create_task(write())
+    await inside.wait()
+    # The writer's connection is held by the block: a read waiting for it would wait forever.
+    async with asyncio.timeout(10):
+        async with store.lookup() as tx:
+            assert await tx.handled_updates([7]) == set()
+        async with store.read() as tx:
+            assert await tx.handled_updates([7]) == set()
+    assert not writing.done()
+    finish.set()
+    await writing
+    async with store.lookup() as tx:  # committed before the read began: seen
+        assert await tx.handled_updates([7]) == {7}
+
+
+async def test_a_snapshot_holds_while_others_commit_and_later_reads_wait_for_its_end(
+    store: Store,
+) -> None:
+    """A `read` block sees one state throughout, whatever is committed meanwhile (the writer
+    does not wait for it); a lookup of another task waits for the block to end rather than
+    read inside its older snapshot, and then sees the latest commit."""
+    looked: list[set[int]] = []
+    asked = asyncio.Event()
+
+    async def look() -> None:
+        asked.set()
+        async with store.lookup() as tx:
+            looked.append(await tx.handled_updates([8]))
+
+    async with store.read() as snapshot:
+        assert await snapshot.handled_updates([8]) == set()
+        async with store.transaction() as tx:
+            await tx.record_update(8, NOW)
+        assert await snapshot.handled_updates([8]) == set()  # the snapshot, still
+        looking = asyncio.create_task(look())
+        await asked.wait()  # it ran up to the reader's lock: a lookup never yields otherwise
+        assert not looking.done() and looked == []
+    await looking
+    assert looked == [{8}]
+
+
+async def test_the_reader_refuses_to_write(store: Store) -> None:
+    async with store.lookup() as tx:
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await tx.record_update(9, NOW)
+    async with store.read() as tx:
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await tx.record_update(9, NOW)
+    async with store.lookup() as tx:
+        assert await tx.handled_updates([9]) == set()
+
+
+async def test_a_read_counts_as_inside_the_store(store: Store) -> None:
+    """A call to Telegram from inside a read would hold every other read up: the records of
+    what messages show refuse it there (`held_here`), as inside a transaction."""
+    assert not store.held_here()
+    async with store.lookup():
+        assert store.held_here()
+    async with store.read():
+        assert store.held_here()
+    async with store.transaction():
+        assert store.held_here()
+    assert not store.held_here()
+
+
+async def test_emptying_the_log_waits_for_a_snapshot_in_progress(
+    store: Store, tmp_path: Path
+) -> None:
+    """After an erasure the write-ahead log is emptied (`purge_wal`); a reader's snapshot would
+    keep the log's frames, so the purge waits for it."""
+    async with store.transaction() as tx:
+        await tx.record_update(10, NOW)
+    log = tmp_path / "loop.db-wal"
+    assert log.stat().st_size > 0
+    async with store.read() as snapshot:
+        await snapshot.handled_updates([10])
+        purging = asyncio.create_task(store.purge_wal())
+        # One step of the loop: the purge takes the writer's lock (free, no wait) and stops at
+        # the reader's.
+        await asyncio.sleep(0)
+        assert not purging.done()
+    await purging
+    assert log.stat().st_size == 0
+
+
+async def test_a_database_without_a_file_reads_on_the_writers_connection() -> None:
+    async with Store(":memory:") as memory:
+        assert memory.on_reader is None
+        async with memory.transaction() as tx:
+            await tx.record_update(11, NOW)
+        async with memory.lookup() as tx:
+            assert await tx.handled_updates([11]) == {11}
+        async with memory.read() as tx:
+            assert await tx.handled_updates([11]) == {11}
+
+
+async def test_closing_the_store_closes_the_reader(tmp_path: Path) -> None:
+    store = Store(tmp_path / "closed.db")
+    await store.open()
+    reader = reader_of(store)
+    await store.close()
+    assert store.on_reader is None
+    with pytest.raises(sqlite3.ProgrammingError):
+        reader.execute("SELECT 1")
+    await store.open()  # and opens a new one with the store
+    async with store.lookup() as tx:
+        assert await tx.handled_updates([1]) == set()
+    await store.close()
 
 
 async def test_a_lone_write_commits_on_the_thread(store: Store, tmp_path: Path) -> None:
@@ -158,6 +292,8 @@ async def test_the_loop_connection_answers_as_the_threaded_one(store: Store) -> 
     loop_db = store.on_loop
     assert isinstance(loop_db, LoopConnection)
     assert loop_db._conn is store.db._conn
+    assert isinstance(store.on_reader, LoopConnection)
+    assert reader_of(store) is not store.db._conn
     for db in (store.db, loop_db):
         await db.execute("CREATE TEMP TABLE IF NOT EXISTS t (n INTEGER PRIMARY KEY, w TEXT)")
         await db.execute("DELETE FROM t")

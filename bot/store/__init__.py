@@ -28,7 +28,7 @@ from bot.hooks import Hooks
 from bot.store.agencies import AgencyQueries
 from bot.store.api import ApiKey, ApiQueries, Delivery, Subscription
 from bot.store.broadcasts import BroadcastQueries, Recipient
-from bot.store.connection import BUSY_TIMEOUT_MS, LoopConnection, begin_immediate
+from bot.store.connection import BUSY_TIMEOUT_MS, LoopConnection, begin_immediate, open_reader
 from bot.store.conversations import ConversationQueries, Draft
 from bot.store.delivery import DeliveryQueries, UnreachableChat
 from bot.store.drills import DrillQueries
@@ -231,6 +231,11 @@ class Store:
         self._on_loop: LoopConnection | None = None  # the same connection, run in place
         self._lock = asyncio.Lock()
         self._holder: asyncio.Task[Any] | None = None  # the task inside a transaction now
+        # The reader: a second connection for reads on the loop (`bot.store.connection`).
+        self._reader: sqlite3.Connection | None = None
+        self._on_reader: LoopConnection | None = None
+        self._reader_lock = asyncio.Lock()
+        self._reader_holder: asyncio.Task[Any] | None = None
 
     async def open(self, *, apply_migrations: bool = True) -> list[str]:
         """Open the database and (by default) migrate it; return the migrations applied."""
@@ -270,8 +275,14 @@ class Store:
         except BaseException:
             await db.close()
             raise
+        if isinstance(self.path, Path):
+            try:
+                self._reader, self._on_reader = open_reader(str(self.path), db._iter_chunk_size)
+            except sqlite3.Error as exc:
+                await db.close()
+                raise DatabaseError(self._cannot_open(exc)) from None
         self._db = db
-        self._on_loop = LoopConnection(db)
+        self._on_loop = LoopConnection(db._conn, db._iter_chunk_size)
         for name in applied:
             log.info("applied migration %s", name)
         return applied
@@ -284,6 +295,10 @@ class Store:
         )
 
     async def close(self) -> None:
+        if self._reader is not None:
+            self._on_reader = None
+            self._reader.close()
+            self._reader = None
         if self._db is not None:
             self._on_loop = None
             await self._db.close()
@@ -311,14 +326,21 @@ class Store:
             raise RuntimeError("the store is not open")
         return self._on_loop
 
+    @property
+    def on_reader(self) -> aiosqlite.Connection | None:
+        """The reader, its calls run in place on the loop's thread (`lookup` and `read` use it);
+        None for a database without a file, whose reads share the writer's connection."""
+        return self._on_reader
+
     async def pending_migrations(self) -> list[str]:
         async with self._lock:
             return [migration.name for migration in await pending_migrations(self.db)]
 
     async def purge_wal(self) -> None:
         """Copy the write-ahead log into the database and empty it, so earlier versions of
-        pages (with what was just erased) are gone from it too."""
-        async with self._held():
+        pages (with what was just erased) are gone from it too. No read is under way meanwhile:
+        a reader's snapshot would keep the log from being emptied."""
+        async with self._held(), self._reading():
             await self.db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def reclaim(self, step_pages: int = 2000) -> int:
@@ -362,10 +384,23 @@ class Store:
             finally:
                 self._holder = None
 
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[None]:
+        """The reader for this task alone, until the block ends. Its statements run in place and
+        never wait, so the lock is contended only by a snapshot (`read`) whose block awaits
+        something: a lookup waits for it rather than read inside that older snapshot."""
+        async with self._reader_lock:
+            self._reader_holder = asyncio.current_task()
+            try:
+                yield
+            finally:
+                self._reader_holder = None
+
     def held_here(self) -> bool:
         """Whether the running task is inside one of the store's blocks. Waiting for the store
         there (or for Telegram, holding everyone else up) would be a mistake of the caller."""
-        return self._holder is not None and self._holder is asyncio.current_task()
+        task = asyncio.current_task()
+        return task is not None and (self._holder is task or self._reader_holder is task)
 
     @contextmanager
     def handling_update(self, update_id: int) -> Iterator[UpdateInHand]:
@@ -468,15 +503,28 @@ class Store:
     async def lookup(self) -> AsyncIterator[Tx]:
         """For one read-only query: SQLite runs a lone statement as a snapshot of its own, so it
         needs no BEGIN and ROLLBACK around it. Queries whose answers must agree with each other
-        belong in `read()`. On the loop's thread (a WAL reader waits for no writer)."""
-        async with self._held():
-            yield Tx(self.on_loop, self.drill_marker)
+        belong in `read()`. On the loop's thread, on the reader: it sees every committed
+        transaction and waits for none in progress (a WAL reader waits for no writer)."""
+        if self._on_reader is None:
+            async with self._held():
+                yield Tx(self.on_loop, self.drill_marker)
+            return
+        async with self._reading():
+            yield Tx(self._on_reader, self.drill_marker)
 
     @asynccontextmanager
     async def read(self, *, on_thread: bool = False) -> AsyncIterator[Tx]:
         """A consistent read-only snapshot, on the loop's thread; a long one (the metrics
         snapshot, the board, an export's batches, a period's statistics) passes
-        `on_thread=True`."""
+        `on_thread=True`. On the reader, like `lookup`, unless on the thread."""
+        if not on_thread and self._on_reader is not None:
+            async with self._reading():
+                await self._on_reader.execute("BEGIN")
+                try:
+                    yield Tx(self._on_reader, self.drill_marker)
+                finally:
+                    await self._on_reader.execute("ROLLBACK")
+            return
         db = self.db if on_thread else self.on_loop
         async with self._held():
             await db.execute("BEGIN")
