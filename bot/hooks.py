@@ -32,8 +32,9 @@ class Counters:
 
 @dataclass(slots=True)
 class Hooks:
-    # A commit wrote to the outbox: the sender looks now rather than at its next poll.
-    outbox_written: list[Callable[[], None]] = field(default_factory=list)
+    # A commit wrote to the outbox, for these chats (None: chats it did not name): the sender
+    # looks now rather than at its next poll.
+    outbox_written: list[Callable[[frozenset[int] | None], None]] = field(default_factory=list)
     # A commit scheduled reminders (id, due): the scheduler arms their jobs.
     reminders_scheduled: list[Callable[[list[tuple[int, datetime]]], None]] = field(
         default_factory=list

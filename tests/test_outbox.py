@@ -470,6 +470,66 @@ async def test_a_chat_with_a_send_in_flight_is_not_read_again(tmp_path: Path) ->
             assert await tx.due_outbox(now, 10, {5, 6}) == []
 
 
+class _HoldingBot:
+    """Takes every send at once, but holds the one whose text is `held` until released."""
+
+    def __init__(self, held: str) -> None:
+        self.held = held
+        self.holding, self.release = asyncio.Event(), asyncio.Event()
+        self.texts: list[str] = []
+
+    async def do_api_request(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        params = kwargs["api_kwargs"]
+        self.texts.append(params["text"])
+        if params["text"] == self.held:
+            self.holding.set()
+            await self.release.wait()
+        return {"message_id": len(self.texts), "chat": {"id": params["chat_id"]}}
+
+
+async def test_a_write_only_for_chats_sending_now_wakes_nobody(tmp_path: Path) -> None:
+    """A commit names the chats it wrote for: when each has a send on its way, the sender does
+    not look (the end of that send looks again); any other chat, or chats not named, wake it."""
+    async with Store(tmp_path / "o.db") as store:
+        sender = OutboxSender(store, cast(Any, None))
+        never = asyncio.get_running_loop().create_future()
+        sender._inflight = cast(Any, {5: never})
+        sender.idle.set()
+        await enqueue(store, text(5, "a"))
+        assert not sender._wake.is_set() and not sender.idle.is_set()
+        await enqueue(store, text(5, "b"), text(6, "c"))  # chat 6 has nothing on its way
+        assert sender._wake.is_set()
+        sender._wake.clear()
+        async with store.transaction() as tx:
+            await tx.requeue_parked(1, store.clock.now())  # not parked: nothing written
+        assert not sender._wake.is_set()
+        sender.wake(None)  # a write that did not say for which chats
+        assert sender._wake.is_set()
+        never.cancel()
+
+
+async def test_a_message_for_a_chat_sending_now_goes_when_that_send_ends(tmp_path: Path) -> None:
+    """Written while its chat's previous message is on its way: no pass is made for it, and it
+    goes, in order, as soon as that send ends."""
+    async with Store(tmp_path / "o.db") as store:
+        bot = _HoldingBot("a")
+        sender = OutboxSender(store, cast(Any, bot), poll_interval=60)
+        sender.start()
+        try:
+            await enqueue(store, text(5, "a"))
+            await bot.holding.wait()
+            passes = sender.passes
+            await enqueue(store, text(5, "b"))
+            assert sender.passes == passes and not sender._wake.is_set()
+            bot.release.set()
+            await sender.idle.wait()
+            assert bot.texts == ["a", "b"] and sender.sent_count == 2
+            async with store.lookup() as tx:
+                assert await tx.count_outbox(OutboxStatus.PENDING) == 0
+        finally:
+            await sender.stop()
+
+
 async def test_marks_the_store_cannot_take_fail_their_sends_and_are_not_retried_in_a_loop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

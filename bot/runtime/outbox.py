@@ -14,7 +14,7 @@ import base64
 import contextlib
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -110,6 +110,7 @@ class OutboxSender:
         self._marking: asyncio.Task[None] | None = None
         self._handed_in = asyncio.Event()  # a mark came, or a send ended
         self.mark_commits = 0  # transactions that committed marks (figures for the benchmarks)
+        self.passes = 0  # times it read the due rows (the same)
         self._stopping = False
         self.sent_count = 0
         # Its listeners (bot.hooks): `row_settled` is awaited after each row is settled, before
@@ -118,9 +119,14 @@ class OutboxSender:
         self.hooks = store.hooks
         self.hooks.outbox_written.append(self.wake)
 
-    def wake(self) -> None:
-        """Something was written to the outbox: look now instead of at the next poll."""
+    def wake(self, chats: Collection[int] | None = None) -> None:
+        """Something was written to the outbox (for `chats`, when known): look now instead of
+        at the next poll. Not when each of those chats has a send in flight: the end of each
+        send looks again, and a chat's next message cannot go before then (during a flood of
+        presses, every other pass found nothing to start)."""
         self.idle.clear()
+        if chats and all(chat in self._inflight for chat in chats):
+            return
         self._wake.set()
 
     def start(self) -> None:
@@ -178,6 +184,7 @@ class OutboxSender:
         free = self.concurrency - len(self._inflight)
         if free <= 0:
             return 0, None
+        self.passes += 1
         async with self.store.lookup() as tx:
             items = await tx.due_outbox(self.store.clock.now(), BATCH, self._inflight.keys())
         started = 0

@@ -116,6 +116,7 @@ class Tx(
     def __init__(self, db: aiosqlite.Connection, drill: DrillMarker | None = None) -> None:
         self.db = db
         self.wrote_outbox = False
+        self.outbox_chats: set[int] | None = set()
         self.scheduled_reminders: list[tuple[int, datetime]] = []
         self.language_codes = {}
         self.drill_marker = drill
@@ -484,8 +485,9 @@ class Store:
     def _committed(self, tx: Tx) -> None:
         """Tell the listeners what a committed write did."""
         if tx.wrote_outbox:
+            chats = None if tx.outbox_chats is None else frozenset(tx.outbox_chats)
             for listener in self.hooks.outbox_written:
-                listener()
+                listener(chats)
         if tx.scheduled_reminders:
             for reminder_listener in self.hooks.reminders_scheduled:
                 reminder_listener(tx.scheduled_reminders)

@@ -186,6 +186,15 @@ def _message_at(row: NamedRow, prefix: str) -> tuple[int, int] | None:
 class OutboxQueries(MessageQueries):
     db: aiosqlite.Connection
     wrote_outbox: bool
+    outbox_chats: set[int] | None  # the chats it wrote for; None: chats it did not name
+
+    def _wrote_for(self, chat_id: int | None) -> None:
+        """Rows became due in `chat_id` (None: in chats not named here)."""
+        self.wrote_outbox = True
+        if chat_id is None:
+            self.outbox_chats = None
+        elif self.outbox_chats is not None:
+            self.outbox_chats.add(chat_id)
 
     async def enqueue(
         self, message: OutgoingMessage, now: datetime, *, supersede: bool = True
@@ -218,7 +227,7 @@ class OutboxQueries(MessageQueries):
                 ),
             )
         row_id = await self._insert(message, at, OutboxStatus.PENDING, None)
-        self.wrote_outbox = True
+        self._wrote_for(message.chat_id)
         return row_id
 
     async def due_outbox(
@@ -390,7 +399,7 @@ class OutboxQueries(MessageQueries):
             (OutboxStatus.PENDING.value, to_db_time(now), chat_id),
         )
         if cursor.rowcount:
-            self.wrote_outbox = True
+            self._wrote_for(chat_id)
         return cursor.rowcount
 
     async def _insert(
@@ -446,7 +455,7 @@ class OutboxQueries(MessageQueries):
             ),
         )
         if cursor.rowcount:
-            self.wrote_outbox = True
+            self._wrote_for(chat_id)
         return cursor.rowcount
 
     async def drop_broadcast_copies(self, broadcast_id: int) -> int:
@@ -477,7 +486,7 @@ class OutboxQueries(MessageQueries):
             (OutboxStatus.PENDING.value, to_db_time(now), item_id, OutboxStatus.PARKED.value),
         )
         if cursor.rowcount:
-            self.wrote_outbox = True
+            self._wrote_for(None)
         return cursor.rowcount == 1
 
     async def retarget_chat(self: _RetargetsCopies, old_chat_id: int, new_chat_id: int) -> None:
