@@ -195,6 +195,24 @@ class UpdateInHand:
 _update_in_hand: ContextVar[UpdateInHand | None] = ContextVar("update_in_hand", default=None)
 
 
+class _TaskLock:
+    """A connection for one task at a time, until its block ends; knows which task holds it."""
+
+    __slots__ = ("_lock", "holder")
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self.holder: asyncio.Task[Any] | None = None
+
+    async def __aenter__(self) -> None:
+        await self._lock.acquire()
+        self.holder = asyncio.current_task()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.holder = None
+        self._lock.release()
+
+
 async def _pragma_int(db: aiosqlite.Connection, name: str) -> int:
     found = await fetch_one(db, f"SELECT (SELECT * FROM pragma_{name}) AS value")
     return 0 if found is None else int(found["value"])
@@ -230,13 +248,14 @@ class Store:
         self.drill_marker: DrillMarker | None = None
         self._db: aiosqlite.Connection | None = None
         self._on_loop: LoopConnection | None = None  # the same connection, run in place
-        self._lock = asyncio.Lock()
-        self._holder: asyncio.Task[Any] | None = None  # the task inside a transaction now
+        self._held = _TaskLock()  # the writer's connection, to one task at a time
         # The reader: a second connection for reads on the loop (`bot.store.connection`).
         self._reader: sqlite3.Connection | None = None
         self._on_reader: LoopConnection | None = None
-        self._reader_lock = asyncio.Lock()
-        self._reader_holder: asyncio.Task[Any] | None = None
+        # The reader, to one task at a time. Its statements run in place and never wait, so
+        # it is contended only by a snapshot (`read`) whose block awaits something: a lookup
+        # waits for it rather than read inside that older snapshot.
+        self._reading = _TaskLock()
 
     async def open(self, *, apply_migrations: bool = True) -> list[str]:
         """Open the database and (by default) migrate it; return the migrations applied."""
@@ -334,14 +353,14 @@ class Store:
         return self._on_reader
 
     async def pending_migrations(self) -> list[str]:
-        async with self._lock:
+        async with self._held:
             return [migration.name for migration in await pending_migrations(self.db)]
 
     async def purge_wal(self) -> None:
         """Copy the write-ahead log into the database and empty it, so earlier versions of
         pages (with what was just erased) are gone from it too. No read is under way meanwhile:
         a reader's snapshot would keep the log from being emptied."""
-        async with self._held(), self._reading():
+        async with self._held, self._reading:
             await self.db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def reclaim(self, step_pages: int = 2000) -> int:
@@ -349,7 +368,7 @@ class Store:
         writer is never held for long, then empty the write-ahead log. The pages freed."""
         freed = 0
         while True:
-            async with self._held():
+            async with self._held:
                 before = await _pragma_int(self.db, "freelist_count")
                 if before == 0:
                     break
@@ -369,39 +388,17 @@ class Store:
         # The pragma's table-valued function, so that its column has a name we give it (its own
         # is the pragma's name, mostly: busy_timeout's is "timeout").
         async with (
-            self._lock,
+            self._held,
             self.db.execute(f"SELECT (SELECT * FROM pragma_{name}) AS value") as cursor,
         ):
             row = await cursor.fetchone()
         return None if row is None else row["value"]
 
-    @asynccontextmanager
-    async def _held(self) -> AsyncIterator[None]:
-        """The connection for this task alone, until the block ends."""
-        async with self._lock:
-            self._holder = asyncio.current_task()
-            try:
-                yield
-            finally:
-                self._holder = None
-
-    @asynccontextmanager
-    async def _reading(self) -> AsyncIterator[None]:
-        """The reader for this task alone, until the block ends. Its statements run in place and
-        never wait, so the lock is contended only by a snapshot (`read`) whose block awaits
-        something: a lookup waits for it rather than read inside that older snapshot."""
-        async with self._reader_lock:
-            self._reader_holder = asyncio.current_task()
-            try:
-                yield
-            finally:
-                self._reader_holder = None
-
     def held_here(self) -> bool:
         """Whether the running task is inside one of the store's blocks. Waiting for the store
         there (or for Telegram, holding everyone else up) would be a mistake of the caller."""
         task = asyncio.current_task()
-        return task is not None and (self._holder is task or self._reader_holder is task)
+        return task is not None and task in (self._held.holder, self._reading.holder)
 
     @contextmanager
     def handling_update(self, update_id: int) -> Iterator[UpdateInHand]:
@@ -443,7 +440,7 @@ class Store:
             hand.completing and not hand.recorded and hand.task is asyncio.current_task()
         ):
             hand = None
-        async with self._held():
+        async with self._held:
             db = self.db if on_thread else self.on_loop
             tx = Tx(db, self.drill_marker)
             if on_thread:
@@ -465,7 +462,7 @@ class Store:
     async def writable(self) -> bool:
         """Whether the database takes a write now (the health check): the write lock is taken
         and let go, nothing written."""
-        async with self._held():
+        async with self._held:
             await self.db.execute("BEGIN IMMEDIATE")
             await self.db.execute("ROLLBACK")
         return True
@@ -477,7 +474,7 @@ class Store:
         as a transaction's COMMIT takes). It never records the update in hand; a write made of
         several statements belongs in `transaction()` (each statement here would sync on its
         own)."""
-        async with self._held():
+        async with self._held:
             tx = Tx(self.db, self.drill_marker)
             yield tx
         self._committed(tx)
@@ -508,10 +505,10 @@ class Store:
         belong in `read()`. On the loop's thread, on the reader: it sees every committed
         transaction and waits for none in progress (a WAL reader waits for no writer)."""
         if self._on_reader is None:
-            async with self._held():
+            async with self._held:
                 yield Tx(self.on_loop, self.drill_marker)
             return
-        async with self._reading():
+        async with self._reading:
             yield Tx(self._on_reader, self.drill_marker)
 
     @asynccontextmanager
@@ -520,7 +517,7 @@ class Store:
         snapshot, the board, an export's batches, a period's statistics) passes
         `on_thread=True`. On the reader, like `lookup`, unless on the thread."""
         if not on_thread and self._on_reader is not None:
-            async with self._reading():
+            async with self._reading:
                 await self._on_reader.execute("BEGIN")
                 try:
                     yield Tx(self._on_reader, self.drill_marker)
@@ -528,7 +525,7 @@ class Store:
                     await self._on_reader.execute("ROLLBACK")
             return
         db = self.db if on_thread else self.on_loop
-        async with self._held():
+        async with self._held:
             await db.execute("BEGIN")
             try:
                 yield Tx(db, self.drill_marker)
