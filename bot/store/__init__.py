@@ -115,8 +115,7 @@ class Tx(
 
     def __init__(self, db: aiosqlite.Connection, drill: DrillMarker | None = None) -> None:
         self.db = db
-        self.wrote_outbox = False
-        self.outbox_chats: set[int] | None = set()
+        self.outbox_chats: set[int] | None = set()  # see OutboxQueries
         self.scheduled_reminders: list[tuple[int, datetime]] = []
         self.language_codes = {}
         self.drill_marker = drill
@@ -481,7 +480,7 @@ class Store:
 
     def _committed(self, tx: Tx) -> None:
         """Tell the listeners what a committed write did."""
-        if tx.wrote_outbox:
+        if tx.outbox_chats is None or tx.outbox_chats:  # it wrote to the outbox
             chats = None if tx.outbox_chats is None else frozenset(tx.outbox_chats)
             for listener in self.hooks.outbox_written:
                 listener(chats)
@@ -504,28 +503,21 @@ class Store:
         needs no BEGIN and ROLLBACK around it. Queries whose answers must agree with each other
         belong in `read()`. On the loop's thread, on the reader: it sees every committed
         transaction and waits for none in progress (a WAL reader waits for no writer)."""
-        if self._on_reader is None:
-            async with self._held:
-                yield Tx(self.on_loop, self.drill_marker)
-            return
-        async with self._reading:
-            yield Tx(self._on_reader, self.drill_marker)
+        reader = self._on_reader
+        async with self._held if reader is None else self._reading:
+            yield Tx(self.on_loop if reader is None else reader, self.drill_marker)
 
     @asynccontextmanager
     async def read(self, *, on_thread: bool = False) -> AsyncIterator[Tx]:
         """A consistent read-only snapshot, on the loop's thread; a long one (the metrics
         snapshot, the board, an export's batches, a period's statistics) passes
         `on_thread=True`. On the reader, like `lookup`, unless on the thread."""
+        db: aiosqlite.Connection
         if not on_thread and self._on_reader is not None:
-            async with self._reading:
-                await self._on_reader.execute("BEGIN")
-                try:
-                    yield Tx(self._on_reader, self.drill_marker)
-                finally:
-                    await self._on_reader.execute("ROLLBACK")
-            return
-        db = self.db if on_thread else self.on_loop
-        async with self._held:
+            lock, db = self._reading, self._on_reader
+        else:
+            lock, db = self._held, self.db if on_thread else self.on_loop
+        async with lock:
             await db.execute("BEGIN")
             try:
                 yield Tx(db, self.drill_marker)

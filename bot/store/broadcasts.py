@@ -114,7 +114,6 @@ class _DropsCopies(Protocol):
 
 class BroadcastQueries:
     db: aiosqlite.Connection
-    wrote_outbox: bool
     changed_broadcasts: set[int]  # broadcasts this transaction changed (Hooks)
 
     async def _broadcasts(self, where: str, params: tuple[object, ...]) -> list[Broadcast]:

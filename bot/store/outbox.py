@@ -185,12 +185,11 @@ def _message_at(row: NamedRow, prefix: str) -> tuple[int, int] | None:
 
 class OutboxQueries(MessageQueries):
     db: aiosqlite.Connection
-    wrote_outbox: bool
-    outbox_chats: set[int] | None  # the chats it wrote for; None: chats it did not name
+    # The chats the transaction made rows due in (empty: none); None: chats it did not name.
+    outbox_chats: set[int] | None
 
     def _wrote_for(self, chat_id: int | None) -> None:
         """Rows became due in `chat_id` (None: in chats not named here)."""
-        self.wrote_outbox = True
         if chat_id is None:
             self.outbox_chats = None
         elif self.outbox_chats is not None:
