@@ -552,26 +552,31 @@ class OutboxSender:
                 except Exception as exc:
                     if not taken:  # the store refused the transaction itself (a full disk)
                         taken, self._marks = self._marks, []
-                    if len(taken) == 1:
-                        taken[0].settle(exc)
-                        continue
+                    await self._settle_alone(taken, exc)
+                else:
+                    self.mark_commits += 1
                     for mark in taken:
-                        try:
-                            await self._mark_alone(mark.item, mark.message_id, mark.shows)
-                        except Exception as alone:
-                            mark.settle(alone)
-                        else:
-                            mark.settle()
-                    continue
-                self.mark_commits += 1
-                for mark in taken:
-                    mark.settle()
+                        mark.settle()
                 taken = []
         finally:
             # Stopped part way (the loop shutting down): no send waits for a mark forever.
             for mark in (*taken, *self._marks):
                 mark.done.cancel()
             self._marks = []
+
+    async def _settle_alone(self, marks: list[_Mark], failed: Exception) -> None:
+        """The shared commit of `marks` failed: a mark that was alone fails with it; several are
+        each tried alone, so one bad mark fails only its own send."""
+        if len(marks) == 1:
+            marks[0].settle(failed)
+            return
+        for mark in marks:
+            try:
+                await self._mark_alone(mark.item, mark.message_id, mark.shows)
+            except Exception as alone:
+                mark.settle(alone)
+            else:
+                mark.settle()
 
     async def _gather_marks(self) -> None:
         """Wait, at most `MARK_LINGER`, until every send in flight has handed in its mark (the
